@@ -1,0 +1,15 @@
+export { MemoryBroker, type MemoryBrokerOptions } from './memory/memory-broker.js';
+export type {
+  Broker,
+  BrokerCapabilities,
+  Delivery,
+  DeliveryGuarantee,
+  NackOptions,
+  OutgoingMessage,
+  Publisher,
+  PublishOptions,
+  ReceiveOptions,
+  StartPosition,
+  Subscriber,
+  SubscriberOptions,
+} from './types.js';

@@ -1,0 +1,104 @@
+import { AbortedError } from '../../errors/index.js';
+import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
+import type { GroupCursor, Take } from './group-cursor.js';
+import type { TopicLog } from './topic-log.js';
+
+interface MemorySubscriberParts {
+  topics: string[];
+  group: string;
+  consumer: string;
+  cursors: GroupCursor[];
+  logs: TopicLog[];
+  onClose: () => void;
+}
+
+/** One consumer of a group on a {@link MemoryBroker}; see the broker for the semantics. */
+export class MemorySubscriber implements Subscriber {
+  readonly topics: readonly string[];
+  readonly group: string;
+  readonly #consumer: string;
+  readonly #cursors: GroupCursor[];
+  readonly #logs: TopicLog[];
+  readonly #onClose: () => void;
+  readonly #closing = new AbortController();
+  #turn = 0;
+
+  constructor(parts: MemorySubscriberParts) {
+    this.topics = parts.topics;
+    this.group = parts.group;
+    this.#consumer = parts.consumer;
+    this.#cursors = parts.cursors;
+    this.#logs = parts.logs;
+    this.#onClose = parts.onClose;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
+    return this.messages();
+  }
+
+  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+    while (!signal.aborted) {
+      const delivery = this.#next();
+      if (delivery !== undefined) {
+        yield delivery;
+        continue;
+      }
+      await this.#idle(signal);
+    }
+    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    for (const cursor of this.#cursors) cursor.releaseOwner(this.#consumer);
+    this.#onClose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #next(): Delivery | undefined {
+    for (let tried = 0; tried < this.#cursors.length; tried += 1) {
+      const index = (this.#turn + tried) % this.#cursors.length;
+      const taken = this.#cursors[index]!.take(this.#consumer);
+      if (taken.kind === 'idle') continue;
+      this.#turn = index + 1;
+      return this.#delivery(this.topics[index]!, this.#cursors[index]!, taken);
+    }
+    return undefined;
+  }
+
+  #delivery(topic: string, cursor: GroupCursor, taken: Exclude<Take, { kind: 'idle' }>): Delivery {
+    const { entry } = taken;
+    const owner = this.#consumer;
+    const delivery: Delivery = {
+      topic,
+      value: entry.value,
+      position: String(entry.offset),
+      deliveryCount: taken.kind === 'message' ? taken.deliveryCount : 1,
+      endOfStream: taken.kind === 'end',
+      ack: async () => {
+        if (taken.kind === 'message') cursor.ack(entry.offset, owner);
+      },
+      nack: async (options: NackOptions = {}) => {
+        if (taken.kind === 'message') cursor.nack(entry.offset, owner, options.requeue ?? true, options.delayMs ?? 0);
+      },
+    };
+    if (entry.key !== undefined) delivery.key = entry.key;
+    return delivery;
+  }
+
+  #idle(signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        signal.removeEventListener('abort', wake);
+        resolve();
+      };
+      signal.addEventListener('abort', wake, { once: true });
+      for (const log of this.#logs) void log.changed().then(wake);
+    });
+  }
+}

@@ -1,0 +1,114 @@
+/** What a broker promises about delivery: at-least-once (acks, redelivery) or at-most-once (may drop). */
+export type DeliveryGuarantee = 'at-least-once' | 'at-most-once';
+
+/**
+ * What an adapter can do. The conformance suite checks every claim and skips only the cases a
+ * capability rules out, saying so in the test name.
+ */
+export interface BrokerCapabilities {
+  delivery: DeliveryGuarantee;
+  /** Named consumer groups: load-balanced within a group, every group gets every message. */
+  groups: boolean;
+  /** Several groups (or group-less subscribers) each receive every message. */
+  fanOut: boolean;
+  /** A subscriber can start from the earliest retained message, an offset or a timestamp. */
+  replay: boolean;
+  /** Messages a subscriber received but never acked are delivered again after it closes or dies. */
+  redelivery: boolean;
+  /** Messages with the same key reach a group's consumer in publish order. */
+  orderingPerKey: boolean;
+  /** The end-of-stream marker reaches every subscriber of every group. */
+  endOfStream: boolean;
+}
+
+/** A message to publish: opaque event bytes plus an optional partition/ordering key. */
+export interface OutgoingMessage {
+  value: Uint8Array;
+  key?: string;
+  /** Marks the end-of-stream message of its topic. */
+  endOfStream?: boolean;
+}
+
+/** Options for {@link Publisher.publish}. */
+export interface PublishOptions {
+  signal?: AbortSignal;
+}
+
+/** Sends messages to topics. */
+export interface Publisher extends AsyncDisposable {
+  /**
+   * Publishes messages to one topic, in order. Resolves once the broker has accepted all of them
+   * (durably, where the broker offers it); rejects with a typed error otherwise.
+   */
+  publish(topic: string, messages: readonly OutgoingMessage[], options?: PublishOptions): Promise<void>;
+  /** Flushes and releases connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Where a new group (or group-less subscriber) starts reading. */
+export type StartPosition = 'earliest' | 'latest' | { offset: string } | { timestamp: number };
+
+/** Options for {@link Broker.subscriber}. */
+export interface SubscriberOptions {
+  /** One or more topics to read. */
+  topics: string | readonly string[];
+  /** Consumer group. Absent: a private group, so this subscriber gets every message. */
+  group?: string;
+  /** Name of this consumer inside its group. @default a random id */
+  consumer?: string;
+  /** Where a group that does not exist yet starts. @default 'earliest' for named groups, 'latest' without one */
+  from?: StartPosition;
+}
+
+/** Options for {@link Delivery.nack}. */
+export interface NackOptions {
+  /** Deliver again (true) or drop (false: the caller has dead-lettered it). @default true */
+  requeue?: boolean;
+  /** Wait this long before redelivering. @default 0 */
+  delayMs?: number;
+}
+
+/** One received message. Exactly one of ack()/nack() should be called; later calls are no-ops. */
+export interface Delivery {
+  topic: string;
+  value: Uint8Array;
+  key?: string;
+  /** Broker position: a log offset, a stream entry id, or `partition:offset`. */
+  position: string;
+  /** 1 on first delivery, more on redelivery (where the broker counts). */
+  deliveryCount: number;
+  /**
+   * True for the end-of-stream marker. Each subscriber of each group yields it once per topic, after
+   * its group has acked everything published before it (where acks exist).
+   */
+  endOfStream: boolean;
+  ack(): Promise<void>;
+  nack(options?: NackOptions): Promise<void>;
+}
+
+/** Options for {@link Subscriber.messages}. */
+export interface ReceiveOptions {
+  signal?: AbortSignal;
+}
+
+/** Receives messages of one or more topics, as one consumer of a group. */
+export interface Subscriber extends AsyncIterable<Delivery>, AsyncDisposable {
+  readonly topics: readonly string[];
+  /** The group this subscriber belongs to (a generated private name when none was given). */
+  readonly group: string;
+  /** Messages until closed or aborted. One iteration at a time per subscriber. */
+  messages(options?: ReceiveOptions): AsyncIterableIterator<Delivery>;
+  /** Stops receiving. Messages received but not acked are returned for redelivery where the broker allows. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** A broker adapter: a factory of publishers and subscribers sharing configuration. */
+export interface Broker extends AsyncDisposable {
+  /** Short adapter name: `memory`, `redis-streams`, `kafka`, `zmq`. */
+  readonly name: string;
+  readonly capabilities: BrokerCapabilities;
+  publisher(): Publisher;
+  subscriber(options: SubscriberOptions): Subscriber;
+  /** Closes every publisher and subscriber it made. */
+  close(): Promise<void>;
+}

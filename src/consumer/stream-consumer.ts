@@ -1,0 +1,210 @@
+import type { Delivery } from '../broker-adapters/index.js';
+import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../errors/index.js';
+import { Ref } from '../proxy/index.js';
+import { parseOptions } from '../util/options.js';
+import { DEFAULT_WIRE_LIMITS, decodeEvent, encodeDeadLetter, type StreamEvent, type WireLimits } from '../wire/index.js';
+import { consumerSchema, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
+import { ReadAhead } from './read-ahead.js';
+import type { StreamItem } from './stream-item.js';
+
+/** Counters since the consumer was made. */
+export interface ConsumerStats {
+  received: number;
+  filtered: number;
+  malformed: number;
+  yielded: number;
+}
+
+/**
+ * Reads events as an async iterable of {@link StreamItem}s. It decodes and filters on metadata without
+ * touching the store, acks and releases what the filter drops, reads `prefetch` kept items ahead and
+ * fetches their payloads concurrently, and ends when every subscribed topic has reached end of stream
+ * (or on `close()` / abort). Items yielded but not acked are redelivered per the broker's guarantee.
+ */
+export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>, AsyncDisposable {
+  readonly #options: ParsedConsumerOptions;
+  readonly #limits: WireLimits;
+  readonly #stopping = new AbortController();
+  readonly #ended = new Set<string>();
+  readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0 };
+  #closing: Promise<void> | undefined;
+
+  constructor(options: StreamConsumerOptions) {
+    this.#options = parseOptions(consumerSchema, options, 'StreamConsumer');
+    this.#limits = { ...DEFAULT_WIRE_LIMITS, ...this.#options.limits };
+  }
+
+  get stats(): Readonly<ConsumerStats> {
+    return { ...this.#stats };
+  }
+
+  /** The consumer group whose hold on payloads this consumer releases. */
+  get group(): string {
+    return this.#options.subscriber.group;
+  }
+
+  /** True once every subscribed topic has reached end of stream. */
+  get ended(): boolean {
+    return this.#options.subscriber.topics.every((topic) => this.#ended.has(topic));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StreamItem<T>> {
+    return this.items();
+  }
+
+  /** Items until end of stream, `close()`, or an abort of either signal (which ends iteration quietly). */
+  async *items(options: { signal?: AbortSignal } = {}): AsyncGenerator<StreamItem<T>> {
+    const local = new AbortController();
+    const signals = [local.signal, this.#stopping.signal, options.signal, this.#options.signal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = AbortSignal.any(signals);
+    const readAhead = new ReadAhead<StreamItem<T>>(this.#kept(signal), Math.max(1, this.#options.prefetch));
+    try {
+      for (;;) {
+        const item = await readAhead.next();
+        if (item === undefined) return;
+        this.#stats.yielded += 1;
+        yield item;
+      }
+    } finally {
+      local.abort();
+      const unread = await readAhead.stop();
+      await Promise.all(unread.map((item) => item.nack({ requeue: true })));
+    }
+  }
+
+  /** Resolved payloads with their items, acking each item when the next one is requested. */
+  async *withPayloads(options: { signal?: AbortSignal } = {}): AsyncGenerator<{ item: StreamItem<T>; value: T }> {
+    for await (const item of this.items(options)) {
+      const value = await item.resolve();
+      yield { item, value };
+      await item.ack();
+    }
+  }
+
+  /** Stops iteration, hands unread items back, and closes the subscriber unless `closeSubscriber` was false. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stopping.abort();
+      if (this.#options.closeSubscriber) await this.#options.subscriber.close();
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** Kept items from the subscriber until every topic has ended or the signal fires. */
+  async *#kept(signal: AbortSignal): AsyncGenerator<StreamItem<T>> {
+    if (this.ended) return;
+    try {
+      for await (const delivery of this.#options.subscriber.messages({ signal })) {
+        const item = await this.#accept(delivery);
+        if (item !== undefined) yield item;
+        if (this.ended) return;
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+  }
+
+  async #accept(delivery: Delivery): Promise<StreamItem<T> | undefined> {
+    this.#stats.received += 1;
+    if (delivery.endOfStream) {
+      this.#ended.add(delivery.topic);
+      await delivery.ack();
+      return undefined;
+    }
+    let event: StreamEvent;
+    try {
+      event = decodeEvent(delivery.value, this.#limits);
+      if (event.kind === 'end') throw new MalformedEventError('end-of-stream event arrived without the broker marking it');
+    } catch (error) {
+      await this.#malformed(delivery, error as ProxyStreamError);
+      return undefined;
+    }
+    if (this.#options.filter !== undefined && !this.#passes(event)) {
+      this.#stats.filtered += 1;
+      await delivery.ack();
+      await this.#release(event);
+      return undefined;
+    }
+    return this.#item(event, delivery);
+  }
+
+  #passes(event: StreamEvent): boolean {
+    try {
+      return this.#options.filter!(event.metadata, event);
+    } catch (cause) {
+      this.#report(new MalformedEventError('filter threw; the item is kept', { cause, context: { topic: event.topic } }));
+      return true;
+    }
+  }
+
+  #item(event: StreamEvent, delivery: Delivery): StreamItem<T> {
+    const ref = new Ref<T>(event.payload!, this.#options.stores);
+    if (this.#options.prefetch > 0) ref.prefetch();
+    let settled: Promise<void> | undefined;
+    const item: StreamItem<T> = {
+      id: event.id,
+      topic: event.topic,
+      metadata: event.metadata,
+      timestamp: event.timestamp,
+      ref,
+      position: delivery.position,
+      deliveryCount: delivery.deliveryCount,
+      event,
+      delivery,
+      resolve: (options) => ref.resolve(options),
+      ack: () =>
+        (settled ??= (async () => {
+          await delivery.ack();
+          ref.forget();
+          await this.#release(event);
+        })()),
+      nack: (options) =>
+        (settled ??= (async () => {
+          ref.forget();
+          await delivery.nack(options);
+        })()),
+    };
+    if (event.key !== undefined) item.key = event.key;
+    return item;
+  }
+
+  async #release(event: StreamEvent): Promise<void> {
+    const payload = event.payload;
+    if (!this.#options.releaseOnAck || payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return;
+    try {
+      await this.#options.stores.get(payload.storeId).release(payload.key, this.group);
+    } catch (error) {
+      this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key: payload.key } }));
+    }
+  }
+
+  async #malformed(delivery: Delivery, error: ProxyStreamError): Promise<void> {
+    this.#stats.malformed += 1;
+    this.#report(error);
+    const deadLetter = this.#options.deadLetter;
+    if (deadLetter !== undefined) {
+      const topic = typeof deadLetter.topic === 'string' ? deadLetter.topic : deadLetter.topic(delivery.topic);
+      const letter = { topic: delivery.topic, position: delivery.position, code: error.code, message: error.message, attempts: delivery.deliveryCount, failedAt: Date.now(), original: delivery.value };
+      try {
+        await deadLetter.publisher.publish(topic, [{ value: encodeDeadLetter(letter) }]);
+      } catch (cause) {
+        this.#report(new ProxyStreamError('PS_PUBLISH', 'dead-lettering a malformed event failed; it will be redelivered', { cause }));
+        await delivery.nack({ requeue: true, delayMs: 1000 });
+        return;
+      }
+    }
+    await delivery.ack();
+  }
+
+  #report(error: ProxyStreamError): void {
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      return;
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import type { Delivery, NackOptions } from '../broker-adapters/index.js';
+import type { Ref, ResolveOptions } from '../proxy/index.js';
+import type { Metadata, StreamEvent } from '../wire/index.js';
+
+/**
+ * One received item: the event's metadata and a {@link Ref} to its payload. Nothing is read from the
+ * store until `resolve()` (or a prefetch). Call `ack()` when done (it also releases this group's hold on
+ * the payload) or `nack()` to have it delivered again.
+ */
+export interface StreamItem<T = unknown> {
+  id: string;
+  topic: string;
+  key?: string;
+  metadata: Metadata;
+  /** Producer clock, ms since the epoch. */
+  timestamp: number;
+  ref: Ref<T>;
+  /** Broker position of this delivery. */
+  position: string;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  /** The verified, decoded payload (`MissingPayloadError`, `CorruptPayloadError`, `UnknownStoreError`). */
+  resolve(options?: ResolveOptions): Promise<T>;
+  /** Acks upstream, then releases the payload for this consumer's group. Idempotent. */
+  ack(): Promise<void>;
+  /** Hands the item back for redelivery (or drops it with `requeue: false`). Idempotent. */
+  nack(options?: NackOptions): Promise<void>;
+  /** The decoded event. */
+  event: StreamEvent;
+  /** The raw broker delivery. */
+  delivery: Delivery;
+}

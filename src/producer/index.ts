@@ -1,0 +1,3 @@
+export type { Aggregator, StreamProducerOptions } from './options.js';
+export { storeBySize, storeByTopic, type StorePolicy } from './store-policy.js';
+export { StreamProducer, type ProducerStats, type SendOptions, type SendResult } from './stream-producer.js';

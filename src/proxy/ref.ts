@@ -1,0 +1,120 @@
+import { CorruptPayloadError, MissingPayloadError, throwIfAborted } from '../errors/index.js';
+import { checksum, decodePayload, type CodecName, type InlinePayload, type RefPayload } from '../wire/index.js';
+import type { StoreRegistry } from './store-registry.js';
+
+/** The serialisable form of a {@link Ref}: what `toJSON()` gives and `Ref.fromJSON()` takes. */
+export type RefJSON =
+  | { type: 'inline'; codec: CodecName; data: string }
+  | { type: 'ref'; storeId: string; key: string; size: number; checksum: string; codec: CodecName };
+
+/** Options for {@link Ref.resolve} and {@link Ref.bytes}. */
+export interface ResolveOptions {
+  signal?: AbortSignal;
+}
+
+/**
+ * A lazy reference to a payload: inline bytes, or an object in a store named by id.
+ * `resolve()` fetches (once; later calls share the result), verifies size and xxh64 checksum,
+ * and decodes. A missing object raises {@link MissingPayloadError}; a size or checksum mismatch
+ * raises {@link CorruptPayloadError}; an unconfigured store id raises `UnknownStoreError`.
+ */
+export class Ref<T = unknown> {
+  readonly payload: InlinePayload | RefPayload;
+  readonly #stores: StoreRegistry | undefined;
+  #bytes: Promise<Uint8Array> | undefined;
+
+  constructor(payload: InlinePayload | RefPayload, stores?: StoreRegistry) {
+    this.payload = payload;
+    this.#stores = stores;
+  }
+
+  /** True when the payload travelled inside the event. */
+  get inline(): boolean {
+    return this.payload.type === 'inline';
+  }
+
+  /** Payload size in bytes. */
+  get size(): number {
+    return this.payload.type === 'inline' ? this.payload.data.byteLength : this.payload.size;
+  }
+
+  get codec(): CodecName {
+    return this.payload.codec;
+  }
+
+  /** Store id, or undefined for an inline payload. */
+  get storeId(): string | undefined {
+    return this.payload.type === 'ref' ? this.payload.storeId : undefined;
+  }
+
+  /** Store key, or undefined for an inline payload. */
+  get key(): string | undefined {
+    return this.payload.type === 'ref' ? this.payload.key : undefined;
+  }
+
+  /** Checksum the stored bytes must match, or undefined for an inline payload. */
+  get checksum(): string | undefined {
+    return this.payload.type === 'ref' ? this.payload.checksum : undefined;
+  }
+
+  /** Starts fetching the bytes in the background; errors surface on `resolve()`. */
+  prefetch(): void {
+    this.#fetch(undefined).catch(() => undefined);
+  }
+
+  /** The verified payload bytes. */
+  async bytes(options: ResolveOptions = {}): Promise<Uint8Array> {
+    throwIfAborted(options.signal);
+    return this.#fetch(options.signal);
+  }
+
+  /** The verified, decoded payload. */
+  async resolve(options: ResolveOptions = {}): Promise<T> {
+    return decodePayload(await this.bytes(options), this.payload.codec) as T;
+  }
+
+  /** Drops fetched bytes so they can be garbage-collected; a later resolve fetches again. */
+  forget(): void {
+    this.#bytes = undefined;
+  }
+
+  toJSON(): RefJSON {
+    const p = this.payload;
+    if (p.type === 'inline') return { type: 'inline', codec: p.codec, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64') };
+    return { type: 'ref', storeId: p.storeId, key: p.key, size: p.size, checksum: p.checksum, codec: p.codec };
+  }
+
+  /** Rebuilds a ref from {@link RefJSON}; the store id is looked up in `stores` only when resolved. */
+  static fromJSON<T = unknown>(json: RefJSON, stores?: StoreRegistry): Ref<T> {
+    if (json.type === 'inline') return new Ref<T>({ type: 'inline', codec: json.codec, data: Buffer.from(json.data, 'base64') }, stores);
+    return new Ref<T>({ type: 'ref', storeId: json.storeId, key: json.key, size: json.size, checksum: json.checksum, codec: json.codec }, stores);
+  }
+
+  #fetch(signal: AbortSignal | undefined): Promise<Uint8Array> {
+    if (this.payload.type === 'inline') return Promise.resolve(this.payload.data);
+    if (this.#bytes === undefined) {
+      const fetching = this.#fetchVerified(this.payload, signal);
+      this.#bytes = fetching;
+      fetching.catch(() => {
+        if (this.#bytes === fetching) this.#bytes = undefined;
+      });
+    }
+    return this.#bytes;
+  }
+
+  async #fetchVerified(payload: RefPayload, signal: AbortSignal | undefined): Promise<Uint8Array> {
+    const context = { storeId: payload.storeId, key: payload.key };
+    if (this.#stores === undefined) throw new MissingPayloadError('this ref has no store registry to resolve against', { context });
+    const store = this.#stores.get(payload.storeId);
+    const bytes = await store.get(payload.key, { signal });
+    if (bytes === undefined) throw new MissingPayloadError(`payload ${payload.key} is not in store ${payload.storeId}`, { context });
+    if (bytes.byteLength !== payload.size) {
+      throw new CorruptPayloadError(`payload ${payload.key} has ${bytes.byteLength} bytes, its ref says ${payload.size}`, { context });
+    }
+    const actual = checksum(bytes);
+    if (actual !== payload.checksum) {
+      throw new CorruptPayloadError(`payload ${payload.key} checksum ${actual} does not match ${payload.checksum}`, { context });
+    }
+    return bytes;
+  }
+}

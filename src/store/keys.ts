@@ -1,0 +1,23 @@
+import { InvalidKeyError } from '../errors/index.js';
+
+const KEY_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
+
+/** Throws {@link InvalidKeyError} unless `key` is safe as a store key and a file name (no path traversal). */
+export function assertValidKey(key: unknown, storeId?: string): asserts key is string {
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) {
+    throw new InvalidKeyError(`invalid store key ${JSON.stringify(String(key)).slice(0, 80)}: use 1-255 characters of [A-Za-z0-9._-], not starting with a dot`, {
+      context: { storeId },
+    });
+  }
+}
+
+/** Total byte length of data given as one buffer or as parts. */
+export function byteLength(data: Uint8Array | readonly Uint8Array[]): number {
+  if (data instanceof Uint8Array) return data.byteLength;
+  return data.reduce((sum, part) => sum + part.byteLength, 0);
+}
+
+/** Data as a list of parts. */
+export function asParts(data: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
+  return data instanceof Uint8Array ? [data] : data;
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ClosedError, throwIfAborted } from '../errors/index.js';
+import { nameSchema, parseOptions } from '../util/options.js';
+import { unrefInterval } from '../util/timers.js';
+import { asParts, assertValidKey, byteLength } from './keys.js';
+import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
+import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
+
+const optionsSchema = z.object({
+  id: nameSchema.default('memory'),
+  sweepIntervalMs: z.number().positive().default(5_000),
+});
+
+/** Options for {@link MemoryStore}. */
+export type MemoryStoreOptions = z.input<typeof optionsSchema>;
+
+interface Entry {
+  data: Buffer;
+  lifetime: LifetimeRecord;
+  released: Set<string>;
+}
+
+/**
+ * A store in this process's memory: for tests, the embedded default and single-process pipelines.
+ * It copies on put and on get, so neither side can change the other's bytes.
+ * Defaults: id `memory`, expired objects swept every 5 s.
+ */
+export class MemoryStore implements Store {
+  readonly id: string;
+  readonly #entries = new Map<string, Entry>();
+  readonly #sweeper: NodeJS.Timeout;
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    const parsed = parseOptions(optionsSchema, options, 'MemoryStore');
+    this.id = parsed.id;
+    this.#sweeper = unrefInterval(() => void this.sweep(), parsed.sweepIntervalMs);
+  }
+
+  async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
+    this.#open();
+    assertValidKey(key, this.id);
+    const lifetime = lifetimeRecord(options);
+    this.#entries.set(key, { data: Buffer.concat(asParts(data), byteLength(data)), lifetime, released: new Set() });
+  }
+
+  async putMany(entries: readonly PutEntry[]): Promise<void> {
+    for (const entry of entries) await this.put(entry.key, entry.data, entry.options);
+  }
+
+  async get(key: string, options?: GetOptions): Promise<Uint8Array | undefined> {
+    this.#open();
+    throwIfAborted(options?.signal);
+    assertValidKey(key, this.id);
+    const entry = this.#live(key);
+    return entry === undefined ? undefined : Buffer.from(entry.data);
+  }
+
+  async getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>> {
+    const results: Array<Uint8Array | undefined> = [];
+    for (const key of keys) results.push(await this.get(key, options));
+    return results;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    this.#open();
+    assertValidKey(key, this.id);
+    return this.#live(key) !== undefined;
+  }
+
+  async delete(key: string): Promise<boolean> {
+    this.#open();
+    assertValidKey(key, this.id);
+    return this.#entries.delete(key);
+  }
+
+  async commit(keys: readonly string[]): Promise<void> {
+    this.#open();
+    for (const key of keys) {
+      const entry = this.#live(key);
+      if (entry !== undefined) entry.lifetime = committed(entry.lifetime);
+    }
+  }
+
+  async release(key: string, reader: string): Promise<boolean> {
+    this.#open();
+    assertValidKey(key, this.id);
+    const entry = this.#live(key);
+    if (entry === undefined || !countsAsReader(entry.lifetime, reader)) return false;
+    entry.released.add(reader);
+    if (!allReleased(entry.lifetime, entry.released)) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
+  async sweep(): Promise<number> {
+    const now = Date.now();
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (isExpired(entry.lifetime, now)) {
+        this.#entries.delete(key);
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  async stats(): Promise<StoreStats> {
+    await this.sweep();
+    let bytes = 0;
+    for (const entry of this.#entries.values()) bytes += entry.data.byteLength;
+    return { objects: this.#entries.size, bytes };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#entries.clear();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (isExpired(entry.lifetime)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #open(): void {
+    if (this.#closed) throw new ClosedError(`store ${this.id} is closed`, { context: { storeId: this.id } });
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Who must read a payload before it may go, and the backstop after which it goes anyway.
+ * A payload is deleted when every named reader group has released it (or `readers` distinct groups
+ * have, when a count is given), or when `ttlMs` runs out, whichever comes first. Never on first read.
+ */
+export interface Lifetime {
+  /** Consumer groups that must release the payload, or how many distinct groups must. Absent: only the TTL or an explicit delete removes it. */
+  readers?: readonly string[] | number;
+  /** Backstop in ms after the event was accepted by the broker. Absent: no expiry. */
+  ttlMs?: number;
+}
+
+/** Options for {@link Store.put}. */
+export interface PutOptions extends Lifetime {
+  /**
+   * Provisional lease in ms: the object expires this soon unless {@link Store.commit} is called,
+   * which producers do once the broker has accepted the object's event. Absent: the full TTL applies at once.
+   */
+  leaseMs?: number;
+}
+
+/** One object for {@link Store.putMany}. */
+export interface PutEntry {
+  key: string;
+  data: Uint8Array | readonly Uint8Array[];
+  options?: PutOptions;
+}
+
+/** Options for reads. */
+export interface GetOptions {
+  signal?: AbortSignal;
+}
+
+/** What a store holds right now. */
+export interface StoreStats {
+  objects: number;
+  bytes: number;
+}
+
+/**
+ * A place that holds payloads by key. Every store has a stable string `id` that events name;
+ * consumers map ids to stores they configured themselves ({@link StoreRegistry}).
+ * Keys are 1–255 characters of `[A-Za-z0-9._-]`, not starting with a dot; any other key raises `InvalidKeyError`.
+ */
+export interface Store extends AsyncDisposable {
+  readonly id: string;
+  /** Writes an object (the parts are concatenated). Atomic: readers see all of it or nothing. */
+  put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void>;
+  /** Writes several objects, pipelined or batched where the store can. */
+  putMany(entries: readonly PutEntry[]): Promise<void>;
+  /** Reads an object; `undefined` when it is missing or expired. */
+  get(key: string, options?: GetOptions): Promise<Uint8Array | undefined>;
+  /** Reads several objects; each `undefined` when missing. */
+  getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>>;
+  exists(key: string): Promise<boolean>;
+  /** Deletes an object; true when it existed. */
+  delete(key: string): Promise<boolean>;
+  /** Ends the provisional lease of these objects: each gets its full TTL from now. Missing keys are ignored. */
+  commit(keys: readonly string[]): Promise<void>;
+  /**
+   * Records that `reader` (a consumer group) is done with the object; deletes it when its lifetime's
+   * readers have all released. Idempotent per reader. Returns true when this call deleted the object.
+   */
+  release(key: string, reader: string): Promise<boolean>;
+  /** Deletes every expired object now (stores also do this on a timer). Returns how many went. */
+  sweep(): Promise<number>;
+  stats(): Promise<StoreStats>;
+  /** Stops timers and connections. Idempotent. */
+  close(): Promise<void>;
+}

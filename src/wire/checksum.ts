@@ -1,0 +1,16 @@
+import { Xxh64 } from '@node-rs/xxhash';
+
+/**
+ * Payload checksum: xxHash64 (seed 0) over the stored bytes, as 16 lowercase hex digits.
+ * Chosen by measurement (bench/core): about 14 GB/s here, against 5.7 GB/s for crc32c
+ * and 1.8 GB/s for sha256.
+ */
+export function checksum(parts: Uint8Array | readonly Uint8Array[]): string {
+  const hasher = new Xxh64(0n);
+  if (parts instanceof Uint8Array) hasher.update(parts);
+  else for (const part of parts) hasher.update(part);
+  return hasher.digest().toString(16).padStart(16, '0');
+}
+
+/** Name of the checksum algorithm, recorded in docs and benchmark reports. */
+export const CHECKSUM_ALGORITHM = 'xxh64';

@@ -1,0 +1,35 @@
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MemoryBroker } from '../../../src/broker-adapters/index.js';
+import { FileStore, MemoryStore, type Store } from '../../../src/store/index.js';
+import type { BrokerFactory, StoreFactory } from '../types.js';
+
+export const memoryBrokerFactory: BrokerFactory = {
+  name: 'memory',
+  create: async () => new MemoryBroker(),
+};
+
+export const memoryStoreFactory: StoreFactory = {
+  name: 'memory',
+  create: async () => new MemoryStore(),
+  corrupt: async (store: Store, key: string) => {
+    const bytes = await store.get(key);
+    if (bytes === undefined) throw new Error(`cannot corrupt missing ${key}`);
+    bytes[0] = bytes[0]! ^ 0xff;
+    await store.put(key, bytes);
+  },
+};
+
+export const fileStoreFactory: StoreFactory = {
+  name: 'file',
+  create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')) }),
+  corrupt: async (store: Store, key: string) => {
+    const dir = (store as FileStore).dir;
+    const path = join(dir, key, 'data');
+    if (!(await readdir(join(dir, key))).includes('data')) throw new Error(`cannot corrupt missing ${key}`);
+    const bytes = await (await import('node:fs/promises')).readFile(path);
+    bytes[0] = bytes[0]! ^ 0xff;
+    await writeFile(path, bytes);
+  },
+};

@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Broker } from '../../src/broker-adapters/index.js';
+import { collect, message, sleep, texts } from './helpers.js';
+import { uniqueName, type BrokerFactory } from './types.js';
+
+/**
+ * The behaviour every broker adapter shares. A case that a capability rules out is skipped, and its
+ * name says which capability.
+ */
+export function brokerConformance(factory: BrokerFactory): void {
+  describe(`broker conformance: ${factory.name}`, () => {
+    let broker: Broker;
+    const settle = () => sleep(factory.subscribeSettleMs ?? 0);
+    beforeEach(async () => {
+      broker = await factory.create();
+    });
+    afterEach(async () => {
+      await broker.close();
+    });
+
+    const caps = () => broker.capabilities;
+    const when = (flag: keyof Broker['capabilities'], name: string, body: () => Promise<void>) =>
+      it(`${name} [needs ${flag}]`, async (context) => {
+        if (caps()[flag] !== true) context.skip(`${factory.name} does not claim ${flag}`);
+        await body();
+      });
+
+    it('delivers published messages in order to a subscriber', async () => {
+      const topic = uniqueName('t');
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      const received = collect(subscriber, 20);
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 20 }, (_, i) => message(`m${i}`)));
+      expect(texts(await received)).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));
+      await subscriber.close();
+      await publisher.close();
+    });
+
+    it('reads several topics through one subscriber', async () => {
+      const [a, b] = [uniqueName('ta'), uniqueName('tb')];
+      const subscriber = broker.subscriber({ topics: [a, b], group: uniqueName('g') });
+      const received = collect(subscriber, 6);
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(a, [message('a0'), message('a1'), message('a2')]);
+      await publisher.publish(b, [message('b0'), message('b1'), message('b2')]);
+      const got = await received;
+      expect(texts(got).sort()).toEqual(['a0', 'a1', 'a2', 'b0', 'b1', 'b2']);
+      expect(new Set(got.map((d) => d.topic))).toEqual(new Set([a, b]));
+      await subscriber.close();
+      await publisher.close();
+    });
+
+    when('orderingPerKey', 'keeps the order of each key', async () => {
+      const topic = uniqueName('t');
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      const received = collect(subscriber, 60);
+      await settle();
+      const publisher = broker.publisher();
+      const messages = Array.from({ length: 60 }, (_, i) => message(`${i % 3}:${i}`, `k${i % 3}`));
+      for (let i = 0; i < messages.length; i += 7) await publisher.publish(topic, messages.slice(i, i + 7));
+      const got = await received;
+      for (const key of ['k0', 'k1', 'k2']) {
+        const sequence = got.filter((d) => d.key === key).map((d) => Number(Buffer.from(d.value).toString().split(':')[1]));
+        expect(sequence).toEqual([...sequence].sort((x, y) => x - y));
+        expect(sequence).toHaveLength(20);
+      }
+      await subscriber.close();
+      await publisher.close();
+    });
+
+    when('fanOut', 'gives every group every message', async () => {
+      const topic = uniqueName('t');
+      const first = broker.subscriber({ topics: topic, group: uniqueName('g1') });
+      const second = broker.subscriber({ topics: topic, group: uniqueName('g2') });
+      const received = Promise.all([collect(first, 10), collect(second, 10)]);
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 10 }, (_, i) => message(`m${i}`)));
+      const [a, b] = await received;
+      expect(texts(a)).toHaveLength(10);
+      expect(texts(b)).toEqual(texts(a));
+      await Promise.all([first.close(), second.close(), publisher.close()]);
+    });
+
+    when('groups', 'shares a group between its consumers without duplicates', async () => {
+      const topic = uniqueName('t');
+      const group = uniqueName('g');
+      const one = broker.subscriber({ topics: topic, group });
+      const two = broker.subscriber({ topics: topic, group });
+      const seen: string[] = [];
+      const done = new AbortController();
+      const drain = async (subscriber: typeof one) => {
+        const signal = AbortSignal.any([done.signal, AbortSignal.timeout(15_000)]);
+        try {
+          for await (const delivery of subscriber.messages({ signal })) {
+            seen.push(Buffer.from(delivery.value).toString());
+            await delivery.ack();
+            await sleep(1);
+            if (seen.length >= 40) done.abort();
+          }
+        } catch (error) {
+          if (!signal.aborted) throw error;
+        }
+      };
+      const draining = Promise.all([drain(one), drain(two)]);
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 40 }, (_, i) => message(`m${i}`)));
+      await draining;
+      expect(seen.length).toBe(40);
+      expect(new Set(seen).size).toBe(40);
+      await Promise.all([one.close(), two.close(), publisher.close()]);
+    });
+
+    when('redelivery', 'redelivers what a closed consumer never acked to another consumer of its group', async () => {
+      const topic = uniqueName('t');
+      const group = uniqueName('g');
+      const quitter = broker.subscriber({ topics: topic, group });
+      const taken = collect(quitter, 5, { ack: false });
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 5 }, (_, i) => message(`m${i}`)));
+      expect(texts(await taken)).toHaveLength(5);
+      await quitter.close();
+      const heir = broker.subscriber({ topics: topic, group });
+      const again = await collect(heir, 5, { timeoutMs: 20_000 });
+      expect(texts(again).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+      expect(again.every((delivery) => delivery.deliveryCount >= 2)).toBe(true);
+      await heir.close();
+      await publisher.close();
+    });
+
+    when('redelivery', 'redelivers a nacked message and drops one nacked without requeue', async () => {
+      const topic = uniqueName('t');
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, [message('again'), message('drop')]);
+      const got: string[] = [];
+      for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(15_000) })) {
+        const text = Buffer.from(delivery.value).toString();
+        got.push(`${text}#${delivery.deliveryCount}`);
+        if (text === 'again' && delivery.deliveryCount === 1) await delivery.nack({ requeue: true, delayMs: 50 });
+        else if (text === 'drop') await delivery.nack({ requeue: false });
+        else await delivery.ack();
+        if (got.includes('again#2') && got.some((entry) => entry.startsWith('drop'))) break;
+      }
+      expect(got).toContain('again#1');
+      expect(got).toContain('again#2');
+      expect(got.filter((entry) => entry.startsWith('drop'))).toEqual(['drop#1']);
+      await subscriber.close();
+      await publisher.close();
+    });
+
+    when('replay', 'lets a late group replay from the earliest message, and a latest group skip the past', async () => {
+      const topic = uniqueName('t');
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 5 }, (_, i) => message(`old${i}`)));
+      const late = broker.subscriber({ topics: topic, group: uniqueName('late'), from: 'earliest' });
+      expect(texts(await collect(late, 5))).toEqual(['old0', 'old1', 'old2', 'old3', 'old4']);
+      const fresh = broker.subscriber({ topics: topic, group: uniqueName('fresh'), from: 'latest' });
+      const got = collect(fresh, 1);
+      await settle();
+      await sleep(200);
+      await publisher.publish(topic, [message('new')]);
+      expect(texts(await got)).toEqual(['new']);
+      await Promise.all([late.close(), fresh.close(), publisher.close()]);
+    });
+
+    when('endOfStream', 'delivers end of stream to every consumer of every group', async () => {
+      const topic = uniqueName('t');
+      const [g1, g2] = [uniqueName('g1'), uniqueName('g2')];
+      const subscribers = [broker.subscriber({ topics: topic, group: g1 }), broker.subscriber({ topics: topic, group: g1 }), broker.subscriber({ topics: topic, group: g2 })];
+      const runs = subscribers.map((subscriber) => collect(subscriber, 1_000, { stopOnEnd: true, timeoutMs: 20_000 }));
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 12 }, (_, i) => message(`m${i}`)));
+      await publisher.publish(topic, [{ value: Buffer.from('end'), endOfStream: true }]);
+      const [a, b, c] = await Promise.all(runs);
+      for (const run of [a!, b!, c!]) expect(run.at(-1)?.endOfStream).toBe(true);
+      expect(texts(a!).length + texts(b!).length).toBe(12);
+      expect(texts(c!)).toHaveLength(12);
+      await Promise.all([...subscribers.map((s) => s.close()), publisher.close()]);
+    });
+
+    it('stops iterating promptly when its signal aborts', async () => {
+      const subscriber = broker.subscriber({ topics: uniqueName('t'), group: uniqueName('g') });
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const started = Date.now();
+      let received = 0;
+      try {
+        for await (const _ of subscriber.messages({ signal: controller.signal })) received += 1;
+      } catch (error) {
+        expect(controller.signal.aborted).toBe(true);
+      }
+      expect(received).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await subscriber.close();
+    });
+  });
+}

@@ -1,0 +1,26 @@
+import type { Broker } from '../../src/broker-adapters/index.js';
+import type { Store } from '../../src/store/index.js';
+
+/** Makes a fresh broker for one test; topics and groups are unique per test (see uniqueName). */
+export interface BrokerFactory {
+  name: string;
+  /** A new broker connected to the adapter's real server (or in-process). */
+  create(): Promise<Broker>;
+  /** Extra settle time after subscribing before publishing (ZeroMQ slow joiner), in ms. */
+  subscribeSettleMs?: number;
+}
+
+/** Makes a fresh store for one test. */
+export interface StoreFactory {
+  name: string;
+  create(): Promise<Store>;
+  /** Changes stored bytes behind the store's back (for corruption tests); resolves when done. */
+  corrupt(store: Store, key: string): Promise<void>;
+}
+
+let counter = 0;
+/** A name no other test uses: topics, groups, stream keys. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
