@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     exclude: ['test/soak/**', 'node_modules/**', 'dist/**'],
+    globalSetup: ['./test/setup/global-servers.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

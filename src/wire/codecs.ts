@@ -70,8 +70,11 @@ export function decodePayload(bytes: Uint8Array, codec: CodecName): unknown {
         return bytes;
       case 'ndarray':
         return decodeNDArray(bytes);
-      case 'arrow':
-        return tableFromIPC(bytes);
+      case 'arrow': {
+        const table = tableFromIPC(bytes);
+        if (bytes.byteLength > 0 && table.schema.fields.length === 0) throw new CodecError('stored bytes are not an Arrow IPC stream');
+        return table;
+      }
       case 'msgpack':
         return unpackr.unpack(bytes);
     }

@@ -1,0 +1,38 @@
+export declare const KAFKA_VERSIONS: readonly string[];
+export declare const DEFAULT_KAFKA_VERSION: string;
+/** Last measured timings per version (ms): download = Maven fetch, start = format + JVM start until ready. */
+export declare const kafkaTimings: { download: Record<string, number>; start: Record<string, number> };
+
+export interface KafkaDownload {
+  version: string;
+  libsDir: string;
+  /** true when the cache marker was complete and Maven was not run */
+  cached: boolean;
+  downloadMs: number;
+}
+
+export interface KafkaServer {
+  /** ['127.0.0.1:PORT'] */
+  brokers: string[];
+  version: string;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** broker log (WARN and up) */
+  logFile: string;
+  timings: { downloadMs: number; downloadCached: boolean; formatMs: number; startMs: number };
+  /** pid of the current broker JVM (changes on restart) */
+  readonly pid: number;
+  /** SIGTERM, wait for exit, remove the temp dir. Idempotent. */
+  stop(): Promise<void>;
+  /** SIGTERM, wait for exit, start again with the same ports and data. */
+  restart(): Promise<void>;
+}
+
+/** '4' -> newest 4.x known, '3.9' -> '3.9.2'; full versions pass through. */
+export declare function resolveKafkaVersion(version?: string): string;
+/** $PROXYSTREAM_KAFKA_CACHE_DIR or <repo>/.cache/kafka */
+export declare function kafkaCacheDir(): string;
+/** Download the broker jars of `version` into the cache unless already complete. */
+export declare function ensureKafka(version?: string): Promise<KafkaDownload>;
+export declare function startKafka(opts?: { version?: string; heapOpts?: string[] }): Promise<KafkaServer>;

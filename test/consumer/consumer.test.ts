@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBroker } from '../../src/broker-adapters/index.js';
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { ConfigError, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { decodeDeadLetter } from '../../src/wire/index.js';
+import { collect } from '../conformance/helpers.js';
+import { uniqueName } from '../conformance/types.js';
+
+async function setup(count: number, options: { inlineThreshold?: number } = {}) {
+  const broker = new MemoryBroker();
+  const store = new MemoryStore();
+  const topic = uniqueName('t');
+  const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: options.inlineThreshold ?? 0 });
+  const sent = await Promise.all(Array.from({ length: count }, (_, n) => producer.send(topic, Buffer.alloc(64, n), { metadata: { n } })));
+  return { broker, store, topic, producer, sent };
+}
+
+describe('StreamConsumer', () => {
+  it('prefetches the next kept payloads while the current one is being handled', async () => {
+    const { broker, store, topic } = await setup(6);
+    const reads: number[] = [];
+    const get = store.get.bind(store);
+    store.get = async (key, options) => {
+      reads.push(Date.now());
+      return get(key, options);
+    };
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store], prefetch: 3 });
+    const iterator = consumer[Symbol.asyncIterator]();
+    const first = (await iterator.next()).value!;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(reads.length).toBeGreaterThanOrEqual(3);
+    expect(reads.length).toBeLessThanOrEqual(5);
+    await first.ack();
+    await consumer.close();
+  });
+
+  it('hands unread read-ahead items back when the loop stops early, so another consumer gets them', async () => {
+    const { broker, store, topic } = await setup(10);
+    const group = uniqueName('g');
+    const first = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group }), stores: [store], prefetch: 4 });
+    const handled: number[] = [];
+    for await (const item of first) {
+      handled.push(item.metadata.n as number);
+      await item.ack();
+      if (handled.length === 3) break;
+    }
+    await first.close();
+    const second = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group }), stores: [store] });
+    for await (const item of second) {
+      handled.push(item.metadata.n as number);
+      await item.ack();
+      if (handled.length === 10) break;
+    }
+    expect([...handled].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await second.close();
+  });
+
+  it('ends quietly when its signal aborts, and after close()', async () => {
+    const broker = new MemoryBroker();
+    const controller = new AbortController();
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: 'idle', group: 'g' }), signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    const started = Date.now();
+    for await (const _ of consumer) throw new Error('nothing was published');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await consumer.close();
+    const disposed = new StreamConsumer({ subscriber: broker.subscriber({ topics: 'idle', group: 'g2' }) });
+    {
+      await using _owned = disposed;
+    }
+    for await (const _ of disposed) throw new Error('closed consumer yielded');
+  });
+
+  it('ends only when every topic it reads has ended', async () => {
+    const broker = new MemoryBroker();
+    const [a, b] = [uniqueName('a'), uniqueName('b')];
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: [a, b], group: 'g' }) });
+    const producer = new StreamProducer({ publisher: broker.publisher() });
+    await producer.send(a, 'a1');
+    await producer.end(a);
+    const iterating = (async () => {
+      const seen: unknown[] = [];
+      for await (const item of consumer) {
+        seen.push(await item.resolve());
+        await item.ack();
+      }
+      return seen;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(consumer.ended).toBe(false);
+    await producer.send(b, 'b1');
+    await producer.close({ end: [b] });
+    expect((await iterating).sort()).toEqual(['a1', 'b1']);
+  });
+
+  it('raises MissingPayloadError and UnknownStoreError on resolve and goes on with the next item', async () => {
+    const { broker, store, topic, sent } = await setup(3);
+    await store.delete(sent[0]!.id);
+    const other = new StreamProducer({ publisher: broker.publisher(), store: new MemoryStore({ id: 'elsewhere' }), inlineThreshold: 0 });
+    await other.send(topic, Buffer.alloc(8), { metadata: { n: 99 } });
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    const outcomes: string[] = [];
+    for await (const item of consumer) {
+      try {
+        await item.resolve();
+        outcomes.push(`ok ${item.metadata.n}`);
+      } catch (error) {
+        outcomes.push(`${(error as ProxyStreamError).code} ${item.metadata.n}`);
+        expect(error instanceof MissingPayloadError || error instanceof UnknownStoreError).toBe(true);
+      }
+      await item.ack();
+      if (outcomes.length === 4) break;
+    }
+    expect(outcomes).toEqual(['PS_MISSING_PAYLOAD 0', 'ok 1', 'ok 2', 'PS_UNKNOWN_STORE 99']);
+    await consumer.close();
+  });
+
+  it('dead-letters malformed messages with their error and keeps going', async () => {
+    const broker = new MemoryBroker();
+    const topic = uniqueName('t');
+    const errors: ProxyStreamError[] = [];
+    const deadLetters = broker.subscriber({ topics: `${topic}.dlq`, group: 'ops' });
+    const consumer = new StreamConsumer({
+      subscriber: broker.subscriber({ topics: topic, group: 'g' }),
+      deadLetter: { publisher: broker.publisher(), topic: (source) => `${source}.dlq` },
+      onError: (error) => errors.push(error),
+    });
+    await broker.publisher().publish(topic, [{ value: Buffer.from('garbage') }]);
+    const producer = new StreamProducer({ publisher: broker.publisher() });
+    await producer.send(topic, 'fine');
+    for await (const item of consumer) {
+      expect(await item.resolve()).toBe('fine');
+      await item.ack();
+      break;
+    }
+    expect(consumer.stats.malformed).toBe(1);
+    expect(errors[0]).toBeInstanceOf(MalformedEventError);
+    const [letter] = await collect(deadLetters, 1);
+    const decoded = decodeDeadLetter(letter!.value);
+    expect(decoded).toMatchObject({ topic, code: 'PS_MALFORMED_EVENT' });
+    expect(Buffer.from(decoded.original).toString()).toBe('garbage');
+    await consumer.close();
+  });
+
+  it('yields payloads with withPayloads(), acking each', async () => {
+    const { broker, store, topic } = await setup(3, { inlineThreshold: 1_000 });
+    const consumer = new StreamConsumer<Uint8Array>({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    const sizes: number[] = [];
+    for await (const { value } of consumer.withPayloads()) {
+      sizes.push(value.byteLength);
+      if (sizes.length === 3) break;
+    }
+    expect(sizes).toEqual([64, 64, 64]);
+    await consumer.close();
+  });
+
+  it('refuses bad options with ConfigError', () => {
+    expect(() => new StreamConsumer({} as never)).toThrow(ConfigError);
+    const broker = new MemoryBroker();
+    expect(() => new StreamConsumer({ subscriber: broker.subscriber({ topics: 't' }), prefetch: -1 })).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,192 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBroker, type OutgoingMessage, type Publisher } from '../../src/broker-adapters/index.js';
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { ClosedError, ConfigError, ConnectionError, LimitExceededError } from '../../src/errors/index.js';
+import { storeBySize, storeByTopic, StreamProducer } from '../../src/producer/index.js';
+import { MemoryStore } from '../../src/store/index.js';
+import { decodeEvent } from '../../src/wire/index.js';
+import { collect } from '../conformance/helpers.js';
+import { uniqueName } from '../conformance/types.js';
+
+/** A publisher over the memory broker that records each publish call's batch. */
+function recordingPublisher(broker: MemoryBroker): Publisher & { calls: OutgoingMessage[][] } {
+  const inner = broker.publisher();
+  const calls: OutgoingMessage[][] = [];
+  return {
+    calls,
+    publish: async (topic, messages) => {
+      calls.push([...messages]);
+      await inner.publish(topic, messages);
+    },
+    close: () => inner.close(),
+    [Symbol.asyncDispose]: () => inner.close(),
+  };
+}
+
+describe('StreamProducer', () => {
+  it('inlines payloads under the threshold and stores the rest with a provisional lease turned into the full TTL', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 100, provisionalLeaseMs: 50, lifetime: { ttlMs: 60_000 } });
+    const small = await producer.send('t', Buffer.alloc(99));
+    const large = await producer.send('t', Buffer.alloc(100));
+    expect(small).toMatchObject({ inline: true, size: 99, filtered: false });
+    expect(large).toMatchObject({ inline: false, size: 100, storeId: 'memory' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await store.exists(large.id)).toBe(true);
+    expect(producer.stats).toMatchObject({ sent: 2, inline: 1, stored: 1, payloadBytesStored: 100, payloadBytesInline: 99 });
+    await producer.close();
+  });
+
+  it('routes payloads to stores by size and by topic', async () => {
+    const broker = new MemoryBroker();
+    const [small, large, special] = [new MemoryStore({ id: 'small' }), new MemoryStore({ id: 'large' }), new MemoryStore({ id: 'special' })];
+    const bySize = new StreamProducer({ publisher: broker.publisher(), store: storeBySize(small, large, 1000), inlineThreshold: 0 });
+    expect((await bySize.send('t', Buffer.alloc(10))).storeId).toBe('small');
+    expect((await bySize.send('t', Buffer.alloc(5000))).storeId).toBe('large');
+    const byTopic = new StreamProducer({ publisher: broker.publisher(), store: storeByTopic({ models: special }, small), inlineThreshold: 0 });
+    expect((await byTopic.send('models', Buffer.alloc(10))).storeId).toBe('special');
+    expect((await byTopic.send('frames', Buffer.alloc(10))).storeId).toBe('small');
+    await Promise.all([bySize.close(), byTopic.close()]);
+  });
+
+  it('batches concurrent sends into few publish calls, by count', async () => {
+    const broker = new MemoryBroker();
+    const publisher = recordingPublisher(broker);
+    const producer = new StreamProducer({ publisher, batch: { maxCount: 10 } });
+    await Promise.all(Array.from({ length: 35 }, (_, i) => producer.send('t', Buffer.from(`m${i}`))));
+    expect(publisher.calls.map((batch) => batch.length)).toEqual([10, 10, 10, 5]);
+    await producer.close();
+  });
+
+  it('lingers to fill a batch when lingerMs is set, and close() flushes what is pending', async () => {
+    const broker = new MemoryBroker();
+    const publisher = recordingPublisher(broker);
+    const producer = new StreamProducer({ publisher, batch: { maxCount: 100, lingerMs: 60_000 } });
+    const sends = [producer.send('t', Buffer.from('a')), producer.send('t', Buffer.from('b'))];
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(publisher.calls).toHaveLength(0);
+    await producer.close();
+    await Promise.all(sends);
+    expect(publisher.calls.map((batch) => batch.length)).toEqual([2]);
+    await expect(producer.send('t', Buffer.from('late'))).rejects.toBeInstanceOf(ClosedError);
+  });
+
+  it('keeps call order within a topic even when an earlier payload is slow to store', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const slowPut = store.put.bind(store);
+    store.put = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      return slowPut(...args);
+    };
+    const subscriber = broker.subscriber({ topics: 't', group: 'g' });
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 1000 });
+    await Promise.all([producer.send('t', Buffer.alloc(5000), { metadata: { n: 0 } }), producer.send('t', Buffer.alloc(10), { metadata: { n: 1 } })]);
+    const got = await collect(subscriber, 2);
+    expect(got.map((delivery) => decodeEvent(delivery.value).metadata.n)).toEqual([0, 1]);
+    await producer.close();
+  });
+
+  it('drops values the producer-side filter rejects without storing or publishing', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const publisher = recordingPublisher(broker);
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, filter: (metadata) => metadata.keep === true });
+    const dropped = await producer.send('t', Buffer.alloc(10), { metadata: { keep: false } });
+    expect(dropped.filtered).toBe(true);
+    expect((await store.stats()).objects).toBe(0);
+    expect(publisher.calls).toHaveLength(0);
+    await producer.close();
+  });
+
+  it('aggregates small values into one payload', async () => {
+    const broker = new MemoryBroker();
+    const subscriber = broker.subscriber({ topics: 't', group: 'g' });
+    const producer = new StreamProducer({
+      publisher: broker.publisher(),
+      aggregate: { count: 4, lingerMs: 20, combine: (items) => ({ value: items.map((item) => item.value), metadata: { count: items.length } }) },
+    });
+    const results = await Promise.all([1, 2, 3, 4, 5].map((n) => producer.send('t', n)));
+    expect(results.map((result) => result.aggregated)).toEqual([4, 4, 4, 4, 1]);
+    const consumer = new StreamConsumer({ subscriber });
+    const values: unknown[] = [];
+    for await (const item of consumer) {
+      values.push(await item.resolve());
+      await item.ack();
+      if (values.length === 2) break;
+    }
+    expect(values).toEqual([[1, 2, 3, 4], [5]]);
+    await producer.close();
+  });
+
+  it('bounds payload bytes in flight: sends wait while the budget is used', async () => {
+    const broker = new MemoryBroker();
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inner = broker.publisher();
+    let inFlightPeak = 0;
+    let published = 0;
+    const publisher: Publisher = {
+      publish: async (topic, messages) => {
+        await gate;
+        published += messages.length;
+        await inner.publish(topic, messages);
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const store = new MemoryStore();
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, maxInFlightBytes: 3000, batch: { maxCount: 1 } });
+    const sends = Array.from({ length: 6 }, () => producer.send('t', Buffer.alloc(1000)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    inFlightPeak = (await store.stats()).objects;
+    expect(inFlightPeak).toBe(3);
+    release();
+    await Promise.all(sends);
+    expect(published).toBe(6);
+    await producer.close();
+  });
+
+  it('rejects the sends and deletes their stored payloads when the broker refuses a batch', async () => {
+    const store = new MemoryStore();
+    const publisher: Publisher = {
+      publish: async () => {
+        throw new ConnectionError('broker away', { context: { address: '127.0.0.1:1' } });
+      },
+      close: async () => undefined,
+      [Symbol.asyncDispose]: async () => undefined,
+    };
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0 });
+    await expect(producer.send('t', Buffer.alloc(100))).rejects.toBeInstanceOf(ConnectionError);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await store.stats()).objects).toBe(0);
+    await producer.close();
+  });
+
+  it('refuses bad options, topics and metadata with typed errors', async () => {
+    const broker = new MemoryBroker();
+    expect(() => new StreamProducer({ publisher: broker.publisher(), inlineThreshold: -1 })).toThrow(ConfigError);
+    expect(() => new StreamProducer({} as never)).toThrow(ConfigError);
+    const producer = new StreamProducer({ publisher: broker.publisher() });
+    await expect(producer.send('', Buffer.alloc(1))).rejects.toBeInstanceOf(ConfigError);
+    await expect(producer.send('t', Buffer.alloc(1), { metadata: { bad: new Map() as never } })).rejects.toBeInstanceOf(LimitExceededError);
+    await producer.close();
+  });
+
+  it('ends topics so that consumers stop', async () => {
+    const broker = new MemoryBroker();
+    const topic = uniqueName('t');
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }) });
+    const producer = new StreamProducer({ publisher: broker.publisher() });
+    await producer.send(topic, 'only');
+    await producer.close({ end: [topic] });
+    const seen: unknown[] = [];
+    for await (const item of consumer) {
+      seen.push(await item.resolve());
+      await item.ack();
+    }
+    expect(seen).toEqual(['only']);
+    expect(consumer.ended).toBe(true);
+  });
+});
