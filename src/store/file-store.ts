@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ClosedError, ConfigError, throwIfAborted } from '../errors/index.js';
 import { nameSchema, parseOptions } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
+import { asyncIo, syncIo, type FileIo } from './file-io.js';
 import { asParts, assertValidKey } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
@@ -16,6 +16,8 @@ const optionsSchema = z.object({
   sweepIntervalMs: z.number().positive().default(30_000),
   /** Leftover temp directories older than this are removed by sweep. */
   staleTempMs: z.number().positive().default(10 * 60_000),
+  /** `sync`: fastest on tmpfs and local disks; `async`: never blocks the event loop (network filesystems). */
+  io: z.enum(['sync', 'async']).default('sync'),
 });
 
 /** Options for {@link FileStore}. */
@@ -34,12 +36,14 @@ const MAX_READER_NAME = 100;
  * for several). Each object is a directory `<key>/` holding `data`, `meta.json` and `released/<reader>`
  * markers. Writes go to a temp directory and are renamed into place, so readers see whole objects only;
  * releases are lock-free marker files, so processes on several nodes may release concurrently.
- * Defaults: id `file`, sweep every 30 s.
+ * Defaults: id `file`, sweep every 30 s, `io: 'sync'` (a few µs per call on tmpfs, against about 50 µs
+ * through the thread pool; use `io: 'async'` on network filesystems).
  */
 export class FileStore implements Store {
   readonly id: string;
   readonly dir: string;
   readonly #staleTempMs: number;
+  readonly #io: FileIo;
   readonly #sweeper: NodeJS.Timeout;
   readonly #ready: Promise<void>;
   #closed = false;
@@ -49,7 +53,8 @@ export class FileStore implements Store {
     this.id = parsed.id;
     this.dir = parsed.dir;
     this.#staleTempMs = parsed.staleTempMs;
-    this.#ready = Promise.all([mkdir(join(this.dir, TEMP), { recursive: true }), mkdir(join(this.dir, TRASH), { recursive: true })]).then(() => undefined);
+    this.#io = parsed.io === 'sync' ? syncIo : asyncIo;
+    this.#ready = Promise.all([this.#io.mkdir(join(this.dir, TEMP)), this.#io.mkdir(join(this.dir, TRASH))]).then(() => undefined);
     this.#ready.catch(() => undefined);
     this.#sweeper = unrefInterval(() => void this.sweep().catch(() => undefined), parsed.sweepIntervalMs);
   }
@@ -60,18 +65,13 @@ export class FileStore implements Store {
     const parts = asParts(data);
     const meta: Meta = { ...lifetimeRecord(options), size: parts.reduce((sum, part) => sum + part.byteLength, 0) };
     const temp = join(this.dir, TEMP, `${key}.${randomBytes(6).toString('hex')}`);
-    await mkdir(join(temp, 'released'), { recursive: true });
+    await this.#io.mkdir(join(temp, 'released'));
     try {
-      const handle = await open(join(temp, 'data'), 'w');
-      try {
-        await handle.writev(parts as Uint8Array[]);
-      } finally {
-        await handle.close();
-      }
-      await writeFile(join(temp, 'meta.json'), JSON.stringify(meta));
+      await this.#io.writeParts(join(temp, 'data'), parts);
+      await this.#io.writeParts(join(temp, 'meta.json'), [Buffer.from(JSON.stringify(meta))]);
       await this.#moveIntoPlace(temp, key);
     } catch (error) {
-      await rm(temp, { recursive: true, force: true });
+      await this.#io.removeTree(temp);
       throw error;
     }
   }
@@ -90,7 +90,12 @@ export class FileStore implements Store {
       await this.delete(key);
       return undefined;
     }
-    return readWhole(join(this.dir, key, 'data'), options?.signal);
+    try {
+      return await this.#io.readWhole(join(this.dir, key, 'data'));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
   }
 
   async getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>> {
@@ -119,8 +124,8 @@ export class FileStore implements Store {
         if (meta === undefined) return;
         const temp = join(this.dir, key, `meta.${randomBytes(4).toString('hex')}`);
         try {
-          await writeFile(temp, JSON.stringify({ ...committed(meta), size: meta.size }));
-          await rename(temp, join(this.dir, key, 'meta.json'));
+          await this.#io.writeParts(temp, [Buffer.from(JSON.stringify({ ...committed(meta), size: meta.size }))]);
+          await this.#io.rename(temp, join(this.dir, key, 'meta.json'));
         } catch (error) {
           if (!isMissing(error)) throw error;
         }
@@ -136,14 +141,14 @@ export class FileStore implements Store {
     if (meta === undefined || !countsAsReader(meta, reader)) return false;
     const releasedDir = join(this.dir, key, 'released');
     try {
-      await writeFile(join(releasedDir, Buffer.from(reader).toString('hex')), '', { flag: 'wx' });
+      await this.#io.writeParts(join(releasedDir, Buffer.from(reader).toString('hex')), [], true);
     } catch (error) {
       if (isMissing(error)) return false;
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     let markers: string[];
     try {
-      markers = await readdir(releasedDir);
+      markers = await this.#io.list(releasedDir);
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
@@ -158,7 +163,7 @@ export class FileStore implements Store {
     await this.#ready;
     let removed = 0;
     const now = Date.now();
-    for (const name of await readdir(this.dir)) {
+    for (const name of await this.#io.list(this.dir)) {
       if (name.startsWith('.')) continue;
       const meta = await this.#meta(name);
       if (meta !== undefined && isExpired(meta, now) && (await this.#remove(name))) removed += 1;
@@ -173,7 +178,7 @@ export class FileStore implements Store {
     await this.sweep();
     let objects = 0;
     let bytes = 0;
-    for (const name of await readdir(this.dir)) {
+    for (const name of await this.#io.list(this.dir)) {
       if (name.startsWith('.')) continue;
       const meta = await this.#meta(name);
       if (meta === undefined) continue;
@@ -194,18 +199,18 @@ export class FileStore implements Store {
 
   async #moveIntoPlace(temp: string, key: string): Promise<void> {
     try {
-      await rename(temp, join(this.dir, key));
+      await this.#io.rename(temp, join(this.dir, key));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
       await this.#remove(key);
-      await rename(temp, join(this.dir, key));
+      await this.#io.rename(temp, join(this.dir, key));
     }
   }
 
   async #meta(key: string): Promise<Meta | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.dir, key, 'meta.json'), 'utf8')) as Meta;
+      return JSON.parse(await this.#io.readText(join(this.dir, key, 'meta.json'))) as Meta;
     } catch (error) {
       if (isMissing(error) || error instanceof SyntaxError) return undefined;
       throw error;
@@ -215,20 +220,20 @@ export class FileStore implements Store {
   async #remove(key: string): Promise<boolean> {
     const trash = join(this.dir, TRASH, `${key}.${randomBytes(6).toString('hex')}`);
     try {
-      await rename(join(this.dir, key), trash);
+      await this.#io.rename(join(this.dir, key), trash);
     } catch (error) {
       if (isMissing(error)) return false;
       throw error;
     }
-    await rm(trash, { recursive: true, force: true });
+    await this.#io.removeTree(trash);
     return true;
   }
 
   async #clearStale(dir: string, olderThan: number): Promise<void> {
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
+    for (const name of await this.#io.list(dir).catch(() => [] as string[])) {
       const path = join(dir, name);
-      const info = await stat(path).catch(() => undefined);
-      if (info !== undefined && info.mtimeMs < olderThan) await rm(path, { recursive: true, force: true });
+      const modified = await this.#io.modifiedMs(path);
+      if (modified !== undefined && modified < olderThan) await this.#io.removeTree(path);
     }
   }
 
@@ -241,28 +246,4 @@ export class FileStore implements Store {
 function isMissing(error: unknown): boolean {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-async function readWhole(path: string, signal: AbortSignal | undefined): Promise<Uint8Array | undefined> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    const buffer = Buffer.allocUnsafeSlow(size);
-    let offset = 0;
-    while (offset < size) {
-      throwIfAborted(signal);
-      const { bytesRead } = await handle.read(buffer, offset, size - offset, offset);
-      if (bytesRead === 0) break;
-      offset += bytesRead;
-    }
-    return offset === size ? buffer : buffer.subarray(0, offset);
-  } finally {
-    await handle.close();
-  }
 }

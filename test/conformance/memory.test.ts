@@ -1,4 +1,4 @@
-import { memoryBrokerFactory, fileStoreFactory, memoryStoreFactory } from './adapters/memory.js';
+import { fileStoreAsyncIoFactory, fileStoreFactory, memoryBrokerFactory, memoryStoreFactory } from './adapters/memory.js';
 import { brokerConformance } from './broker-suite.js';
 import { pipelineConformance } from './pipeline-suite.js';
 import { storeConformance } from './store-suite.js';
@@ -6,5 +6,6 @@ import { storeConformance } from './store-suite.js';
 brokerConformance(memoryBrokerFactory);
 storeConformance(memoryStoreFactory);
 storeConformance(fileStoreFactory);
+storeConformance(fileStoreAsyncIoFactory);
 pipelineConformance(memoryBrokerFactory, memoryStoreFactory);
 pipelineConformance(memoryBrokerFactory, fileStoreFactory);

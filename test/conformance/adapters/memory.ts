@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBroker } from '../../../src/broker-adapters/index.js';
@@ -24,12 +24,20 @@ export const memoryStoreFactory: StoreFactory = {
 export const fileStoreFactory: StoreFactory = {
   name: 'file',
   create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')) }),
-  corrupt: async (store: Store, key: string) => {
-    const dir = (store as FileStore).dir;
-    const path = join(dir, key, 'data');
-    if (!(await readdir(join(dir, key))).includes('data')) throw new Error(`cannot corrupt missing ${key}`);
-    const bytes = await (await import('node:fs/promises')).readFile(path);
-    bytes[0] = bytes[0]! ^ 0xff;
-    await writeFile(path, bytes);
-  },
+  corrupt: (store, key) => corruptFile(store, key),
 };
+
+export const fileStoreAsyncIoFactory: StoreFactory = {
+  name: 'file (async io)',
+  create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')), io: 'async' }),
+  corrupt: (store, key) => corruptFile(store, key),
+};
+
+async function corruptFile(store: Store, key: string): Promise<void> {
+  const dir = (store as FileStore).dir;
+  const path = join(dir, key, 'data');
+  if (!(await readdir(join(dir, key))).includes('data')) throw new Error(`cannot corrupt missing ${key}`);
+  const bytes = await readFile(path);
+  bytes[0] = bytes[0]! ^ 0xff;
+  await writeFile(path, bytes);
+}

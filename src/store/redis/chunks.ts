@@ -1,0 +1,94 @@
+import { throwIfAborted } from '../../errors/index.js';
+import type { RedisClient } from './connection.js';
+import type { ObjectKeys } from './layout.js';
+
+/** Runs `task(0..count-1)` with at most `window` tasks in flight (commands pipeline on the connection). */
+export async function windowed(count: number, window: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+}
+
+/** Number of chunks an object of `size` bytes takes (at least one, so empty objects have a chunk). */
+export function chunkCount(size: number, chunkBytes: number): number {
+  return Math.max(1, Math.ceil(size / chunkBytes));
+}
+
+/** Bytes [start, end) of data given as parts: a view when one part holds them, else one copy. */
+export function sliceParts(parts: readonly Uint8Array[], start: number, end: number): Buffer {
+  const pieces: Uint8Array[] = [];
+  let offset = 0;
+  for (const part of parts) {
+    const from = Math.max(start, offset);
+    const to = Math.min(end, offset + part.byteLength);
+    if (from < to) pieces.push(part.subarray(from - offset, to - offset));
+    offset += part.byteLength;
+    if (offset >= end) break;
+  }
+  if (pieces.length === 1) {
+    const only = pieces[0]!;
+    return Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+  }
+  return Buffer.concat(pieces, end - start);
+}
+
+/** SETs every chunk (PX `px` when given), `window` at a time. */
+export async function writeChunks(client: RedisClient, keys: ObjectKeys, parts: readonly Uint8Array[], size: number, chunkBytes: number, px: number | undefined, window: number): Promise<number> {
+  const chunks = chunkCount(size, chunkBytes);
+  await windowed(chunks, window, async (index) => {
+    const value = sliceParts(parts, index * chunkBytes, Math.min(size, (index + 1) * chunkBytes));
+    const key = `${keys.chunkPrefix}${index}`;
+    await (px === undefined ? client.set(key, value) : client.set(key, value, 'PX', px));
+  });
+  return chunks;
+}
+
+/** What a get learns from its first round trip. */
+export interface FirstRead {
+  size: number;
+  chunks: number;
+  chunkBytes: number;
+  first: Buffer;
+}
+
+/** Meta and chunk 0 in one round trip; undefined when the object (or its first chunk) is missing. */
+export async function readFirst(client: RedisClient, keys: ObjectKeys): Promise<FirstRead | undefined> {
+  const [meta, first] = await Promise.all([client.hmget(keys.meta, 'size', 'chunks', 'chunkBytes'), client.getBuffer(`${keys.chunkPrefix}0`)]);
+  const [size, chunks, chunkBytes] = meta.map((field) => (field === null ? Number.NaN : Number(field)));
+  if (first === null || !Number.isInteger(size) || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return undefined;
+  return { size: size!, chunks: chunks!, chunkBytes: chunkBytes!, first };
+}
+
+/**
+ * Reads the remaining chunks into one preallocated buffer, copying each in as it arrives.
+ * Undefined when any chunk is missing: a partial object is never returned. Chunks whose length is
+ * not what the meta says (bytes changed behind the store's back) are returned as they are, concatenated.
+ */
+export async function readRest(client: RedisClient, keys: ObjectKeys, head: FirstRead, window: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+  const { size, chunks, chunkBytes, first } = head;
+  const expected = (index: number) => Math.max(0, Math.min(chunkBytes, size - index * chunkBytes));
+  if (chunks === 1 && first.byteLength === size) return first;
+  const target = Buffer.allocUnsafeSlow(size);
+  let missing = false;
+  let irregular = first.byteLength !== expected(0);
+  if (!irregular) first.copy(target, 0);
+  await windowed(chunks - 1, window, async (slot) => {
+    if (missing) return;
+    throwIfAborted(signal);
+    const index = slot + 1;
+    const chunk = await client.getBuffer(`${keys.chunkPrefix}${index}`);
+    if (chunk === null) missing = true;
+    else if (chunk.byteLength !== expected(index)) irregular = true;
+    else chunk.copy(target, index * chunkBytes);
+  });
+  if (missing) return undefined;
+  return irregular ? readIrregular(client, keys, chunks) : target;
+}
+
+async function readIrregular(client: RedisClient, keys: ObjectKeys, chunks: number): Promise<Buffer | undefined> {
+  const parts = await Promise.all(Array.from({ length: chunks }, (_, index) => client.getBuffer(`${keys.chunkPrefix}${index}`)));
+  if (parts.some((part) => part === null)) return undefined;
+  return Buffer.concat(parts as Buffer[]);
+}

@@ -1,0 +1,101 @@
+import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+
+/** A standalone ioredis client or a Cluster. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * ioredis settings that make failures typed and bounded in time while surviving a short server
+ * restart: lazy connect, RESP2 replies, reconnect forever with a backoff capped at 1 s, and queued
+ * commands failed after two reconnect attempts instead of twenty.
+ */
+export function boundedRedisOptions(connectTimeoutMs: number): RedisOptions {
+  return {
+    protocol: 2,
+    lazyConnect: true,
+    connectTimeout: connectTimeoutMs,
+    maxRetriesPerRequest: 2,
+    enableOfflineQueue: true,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+  };
+}
+
+/** Opens a standalone client on `url` with {@link boundedRedisOptions} (plus `extra`). */
+export function openRedis(url: string, connectTimeoutMs: number, extra: RedisOptions = {}): Redis {
+  const client = new Redis(url, { ...boundedRedisOptions(connectTimeoutMs), ...extra });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/** `host:port` (or a comma-separated list for a Cluster), for error context. */
+export function addressOf(client: RedisClient): string {
+  if (client instanceof Cluster) {
+    const nodes = client.nodes();
+    return nodes.length > 0 ? nodes.map((node) => `${node.options.host}:${node.options.port}`).join(',') : 'redis-cluster';
+  }
+  return `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
+}
+
+const waiting = new WeakMap<RedisClient, Promise<void>>();
+
+/**
+ * Resolves once `client` is ready, connecting a lazy client first. Rejects with
+ * {@link ConnectionError} (context `address`) after `timeoutMs`, or {@link ClosedError} when the client
+ * was closed for good. Concurrent callers share one wait.
+ */
+export function whenReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'end') return Promise.reject(new ClosedError(`redis connection to ${address} is closed`, { context: { address } }));
+  let wait = waiting.get(client);
+  if (wait === undefined) {
+    wait = waitForReady(client, address, timeoutMs).finally(() => waiting.delete(client));
+    waiting.set(client, wait);
+  }
+  return wait;
+}
+
+function waitForReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
+  if (client.status === 'wait') client.connect().catch(() => undefined);
+  return new Promise((resolve, reject) => {
+    let lastError: unknown;
+    const onError = (error: unknown) => (lastError = error);
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('end', onEnd);
+      client.off('error', onError);
+    };
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(new ClosedError(`redis connection to ${address} is closed`, { context: { address } }));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms`, { cause: lastError, context: { address } }));
+    }, timeoutMs);
+    client.on('ready', onReady);
+    client.on('end', onEnd);
+    client.on('error', onError);
+  });
+}
+
+/** True for an error reply from the Redis server (WRONGTYPE, NOGROUP, BUSYGROUP...). */
+export function isReplyError(error: unknown): error is Error {
+  return error instanceof (ReplyError as new () => Error);
+}
+
+/** The first word of a Redis error reply (`NOGROUP`, `BUSYGROUP`, `NOSCRIPT`), or undefined. */
+export function replyCode(error: unknown): string | undefined {
+  if (!isReplyError(error)) return undefined;
+  return /^[A-Z]+/.exec(error.message)?.[0];
+}
+
+/** Our own errors and Redis error replies pass through; anything else (socket, retries exhausted) becomes {@link ConnectionError}. */
+export function asConnectionError(error: unknown, address: string): unknown {
+  if (isProxyStreamError(error) || isReplyError(error)) return error;
+  return new ConnectionError(`redis at ${address} failed: ${(error as Error | undefined)?.message ?? String(error)}`, { cause: error, context: { address } });
+}

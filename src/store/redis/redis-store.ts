@@ -1,0 +1,168 @@
+import { Cluster, type Redis } from 'ioredis';
+import { ClosedError, ConfigError, throwIfAborted } from '../../errors/index.js';
+import { parseOptions } from '../../util/options.js';
+import { asParts, assertValidKey, byteLength } from '../keys.js';
+import { lifetimeRecord } from '../lifetime.js';
+import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../types.js';
+import { readFirst, readRest, writeChunks } from './chunks.js';
+import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from './connection.js';
+import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
+import { loadLua, runLua } from './lua.js';
+import { redisStoreOptionsSchema, type RedisStoreOptions } from './options.js';
+
+const scripts = {
+  putEnd: loadLua(import.meta.url, 'put-end-2.lua'),
+  commit: loadLua(import.meta.url, 'commit-2.lua'),
+  release: loadLua(import.meta.url, 'release-2.lua'),
+  delete: loadLua(import.meta.url, 'delete-2.lua'),
+};
+const MAX_READER_NAME = 256;
+
+/**
+ * A store in Redis, standalone or Cluster. Objects above `chunkBytes` are split into chunks so
+ * large objects (1 GB) work; all keys of one object share a hash tag, hence one Cluster slot.
+ * Reads fill one preallocated buffer and return nothing rather than a partial object. Lifetimes use
+ * Redis expiry (PX on every key, the lease first, the TTL on commit) and an atomic Lua release.
+ * Connection failures raise ConnectionError (context `address`) within `connectTimeoutMs`.
+ * Defaults: id `redis`, url `redis://127.0.0.1:6379`, keyPrefix `ps`, chunkBytes 1 MiB, 8 chunks in flight, 5 s connect timeout.
+ */
+export class RedisStore implements Store {
+  readonly id: string;
+  readonly #client: RedisClient;
+  readonly #owned: boolean;
+  readonly #prefix: string;
+  readonly #chunkBytes: number;
+  readonly #window: number;
+  readonly #connectTimeoutMs: number;
+  #address: string;
+  #closed = false;
+
+  constructor(options: RedisStoreOptions = {}) {
+    const parsed = parseOptions(redisStoreOptionsSchema, options, 'RedisStore');
+    this.id = parsed.id;
+    this.#owned = parsed.redis === undefined;
+    this.#client = parsed.redis ?? openRedis(parsed.url, parsed.connectTimeoutMs);
+    this.#prefix = parsed.keyPrefix;
+    this.#chunkBytes = parsed.chunkBytes;
+    this.#window = parsed.pipelineChunks;
+    this.#connectTimeoutMs = parsed.connectTimeoutMs;
+    this.#address = addressOf(this.#client);
+  }
+
+  async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
+    assertValidKey(key, this.id);
+    const lifetime = lifetimeRecord(options);
+    const firstExpiry = options?.leaseMs ?? options?.ttlMs;
+    const px = firstExpiry === undefined ? undefined : Math.max(1, Math.ceil(firstExpiry));
+    const size = byteLength(data);
+    const keys = this.#keys(key);
+    await this.#run(async (client) => {
+      const chunks = await writeChunks(client, keys, asParts(data), size, this.#chunkBytes, px, this.#window);
+      const readers = lifetime.readers === undefined ? '' : JSON.stringify(lifetime.readers);
+      const ttl = lifetime.ttlMs === undefined ? '' : String(Math.ceil(lifetime.ttlMs));
+      await runLua(client, scripts.putEnd, [keys.meta, keys.released], [keys.chunkPrefix, size, chunks, this.#chunkBytes, readers, ttl, px ?? '']);
+    });
+  }
+
+  async putMany(entries: readonly PutEntry[]): Promise<void> {
+    await Promise.all(entries.map((entry) => this.put(entry.key, entry.data, entry.options)));
+  }
+
+  async get(key: string, options?: GetOptions): Promise<Uint8Array | undefined> {
+    throwIfAborted(options?.signal);
+    assertValidKey(key, this.id);
+    const keys = this.#keys(key);
+    return this.#run(async (client) => {
+      const head = await readFirst(client, keys);
+      return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal);
+    });
+  }
+
+  async getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>> {
+    return Promise.all(keys.map((key) => this.get(key, options)));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    assertValidKey(key, this.id);
+    const keys = this.#keys(key);
+    return this.#run(async (client) => (await client.exists(keys.meta, `${keys.chunkPrefix}0`)) === 2);
+  }
+
+  async delete(key: string): Promise<boolean> {
+    assertValidKey(key, this.id);
+    return (await this.#script(scripts.delete, key)) === 1;
+  }
+
+  async commit(keys: readonly string[]): Promise<void> {
+    for (const key of keys) assertValidKey(key, this.id);
+    await Promise.all(keys.map((key) => this.#script(scripts.commit, key)));
+  }
+
+  async release(key: string, reader: string): Promise<boolean> {
+    assertValidKey(key, this.id);
+    if (typeof reader !== 'string' || reader.length === 0 || reader.length > MAX_READER_NAME) throw new ConfigError(`reader name must be 1-${MAX_READER_NAME} characters`);
+    return (await this.#script(scripts.release, key, reader)) === 1;
+  }
+
+  /** Redis expires keys by itself (every key of an object carries the same expiry), so nothing is left to sweep: returns 0. */
+  async sweep(): Promise<number> {
+    return 0;
+  }
+
+  /** Objects and bytes under the key prefix, by SCAN over meta hashes (every master of a Cluster). */
+  async stats(): Promise<StoreStats> {
+    return this.#run(async (client) => {
+      const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+      const totals = await Promise.all(nodes.map((node) => scanNode(node, metaPattern(this.#prefix))));
+      return totals.reduce((sum, one) => ({ objects: sum.objects + one.objects, bytes: sum.bytes + one.bytes }), { objects: 0, bytes: 0 });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#owned) this.#client.disconnect();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #keys(key: string): ObjectKeys {
+    return objectKeys(this.#prefix, key);
+  }
+
+  #script(script: (typeof scripts)[keyof typeof scripts], key: string, ...args: string[]): Promise<unknown> {
+    const keys = this.#keys(key);
+    return this.#run((client) => runLua(client, script, [keys.meta, keys.released], [keys.chunkPrefix, ...args]));
+  }
+
+  async #run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new ClosedError(`store ${this.id} is closed`, { context: { storeId: this.id } });
+    try {
+      await whenReady(this.#client, this.#address, this.#connectTimeoutMs);
+      this.#address = addressOf(this.#client);
+      return await operation(this.#client);
+    } catch (error) {
+      throw asConnectionError(error, this.#address);
+    }
+  }
+}
+
+async function scanNode(node: Redis, pattern: string): Promise<StoreStats> {
+  let cursor = '0';
+  let objects = 0;
+  let bytes = 0;
+  do {
+    const [next, found] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (found.length === 0) continue;
+    const sizes = await Promise.all(found.map((meta) => node.hget(meta, 'size')));
+    for (const size of sizes) {
+      if (size === null) continue;
+      objects += 1;
+      bytes += Number(size);
+    }
+  } while (cursor !== '0');
+  return { objects, bytes };
+}
