@@ -1,0 +1,68 @@
+import { mkdtemp, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors/index.js';
+import { FileStore } from '../../src/store/index.js';
+
+const freshDir = () => mkdtemp(join(tmpdir(), 'ps-file-'));
+
+describe('FileStore', () => {
+  it('lets two stores on one directory (two processes or nodes) release concurrently, deleting exactly once', async () => {
+    const dir = await freshDir();
+    const [a, b] = [new FileStore({ dir }), new FileStore({ dir, io: 'async' })];
+    const keys = Array.from({ length: 50 }, (_, i) => `obj-${i}`);
+    await Promise.all(keys.map((key) => a.put(key, Buffer.alloc(100), { readers: ['g1', 'g2'] })));
+    const outcomes = await Promise.all(keys.flatMap((key) => [a.release(key, 'g1'), b.release(key, 'g2')]));
+    expect(outcomes.filter(Boolean)).toHaveLength(50);
+    expect((await a.stats()).objects).toBe(0);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('never shows a half-written object and keeps the directory free of stray files', async () => {
+    const dir = await freshDir();
+    const store = new FileStore({ dir });
+    const big = Buffer.alloc(8 * 1024 * 1024, 3);
+    const writing = store.put('big', big);
+    const early = await store.get('big');
+    expect(early === undefined || early.byteLength === big.byteLength).toBe(true);
+    await writing;
+    expect((await store.get('big'))!.byteLength).toBe(big.byteLength);
+    expect((await readdir(dir)).sort()).toEqual(['.tmp', '.trash', 'big']);
+    await store.close();
+  });
+
+  it('sweeps leftover temp directories of crashed writers and expired objects', async () => {
+    const dir = await freshDir();
+    const store = new FileStore({ dir, staleTempMs: 1_000 });
+    await store.put('live', Buffer.from('x'));
+    const stale = join(dir, '.tmp', 'crashed.abc');
+    await mkdir(stale, { recursive: true });
+    await writeFile(join(stale, 'data'), 'partial');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(stale, old, old);
+    await store.put('expired', Buffer.from('y'), { ttlMs: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await store.sweep()).toBe(1);
+    expect(await readdir(join(dir, '.tmp'))).toEqual([]);
+    expect(await store.exists('live')).toBe(true);
+    await store.close();
+  });
+
+  it('replaces an object written twice under one key', async () => {
+    const store = new FileStore({ dir: await freshDir() });
+    await store.put('k', Buffer.from('first'));
+    await store.put('k', Buffer.from('second'));
+    expect(Buffer.from((await store.get('k'))!).toString()).toBe('second');
+    await store.close();
+  });
+
+  it('rejects a reader name that cannot be a marker file, and bad options', async () => {
+    const store = new FileStore({ dir: await freshDir() });
+    await store.put('k', Buffer.from('x'), { readers: 1 });
+    await expect(store.release('k', 'x'.repeat(101))).rejects.toBeInstanceOf(ConfigError);
+    expect(() => new FileStore({ dir: '' })).toThrow(ConfigError);
+    expect(() => new FileStore({ dir: '/tmp', io: 'fast' as never })).toThrow(ConfigError);
+    await store.close();
+  });
+});
