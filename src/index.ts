@@ -13,12 +13,12 @@ export {
   WIRE_VERSION,
 } from './wire/index.js';
 export type { CodecName, DeadLetter, DType, InlinePayload, Metadata, MetadataValue, NDArray, RefPayload, StreamEvent, TypedArray, WireLimits } from './wire/index.js';
-export { FileStore, MemoryStore } from './store/index.js';
-export type { FileStoreOptions, Lifetime, MemoryStoreOptions, PutOptions, Store, StoreStats } from './store/index.js';
+export { FileStore, MemoryStore, RedisStore } from './store/index.js';
+export type { RedisStoreOptions, FileStoreOptions, Lifetime, MemoryStoreOptions, PutOptions, Store, StoreStats } from './store/index.js';
 export { Ref, StoreRegistry } from './proxy/index.js';
 export type { RefJSON, ResolveOptions } from './proxy/index.js';
-export { MemoryBroker } from './broker-adapters/index.js';
-export type { Broker, BrokerCapabilities, Delivery, Publisher, Subscriber, SubscriberOptions } from './broker-adapters/index.js';
+export { MemoryBroker, RedisStreamsBroker } from './broker-adapters/index.js';
+export type { RedisStreamsBrokerOptions, Broker, BrokerCapabilities, Delivery, Publisher, Subscriber, SubscriberOptions } from './broker-adapters/index.js';
 export { StreamProducer, storeBySize, storeByTopic } from './producer/index.js';
 export type { Aggregator, ProducerStats, SendOptions, SendResult, StorePolicy, StreamProducerOptions } from './producer/index.js';
 export { StreamConsumer } from './consumer/index.js';

@@ -1,4 +1,5 @@
 export { MemoryBroker, type MemoryBrokerOptions } from './memory/memory-broker.js';
+export { RedisStreamsBroker, type RedisFactory, type RedisStreamsBrokerOptions } from './redis-streams/index.js';
 export type {
   Broker,
   BrokerCapabilities,

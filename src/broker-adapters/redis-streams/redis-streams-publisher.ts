@@ -1,0 +1,72 @@
+import { ClosedError, PublishError, throwIfAborted } from '../../errors/index.js';
+import { asConnectionError, isReplyError } from '../../store/redis/connection.js';
+import { loadLua } from '../../store/redis/lua.js';
+import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
+import type { StreamsContext } from './context.js';
+
+const publishEos = loadLua(import.meta.url, 'publish-eos-2.lua');
+const EOS_COMMAND = 'proxystreamPublishEos';
+
+type Call = (...args: Array<string | number | Buffer>) => unknown;
+
+/**
+ * Publishes to Redis Streams: one pipeline of XADDs per publish() call, resolved when every XADD
+ * replied. Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
+ * records in `<stream>:ps-eos`.
+ */
+export class RedisStreamsPublisher implements Publisher {
+  readonly #context: StreamsContext;
+  readonly #onClose: () => void;
+  #closed = false;
+
+  constructor(context: StreamsContext, onClose: () => void) {
+    this.#context = context;
+    this.#onClose = onClose;
+    if (!(EOS_COMMAND in context.commands)) context.commands.defineCommand(EOS_COMMAND, { numberOfKeys: publishEos.numberOfKeys, lua: publishEos.lua });
+  }
+
+  async publish(topic: string, messages: readonly OutgoingMessage[], options: PublishOptions = {}): Promise<void> {
+    if (this.#closed) throw new ClosedError('redis-streams publisher is closed', { context: { topic } });
+    throwIfAborted(options.signal);
+    if (messages.length === 0) return;
+    const { commands, address } = this.#context;
+    const stream = this.#context.stream(topic);
+    const maxLen = this.#context.options.maxLen;
+    let results: Array<[Error | null, unknown]> | null;
+    try {
+      await this.#context.ready();
+      const pipeline = commands.pipeline();
+      for (const message of messages) {
+        const value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
+        if (message.endOfStream === true) {
+          (pipeline as unknown as Record<string, Call>)[EOS_COMMAND]!(stream, this.#context.eosKey(topic), maxLen ?? '', value, message.key ?? '');
+          continue;
+        }
+        const args: Array<string | number | Buffer> = [stream];
+        if (maxLen !== undefined) args.push('MAXLEN', '~', maxLen);
+        args.push('*', 'v', value);
+        if (message.key !== undefined) args.push('k', message.key);
+        pipeline.call('XADD', ...args);
+      }
+      results = await pipeline.exec();
+    } catch (error) {
+      const mapped = asConnectionError(error, address);
+      if (isReplyError(mapped)) throw new PublishError(`redis refused events for ${topic}: ${mapped.message}`, { cause: mapped, context: { topic, address } });
+      throw mapped;
+    }
+    const failed = (results ?? []).find(([error]) => error !== null)?.[0];
+    if (results === null || failed !== undefined) {
+      throw new PublishError(`redis did not accept every event for ${topic}`, { cause: failed, context: { topic, address }, retriable: !isReplyError(failed) });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#onClose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}

@@ -1,0 +1,279 @@
+import type { Redis } from 'ioredis';
+import { AbortedError, isProxyStreamError } from '../../errors/index.js';
+import { asConnectionError, isReplyError, replyCode } from '../../store/redis/connection.js';
+import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
+import type { StreamsContext } from './context.js';
+import { autoClaim, ensureGroups, handBack, settledBefore } from './group-ops.js';
+import { parseReadReply, type StreamEntry } from './replies.js';
+
+/** How a subscriber was set up by its broker. */
+export interface RedisStreamsSubscriberParts {
+  context: StreamsContext;
+  topics: string[];
+  group: string;
+  consumer: string;
+  /** XGROUP CREATE start id for groups that do not exist yet. */
+  startId: string;
+  /** A private group (group-less subscriber): destroyed on close. */
+  privateGroup: boolean;
+  onClose: () => void;
+}
+
+interface EndMark {
+  id: string;
+  value: Buffer;
+  key: string;
+}
+
+const NO_OP = async () => undefined;
+
+/**
+ * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
+ * ack, XAUTOCLAIM for entries idle past the visibility timeout (redelivery), the dead-letter stream
+ * past maxDeliveries, and one end-of-stream Delivery per topic once its group settled before the marker.
+ */
+export class RedisStreamsSubscriber implements Subscriber {
+  readonly topics: readonly string[];
+  readonly group: string;
+  readonly #context: StreamsContext;
+  readonly #consumer: string;
+  readonly #streams: string[];
+  readonly #startId: string;
+  readonly #private: boolean;
+  readonly #onClose: () => void;
+  readonly #blocking: Redis;
+  readonly #closing = new AbortController();
+  readonly #queue: Delivery[] = [];
+  readonly #ends = new Map<string, EndMark>();
+  readonly #ended = new Set<string>();
+  #groups: Promise<void> | undefined;
+  #claimSoon = true;
+  #lastClaim = 0;
+  #lastEndCheck = 0;
+
+  constructor(parts: RedisStreamsSubscriberParts) {
+    this.#context = parts.context;
+    this.topics = parts.topics;
+    this.group = parts.group;
+    this.#consumer = parts.consumer;
+    this.#streams = parts.topics.map((topic) => parts.context.stream(topic));
+    this.#startId = parts.startId;
+    this.#private = parts.privateGroup;
+    this.#onClose = parts.onClose;
+    this.#blocking = parts.context.connect();
+    // Create the groups now, so entries published right after subscriber() returns are not missed.
+    this.#groups = this.#ensureGroups();
+    this.#groups.catch(() => (this.#groups = undefined));
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
+    return this.messages();
+  }
+
+  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+    while (!signal.aborted) {
+      const next = this.#queue.shift();
+      if (next !== undefined) {
+        yield next;
+        continue;
+      }
+      await this.#fill(signal);
+    }
+    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+  }
+
+  /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    this.#blocking.disconnect();
+    const { commands, options } = this.#context;
+    try {
+      if (commands.status === 'ready') {
+        for (const stream of this.#streams) {
+          if (this.#private) await commands.xgroup('DESTROY', stream, this.group);
+          else await handBack(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs + 1);
+        }
+      }
+    } catch {
+      // Best effort: entries of a consumer that cannot hand back come back after the visibility timeout.
+    }
+    this.#onClose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #fill(signal: AbortSignal): Promise<void> {
+    try {
+      await (this.#groups ??= this.#ensureGroups());
+      const now = Date.now();
+      if (this.#claimSoon || now - this.#lastClaim >= Math.max(50, this.#context.options.visibilityTimeoutMs / 4)) {
+        this.#claimSoon = false;
+        this.#lastClaim = now;
+        await this.#claim();
+        if (this.#queue.length > 0) return;
+      }
+      if (this.#endsKnown() || now - this.#lastEndCheck >= this.#context.options.blockMs) {
+        await this.#checkEnds();
+        if (this.#queue.length > 0) return;
+      }
+      const read = await raceAbort(this.#read(), signal);
+      if (read === 0) {
+        this.#claimSoon = true;
+        await this.#checkEnds();
+      }
+    } catch (error) {
+      if (this.#closing.signal.aborted || signal.aborted) return;
+      await this.#recover(error);
+    }
+  }
+
+  async #recover(error: unknown): Promise<void> {
+    if (replyCode(error) === 'NOGROUP') {
+      this.#groups = undefined;
+      return;
+    }
+    // Redis error replies and our own errors (a ready wait that timed out, a closed client) end the iteration.
+    if (isReplyError(error) || isProxyStreamError(error)) throw error;
+    const mapped = asConnectionError(error, this.#context.address);
+    // A dropped connection: wait (bounded) for both connections to come back, else raise ConnectionError.
+    await Promise.all([this.#context.ready(), this.#context.ready(this.#blocking)]).catch((failure: unknown) => {
+      throw this.#closing.signal.aborted ? mapped : failure;
+    });
+    this.#groups = undefined;
+  }
+
+  async #ensureGroups(): Promise<void> {
+    await this.#context.ready();
+    await ensureGroups(this.#context.commands, this.#streams, this.group, this.#startId);
+  }
+
+  async #read(): Promise<number> {
+    await this.#context.ready(this.#blocking);
+    const { batchSize, blockMs } = this.#context.options;
+    const reply = await this.#blocking.callBuffer(
+      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
+    );
+    const entries = parseReadReply(reply);
+    await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
+    return entries.length;
+  }
+
+  async #claim(): Promise<void> {
+    const { commands, options } = this.#context;
+    for (const stream of this.#streams) {
+      const claimed = await autoClaim(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs, options.batchSize);
+      await this.#accept(claimed);
+    }
+  }
+
+  /** Queues deliveries; acks end markers (remembering them) and dead-letters entries past maxDeliveries. */
+  async #accept(entries: ReadonlyArray<StreamEntry & { count: number }>): Promise<void> {
+    const { commands, options } = this.#context;
+    for (const entry of entries) {
+      const topic = this.topics[this.#streams.indexOf(entry.stream)] ?? entry.stream;
+      const value = entry.fields.get('v') ?? Buffer.alloc(0);
+      const key = entry.fields.get('k')?.toString();
+      if (entry.fields.get('e')?.toString() === '1') {
+        if (!this.#ends.has(topic)) this.#ends.set(topic, { id: entry.id, value, key: key ?? '' });
+        await commands.xack(entry.stream, this.group, entry.id);
+        continue;
+      }
+      if (options.maxDeliveries !== undefined && entry.count > options.maxDeliveries) {
+        await this.#deadLetter(topic, entry, value, key);
+        continue;
+      }
+      this.#queue.push(this.#delivery(topic, entry, value, key));
+    }
+  }
+
+  async #deadLetter(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Promise<void> {
+    const fields: Array<string | Buffer> = ['v', value, 'topic', topic, 'position', entry.id, 'deliveryCount', String(entry.count), 'error', 'max deliveries exceeded'];
+    if (key !== undefined) fields.push('k', key);
+    const dlq = this.#context.deadLetter(topic);
+    await this.#context.commands.multi().call('XADD', dlq, '*', ...fields).xack(entry.stream, this.group, entry.id).exec();
+  }
+
+  #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {
+    const { commands, options, address } = this.#context;
+    let settled = false;
+    const settle = async (operation: () => Promise<unknown>) => {
+      if (settled) return;
+      settled = true;
+      try {
+        await this.#context.ready();
+        await operation();
+      } catch (error) {
+        throw asConnectionError(error, address);
+      }
+    };
+    const delivery: Delivery = {
+      topic,
+      value,
+      position: entry.id,
+      deliveryCount: entry.count,
+      endOfStream: false,
+      ack: () => settle(() => commands.xack(entry.stream, this.group, entry.id)),
+      nack: (nack: NackOptions = {}) =>
+        settle(async () => {
+          if (nack.requeue === false) return commands.xack(entry.stream, this.group, entry.id);
+          const delayMs = Math.max(0, nack.delayMs ?? 0);
+          const idle = Math.max(0, options.visibilityTimeoutMs - delayMs);
+          await commands.call('XCLAIM', entry.stream, this.group, this.#consumer, 0, entry.id, 'IDLE', idle, 'JUSTID');
+          if (delayMs === 0) this.#claimSoon = true;
+          else setTimeout(() => (this.#claimSoon = true), delayMs).unref();
+        }),
+    };
+    if (key !== undefined) delivery.key = key;
+    return delivery;
+  }
+
+  #endsKnown(): boolean {
+    for (const topic of this.#ends.keys()) if (!this.#ended.has(topic)) return true;
+    return false;
+  }
+
+  /** Queues the end-of-stream Delivery of each topic whose group has settled before its marker. */
+  async #checkEnds(): Promise<void> {
+    this.#lastEndCheck = Date.now();
+    const { commands } = this.#context;
+    for (const [index, topic] of this.topics.entries()) {
+      if (this.#ended.has(topic)) continue;
+      let mark = this.#ends.get(topic);
+      if (mark === undefined) {
+        const [id, value, key] = await commands.hmgetBuffer(this.#context.eosKey(topic), 'id', 'v', 'k');
+        if (id === null || id === undefined) continue;
+        mark = { id: id.toString(), value: value ?? Buffer.alloc(0), key: key?.toString() ?? '' };
+        this.#ends.set(topic, mark);
+      }
+      if (!(await settledBefore(commands, this.#streams[index]!, this.group, mark.id))) continue;
+      this.#ended.add(topic);
+      const end: Delivery = { topic, value: mark.value, position: mark.id, deliveryCount: 1, endOfStream: true, ack: NO_OP, nack: NO_OP };
+      if (mark.key !== '') end.key = mark.key;
+      this.#queue.push(end);
+    }
+  }
+}
+
+/** The promise's outcome, or 0 as soon as the signal fires (the promise is then left to settle unobserved). */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 0> {
+  promise.catch(() => undefined);
+  if (signal.aborted) return Promise.resolve(0);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(0);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

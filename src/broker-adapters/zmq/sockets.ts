@@ -1,0 +1,83 @@
+import type { Socket } from 'zeromq';
+import { AbortedError, ConfigError, ConnectionError, type ProxyStreamError } from '../../errors/index.js';
+
+/** Error codes from zeromq that mean "try again later" rather than "fix the configuration". */
+const RETRIABLE = new Set(['EADDRINUSE', 'ECONNREFUSED', 'EAGAIN', 'EINTR']);
+
+/** Turns a zeromq bind/connect failure into a typed error that names the endpoint. */
+export function endpointError(error: unknown, action: 'bind' | 'connect', endpoint: string): ProxyStreamError {
+  const code = (error as { code?: unknown } | null)?.code;
+  const context = { endpoint, action, zmqCode: typeof code === 'string' ? code : undefined };
+  const message = `cannot ${action} ZeroMQ endpoint ${endpoint}: ${(error as Error | null)?.message ?? String(error)}`;
+  if (typeof code === 'string' && RETRIABLE.has(code)) return new ConnectionError(message, { cause: error, context });
+  return new ConfigError(message, { cause: error, context });
+}
+
+/** Binds and resolves with the concrete endpoint (`*` replaced by the chosen port or address). */
+export async function bindSocket(socket: Socket, endpoint: string): Promise<string> {
+  try {
+    await socket.bind(endpoint);
+  } catch (error) {
+    throw endpointError(error, 'bind', endpoint);
+  }
+  return socket.lastEndpoint ?? endpoint;
+}
+
+/** Connects (never fails for an absent peer: ZeroMQ reconnects in the background). */
+export function connectSocket(socket: Socket, endpoint: string): void {
+  try {
+    socket.connect(endpoint);
+  } catch (error) {
+    throw endpointError(error, 'connect', endpoint);
+  }
+}
+
+/**
+ * Settles like `promise`, or rejects with {@link AbortedError} as soon as `signal` fires; the
+ * promise itself keeps running (zeromq cannot cancel a pending send or receive).
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Rejects with a {@link ConnectionError} when `promise` has not settled within `ms` (0: no bound). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  if (ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConnectionError(message, { context: { timeoutMs: ms } })), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Swallows a rejection (for promises kept only to be awaited later, or abandoned on close). */
+export function quiet(promise: Promise<unknown>): Promise<void> {
+  return promise.then(
+    () => undefined,
+    () => undefined,
+  );
+}

@@ -1,0 +1,106 @@
+import { randomBytes } from 'node:crypto';
+import { Publisher as PubSocket, Push } from 'zeromq';
+import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '../../errors/index.js';
+import type { OutgoingMessage } from '../types.js';
+import { encodeHeader, topicFrame } from './framing.js';
+import type { ResolvedZmqOptions } from './options.js';
+import { bindSocket, connectSocket, quiet, raceAbort } from './sockets.js';
+
+/**
+ * The one sending socket (PUB or PUSH) a {@link ZmqBroker} shares among its publishers. Sends are
+ * serialised (zeromq allows one pending send per socket) and numbered per topic so receivers can
+ * count gaps. `publish` resolves when ZeroMQ has queued every message: there is no broker ack.
+ */
+export class ZmqSender {
+  readonly #socket: PubSocket | Push;
+  readonly #id = randomBytes(8);
+  readonly #sequences = new Map<string, number>();
+  readonly #ready: Promise<string>;
+  readonly #lingerMs: number;
+  #chain: Promise<void> = Promise.resolve();
+  /** A send left running by an aborted publish; the next send must wait for it. */
+  #abandoned: Promise<void> = Promise.resolve();
+  #sent = 0;
+  #closed = false;
+
+  constructor(options: ResolvedZmqOptions, binds: boolean, connectTo: () => Promise<string>) {
+    const socketOptions = { sendHighWaterMark: options.sendHighWaterMark, linger: options.lingerMs };
+    this.#socket = options.pattern === 'pub-sub' ? new PubSocket(socketOptions) : new Push(socketOptions);
+    if (!binds) this.#socket.connectTimeout = options.connectTimeoutMs;
+    this.#lingerMs = options.lingerMs;
+    this.#ready = binds
+      ? bindSocket(this.#socket, options.endpoint)
+      : connectTo().then((endpoint) => {
+          connectSocket(this.#socket, endpoint);
+          return endpoint;
+        });
+    void quiet(this.#ready);
+  }
+
+  /** The concrete endpoint once bound or connected; rejects with ConfigError/ConnectionError. */
+  ready(): Promise<string> {
+    return this.#ready;
+  }
+
+  /** Messages queued so far. */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /** Queues `messages` in order after every earlier publish. */
+  publish(topic: string, messages: readonly OutgoingMessage[], signal: AbortSignal | undefined): Promise<void> {
+    const run = this.#chain.then(() => this.#send(topic, messages, signal));
+    this.#chain = quiet(run);
+    return run;
+  }
+
+  /** Waits up to `lingerMs` for queued publishes, then closes the socket (ZeroMQ lingers on its queue). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await waitUpTo(this.#chain, this.#lingerMs);
+    this.#socket.close();
+  }
+
+  async #send(topic: string, messages: readonly OutgoingMessage[], signal: AbortSignal | undefined): Promise<void> {
+    await raceAbort(this.#ready, signal, 'publish');
+    await this.#abandoned;
+    const frame = topicFrame(topic);
+    let sequence = this.#sequences.get(topic) ?? 0;
+    try {
+      for (const message of messages) {
+        throwIfAborted(signal);
+        const sent = this.#socket.send([frame, encodeHeader(this.#id, sequence, message.endOfStream === true, message.key), message.value]);
+        sequence += 1;
+        if (signal === undefined) await sent;
+        else {
+          this.#abandoned = quiet(sent);
+          await raceAbort(sent, signal, 'publish');
+        }
+        this.#sent += 1;
+      }
+    } catch (error) {
+      throw this.#sendError(error, topic);
+    } finally {
+      this.#sequences.set(topic, sequence);
+    }
+  }
+
+  #sendError(error: unknown, topic: string): unknown {
+    if (isProxyStreamError(error)) return error;
+    if (this.#socket.closed) return new ClosedError('ZeroMQ publisher is closed', { cause: error, context: { topic } });
+    return new PublishError('ZeroMQ could not queue the message', { cause: error, context: { topic } });
+  }
+}
+
+function waitUpTo(promise: Promise<void>, ms: number): Promise<void> {
+  if (ms < 0) return promise;
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

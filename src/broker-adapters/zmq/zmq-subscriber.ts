@@ -1,0 +1,201 @@
+import { Pull, Subscriber as SubSocket } from 'zeromq';
+import { AbortedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
+import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
+import type { ResolvedZmqOptions } from './options.js';
+import { bindSocket, connectSocket, quiet, raceAbort } from './sockets.js';
+
+/** Counters of one {@link ZmqSubscriber}. */
+export interface ZmqSubscriberStats {
+  /** Messages of a subscribed topic taken off the socket. */
+  received: number;
+  /** PUB/SUB only: messages lost before this subscriber, counted from sequence gaps per (publisher, topic). */
+  dropped: number;
+  /** PUSH/PULL only: messages of a topic this subscriber did not list, discarded (they were this puller's share). */
+  unmatched: number;
+  /** Messages that were not proxystream frames, discarded. */
+  malformed: number;
+}
+
+/** What a {@link ZmqBroker} hands a new subscriber. */
+export interface ZmqSubscriberParts {
+  options: ResolvedZmqOptions;
+  topics: string[];
+  group: string;
+  binds: boolean;
+  connectTo: () => Promise<string>;
+  onBound: (endpoint: string) => void;
+  onClose: (subscriber: ZmqSubscriber) => void;
+}
+
+const NUDGE_MS = 20;
+const settled = async (): Promise<void> => undefined;
+
+/**
+ * One ZeroMQ receiving socket (SUB or PULL). At-most-once: ack() and nack() are no-ops and nothing
+ * is ever redelivered. The end-of-stream marker is yielded once per topic. `dropped` counts
+ * sequence gaps; drops after the last received message show only when a later one arrives.
+ */
+export class ZmqSubscriber implements Subscriber {
+  readonly topics: readonly string[];
+  readonly group: string;
+  readonly #socket: SubSocket | Pull;
+  readonly #ready: Promise<string>;
+  readonly #topicSet: ReadonlySet<string>;
+  readonly #countGaps: boolean;
+  readonly #lastSequence = new Map<string, number>();
+  readonly #ended = new Set<string>();
+  readonly #closing = new AbortController();
+  readonly #onClose: (subscriber: ZmqSubscriber) => void;
+  readonly #stats: ZmqSubscriberStats = { received: 0, dropped: 0, unmatched: 0, malformed: 0 };
+  #pending: Promise<Buffer[]> | undefined;
+  #nudge: NodeJS.Timeout | undefined;
+
+  constructor(parts: ZmqSubscriberParts) {
+    const { options } = parts;
+    this.topics = parts.topics;
+    this.group = parts.group;
+    this.#topicSet = new Set(parts.topics);
+    this.#countGaps = options.pattern === 'pub-sub';
+    this.#onClose = parts.onClose;
+    const socketOptions = { receiveHighWaterMark: options.receiveHighWaterMark, linger: 0 };
+    if (options.pattern === 'pub-sub') {
+      const socket = new SubSocket(socketOptions);
+      socket.subscribe(...parts.topics.map(subscriptionPrefix));
+      this.#socket = socket;
+    } else {
+      this.#socket = new Pull(socketOptions);
+    }
+    if (!parts.binds) this.#socket.connectTimeout = options.connectTimeoutMs;
+    this.#ready = parts.binds
+      ? bindSocket(this.#socket, options.endpoint).then((endpoint) => {
+          parts.onBound(endpoint);
+          return endpoint;
+        })
+      : parts.connectTo().then((endpoint) => {
+          connectSocket(this.#socket, endpoint);
+          return endpoint;
+        });
+    void quiet(this.#ready);
+    if (parts.binds && options.pattern === 'pub-sub') this.#nudge = this.#startNudging();
+  }
+
+  /** The concrete endpoint once bound or connected; rejects with ConfigError/ConnectionError. */
+  ready(): Promise<string> {
+    return this.#ready;
+  }
+
+  /** Messages counted lost (PUB/SUB sequence gaps). */
+  get dropped(): number {
+    return this.#stats.dropped;
+  }
+
+  /** A copy of this subscriber's counters. */
+  stats(): ZmqSubscriberStats {
+    return { ...this.#stats };
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
+    return this.messages();
+  }
+
+  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+    try {
+      await raceAbort(this.#ready, signal, 'receive');
+      while (!signal.aborted) {
+        const delivery = this.#decode(await this.#receive(signal));
+        if (delivery !== undefined) yield delivery;
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+  }
+
+  /** Closes the socket at once (receiving sockets do not linger); ends every iteration. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closing.signal.aborted) return;
+    this.#closing.abort();
+    clearInterval(this.#nudge);
+    this.#socket.close();
+    this.#onClose(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * A bound SUB attaches a newly connected publisher, and sends it the subscriptions, only when the
+   * socket processes its commands; until then that publisher drops everything. A pending receive
+   * does it; between receives, reading ZMQ_EVENTS every 20 ms does.
+   */
+  #startNudging(): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      if (this.#pending === undefined && !this.#socket.closed) void this.#socket.readable;
+    }, NUDGE_MS);
+    timer.unref();
+    return timer;
+  }
+
+  async #receive(signal: AbortSignal): Promise<Buffer[]> {
+    try {
+      this.#pending ??= this.#socket.receive();
+      const frames = await raceAbort(this.#pending, signal, 'receive');
+      this.#pending = undefined;
+      return frames;
+    } catch (error) {
+      if (error instanceof AbortedError) throw error;
+      this.#pending = undefined;
+      if (isProxyStreamError(error) || signal.aborted) throw error;
+      throw new ConnectionError('ZeroMQ receive failed', { cause: error, context: { topics: this.topics.join(',') } });
+    }
+  }
+
+  #decode(frames: Buffer[]): Delivery | undefined {
+    const [first, second, value] = frames;
+    const topic = first === undefined ? undefined : decodeTopic(first);
+    const header = frames.length === 3 && second !== undefined ? tryHeader(second) : undefined;
+    if (topic === undefined || header === undefined || value === undefined) {
+      this.#stats.malformed += 1;
+      return undefined;
+    }
+    if (!this.#topicSet.has(topic)) {
+      this.#stats.unmatched += 1;
+      return undefined;
+    }
+    this.#stats.received += 1;
+    if (this.#countGaps) this.#countGap(topic, header);
+    if (header.endOfStream) {
+      if (this.#ended.has(topic)) return undefined;
+      this.#ended.add(topic);
+    }
+    const delivery: Delivery = {
+      topic,
+      value,
+      position: `${header.publisherId}:${header.sequence}`,
+      deliveryCount: 1,
+      endOfStream: header.endOfStream,
+      ack: settled,
+      nack: settled,
+    };
+    if (header.key !== undefined) delivery.key = header.key;
+    return delivery;
+  }
+
+  #countGap(topic: string, header: FrameHeader): void {
+    const id = `${header.publisherId}\u0000${topic}`;
+    const last = this.#lastSequence.get(id);
+    if (last !== undefined && header.sequence > last + 1) this.#stats.dropped += header.sequence - last - 1;
+    if (last === undefined || header.sequence > last) this.#lastSequence.set(id, header.sequence);
+  }
+}
+
+function tryHeader(frame: Buffer): FrameHeader | undefined {
+  try {
+    return decodeHeader(frame);
+  } catch {
+    return undefined;
+  }
+}

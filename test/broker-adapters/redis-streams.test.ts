@@ -1,0 +1,272 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { RedisStreamsBroker, type RedisStreamsBrokerOptions } from '../../src/broker-adapters/redis-streams/index.js';
+import type { Delivery, Subscriber } from '../../src/broker-adapters/types.js';
+import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
+import { redisTestUrl } from '../conformance/adapters/redis.js';
+import { uniqueName } from '../conformance/types.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const bytes = (text: string) => new TextEncoder().encode(text);
+const text = (value: Uint8Array) => Buffer.from(value).toString();
+let url: string;
+let raw: Redis;
+const brokers: RedisStreamsBroker[] = [];
+
+function broker(options: RedisStreamsBrokerOptions = {}): RedisStreamsBroker {
+  const made = new RedisStreamsBroker({ url, blockMs: 100, visibilityTimeoutMs: 1_500, ...options });
+  brokers.push(made);
+  return made;
+}
+
+/** Takes `count` deliveries (acking them unless told otherwise), failing after `timeoutMs`. */
+async function take(subscriber: Subscriber, count: number, { ack = true, timeoutMs = 5_000 } = {}): Promise<Delivery[]> {
+  const got: Delivery[] = [];
+  if (count === 0) return got;
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    for await (const delivery of subscriber.messages({ signal })) {
+      got.push(delivery);
+      if (ack) await delivery.ack();
+      if (got.length === count) break;
+    }
+  } catch (error) {
+    if (!isProxyStreamError(error, ErrorCodes.ABORTED)) throw error;
+  }
+  return got;
+}
+
+/** Nothing arrives within `ms`. */
+async function nothingWithin(subscriber: Subscriber, ms: number): Promise<Delivery[]> {
+  return take(subscriber, 1, { timeoutMs: ms });
+}
+
+beforeAll(async () => {
+  url = await redisTestUrl();
+  raw = new Redis(url, { protocol: 2 });
+});
+afterEach(async () => {
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+afterAll(() => raw.disconnect());
+
+describe('RedisStreamsBroker', () => {
+  it('round-trips values and keys as bytes, group-less subscribers see only what comes after them', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const pub = b.publisher();
+    await pub.publish(topic, [{ value: bytes('before') }]);
+    const sub = b.subscriber({ topics: topic });
+    const values = [new Uint8Array([0, 255, 1]), bytes('two'), bytes('three')];
+    await pub.publish(topic, values.map((value, i) => ({ value, key: `k${i}` })));
+    const got = await take(sub, 3);
+    expect(got.map((d) => Buffer.from(d.value))).toEqual(values.map((v) => Buffer.from(v)));
+    expect(got.map((d) => d.key)).toEqual(['k0', 'k1', 'k2']);
+    expect(got.every((d) => d.topic === topic && d.deliveryCount === 1 && !d.endOfStream)).toBe(true);
+    expect(sub.group).toMatch(/^private-/);
+    await sub.close();
+    expect(await raw.xinfo('GROUPS', topic)).toEqual([]);
+  });
+
+  it('fans out to every group and load-balances within one, across several topics', async () => {
+    const b = broker({ batchSize: 1 });
+    const [t1, t2] = [uniqueName('t'), uniqueName('t')];
+    const [ga, gb] = [uniqueName('g'), uniqueName('g')];
+    const a1 = b.subscriber({ topics: [t1, t2], group: ga });
+    const a2 = b.subscriber({ topics: [t1, t2], group: ga });
+    const bOnly = b.subscriber({ topics: [t1, t2], group: gb });
+    const pub = b.publisher();
+    const reads = [take(a1, 40, { timeoutMs: 2_500 }), take(a2, 40, { timeoutMs: 2_500 }), take(bOnly, 40)];
+    await sleep(200);
+    for (let i = 0; i < 20; i += 1) {
+      await pub.publish(t1, [{ value: bytes(`1-${i}`) }]);
+      await pub.publish(t2, [{ value: bytes(`2-${i}`) }]);
+    }
+    const [x, y, z] = await Promise.all(reads);
+    const inA = [...x!, ...y!].map((d) => text(d.value)).sort();
+    expect(inA).toHaveLength(40);
+    expect(new Set(inA).size).toBe(40);
+    expect(x!.length).toBeGreaterThan(0);
+    expect(y!.length).toBeGreaterThan(0);
+    expect(z!.map((d) => text(d.value)).sort()).toEqual(inA);
+  });
+
+  it('nack requeues (counting deliveries), nack without requeue drops, delayed nack waits', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('a') }, { value: bytes('b') }]);
+    const [a, bee] = await take(sub, 2, { ack: false });
+    await a!.nack();
+    await bee!.nack({ requeue: false });
+    const [again] = await take(sub, 1, { ack: false });
+    expect(text(again!.value)).toBe('a');
+    expect(again!.deliveryCount).toBe(2);
+    const nackedAt = Date.now();
+    await again!.nack({ delayMs: 600 });
+    const [third] = await take(sub, 1);
+    expect(Date.now() - nackedAt).toBeGreaterThanOrEqual(550);
+    expect(third!.deliveryCount).toBe(3);
+    expect(await nothingWithin(sub, 2_000)).toEqual([]);
+  });
+
+  it('hands a closed subscriber’s unacked entries to another consumer at once', async () => {
+    const b = broker({ visibilityTimeoutMs: 60_000 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const first = b.subscriber({ topics: topic, group });
+    await b.publisher().publish(topic, ['x', 'y', 'z'].map((v) => ({ value: bytes(v) })));
+    const held = await take(first, 3, { ack: false });
+    await held[0]!.ack();
+    await first.close();
+    const second = b.subscriber({ topics: topic, group });
+    const started = Date.now();
+    const got = await take(second, 2);
+    expect(got.map((d) => text(d.value)).sort()).toEqual(['y', 'z']);
+    expect(got.every((d) => d.deliveryCount === 2)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('redelivers a crashed consumer’s entries after the visibility timeout (XAUTOCLAIM)', async () => {
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const clients: Redis[] = [];
+    const doomed = broker({ redis: () => (clients.push(new Redis(url, { protocol: 2, lazyConnect: true })), clients.at(-1)!) });
+    const crashing = doomed.subscriber({ topics: topic, group });
+    await doomed.publisher().publish(topic, [{ value: bytes('once') }]);
+    const [held] = await take(crashing, 1, { ack: false });
+    expect(held).toBeDefined();
+    for (const client of clients) client.disconnect();
+    const crashedAt = Date.now();
+    const survivor = broker().subscriber({ topics: topic, group });
+    const [redelivered] = await take(survivor, 1, { timeoutMs: 6_000 });
+    expect(text(redelivered!.value)).toBe('once');
+    expect(redelivered!.deliveryCount).toBe(2);
+    expect(Date.now() - crashedAt).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('moves an entry past maxDeliveries to the dead-letter stream with the error', async () => {
+    const b = broker({ maxDeliveries: 2 });
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('poison'), key: 'p' }]);
+    for (let i = 0; i < 2; i += 1) {
+      const [d] = await take(sub, 1, { ack: false });
+      expect(d!.deliveryCount).toBe(i + 1);
+      await d!.nack();
+    }
+    expect(await nothingWithin(sub, 1_000)).toEqual([]);
+    const dead = (await raw.xrange(`${topic}.dlq`, '-', '+')) as Array<[string, string[]]>;
+    expect(dead).toHaveLength(1);
+    const fields = Object.fromEntries(dead[0]![1].flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])));
+    expect(fields).toMatchObject({ v: 'poison', k: 'p', topic, deliveryCount: '3', error: 'max deliveries exceeded' });
+  });
+
+  it('replays from an entry id and from a timestamp (both inclusive)', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const pub = b.publisher();
+    await pub.publish(topic, [{ value: bytes('0') }, { value: bytes('1') }]);
+    await sleep(30);
+    const middle = Date.now();
+    await sleep(5);
+    await pub.publish(topic, [{ value: bytes('2') }, { value: bytes('3') }]);
+    const all = await take(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }), 4);
+    const fromId = await take(b.subscriber({ topics: topic, group: uniqueName('g'), from: { offset: all[1]!.position } }), 3);
+    expect(fromId.map((d) => text(d.value))).toEqual(['1', '2', '3']);
+    const fromTime = await take(b.subscriber({ topics: topic, group: uniqueName('g'), from: { timestamp: middle } }), 2);
+    expect(fromTime.map((d) => text(d.value))).toEqual(['2', '3']);
+    const latest = b.subscriber({ topics: topic, group: uniqueName('g'), from: 'latest' });
+    expect(await nothingWithin(latest, 400)).toEqual([]);
+  });
+
+  it('trims streams to about maxLen entries', async () => {
+    const b = broker({ maxLen: 10 });
+    const topic = uniqueName('t');
+    const pub = b.publisher();
+    for (let i = 0; i < 5; i += 1) await pub.publish(topic, Array.from({ length: 100 }, (_, j) => ({ value: bytes(`${i * 100 + j}`) })));
+    const length = await raw.xlen(topic);
+    expect(length).toBeGreaterThanOrEqual(10);
+    expect(length).toBeLessThan(200);
+    const [first] = await take(b.subscriber({ topics: topic, group: uniqueName('g') }), 1);
+    expect(Number(text(first!.value))).toBeGreaterThan(300);
+  });
+
+  it('delivers end of stream to both consumers of a group, a second group and a late joiner, after all acks', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const [ga, gb] = [uniqueName('g'), uniqueName('g')];
+    const a1 = b.subscriber({ topics: topic, group: ga });
+    const a2 = b.subscriber({ topics: topic, group: ga });
+    const other = b.subscriber({ topics: topic, group: gb });
+    const pub = b.publisher();
+    await pub.publish(topic, [...['1', '2', '3', '4'].map((v) => ({ value: bytes(v) })), { value: bytes('bye'), endOfStream: true }]);
+    const drain = async (sub: Subscriber) => {
+      const seen: Delivery[] = [];
+      const signal = AbortSignal.timeout(5_000);
+      for await (const d of sub.messages({ signal })) {
+        seen.push(d);
+        await d.ack();
+        if (d.endOfStream) break;
+      }
+      return seen;
+    };
+    const [x, y, z] = await Promise.all([drain(a1), drain(a2), drain(other)]);
+    for (const seen of [x!, y!, z!]) {
+      expect(seen.at(-1)!.endOfStream).toBe(true);
+      expect(text(seen.at(-1)!.value)).toBe('bye');
+      expect(seen.filter((d) => d.endOfStream)).toHaveLength(1);
+    }
+    expect([...x!, ...y!].filter((d) => !d.endOfStream).map((d) => text(d.value)).sort()).toEqual(['1', '2', '3', '4']);
+    expect(z!.filter((d) => !d.endOfStream).map((d) => text(d.value))).toEqual(['1', '2', '3', '4']);
+    const late = await take(b.subscriber({ topics: topic, group: ga }), 1);
+    expect(late[0]!.endOfStream).toBe(true);
+    expect(await nothingWithin(a1, 500)).toEqual([]);
+  });
+
+  it('holds end of stream back while an earlier entry is unacked', async () => {
+    const b = broker({ visibilityTimeoutMs: 60_000 });
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('1') }, { value: new Uint8Array(0), endOfStream: true }]);
+    const [held] = await take(sub, 1, { ack: false });
+    expect(await nothingWithin(sub, 600)).toEqual([]);
+    await held!.ack();
+    const [end] = await take(sub, 1);
+    expect(end!.endOfStream).toBe(true);
+  });
+
+  it('survives a short Redis restart mid-stream', async () => {
+    const modulePath = '../../scripts/servers/redis.mjs';
+    const { startRedis } = (await import(modulePath)) as { startRedis(o: { appendonly: boolean }): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> };
+    const server = await startRedis({ appendonly: true });
+    try {
+      const b = broker({ url: server.url });
+      const topic = uniqueName('t');
+      const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+      const pub = b.publisher();
+      await pub.publish(topic, [{ value: bytes('before') }]);
+      expect((await take(sub, 1)).map((d) => text(d.value))).toEqual(['before']);
+      const reading = take(sub, 1, { timeoutMs: 10_000 });
+      await server.restart();
+      await pub.publish(topic, [{ value: bytes('after') }]);
+      expect((await reading).map((d) => text(d.value))).toEqual(['after']);
+    } finally {
+      await Promise.all(brokers.splice(0).map((b) => b.close()));
+      await server.stop();
+    }
+  }, 30_000);
+
+  it('raises ConnectionError within the connect timeout when nothing listens', async () => {
+    const b = broker({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1_500 });
+    let started = Date.now();
+    const published = await b.publisher().publish('t', [{ value: bytes('x') }]).catch((e: unknown) => e);
+    expect(isProxyStreamError(published, ErrorCodes.CONNECTION)).toBe(true);
+    expect((published as { context: { address: string } }).context.address).toBe('127.0.0.1:1');
+    expect(Date.now() - started).toBeLessThan(6_000);
+    started = Date.now();
+    const received = await take(b.subscriber({ topics: 't', group: 'g' }), 1).catch((e: unknown) => e);
+    expect(isProxyStreamError(received, ErrorCodes.CONNECTION)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(6_000);
+  });
+});

@@ -1,0 +1,189 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
+import { objectKeys } from '../../src/store/redis/layout.js';
+import { RedisStore } from '../../src/store/redis/index.js';
+import { loadLua } from '../../src/store/redis/lua.js';
+import { redisStoreFactory, redisTestUrl, testCluster } from '../conformance/adapters/redis.js';
+import { uniqueName } from '../conformance/types.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let url: string;
+let raw: Redis;
+const stores: RedisStore[] = [];
+
+function store(options: ConstructorParameters<typeof RedisStore>[0] = {}): RedisStore {
+  const made = new RedisStore({ url, keyPrefix: uniqueName('ps'), chunkBytes: 64 * 1024, ...options });
+  stores.push(made);
+  return made;
+}
+
+beforeAll(async () => {
+  url = await redisTestUrl();
+  raw = new Redis(url, { protocol: 2 });
+}, 60_000);
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  raw.disconnect();
+});
+
+describe('RedisStore', () => {
+  it('round-trips small, empty, multi-part and chunked objects', async () => {
+    const s = store();
+    const small = randomBytes(1000);
+    const chunked = randomBytes(64 * 1024 * 3 + 17);
+    await s.put('small', small);
+    await s.put('empty', new Uint8Array(0));
+    await s.put('parts', [small.subarray(0, 10), small.subarray(10)]);
+    await s.put('chunked', [chunked.subarray(0, 100_000), chunked.subarray(100_000)]);
+    expect(Buffer.from((await s.get('small'))!)).toEqual(small);
+    expect((await s.get('empty'))!.byteLength).toBe(0);
+    expect(Buffer.from((await s.get('parts'))!)).toEqual(small);
+    expect(Buffer.from((await s.get('chunked'))!)).toEqual(chunked);
+    expect(await s.getMany(['small', 'nope', 'chunked'])).toEqual([small, undefined, chunked]);
+    expect(await s.exists('chunked')).toBe(true);
+    expect(await s.stats()).toEqual({ objects: 4, bytes: small.length * 2 + chunked.length });
+  });
+
+  it('round-trips a 100 MB object across 1 MiB chunks', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix, chunkBytes: 1024 * 1024 });
+    expect(await raw.keys(`${prefix}:*`)).toEqual([]);
+    const big = Buffer.allocUnsafe(100 * 1024 * 1024 + 5);
+    for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
+    await s.put('big', big);
+    const back = await s.get('big');
+    expect(back!.byteLength).toBe(big.length);
+    expect(Buffer.compare(Buffer.from(back!.buffer, back!.byteOffset, back!.byteLength), big)).toBe(0);
+    expect(await s.delete('big')).toBe(true);
+    expect(await raw.keys(`${prefix}:*`)).toEqual([]);
+  }, 60_000);
+
+  it('returns undefined for a missing key or a missing chunk, never a partial object', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    expect(await s.get('missing')).toBeUndefined();
+    expect(await s.exists('missing')).toBe(false);
+    await s.put('holey', randomBytes(64 * 1024 * 4));
+    await raw.del(`${objectKeys(prefix, 'holey').chunkPrefix}2`);
+    expect(await s.get('holey')).toBeUndefined();
+    expect(await s.delete('holey')).toBe(true);
+    expect(await raw.exists(`${objectKeys(prefix, 'holey').chunkPrefix}0`)).toBe(0);
+  });
+
+  it('deletes only after both named groups released', async () => {
+    const s = store();
+    await s.put('k', randomBytes(10), { readers: ['a', 'b'] });
+    expect(await s.release('k', 'x')).toBe(false);
+    expect(await s.release('k', 'a')).toBe(false);
+    expect(await s.release('k', 'a')).toBe(false);
+    expect(await s.exists('k')).toBe(true);
+    expect(await s.release('k', 'b')).toBe(true);
+    expect(await s.exists('k')).toBe(false);
+    expect(await s.release('k', 'b')).toBe(false);
+  });
+
+  it('counts distinct readers when given a number', async () => {
+    const s = store();
+    await s.put('k', randomBytes(64 * 1024 * 2), { readers: 2 });
+    expect(await s.release('k', 'g1')).toBe(false);
+    expect(await s.release('k', 'g1')).toBe(false);
+    expect(await s.release('k', 'g2')).toBe(true);
+    expect(await s.get('k')).toBeUndefined();
+  });
+
+  it('lets a provisional lease expire without commit, and keeps the object after commit', async () => {
+    const s = store();
+    await s.put('leased', randomBytes(64 * 1024 * 2), { leaseMs: 150, ttlMs: 60_000 });
+    await s.put('committed', randomBytes(64 * 1024 * 2), { leaseMs: 150, ttlMs: 60_000 });
+    await s.put('forever', randomBytes(100), { leaseMs: 150 });
+    await s.commit(['committed', 'forever', 'never-written']);
+    await sleep(400);
+    expect(await s.get('leased')).toBeUndefined();
+    expect(await s.exists('committed')).toBe(true);
+    expect(await s.exists('forever')).toBe(true);
+    expect(await s.sweep()).toBe(0);
+  });
+
+  it('gives every key of a committed object the same TTL, which removes all of them', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    await s.put('ttl', randomBytes(64 * 1024 * 3), { ttlMs: 300, readers: ['a', 'b'] });
+    await s.release('ttl', 'a');
+    await s.commit(['ttl']);
+    const keys = await raw.keys(`${prefix}:*`);
+    expect(keys.length).toBe(5);
+    const ttls = await Promise.all(keys.map((key) => raw.pttl(key)));
+    for (const ttl of ttls) expect(ttl).toBeGreaterThan(200);
+    await sleep(450);
+    expect(await raw.keys(`${prefix}:*`)).toEqual([]);
+    expect(await s.stats()).toEqual({ objects: 0, bytes: 0 });
+  });
+
+  it('returns bytes changed behind its back as changed', async () => {
+    const s = await redisStoreFactory.create();
+    try {
+      const data = randomBytes(64 * 1024 * 2 + 3);
+      await s.put('c', data);
+      await redisStoreFactory.corrupt(s, 'c');
+      const back = Buffer.from((await s.get('c'))!);
+      expect(back.length).toBe(data.length);
+      expect(back[0]).toBe(data[0]! ^ 0xff);
+      expect(back.subarray(1)).toEqual(data.subarray(1));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('finds Lua files beside the module and, from compiled dist/, in the matching src/ folder', () => {
+    const fromSource = loadLua(new URL('../../src/store/redis/redis-store.ts', import.meta.url).href, 'release-2.lua');
+    const fromDist = loadLua(new URL('../../dist/src/store/redis/redis-store.js', import.meta.url).href, 'release-2.lua');
+    expect(fromSource.numberOfKeys).toBe(2);
+    expect(fromDist.sha).toBe(fromSource.sha);
+    expect(() => loadLua(import.meta.url, 'nope-1.lua')).toThrow();
+    expect(() => loadLua(import.meta.url, 'badname.lua')).toThrow();
+  });
+
+  it('rejects invalid keys with InvalidKeyError', async () => {
+    const s = store();
+    for (const key of ['', '.hidden', 'a/b', 'x'.repeat(256), 'with space', 'a{b}']) {
+      await expect(s.put(key, new Uint8Array(1))).rejects.toMatchObject({ code: ErrorCodes.INVALID_KEY });
+      await expect(s.get(key)).rejects.toMatchObject({ code: ErrorCodes.INVALID_KEY });
+    }
+  });
+
+  it('raises ConnectionError with the address when nothing listens', async () => {
+    const s = new RedisStore({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1_000 });
+    const started = Date.now();
+    const error = await s.get('k').catch((e: unknown) => e);
+    expect(isProxyStreamError(error, ErrorCodes.CONNECTION)).toBe(true);
+    expect((error as { context: { address: string } }).context.address).toBe('127.0.0.1:1');
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await s.close();
+    await expect(s.get('k')).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+  });
+
+  it('works on a Cluster: chunked round trip, release, stats over every master', async () => {
+    const client = await testCluster();
+    const s = new RedisStore({ redis: client, keyPrefix: uniqueName('ps'), chunkBytes: 64 * 1024 });
+    try {
+      const objects = Array.from({ length: 12 }, (_, i) => ({ key: `obj-${i}`, data: randomBytes(64 * 1024 * 2 + i) }));
+      await s.putMany(objects.map((o) => ({ ...o, options: { readers: ['a', 'b'], ttlMs: 60_000, leaseMs: 10_000 } })));
+      await s.commit(objects.map((o) => o.key));
+      const back = await s.getMany(objects.map((o) => o.key));
+      back.forEach((b, i) => expect(Buffer.from(b!)).toEqual(objects[i]!.data));
+      expect(await s.stats()).toEqual({ objects: 12, bytes: objects.reduce((n, o) => n + o.data.length, 0) });
+      expect(await s.release('obj-0', 'a')).toBe(false);
+      expect(await s.release('obj-0', 'b')).toBe(true);
+      expect(await s.get('obj-0')).toBeUndefined();
+      expect(await s.delete('obj-1')).toBe(true);
+      expect((await s.stats()).objects).toBe(10);
+    } finally {
+      await s.close();
+      client.disconnect();
+    }
+  }, 30_000);
+});
