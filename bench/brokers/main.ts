@@ -1,0 +1,132 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import { resultsDir, runInfo, writeChart, writeJson } from '../lib/report.js';
+import { startRedis, type RunningServer } from '../lib/servers.js';
+import type { BrokerSpec } from '../lib/specs.js';
+import { median, sizeLabel } from '../lib/stats.js';
+import { runShape, type Method, type RunResult, type Shape } from './run-shape.js';
+
+/**
+ * Broker benchmark (issues #3 and #4): on one real broker, in one run, the payload inline ("direct")
+ * against refs to a store and the adaptive default, in three shapes: producer → consumer,
+ * producer → relay → worker (each in its own process), and a metadata filter keeping 10%.
+ * Usage: node dist/bench/brokers/main.js [--broker redis-streams] [--quick]
+ */
+const quick = process.argv.includes('--quick');
+const brokerFlag = process.argv.indexOf('--broker');
+const brokerName = brokerFlag === -1 ? 'redis-streams' : (process.argv[brokerFlag + 1] ?? 'redis-streams');
+const SIZES = quick ? [10_000, 1_000_000] : [10_000, 100_000, 1_000_000, 10_000_000];
+const SHAPES: Shape[] = ['consumer', 'relay', 'filter10'];
+const REPEATS = quick ? 1 : 3;
+const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+
+function itemsFor(size: number): number {
+  const budget = quick ? 24 * 1024 * 1024 : 160 * 1024 * 1024;
+  return Math.max(quick ? 10 : 24, Math.min(quick ? 300 : 2000, Math.floor(budget / size)));
+}
+
+async function main(): Promise<void> {
+  const servers: RunningServer[] = [];
+  const shm = await mkdtemp('/dev/shm/ps-bench-');
+  try {
+    const redis = await startRedis();
+    servers.push(redis);
+    const broker: BrokerSpec = brokerName === 'redis-streams' ? { kind: 'redis-streams', url: redis.url } : { kind: 'redis-streams', url: redis.url };
+    const methods: Method[] = [
+      { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER },
+      { name: 'ref-redis', store: { kind: 'redis', url: redis.url, keyPrefix: 'bench' }, inlineThreshold: 0 },
+      { name: 'adaptive-redis', store: { kind: 'redis', url: redis.url, keyPrefix: 'bench' }, inlineThreshold: DEFAULT_INLINE_THRESHOLD },
+    ];
+    const plan = SHAPES.flatMap((shape) => SIZES.flatMap((size) => methods.map((method) => ({ shape, size, method }))));
+    const bar = new SingleBar({ format: `${brokerName} {bar} {value}/{total} runs | {shape} {size} {method}`, hideCursor: true }, Presets.shades_classic);
+    bar.start(plan.length * REPEATS, 0, { shape: '', size: '', method: '' });
+    const samples: RunResult[] = [];
+    for (const { shape, size, method } of plan) {
+      for (let r = 0; r < REPEATS; r += 1) {
+        bar.update({ shape, size: sizeLabel(size), method: method.name });
+        samples.push(await runShape({ broker, shape, method, size, items: itemsFor(size), settleMs: 0 }));
+        bar.increment();
+      }
+    }
+    bar.stop();
+    const rows = summarise(samples, methods);
+    printTable(rows);
+    const base = join(resultsDir(), quick ? `tmp/brokers-${brokerName}-quick` : `brokers-${brokerName}`);
+    await writeJson(`${base}.json`, { benchmark: 'brokers', broker: brokerName, quick, ...runInfo(), defaultInlineThreshold: DEFAULT_INLINE_THRESHOLD, rows, samples });
+    await writeChart(base, {
+      $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+      title: `${brokerName}: items/s by payload size (median of ${REPEATS})`,
+      data: { values: rows.map((row) => ({ ...row, sizeLabel: sizeLabel(row.size) })) },
+      facet: { column: { field: 'shape', type: 'nominal' } },
+      spec: {
+        width: 220,
+        height: 260,
+        mark: { type: 'line', point: true },
+        encoding: {
+          x: { field: 'size', type: 'quantitative', scale: { type: 'log' }, title: 'payload bytes' },
+          y: { field: 'itemsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'items/s' },
+          color: { field: 'method', type: 'nominal' },
+        },
+      },
+    });
+    console.log(`wrote ${base}.json and charts`);
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+    await rm(shm, { recursive: true, force: true });
+  }
+}
+
+interface Row {
+  shape: Shape;
+  size: number;
+  method: string;
+  itemsPerSecond: number;
+  overDirect: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  brokerBytes: number;
+  storeBytes: number;
+  relayCpuSeconds: number | null;
+  payloadsLeft: number | null;
+}
+
+function summarise(samples: RunResult[], methods: Method[]): Row[] {
+  const rows: Row[] = [];
+  for (const shape of SHAPES) {
+    for (const size of SIZES) {
+      const of = (method: string) => samples.filter((s) => s.shape === shape && s.size === size && s.method === method);
+      const direct = median(of('direct').map((s) => s.itemsPerSecond));
+      for (const method of methods) {
+        const runs = of(method.name);
+        const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
+        const relayCpu = runs.map((s) => s.relayCpuSeconds).filter((v): v is number => v !== null);
+        rows.push({
+          shape,
+          size,
+          method: method.name,
+          itemsPerSecond,
+          overDirect: itemsPerSecond / direct,
+          latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
+          latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
+          brokerBytes: median(runs.map((s) => s.brokerBytes)),
+          storeBytes: median(runs.map((s) => s.storeBytes)),
+          relayCpuSeconds: relayCpu.length === 0 ? null : median(relayCpu),
+          payloadsLeft: runs.reduce((sum, s) => sum + (s.payloadsLeft ?? 0), 0),
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+function printTable(rows: Row[]): void {
+  console.log('\nshape     size      method           items/s   x direct   p50 ms   p99 ms   broker MB   store MB   left');
+  for (const row of rows) {
+    console.log(
+      `${row.shape.padEnd(9)} ${sizeLabel(row.size).padEnd(9)} ${row.method.padEnd(15)} ${row.itemsPerSecond.toFixed(1).padStart(9)} ${row.overDirect.toFixed(2).padStart(9)}x ${row.latencyP50Ms.toFixed(1).padStart(8)} ${row.latencyP99Ms.toFixed(1).padStart(8)} ${(row.brokerBytes / 1e6).toFixed(1).padStart(11)} ${(row.storeBytes / 1e6).toFixed(1).padStart(10)} ${String(row.payloadsLeft).padStart(6)}`,
+    );
+  }
+}
+
+await main();

@@ -1,0 +1,84 @@
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
+import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
+import { openBroker, openStore, type BrokerSpec, type StoreSpec } from '../lib/specs.js';
+
+/** What the orchestrator asks a child process to be. */
+export interface RoleConfig {
+  role: 'consumer' | 'relay';
+  broker: BrokerSpec;
+  store: StoreSpec;
+  topic: string;
+  group: string;
+  /** relay: where each event is forwarded. */
+  workTopic?: string;
+  /** Keep only items whose metadata.i is a multiple of this (1 keeps all). */
+  keepEvery: number;
+  /** Simulated compute per item, ms. */
+  sleepMs: number;
+  maxEventBytes: number;
+}
+
+/** What a child reports when its topic ended. */
+export interface RoleReport {
+  received: number;
+  kept: number;
+  resolvedBytes: number;
+  forwardedBytes: number;
+  latenciesMs: number[];
+  cpuSeconds: number;
+}
+
+const limits = (config: RoleConfig) => ({ ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes });
+
+async function run(config: RoleConfig): Promise<RoleReport> {
+  const broker = openBroker(config.broker);
+  const store = openStore(config.store);
+  const cpuStart = process.cpuUsage();
+  const consumer = new StreamConsumer({
+    subscriber: broker.subscriber({ topics: config.topic, group: config.group }),
+    stores: store === undefined ? [] : [store],
+    filter: config.keepEvery > 1 ? (metadata) => (metadata.i as number) % config.keepEvery === 0 : undefined,
+    prefetch: config.role === 'relay' ? 0 : 4,
+    limits: limits(config),
+  });
+  const report: RoleReport = { received: 0, kept: 0, resolvedBytes: 0, forwardedBytes: 0, latenciesMs: [], cpuSeconds: 0 };
+  const publisher = config.role === 'relay' ? broker.publisher() : undefined;
+  process.send?.({ type: 'ready' });
+  for await (const item of consumer) {
+    report.kept += 1;
+    if (config.role === 'relay') {
+      await publisher!.publish(config.workTopic!, [{ value: item.delivery.value }]);
+      report.forwardedBytes += item.delivery.value.byteLength;
+    } else {
+      const bytes = await item.ref.bytes();
+      if (!item.ref.inline) report.resolvedBytes += bytes.byteLength;
+      if (config.sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, config.sleepMs));
+      report.latenciesMs.push(Date.now() - item.timestamp);
+    }
+    await item.ack();
+  }
+  report.received = consumer.stats.received;
+  if (config.role === 'relay') {
+    const ender = new StreamProducer({ publisher: publisher!, closePublisher: false });
+    await ender.end(config.workTopic!);
+    await ender.close();
+    await publisher!.close();
+  }
+  const cpu = process.cpuUsage(cpuStart);
+  report.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  await consumer.close();
+  await store?.close();
+  await broker.close();
+  return report;
+}
+
+process.once('message', (config: RoleConfig) => {
+  run(config).then(
+    (report) => process.send?.({ type: 'done', report }, () => process.exit(0)),
+    (error: unknown) => {
+      console.error(error);
+      process.send?.({ type: 'failed', message: String(error) }, () => process.exit(1));
+    },
+  );
+});

@@ -1,0 +1,114 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { StreamProducer } from '../../src/producer/index.js';
+import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
+import { openBroker, openStore, type BrokerSpec, type StoreSpec } from '../lib/specs.js';
+import { median, percentile } from '../lib/stats.js';
+import type { RoleConfig, RoleReport } from './role.js';
+
+/** The three shapes of issue #3: straight to a consumer, through a relay to a worker, and a 10% filter. */
+export type Shape = 'consumer' | 'relay' | 'filter10';
+
+/** How payloads travel: inside events, by ref to a store, or by the default inline threshold. */
+export interface Method {
+  name: string;
+  store: StoreSpec;
+  inlineThreshold: number;
+}
+
+/** One measured run. */
+export interface RunResult {
+  shape: Shape;
+  method: string;
+  size: number;
+  items: number;
+  seconds: number;
+  itemsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  brokerBytes: number;
+  storeBytes: number;
+  relayCpuSeconds: number | null;
+  payloadsLeft: number | null;
+}
+
+let runCounter = 0;
+
+function startRole(config: RoleConfig): { child: ChildProcess; ready: Promise<void>; done: Promise<RoleReport> } {
+  const child = fork(join(process.cwd(), 'dist', 'bench', 'brokers', 'role.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<RoleReport>((resolve, reject) => {
+    child.on('message', (message: { type: string; report?: RoleReport; message?: string }) => {
+      if (message.type === 'ready') onReady();
+      if (message.type === 'done') resolve(message.report!);
+      if (message.type === 'failed') reject(new Error(`${config.role} failed: ${message.message}`));
+    });
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`${config.role} exited with ${code}`));
+    });
+  });
+  child.send(config);
+  return { child, ready, done };
+}
+
+/** Runs one shape × method × size with workers in their own processes; returns its measurements. */
+export async function runShape(options: { broker: BrokerSpec; shape: Shape; method: Method; size: number; items: number; settleMs: number; sleepMs?: number }): Promise<RunResult> {
+  const { broker: brokerSpec, shape, method, size, items } = options;
+  runCounter += 1;
+  const id = `${process.pid}-${Date.now().toString(36)}-${runCounter}`;
+  const topic = `bench-${id}`;
+  const workTopic = `bench-work-${id}`;
+  const maxEventBytes = Math.max(DEFAULT_WIRE_LIMITS.maxEventBytes, size + 64 * 1024);
+  const base = { broker: brokerSpec, store: method.store, keepEvery: shape === 'filter10' ? 10 : 1, sleepMs: options.sleepMs ?? 0, maxEventBytes };
+  const roles =
+    shape === 'relay'
+      ? [startRole({ ...base, role: 'relay', topic, workTopic, group: 'relay', keepEvery: 1 }), startRole({ ...base, role: 'consumer', topic: workTopic, group: 'workers' })]
+      : [startRole({ ...base, role: 'consumer', topic, group: 'workers' })];
+  try {
+    await Promise.all(roles.map((role) => role.ready));
+    await new Promise((resolve) => setTimeout(resolve, options.settleMs));
+    const broker = openBroker(brokerSpec);
+    const store = openStore(method.store);
+    const producer = new StreamProducer({
+      publisher: broker.publisher(),
+      store,
+      inlineThreshold: method.inlineThreshold,
+      lifetime: { readers: ['workers'], ttlMs: 600_000 },
+      limits: { maxEventBytes },
+      maxInFlightBytes: Math.max(64 * 1024 * 1024, 4 * size),
+    });
+    const payload = Buffer.alloc(size, 1);
+    const start = process.hrtime.bigint();
+    const window = Math.max(2, Math.min(64, Math.floor((32 * 1024 * 1024) / size)));
+    for (let sent = 0; sent < items; sent += window) {
+      await Promise.all(Array.from({ length: Math.min(window, items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k, size } })));
+    }
+    await producer.end(topic);
+    const reports = await Promise.all(roles.map((role) => role.done));
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const final = reports.at(-1)!;
+    const stats = producer.stats;
+    await producer.close();
+    const payloadsLeft = store === undefined ? null : (await store.stats()).objects;
+    await store?.close();
+    await broker.close();
+    const relay = shape === 'relay' ? reports[0]! : undefined;
+    return {
+      shape,
+      method: method.name,
+      size,
+      items,
+      seconds,
+      itemsPerSecond: items / seconds,
+      latencyP50Ms: median(final.latenciesMs),
+      latencyP99Ms: percentile(final.latenciesMs, 99),
+      brokerBytes: stats.eventBytes + (relay?.forwardedBytes ?? 0),
+      storeBytes: stats.payloadBytesStored + final.resolvedBytes,
+      relayCpuSeconds: relay?.cpuSeconds ?? null,
+      payloadsLeft,
+    };
+  } finally {
+    for (const role of roles) if (role.child.exitCode === null) role.child.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,24 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** A running server started by the project's scripts. */
+export interface RunningServer {
+  stop(): Promise<void>;
+}
+
+/** Imports a script under scripts/servers at run time (the compiled bench lives in dist/, the scripts do not). */
+async function script<T>(name: string): Promise<T> {
+  return (await import(pathToFileURL(join(process.cwd(), 'scripts', 'servers', name)).href)) as T;
+}
+
+/** Starts a private Redis on a free loopback port with the project's script. */
+export async function startRedis(): Promise<RunningServer & { url: string; port: number }> {
+  const { startRedis: start } = await script<typeof import('../../scripts/servers/redis.mjs')>('redis.mjs');
+  return start();
+}
+
+/** Starts a single-node Kafka (KRaft) with the project's script; downloads it on first use. */
+export async function startKafka(version?: string): Promise<RunningServer & { brokers: string[]; version: string }> {
+  const { startKafka: start } = await script<typeof import('../../scripts/servers/kafka.mjs')>('kafka.mjs');
+  return version === undefined ? start() : start({ version });
+}
