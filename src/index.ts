@@ -23,3 +23,26 @@ export { StreamProducer, storeBySize, storeByTopic } from './producer/index.js';
 export type { Aggregator, ProducerStats, SendOptions, SendResult, StorePolicy, StreamProducerOptions } from './producer/index.js';
 export { StreamConsumer } from './consumer/index.js';
 export type { ConsumerStats, StreamConsumerOptions, StreamItem } from './consumer/index.js';
+export { backoffDelay, deadLetterTopic, definePipeline, Dispatcher, isPipeline, isRetriable } from './dispatch/index.js';
+export type {
+  AsyncPoolDefinition,
+  BatchHandler,
+  BatchOptions,
+  DispatcherOptions,
+  DispatcherState,
+  DispatchItem,
+  DrainResult,
+  FilterFn,
+  HandlerContext,
+  ItemHandler,
+  Pipeline,
+  PipelineDefinition,
+  PoolCommon,
+  PoolDefinition,
+  RemotePoolDefinition,
+  RetryPolicy,
+  RouteFn,
+  WorkerPoolDefinition,
+} from './dispatch/index.js';
+export { DispatchMetrics, MetricNames, MetricsServer } from './metrics/index.js';
+export type { MetricName, MetricsServerOptions, MetricsSource } from './metrics/index.js';

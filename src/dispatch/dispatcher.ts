@@ -1,0 +1,339 @@
+import { setMaxListeners } from 'node:events';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import type { Publisher } from '../broker-adapters/index.js';
+import { StreamConsumer, type StreamItem } from '../consumer/index.js';
+import { ReadAhead } from '../consumer/read-ahead.js';
+import { AbortedError, ClosedError, ConfigError, HandlerError } from '../errors/index.js';
+import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
+import { StoreRegistry } from '../proxy/index.js';
+import { parseOptions } from '../util/options.js';
+import { sleep } from '../util/timers.js';
+import { deadLetterTopic, writeDeadLetter } from './dead-letter.js';
+import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
+import { dispatcherSchema, type DispatcherOptions, type ParsedDispatcherOptions } from './options.js';
+import { AsyncExecutor } from './pools/async-pool.js';
+import { Pool } from './pools/pool.js';
+import { spawnProcess } from './pools/process-pool.js';
+import { RemoteExecutor } from './pools/remote-pool.js';
+import { spawnThread } from './pools/thread-pool.js';
+import type { Executor, Outcome } from './pools/types.js';
+import { WorkerExecutor } from './pools/worker-pool.js';
+import { observedSubscriber } from './source.js';
+
+/** Where a dispatcher is in its life. */
+export type DispatcherState = 'new' | 'running' | 'draining' | 'closed';
+
+/** How a dispatcher ended: `error` is set when the source failed (the dispatcher then drained and closed). */
+export interface DrainResult {
+  error?: Error;
+}
+
+/**
+ * Runs a pipeline as a long-lived service: reads events of the source topics as one consumer of the
+ * pipeline's group, filters on metadata, routes each event to a pool and hands the pool a ref (the
+ * dispatcher never resolves payloads), retries failures with jittered backoff, dead-letters what still
+ * fails, and acks an event upstream only after its handler succeeded or its dead letter was accepted.
+ *
+ * Guarantees:
+ * - at-least-once where the broker is: a crash anywhere before the ack gets the event redelivered;
+ *   each event is acked (or handed back) at most once by this dispatcher.
+ * - bounded memory: reading pauses while the pool the next event routes to holds `capacity` items, so
+ *   at most Σ capacity + `prefetch` + 2 events are held.
+ * - graceful drain (`close()`, `signal`, SIGTERM/SIGINT with `handleSignals`): reading stops, unread
+ *   read-ahead events are handed back (nack, requeue), in-flight items finish and are acked within
+ *   `drainTimeoutMs`; what is still running then is handed back too (and its late result ignored).
+ * - several dispatchers (or processes) on one group share the stream per the broker's group semantics.
+ * When every source topic reaches end of stream, the dispatcher drains and closes by itself.
+ */
+export class Dispatcher implements AsyncDisposable {
+  readonly pipeline: Pipeline;
+  readonly registry: Registry;
+  readonly metrics: DispatchMetrics;
+  readonly logger: Logger;
+  /** Resolves (never rejects) once the dispatcher has drained and closed. */
+  readonly drained: Promise<DrainResult>;
+  readonly #options: ParsedDispatcherOptions;
+  readonly #stores: StoreRegistry;
+  readonly #pools = new Map<string, Pool>();
+  readonly #stopReading = new AbortController();
+  readonly #stopPools = new AbortController();
+  readonly #cleanups: Array<() => void> = [];
+  #state: DispatcherState = 'new';
+  #publisher: Publisher | undefined;
+  #consumer: StreamConsumer | undefined;
+  #server: MetricsServer | undefined;
+  #reading: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+  #failure: Error | undefined;
+  #resolveDrained!: (result: DrainResult) => void;
+
+  constructor(options: DispatcherOptions) {
+    this.#options = parseOptions(dispatcherSchema, options, 'Dispatcher');
+    this.pipeline = definePipeline(this.#options.pipeline);
+    const stores = this.#options.stores ?? this.pipeline.stores ?? [];
+    this.#stores = stores instanceof StoreRegistry ? stores : new StoreRegistry(stores);
+    this.registry = this.#options.registry ?? new Registry();
+    this.metrics = DispatchMetrics.for(this.registry, { defaultMetrics: this.#options.defaultMetrics });
+    this.logger = (this.#options.logger ?? pino({ level: 'info' })).child({ pipeline: this.pipeline.name });
+    this.drained = new Promise((resolve) => (this.#resolveDrained = resolve));
+    setMaxListeners(0, this.#stopReading.signal, this.#stopPools.signal);
+  }
+
+  get state(): DispatcherState {
+    return this.#state;
+  }
+
+  /** True while running with the source connected; false before start and while draining (→ /readyz 503). */
+  get ready(): boolean {
+    return this.#state === 'running' && this.#consumer !== undefined;
+  }
+
+  /** The metrics server's bound port, when `http` is enabled and started. */
+  get httpPort(): number | undefined {
+    return this.#server?.port;
+  }
+
+  /** Pool names with their load, for inspection. */
+  get pools(): ReadonlyArray<{ name: string; load: number; capacity: number; busy: number }> {
+    return [...this.#pools.values()].map((pool) => ({ name: pool.name, load: pool.load, capacity: pool.capacity, busy: pool.busy }));
+  }
+
+  /** Connects, starts the pools (and workers), the HTTP endpoint and signal handling, then reads. Idempotent. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') {
+      if (this.#state === 'running') return;
+      throw new ClosedError('dispatcher is closed');
+    }
+    this.#state = 'running';
+    const { broker, signal } = this.#options;
+    const { pipeline, metrics } = this;
+    try {
+      this.#publisher = broker.publisher();
+      for (const [name, spec] of Object.entries(pipeline.pools)) {
+        this.#pools.set(name, new Pool({ name, spec, executor: this.#executor(name, spec), retry: pipeline.retry, metrics, logger: this.logger, stop: this.#stopPools.signal }));
+      }
+      await Promise.all([...this.#pools.values()].map((pool) => pool.start()));
+      const subscriber = broker.subscriber({
+        topics: pipeline.topics,
+        group: pipeline.source.group,
+        ...(this.#options.consumer === undefined ? {} : { consumer: this.#options.consumer }),
+        ...(pipeline.source.from === undefined ? {} : { from: pipeline.source.from }),
+      });
+      const filter = pipeline.filter;
+      const publisher = this.#publisher;
+      this.#consumer = new StreamConsumer({
+        subscriber: observedSubscriber(subscriber, (delivery) => {
+          metrics.brokerEventBytes.inc({ topic: delivery.topic }, delivery.value.byteLength);
+          if (!delivery.endOfStream) metrics.eventsReceived.inc({ topic: delivery.topic });
+        }),
+        stores: this.#stores,
+        // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
+        prefetch: 0,
+        ...(filter === undefined
+          ? {}
+          : {
+              filter: (metadata, event) => {
+                const keep = filter(metadata, event);
+                if (!keep) metrics.eventsFiltered.inc({ topic: event.topic });
+                return keep;
+              },
+            }),
+        deadLetter: { publisher, topic: (topic) => deadLetterTopic(pipeline.deadLetter, topic) },
+        onError: (error) => this.logger.warn({ err: error }, 'source event problem'),
+      });
+      this.#cleanups.push(
+        metrics.attach({
+          pools: () => [...this.#pools.values()].map((pool) => ({ name: pool.name, queued: pool.queued, busy: pool.busy })),
+          stores: () => this.#stores,
+          ...(this.#options.lag === undefined ? {} : { lag: () => this.#lag() }),
+        }),
+      );
+      if (this.#options.http !== false) {
+        this.#server = new MetricsServer({ registry: this.registry, ...this.#options.http, ready: () => this.ready });
+        await this.#server.listen();
+      }
+      this.#listen(signal);
+    } catch (error) {
+      this.#failure = error as Error;
+      void this.close();
+      throw error;
+    }
+    this.#reading = this.#read();
+    this.logger.info({ topics: pipeline.topics, group: pipeline.source.group, pools: [...this.#pools.keys()], port: this.httpPort }, 'dispatcher started');
+  }
+
+  /** Drains (see the class doc) and closes. Idempotent; resolves when {@link drained} does. */
+  async close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    await this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #executor(name: string, spec: PoolSpec): Executor {
+    const onBytes = (bytes: number) => this.metrics.payloadBytesResolved.inc({ pool: name }, bytes);
+    switch (spec.kind) {
+      case 'async':
+        return new AsyncExecutor({ name, spec, stores: this.#stores, logger: this.logger.child({ pool: name }), onBytes });
+      case 'remote':
+        return new RemoteExecutor(spec, this.#publisher!, (topic, bytes) => this.metrics.brokerEventBytes.inc({ topic }, bytes));
+      case 'thread':
+      case 'process':
+        return new WorkerExecutor({ name, spec, spawn: spec.kind === 'thread' ? spawnThread : spawnProcess, logger: this.logger, onBytes });
+    }
+  }
+
+  async #read(): Promise<void> {
+    const consumer = this.#consumer!;
+    const readAhead = new ReadAhead<StreamItem>(consumer.items({ signal: this.#stopReading.signal }), Math.max(1, this.pipeline.source.prefetch));
+    try {
+      for (;;) {
+        const item = await readAhead.next();
+        if (item === undefined) break;
+        if (this.#stopReading.signal.aborted) {
+          await item.nack({ requeue: true });
+          continue;
+        }
+        await this.#dispatch(item);
+      }
+    } catch (error) {
+      this.#failure = error as Error;
+      this.logger.error({ err: error }, 'reading the source failed; draining');
+    } finally {
+      const unread = await readAhead.stop().catch(() => []);
+      await Promise.all(unread.map((item) => item.nack({ requeue: true }).catch(() => undefined)));
+    }
+    if (!this.#stopReading.signal.aborted) {
+      this.logger.info('source ended; draining');
+      void this.close();
+    }
+  }
+
+  async #dispatch(item: StreamItem): Promise<void> {
+    if (item.deliveryCount > this.pipeline.retry.maxDeliveries) {
+      const poison = new HandlerError(`event was delivered ${item.deliveryCount} times without completing`, { retriable: false, context: { topic: item.topic } });
+      await this.#settle(item, '(poison)', { kind: 'failed', error: poison, attempts: item.deliveryCount });
+      return;
+    }
+    let name: string;
+    try {
+      const routed = this.pipeline.route === undefined ? Object.keys(this.pipeline.pools)[0]! : this.pipeline.route(item.metadata, item.event);
+      if (typeof routed !== 'string' || !this.#pools.has(routed)) throw new ConfigError(`route returned ${JSON.stringify(routed)}, which is not a pool (pools: ${[...this.#pools.keys()].join(', ')})`);
+      name = routed;
+    } catch (error) {
+      const failure = error instanceof ConfigError ? error : new ConfigError(`route threw: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      await this.#settle(item, '(unrouted)', { kind: 'failed', error: failure, attempts: 0 });
+      return;
+    }
+    const pool = this.#pools.get(name)!;
+    if (!(await this.#roomOrStop(pool))) {
+      await item.nack({ requeue: true });
+      return;
+    }
+    pool.submit(item, (settled, outcome) => this.#settle(settled, name, outcome));
+  }
+
+  /** Waits for room in `pool`; false when reading was stopped first. */
+  async #roomOrStop(pool: Pool): Promise<boolean> {
+    const signal = this.#stopReading.signal;
+    if (pool.load < pool.capacity) return !signal.aborted;
+    let onAbort!: () => void;
+    const stopped = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return signal.aborted ? false : await Promise.race([pool.room().then(() => true), stopped]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #settle(item: StreamItem, pool: string, outcome: Outcome): Promise<void> {
+    const labels = { topic: item.topic, pool };
+    if (outcome.kind === 'ok') {
+      await item.ack();
+      this.metrics.eventsAcked.inc({ ...labels, outcome: 'ok' });
+      return;
+    }
+    if (outcome.kind === 'abandoned') {
+      await item.nack({ requeue: true });
+      return;
+    }
+    let written: { code: string; bytes: number; topic: string };
+    try {
+      written = await writeDeadLetter(this.#publisher!, this.pipeline.deadLetter, { topic: item.topic, position: item.position, value: item.delivery.value }, outcome.error, outcome.attempts, { pool });
+    } catch (error) {
+      this.logger.error({ err: error, pool, id: item.id }, 'dead-lettering failed; the event is handed back for redelivery');
+      await item.nack({ requeue: true, delayMs: 1000 });
+      return;
+    }
+    // Ack the delivery without releasing the payload: a dead letter still names it, so it stays until its TTL.
+    await item.delivery.ack();
+    this.metrics.brokerEventBytes.inc({ topic: written.topic }, written.bytes);
+    this.metrics.eventsDeadLettered.inc({ ...labels, code: written.code });
+    this.metrics.eventsAcked.inc({ ...labels, outcome: 'dead_letter' });
+    this.logger.warn({ pool, id: item.id, code: written.code, attempts: outcome.attempts, err: outcome.error }, 'event dead-lettered');
+  }
+
+  #listen(signal: AbortSignal | undefined): void {
+    if (signal !== undefined) {
+      const onAbort = () => void this.close();
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      this.#cleanups.push(() => signal.removeEventListener('abort', onAbort));
+    }
+    if (this.#options.handleSignals) {
+      const onSignal = (name: NodeJS.Signals) => {
+        this.logger.info({ signal: name }, 'signal received; draining');
+        void this.close();
+      };
+      process.once('SIGTERM', onSignal);
+      process.once('SIGINT', onSignal);
+      this.#cleanups.push(() => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+      });
+    }
+  }
+
+  async #lag(): Promise<Array<{ topic: string; events: number }>> {
+    const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await this.#options.lag!(topic, this.pipeline.source.group) })));
+    return lags.filter((lag): lag is { topic: string; events: number } => typeof lag.events === 'number');
+  }
+
+  async #shutdown(): Promise<void> {
+    const wasRunning = this.#state === 'running';
+    this.#state = 'draining';
+    this.#stopReading.abort(new AbortedError('dispatcher closing'));
+    try {
+      await this.#reading;
+      if (wasRunning) {
+        const pools = [...this.#pools.values()];
+        const idle = Promise.all(pools.map((pool) => pool.idle()));
+        const timer = sleep(this.#options.drainTimeoutMs, this.#stopPools.signal).then(() => 'late' as const, () => 'late' as const);
+        if ((await Promise.race([idle.then(() => 'idle' as const), timer])) === 'late') {
+          this.logger.warn({ pools: this.pools }, 'drain deadline passed; handing in-flight events back');
+        }
+        this.#stopPools.abort(new AbortedError('drain deadline'));
+        await idle;
+      }
+      this.#stopPools.abort(new AbortedError('dispatcher closed'));
+      await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing a pool failed'))));
+      await this.#consumer?.close();
+      await this.#publisher?.close();
+      await this.#server?.close();
+    } catch (error) {
+      this.#failure ??= error as Error;
+      this.logger.error({ err: error }, 'closing failed');
+    } finally {
+      for (const cleanup of this.#cleanups.splice(0)) cleanup();
+      this.#state = 'closed';
+      this.logger.info({ error: this.#failure?.message }, 'dispatcher closed');
+      this.#resolveDrained(this.#failure === undefined ? {} : { error: this.#failure });
+    }
+  }
+}

@@ -1,0 +1,17 @@
+export { deadLetterTopic } from './dead-letter.js';
+export {
+  definePipeline,
+  isPipeline,
+  type AsyncPoolDefinition,
+  type BatchOptions,
+  type Pipeline,
+  type PipelineDefinition,
+  type PoolCommon,
+  type PoolDefinition,
+  type RemotePoolDefinition,
+  type WorkerPoolDefinition,
+} from './definition.js';
+export { Dispatcher, type DispatcherState, type DrainResult } from './dispatcher.js';
+export type { DispatcherOptions } from './options.js';
+export { backoffDelay, isRetriable, type RetryPolicy } from './retry.js';
+export type { BatchHandler, DispatchItem, FilterFn, HandlerContext, ItemHandler, RouteFn } from './types.js';

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { Broker } from '../broker-adapters/index.js';
+import { StoreRegistry } from '../proxy/index.js';
+import type { Store } from '../store/index.js';
+import { nameSchema, signalSchema } from '../util/options.js';
+import type { Pipeline, PipelineDefinition } from './definition.js';
+
+const isStore = (value: unknown): value is Store => typeof (value as Store | undefined)?.get === 'function' && typeof (value as Store).id === 'string';
+
+/** Schema of {@link DispatcherOptions} (internal: not exported from the package). */
+export const dispatcherSchema = z.object({
+  pipeline: z.custom<PipelineDefinition | Pipeline>((value) => typeof value === 'object' && value !== null, 'expected a pipeline definition'),
+  broker: z.custom<Broker>(
+    (value) => typeof (value as Broker | undefined)?.subscriber === 'function' && typeof (value as Broker).publisher === 'function',
+    'expected a Broker',
+  ),
+  stores: z.union([z.instanceof(StoreRegistry), z.array(z.custom<Store>(isStore, 'expected a Store'))]).optional(),
+  registry: z.custom<Registry>((value) => typeof (value as Registry | undefined)?.metrics === 'function', 'expected a prom-client Registry').optional(),
+  defaultMetrics: z.boolean().default(true),
+  logger: z.custom<Logger>((value) => typeof (value as Logger | undefined)?.child === 'function', 'expected a pino Logger').optional(),
+  signal: signalSchema.optional(),
+  handleSignals: z.boolean().default(false),
+  drainTimeoutMs: z.number().nonnegative().default(30_000),
+  http: z
+    .union([z.literal(false), z.object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65_535).optional() })])
+    .default(false),
+  consumer: nameSchema.optional(),
+  lag: z.custom<(topic: string, group: string) => Promise<number | undefined>>((value) => typeof value === 'function').optional(),
+});
+
+/**
+ * Options for {@link Dispatcher}.
+ * - `pipeline`: a {@link definePipeline} result or a raw definition (validated here).
+ * - `broker`: where the source topics live; dead letters and remote pools publish there too. Not closed by the dispatcher.
+ * - `stores`: stores refs may name. @default the pipeline's `stores`, else none (inline payloads only)
+ * - `registry`: prom-client registry for the metrics. @default a new Registry per dispatcher (never the global one)
+ * - `defaultMetrics`: also collect prom-client's process metrics on that registry. @default true
+ * - `logger`: a pino logger. @default pino at level info
+ * - `signal`: aborting it closes the dispatcher (graceful drain).
+ * - `handleSignals`: drain and close on SIGTERM / SIGINT. @default false
+ * - `drainTimeoutMs`: how long `close()` waits for in-flight items before handing them back. @default 30000
+ * - `http`: `{ host, port }` serves /metrics, /healthz, /readyz (@default host 127.0.0.1, port 9464; 0 picks one), or false. @default false
+ * - `consumer`: this dispatcher's name inside the group. @default a random id
+ * - `lag`: `(topic, group) => events behind`, where the broker can tell; feeds `proxystream_source_lag_events`.
+ */
+export type DispatcherOptions = z.input<typeof dispatcherSchema>;
+/** {@link DispatcherOptions} after validation, defaults applied. */
+export type ParsedDispatcherOptions = z.output<typeof dispatcherSchema>;

@@ -1,0 +1,193 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { StreamItem } from '../../consumer/index.js';
+import { AbortedError, ProxyStreamError, TimeoutError } from '../../errors/index.js';
+import type { DispatchMetrics } from '../../metrics/index.js';
+import { sleep } from '../../util/timers.js';
+import type { PoolSpec } from '../definition.js';
+import { backoffDelay, isRetriable, type RetryPolicy } from '../retry.js';
+import { Batcher } from './batcher.js';
+import type { Executor, Settle } from './types.js';
+
+/** What a {@link Pool} needs besides its executor. */
+export interface PoolParts {
+  name: string;
+  spec: PoolSpec;
+  executor: Executor;
+  retry: RetryPolicy;
+  metrics: DispatchMetrics;
+  logger: Logger;
+  /** Aborts at the drain deadline: retries waiting for their backoff give up (their items are handed back). */
+  stop: AbortSignal;
+}
+
+/**
+ * One named pool: admits items up to `capacity` (backpressure), batches them when asked, runs attempts
+ * on its executor at most `concurrency` at a time (p-queue), bounds each attempt by `timeoutMs`, retries
+ * with jittered exponential backoff, and reports every item's {@link Outcome} exactly once. An item
+ * counts against the capacity until its outcome has been settled (acked, dead-lettered or handed back).
+ */
+export class Pool {
+  readonly name: string;
+  readonly capacity: number;
+  readonly #parts: PoolParts;
+  readonly #queue: PQueue;
+  readonly #batcher: Batcher<StreamItem> | undefined;
+  readonly #settles = new Map<StreamItem, Settle>();
+  #load = 0;
+  #runningItems = 0;
+  #runningAttempts = 0;
+  #waiters: Array<() => void> = [];
+
+  constructor(parts: PoolParts) {
+    const { spec } = parts;
+    this.name = parts.name;
+    this.#parts = parts;
+    this.capacity = spec.capacity ?? spec.concurrency * 2 * (spec.batch?.size ?? 1);
+    this.#queue = new PQueue({ concurrency: spec.concurrency });
+    if (spec.batch !== undefined) this.#batcher = new Batcher(spec.batch.size, spec.batch.lingerMs, (batch) => void this.#job(batch));
+  }
+
+  /** Items held: queued, batching, running, waiting to retry or being settled. */
+  get load(): number {
+    return this.#load;
+  }
+
+  /** Items held but not running. */
+  get queued(): number {
+    return this.#load - this.#runningItems;
+  }
+
+  /** Attempts running now. */
+  get busy(): number {
+    return this.#runningAttempts;
+  }
+
+  /** Resolves once the pool holds fewer than `capacity` items. */
+  async room(): Promise<void> {
+    while (this.#load >= this.capacity) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Resolves once the pool holds nothing. Flushes a partial batch first. */
+  async idle(): Promise<void> {
+    this.#batcher?.flush();
+    while (this.#load > 0) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Admits an item (call after {@link room}); `settle` hears its outcome once. */
+  submit(item: StreamItem, settle: Settle): void {
+    this.#load += 1;
+    this.#settles.set(item, settle);
+    this.#parts.metrics.eventsDispatched.inc({ topic: item.topic, pool: this.name });
+    if (this.#batcher !== undefined) this.#batcher.add(item);
+    else void this.#job([item]);
+  }
+
+  /** Starts the executor (spawns workers). */
+  start(): Promise<void> {
+    return this.#parts.executor.start();
+  }
+
+  /** Stops the executor; call after {@link idle} or the drain deadline. */
+  async close(): Promise<void> {
+    this.#batcher?.flush();
+    await this.#parts.executor.close();
+  }
+
+  async #job(items: StreamItem[]): Promise<void> {
+    const { retry, stop, metrics } = this.#parts;
+    let live = items;
+    for (let attempt = 1; live.length > 0; ) {
+      if (stop.aborted) return this.#settleAll(live, { kind: 'abandoned' });
+      try {
+        await this.#queue.add(() => this.#attempt(live, attempt));
+        return this.#settleAll(live, { kind: 'ok' });
+      } catch (error) {
+        if (stop.aborted && !(error instanceof TimeoutError)) return this.#settleAll(live, { kind: 'abandoned' });
+        const culprit = live.length > 1 && !isRetriable(error) ? culpritOf(live, error) : undefined;
+        if (culprit !== undefined) {
+          // A payload error names its key: dead-letter that item alone and rerun the rest of the batch.
+          await this.#settle(culprit, { kind: 'failed', error, attempts: attempt });
+          live = live.filter((item) => item !== culprit);
+          continue;
+        }
+        if (!isRetriable(error) || attempt >= retry.attempts) return this.#settleAll(live, { kind: 'failed', error, attempts: attempt });
+        for (const item of live) metrics.eventsRetried.inc({ topic: item.topic, pool: this.name });
+        this.#parts.logger.debug({ pool: this.name, attempt, err: error }, 'attempt failed; retrying');
+        try {
+          await sleep(backoffDelay(attempt, retry), stop);
+        } catch {
+          return this.#settleAll(live, { kind: 'abandoned' });
+        }
+        attempt += 1;
+      }
+    }
+  }
+
+  async #attempt(items: readonly StreamItem[], attempt: number): Promise<void> {
+    const { metrics, spec, stop } = this.#parts;
+    if (stop.aborted) throw new AbortedError('pool stopped before the attempt started', { cause: stop.reason });
+    if (attempt === 1) for (const item of items) metrics.dispatchLatency.observe(Math.max(0, Date.now() - item.timestamp) / 1000);
+    this.#runningItems += items.length;
+    this.#runningAttempts += 1;
+    const controller = new AbortController();
+    const onStop = () => controller.abort(stop.reason);
+    stop.addEventListener('abort', onStop, { once: true });
+    const endTimer = metrics.handlerDuration.startTimer({ pool: this.name });
+    let timer: NodeJS.Timeout | undefined;
+    let outcome = 'error';
+    try {
+      const startTimer = () => {
+        if (spec.timeoutMs === undefined || timer !== undefined) return;
+        timer = setTimeout(() => {
+          outcome = 'timeout';
+          controller.abort(new TimeoutError(`pool ${this.name}: attempt ${attempt} took longer than ${spec.timeoutMs} ms`, { context: { pool: this.name, attempt } }));
+        }, spec.timeoutMs);
+      };
+      const running = this.#parts.executor.run(items, attempt, controller.signal, startTimer);
+      running.catch(() => undefined);
+      const aborted = new Promise<never>((_, reject) => {
+        if (controller.signal.aborted) reject(controller.signal.reason);
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+      });
+      aborted.catch(() => undefined);
+      // An async handler cannot be killed: after a timeout or the drain deadline its result is ignored.
+      await Promise.race([running, aborted]);
+      outcome = 'ok';
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', onStop);
+      endTimer({ outcome });
+      this.#runningItems -= items.length;
+      this.#runningAttempts -= 1;
+    }
+  }
+
+  async #settleAll(items: readonly StreamItem[], outcome: Parameters<Settle>[1]): Promise<void> {
+    await Promise.all(items.map((item) => this.#settle(item, outcome)));
+  }
+
+  async #settle(item: StreamItem, outcome: Parameters<Settle>[1]): Promise<void> {
+    const settle = this.#settles.get(item);
+    if (settle === undefined) return;
+    this.#settles.delete(item);
+    try {
+      await settle(item, outcome);
+    } catch (error) {
+      this.#parts.logger.error({ pool: this.name, err: error }, 'settling an item failed; the broker will redeliver it');
+    } finally {
+      this.#load -= 1;
+      const waiters = this.#waiters;
+      this.#waiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+}
+
+/** The item of a batch a payload error names by its store key, if any. */
+function culpritOf(items: readonly StreamItem[], error: unknown): StreamItem | undefined {
+  if (!(error instanceof ProxyStreamError)) return undefined;
+  const key = error.context.key;
+  if (typeof key !== 'string') return undefined;
+  return items.find((item) => item.ref.key === key);
+}

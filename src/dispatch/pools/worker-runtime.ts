@@ -1,0 +1,77 @@
+import { pino, type Logger } from 'pino';
+import { ConfigError } from '../../errors/index.js';
+import { StoreRegistry } from '../../proxy/index.js';
+import type { Store } from '../../store/index.js';
+import { decodeEvent } from '../../wire/index.js';
+import { dispatchItem } from '../item.js';
+import { serializeError } from '../retry.js';
+import type { BatchHandler, DispatchItem, HandlerContext, ItemHandler } from '../types.js';
+import type { FromWorker, ToWorker, WorkerEvent } from './protocol.js';
+
+/** The worker side of a transport. */
+export interface WorkerPort {
+  send(message: FromWorker): void;
+  onMessage(listener: (message: ToWorker) => void): void;
+  /** Ends the worker after `close`. */
+  exit(): void;
+}
+
+interface Loaded {
+  handler: ItemHandler | BatchHandler;
+  stores: StoreRegistry;
+  logger: Logger;
+  pool: string;
+  batch: boolean;
+}
+
+/**
+ * Serves one worker (thread or process): on `init` it imports the module, takes the named export as
+ * the handler and builds its own {@link StoreRegistry} from the module's optional `stores` export; on
+ * `run` it decodes the events, hands the handler refs (it resolves what it needs against the worker's
+ * stores) and reports done or failed with the error's code and retriable flag. One run at a time.
+ */
+export function serveWorker(port: WorkerPort): void {
+  let loaded: Loaded | undefined;
+  port.onMessage((message) => {
+    if (message.t === 'init') {
+      load(message).then(
+        (ready) => {
+          loaded = ready;
+          port.send({ t: 'ready' });
+        },
+        (error: unknown) => port.send({ t: 'init-failed', error: serializeError(error) }),
+      );
+    } else if (message.t === 'run') {
+      if (loaded === undefined) return port.send({ t: 'failed', id: message.id, error: serializeError(new ConfigError('worker ran before init')), bytes: 0 });
+      void run(loaded, message.id, message.attempt, message.events).then((reply) => port.send(reply));
+    } else {
+      void (loaded?.stores.close() ?? Promise.resolve()).catch(() => undefined).finally(() => port.exit());
+    }
+  });
+}
+
+async function load(init: Extract<ToWorker, { t: 'init' }>): Promise<Loaded> {
+  const module = (await import(init.module)) as Record<string, unknown>;
+  const handler = module[init.export];
+  if (typeof handler !== 'function') throw new ConfigError(`${init.module} has no function export ${JSON.stringify(init.export)}`, { context: { pool: init.pool } });
+  const factory = module.stores;
+  if (factory !== undefined && typeof factory !== 'function') throw new ConfigError(`the stores export of ${init.module} must be a function`);
+  const made = factory === undefined ? [] : await (factory as () => Store[] | StoreRegistry | Promise<Store[] | StoreRegistry>)();
+  const stores = made instanceof StoreRegistry ? made : new StoreRegistry(made);
+  const logger = pino({ level: init.logLevel, base: { pool: init.pool, pid: process.pid } });
+  return { handler: handler as ItemHandler | BatchHandler, stores, logger, pool: init.pool, batch: init.batch };
+}
+
+async function run(loaded: Loaded, id: number, attempt: number, events: WorkerEvent[]): Promise<FromWorker> {
+  let bytes = 0;
+  const onBytes = (count: number) => (bytes += count);
+  try {
+    const items: DispatchItem[] = events.map((event) => dispatchItem(decodeEvent(event.bytes), event, loaded.stores, onBytes));
+    const context: HandlerContext = { pool: loaded.pool, attempt, signal: new AbortController().signal, stores: loaded.stores, logger: loaded.logger };
+    if (loaded.batch) await (loaded.handler as BatchHandler)(items, context);
+    else await (loaded.handler as ItemHandler)(items[0]!, context);
+    return { t: 'done', id, bytes };
+  } catch (error) {
+    return { t: 'failed', id, error: serializeError(error), bytes };
+  }
+}

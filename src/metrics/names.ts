@@ -1,0 +1,37 @@
+/**
+ * Every metric proxystream exports, by name. Names carry their unit (`_total`, `_seconds`, `_bytes`,
+ * `_events`) as Prometheus conventions ask; the values are stable and dashboards depend on them.
+ */
+export const MetricNames = {
+  /** Counter {topic}: data events read from the broker (before the filter). */
+  eventsReceived: 'proxystream_events_received_total',
+  /** Counter {topic}: events the pipeline filter dropped (acked without touching the store). */
+  eventsFiltered: 'proxystream_events_filtered_total',
+  /** Counter {topic,pool}: events handed to a pool. */
+  eventsDispatched: 'proxystream_events_dispatched_total',
+  /** Counter {topic,pool,outcome}: events acked upstream; outcome `ok` (handled) or `dead_letter`. */
+  eventsAcked: 'proxystream_events_acked_total',
+  /** Counter {topic,pool}: attempts repeated after a failure. */
+  eventsRetried: 'proxystream_events_retried_total',
+  /** Counter {topic,pool,code}: events written to the dead-letter topic, by error code. */
+  eventsDeadLettered: 'proxystream_events_dead_lettered_total',
+  /** Counter {pool}: payload bytes handlers resolved from stores. */
+  payloadBytesResolved: 'proxystream_payload_bytes_resolved_total',
+  /** Counter {topic}: bytes of events read from or published to the broker by the dispatcher. */
+  brokerEventBytes: 'proxystream_broker_event_bytes_total',
+  /** Histogram: event timestamp (producer clock) to first handler start, in seconds. */
+  dispatchLatency: 'proxystream_dispatch_latency_seconds',
+  /** Histogram {pool,outcome}: one handler attempt; outcome `ok`, `error` or `timeout`. */
+  handlerDuration: 'proxystream_handler_duration_seconds',
+  /** Gauge {pool}: items admitted to a pool and not running (queued, batching or waiting to retry). */
+  poolQueueDepth: 'proxystream_pool_queue_depth',
+  /** Gauge {pool}: handler attempts running now. */
+  poolBusyWorkers: 'proxystream_pool_busy_workers',
+  /** Gauge {topic}: events not yet read by the group, where the broker can tell (optional hook). */
+  sourceLag: 'proxystream_source_lag_events',
+  /** Gauge {store}: bytes a store holds, read from `store.stats()` at scrape time. */
+  storeBytes: 'proxystream_store_bytes',
+} as const;
+
+/** One of the metric names in {@link MetricNames}. */
+export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];

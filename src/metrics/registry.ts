@@ -1,0 +1,130 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../store/index.js';
+import { MetricNames } from './names.js';
+
+/** What one dispatcher exposes to gauges collected at scrape time. */
+export interface MetricsSource {
+  /** Per pool: items queued (admitted, not running) and attempts running. */
+  pools(): Iterable<{ name: string; queued: number; busy: number }>;
+  /** Stores whose size `proxystream_store_bytes` reports (deduplicated by identity). */
+  stores(): Iterable<Store>;
+  /** Events not yet read, per topic, where the broker can tell. */
+  lag?(): Promise<Iterable<{ topic: string; events: number }>>;
+}
+
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const registries = new WeakMap<Registry, DispatchMetrics>();
+
+/**
+ * The dispatcher's metrics on one prom-client {@link Registry} (never the global one unless the caller
+ * passes it). One instance per registry: dispatchers that share a registry share the counters, and the
+ * gauges sum what every attached {@link MetricsSource} reports. Gauges are collected lazily at scrape
+ * time; a failing `store.stats()` or lag hook leaves its series out rather than failing the scrape.
+ */
+export class DispatchMetrics {
+  readonly registry: Registry;
+  readonly eventsReceived: Counter<'topic'>;
+  readonly eventsFiltered: Counter<'topic'>;
+  readonly eventsDispatched: Counter<'topic' | 'pool'>;
+  readonly eventsAcked: Counter<'topic' | 'pool' | 'outcome'>;
+  readonly eventsRetried: Counter<'topic' | 'pool'>;
+  readonly eventsDeadLettered: Counter<'topic' | 'pool' | 'code'>;
+  readonly payloadBytesResolved: Counter<'pool'>;
+  readonly brokerEventBytes: Counter<'topic'>;
+  readonly dispatchLatency: Histogram;
+  readonly handlerDuration: Histogram<'pool' | 'outcome'>;
+  readonly #sources = new Set<MetricsSource>();
+
+  private constructor(registry: Registry, defaults: boolean) {
+    this.registry = registry;
+    const registers = [registry];
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
+    this.eventsReceived = counter(MetricNames.eventsReceived, 'Data events read from the broker, before the filter.', ['topic']);
+    this.eventsFiltered = counter(MetricNames.eventsFiltered, 'Events dropped by the pipeline filter.', ['topic']);
+    this.eventsDispatched = counter(MetricNames.eventsDispatched, 'Events handed to a pool.', ['topic', 'pool']);
+    this.eventsAcked = counter(MetricNames.eventsAcked, 'Events acked upstream, by outcome (ok or dead_letter).', ['topic', 'pool', 'outcome']);
+    this.eventsRetried = counter(MetricNames.eventsRetried, 'Handler attempts repeated after a failure.', ['topic', 'pool']);
+    this.eventsDeadLettered = counter(MetricNames.eventsDeadLettered, 'Events written to the dead-letter topic, by error code.', ['topic', 'pool', 'code']);
+    this.payloadBytesResolved = counter(MetricNames.payloadBytesResolved, 'Payload bytes handlers resolved from stores.', ['pool']);
+    this.brokerEventBytes = counter(MetricNames.brokerEventBytes, 'Bytes of events read from or published to the broker.', ['topic']);
+    this.dispatchLatency = new Histogram({ name: MetricNames.dispatchLatency, help: 'Event timestamp to first handler start, in seconds.', buckets: LATENCY_BUCKETS, registers });
+    this.handlerDuration = new Histogram({
+      name: MetricNames.handlerDuration,
+      help: 'Duration of one handler attempt, in seconds, by outcome (ok, error, timeout).',
+      labelNames: ['pool', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    const sources = this.#sources;
+    new Gauge({
+      name: MetricNames.poolQueueDepth,
+      help: 'Items admitted to a pool and not running (queued, batching, waiting to retry).',
+      labelNames: ['pool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, pool.queued);
+      },
+    });
+    new Gauge({
+      name: MetricNames.poolBusyWorkers,
+      help: 'Handler attempts running now.',
+      labelNames: ['pool'],
+      registers,
+      collect() {
+        this.reset();
+        for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, pool.busy);
+      },
+    });
+    new Gauge({
+      name: MetricNames.sourceLag,
+      help: 'Events not yet read by the group, where the broker can tell.',
+      labelNames: ['topic'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const source of sources) {
+          const lags = await source.lag?.().catch(() => []);
+          for (const lag of lags ?? []) this.inc({ topic: lag.topic }, lag.events);
+        }
+      },
+    });
+    new Gauge({
+      name: MetricNames.storeBytes,
+      help: 'Bytes a store holds, read at scrape time.',
+      labelNames: ['store'],
+      registers,
+      async collect() {
+        this.reset();
+        const stores = new Set<Store>();
+        for (const source of sources) for (const store of source.stores()) stores.add(store);
+        await Promise.all(
+          [...stores].map(async (store) => {
+            const stats = await store.stats().catch(() => undefined);
+            if (stats !== undefined) this.set({ store: store.id }, stats.bytes);
+          }),
+        );
+      },
+    });
+    if (defaults && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
+  }
+
+  /**
+   * The metrics on `registry`, created (with prom-client's default process metrics unless
+   * `defaultMetrics` is false) on first use. @default registry a new {@link Registry}
+   */
+  static for(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}): DispatchMetrics {
+    let metrics = registries.get(registry);
+    if (metrics === undefined) {
+      metrics = new DispatchMetrics(registry, options.defaultMetrics ?? true);
+      registries.set(registry, metrics);
+    }
+    return metrics;
+  }
+
+  /** Adds a source to the scrape-time gauges; returns the function that removes it. */
+  attach(source: MetricsSource): () => void {
+    this.#sources.add(source);
+    return () => this.#sources.delete(source);
+  }
+}

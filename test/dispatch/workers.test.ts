@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Dispatcher } from '../../src/dispatch/index.js';
+import { ErrorCodes } from '../../src/errors/index.js';
+import { compileFixtures, fixture } from './compile.js';
+import { deadLetters, dispatcher, produce, total, world } from './helpers.js';
+
+type World = Awaited<ReturnType<typeof world>>;
+
+// Worker threads and child processes need JavaScript: compile the hosts and fixtures into dist/ first.
+beforeAll(async () => {
+  await compileFixtures();
+}, 120_000);
+
+describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with the workers)', (kind) => {
+  let w: World;
+  beforeEach(async () => {
+    w = await world('file');
+    process.env.PS_TEST_STORE_DIR = w.dir; // the worker module's stores() factory reads it
+  });
+  afterEach(async () => {
+    await w.dispose();
+  });
+
+  const run = async (pool: Record<string, unknown>, count: number, options: { deleteFirst?: boolean; attempts?: number } = {}): Promise<Dispatcher> => {
+    const ids = await produce(w.broker, w.store, w.topic, count, { size: 2048, end: true });
+    if (options.deleteFirst === true) await w.store.delete(ids[0]!);
+    const d = dispatcher({
+      pipeline: { source: { topics: w.topic, group: w.group }, pools: { work: { kind, module: fixture('handlers'), ...pool } as never }, retry: { attempts: options.attempts ?? 3, backoffMs: 5 } },
+      broker: w.broker,
+      stores: [w.store],
+    });
+    await d.start();
+    expect(await d.drained).toEqual({});
+    return d;
+  };
+
+  it('happy path: workers resolve refs against their own stores', async () => {
+    const d = await run({ concurrency: 2 }, 8);
+    expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(8);
+    expect(await total(d.metrics.payloadBytesResolved, { pool: 'work' })).toBe(8 * 2048);
+  });
+
+  it('batches: the export receives an array', async () => {
+    const d = await run({ export: 'checkBatch', batch: { size: 3, lingerMs: 10 } }, 7);
+    expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(7);
+  });
+
+  it('a worker that exits on the first attempt is replaced; the item is retried and succeeds', async () => {
+    const d = await run({ export: 'crashFirst' }, 2);
+    expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(2);
+    expect(await total(d.metrics.eventsRetried)).toBe(2);
+  });
+
+  it('a worker that always exits: the item is dead-lettered after its attempts, the service lives on', async () => {
+    const d = await run({ export: 'crashAlways' }, 1, { attempts: 2 });
+    const [letter] = await deadLetters(w.broker, `${w.topic}.dlq`, 1);
+    expect(letter).toMatchObject({ code: ErrorCodes.HANDLER, attempts: 2 });
+    expect(await total(d.metrics.eventsAcked, { outcome: 'dead_letter' })).toBe(1);
+  });
+
+  it('a CPU-hung worker is killed at the timeout and replaced; the retry succeeds', async () => {
+    const d = await run({ export: 'hangFirst', timeoutMs: 300 }, 1);
+    expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(1);
+    const { values } = await d.metrics.handlerDuration.get();
+    expect(values.find((v) => v.metricName?.endsWith('_count') && v.labels.outcome === 'timeout')?.value).toBe(1);
+  });
+
+  it('a missing payload crosses the boundary as PS_MISSING_PAYLOAD and is not retried', async () => {
+    const d = await run({}, 2, { deleteFirst: true });
+    expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.MISSING_PAYLOAD, attempts: 1 });
+    expect(await total(d.metrics.eventsRetried)).toBe(0);
+    expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(1);
+  });
+
+  it('a missing export dead-letters with PS_CONFIG', async () => {
+    await run({ export: 'nope' }, 1);
+    expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.CONFIG, attempts: 1 });
+  });
+});
+
+describe('SIGTERM in a service process', () => {
+  it('drains: in-flight items finish and are acked once, the rest goes to the next dispatcher, the process exits 0', async () => {
+    const child = spawn(process.execPath, [fixture('sigterm-service')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('started\n')) resolve();
+      });
+      child.on('exit', () => reject(new Error(`service exited early:\n${stderr}`)));
+    });
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(summary).toMatchObject({ sent: 40, total: 40, unique: 40, firstState: 'closed', error: null });
+    expect(summary.byFirst).toBeLessThan(40);
+    expect(summary.ackedByFirst).toBe(summary.byFirst);
+    expect(stderr).toContain('signal received; draining');
+  });
+});
