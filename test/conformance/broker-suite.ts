@@ -180,7 +180,8 @@ export function brokerConformance(factory: BrokerFactory): void {
       await publisher.publish(topic, [{ value: Buffer.from('end'), endOfStream: true }]);
       const [a, b, c] = await Promise.all(runs);
       for (const run of [a!, b!, c!]) expect(run.at(-1)?.endOfStream).toBe(true);
-      expect(texts(a!).length + texts(b!).length).toBe(12);
+      if (caps().groups) expect(texts(a!).length + texts(b!).length).toBe(12);
+      else expect([texts(a!).length, texts(b!).length]).toEqual([12, 12]);
       expect(texts(c!)).toHaveLength(12);
       await Promise.all([...subscribers.map((s) => s.close()), publisher.close()]);
     });

@@ -1,4 +1,4 @@
-import { ZmqBroker } from '../../../src/broker-adapters/zmq/index.js';
+import { ZmqBroker } from '../../../src/broker-adapters/index.js';
 import type { BrokerFactory } from '../types.js';
 
 /**
