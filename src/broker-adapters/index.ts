@@ -1,5 +1,6 @@
 export { MemoryBroker, type MemoryBrokerOptions } from './memory/memory-broker.js';
 export { RedisStreamsBroker, type RedisFactory, type RedisStreamsBrokerOptions } from './redis-streams/index.js';
+export { KafkaBroker, type KafkaBrokerOptions } from './kafka/index.js';
 export { ZmqBroker, ZmqPublisher, ZmqSubscriber } from './zmq/index.js';
 export type { ZmqBrokerOptions, ZmqBrokerStats, ZmqSubscriberStats } from './zmq/index.js';
 export type {

@@ -62,6 +62,20 @@ export class KafkaPublisher implements Publisher {
       }
     }
     throwIfAborted(signal);
+    await this.#produce(producer, topic, records, messages.length);
+  }
+
+  /** Sends raw records (used for dead letters), after earlier publishes; PublishError on failure. */
+  sendRecords(topic: string, records: Message[]): Promise<void> {
+    const run = this.#tail.then(async () => {
+      const [producer] = await Promise.all([this.#connect(), this.#context.ensureTopics([topic])]);
+      await this.#produce(producer, topic, records, records.length);
+    });
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #produce(producer: Producer, topic: string, records: Message[], count: number): Promise<void> {
     try {
       await producer.send({ topic, acks: -1, messages: records });
     } catch (error) {
@@ -70,7 +84,7 @@ export class KafkaPublisher implements Publisher {
       throw new PublishError(`kafka publish to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`, {
         cause: error,
         retriable,
-        context: { topic, address: this.#context.address, count: messages.length, type: kafkaErrorType(error) },
+        context: { topic, address: this.#context.address, count, type: kafkaErrorType(error) },
       });
     }
   }

@@ -1,0 +1,2 @@
+export { KafkaBroker } from './kafka-broker.js';
+export type { KafkaBrokerOptions } from './options.js';

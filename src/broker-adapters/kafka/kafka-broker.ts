@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { ClosedError } from '../../errors/index.js';
+import { parseOptions } from '../../util/options.js';
+import type { Broker, BrokerCapabilities, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
+import { KafkaContext } from './client.js';
+import { KafkaPublisher } from './kafka-publisher.js';
+import { KafkaSubscriber } from './kafka-subscriber.js';
+import { kafkaOptionsSchema, type KafkaBrokerOptions } from './options.js';
+
+/**
+ * Kafka adapter (kafkajs; tested against Kafka 4.x and 3.9.x). Topics are created on demand with
+ * `partitions` and `replicationFactor`; groups are Kafka consumer groups (load-balanced within a
+ * group, every group reads every message); a subscriber without a group gets a private group from
+ * 'latest', deleted on close. Replay: `from` 'earliest' | 'latest' | `{ offset }` | `{ timestamp }`
+ * applies to partitions where the group has no commit yet.
+ *
+ * Guarantee: at-least-once. The publisher is idempotent (acks -1). Offsets are committed by the
+ * adapter, only up to the first unacked message of each partition; what a member held unacked when it
+ * closed, died or lost a partition in a rebalance comes again from the committed offset to the new
+ * owner (deliveryCount ≥ 2, counted through the commit metadata). A nacked message is yielded again
+ * by the same member while it owns the partition, and goes to the dead-letter topic after
+ * `maxDeliveries`. Order holds per key (one partition).
+ *
+ * End of stream: the end marker is written to every partition (header `ps-eos: 1`). A member commits
+ * past a marker only when everything before it on that partition is acked, and records the marker in
+ * the commit's metadata. Every member of the group polls the group's committed offsets (OffsetFetch)
+ * and yields end of stream once per topic when every partition's commit has passed its marker, so
+ * members that own no partition see it as well.
+ *
+ * Message size: events are small; Kafka's default limit is about 1 MB (`message.max.bytes`). For
+ * bigger records raise the broker's `message.max.bytes` (and `replica.fetch.max.bytes`,
+ * `socket.request.max.bytes`), and the consumer's `maxBytesPerPartition`/`maxBytes` here; kafkajs has
+ * no producer-side size limit.
+ *
+ * An unreachable broker raises ConnectionError (context `address`) or TimeoutError within about
+ * `connectTimeoutMs`. Defaults: clientId 'proxystream', 1 partition, replication 1, session 10 s,
+ * heartbeat 1 s, rebalance 10 s, connect 5 s, buffer 256 messages, dead letters in `<topic>.dlq`,
+ * unlimited deliveries.
+ */
+export class KafkaBroker implements Broker {
+  readonly name = 'kafka';
+  readonly capabilities: BrokerCapabilities = {
+    delivery: 'at-least-once',
+    groups: true,
+    fanOut: true,
+    replay: true,
+    redelivery: true,
+    orderingPerKey: true,
+    endOfStream: true,
+  };
+  readonly #context: KafkaContext;
+  readonly #publishers = new Set<Publisher>();
+  readonly #subscribers = new Set<KafkaSubscriber>();
+  #closed = false;
+
+  constructor(options: KafkaBrokerOptions) {
+    this.#context = new KafkaContext(parseOptions(kafkaOptionsSchema, options, 'KafkaBroker'));
+  }
+
+  publisher(): Publisher {
+    this.#assertOpen();
+    const publisher: Publisher = new KafkaPublisher(this.#context, () => this.#publishers.delete(publisher));
+    this.#publishers.add(publisher);
+    return publisher;
+  }
+
+  subscriber(options: SubscriberOptions): Subscriber {
+    this.#assertOpen();
+    const topics = typeof options.topics === 'string' ? [options.topics] : [...options.topics];
+    const privateGroup = options.group === undefined;
+    const from: StartPosition = options.from ?? (privateGroup ? 'latest' : 'earliest');
+    const subscriber: KafkaSubscriber = new KafkaSubscriber({
+      context: this.#context,
+      topics,
+      group: options.group ?? `private-${randomUUID()}`,
+      from,
+      privateGroup,
+      onClose: () => this.#subscribers.delete(subscriber),
+    });
+    this.#subscribers.add(subscriber);
+    return subscriber;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscribers].map((subscriber) => subscriber.close()));
+    await Promise.all([...this.#publishers].map((publisher) => publisher.close()));
+    await this.#context.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('kafka broker is closed');
+  }
+}

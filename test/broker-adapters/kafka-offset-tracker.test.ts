@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeCommitNote, encodeCommitNote } from '../../src/broker-adapters/kafka/commit-note.js';
+import { OffsetTracker } from '../../src/broker-adapters/kafka/offset-tracker.js';
+import { parseOffsetSpec } from '../../src/broker-adapters/kafka/start-position.js';
+
+/** Offsets with gaps (compaction, control records), and an order in which a subset of them is settled. */
+const scenario = fc
+  .tuple(fc.nat(1_000), fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 1, maxLength: 60 }))
+  .map(([start, gaps]) => {
+    const offsets: number[] = [];
+    let next = start;
+    for (const gap of gaps) offsets.push((next += gap));
+    return { start, offsets };
+  })
+  .chain(({ start, offsets }) => fc.record({ start: fc.constant(start), offsets: fc.constant(offsets), acks: fc.shuffledSubarray(offsets) }));
+
+describe('OffsetTracker', () => {
+  it('commits exactly the contiguous settled prefix, whatever the ack order', () => {
+    fc.assert(
+      fc.property(scenario, ({ start, offsets, acks }) => {
+        const tracker = new OffsetTracker(start);
+        for (const offset of offsets) expect(tracker.track(offset)).toBe(true);
+        const settled = new Set<number>();
+        let previous = tracker.committable();
+        for (const offset of acks) {
+          expect(tracker.settle(offset)).toBe(true);
+          expect(tracker.settle(offset)).toBe(false);
+          settled.add(offset);
+          const committable = tracker.committable();
+          const firstOpen = offsets.find((o) => !settled.has(o));
+          expect(committable).toBe(firstOpen ?? offsets.at(-1)! + 1);
+          for (const o of offsets) if (o < committable) expect(settled.has(o)).toBe(true);
+          expect(committable).toBeGreaterThanOrEqual(previous);
+          previous = committable;
+        }
+        expect(tracker.openCount).toBe(offsets.length - settled.size);
+      }),
+    );
+  });
+
+  it('refuses offsets at or below what it already tracked and ignores unknown settles', () => {
+    const tracker = new OffsetTracker(10);
+    expect(tracker.track(9)).toBe(false);
+    expect(tracker.committable()).toBe(10);
+    expect(tracker.track(10)).toBe(true);
+    expect(tracker.track(10)).toBe(false);
+    expect(tracker.settle(11)).toBe(false);
+    expect(tracker.isOpen(10)).toBe(true);
+    expect(tracker.settle(10)).toBe(true);
+    expect(tracker.committable()).toBe(11);
+  });
+});
+
+describe('commit notes and start offsets', () => {
+  it('round-trips notes and treats foreign metadata as empty', () => {
+    fc.assert(
+      fc.property(fc.record({ eos: fc.nat(), delivered: fc.nat(), headCount: fc.nat() }, { requiredKeys: [] }), (note) => {
+        expect(decodeCommitNote(encodeCommitNote(note))).toEqual(note);
+      }),
+    );
+    for (const foreign of [null, undefined, '', 'hello', 'ps1:', 'ps1:[1]', 'ps1:{"e":-1,"d":"x"}']) expect(decodeCommitNote(foreign)).toEqual({});
+  });
+
+  it('parses offset, partition:offset and lists', () => {
+    expect([...parseOffsetSpec('5', [0, 1, 2])]).toEqual([[0, 5], [1, 5], [2, 5]]);
+    expect([...parseOffsetSpec('1:42', [0, 1])]).toEqual([[1, 42]]);
+    expect([...parseOffsetSpec('0:1, 2:3', [0, 1, 2])]).toEqual([[0, 1], [2, 3]]);
+    expect(() => parseOffsetSpec('x', [0])).toThrow(/invalid Kafka start offset/);
+  });
+});

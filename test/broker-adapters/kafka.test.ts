@@ -1,0 +1,302 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import kafkajs from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Delivery, Subscriber } from '../../src/broker-adapters/index.js';
+import { KafkaBroker, type KafkaBrokerOptions } from '../../src/broker-adapters/kafka/index.js';
+import { ConfigError, ConnectionError, isProxyStreamError, TimeoutError } from '../../src/errors/index.js';
+import { kafkaTestOptions } from '../conformance/adapters/kafka.js';
+import { collect, message, sleep, texts } from '../conformance/helpers.js';
+import { uniqueName } from '../conformance/types.js';
+import { kafkaBrokers } from '../setup/servers.js';
+
+const { Kafka, logLevel } = kafkajs;
+const brokers: KafkaBroker[] = [];
+const admin = new Kafka({ clientId: 'kafka-test-admin', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
+
+function broker(extra: Partial<KafkaBrokerOptions> = {}): KafkaBroker {
+  const made = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'kafka-test', ...kafkaTestOptions, ...extra });
+  brokers.push(made);
+  return made;
+}
+
+/** Committed offsets of a group on a topic, by partition. */
+async function committed(group: string, topic: string): Promise<Record<number, number>> {
+  const [entry] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+  return Object.fromEntries((entry?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await sleep(100);
+  }
+}
+
+/** Reads until `stop` says so, acking as it goes (or not). */
+async function readUntil(subscriber: Subscriber, stop: (got: Delivery[]) => boolean, options: { ack?: boolean; timeoutMs?: number } = {}): Promise<Delivery[]> {
+  const got: Delivery[] = [];
+  const signal = AbortSignal.timeout(options.timeoutMs ?? 20_000);
+  try {
+    for await (const delivery of subscriber.messages({ signal })) {
+      got.push(delivery);
+      if (options.ack !== false) await delivery.ack();
+      if (stop(got)) break;
+    }
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+  return got;
+}
+
+const text = (delivery: Delivery) => Buffer.from(delivery.value).toString();
+
+beforeAll(async () => {
+  await admin.connect();
+});
+afterEach(async () => {
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+afterAll(async () => {
+  await admin.disconnect();
+});
+
+describe('KafkaBroker', () => {
+  it('rejects bad options with ConfigError', () => {
+    expect(() => new KafkaBroker({ brokers: [] })).toThrow(ConfigError);
+    expect(() => new KafkaBroker({ brokers: ['x:1'], partitions: 0 })).toThrow(ConfigError);
+  });
+
+  it('raises a typed error within bounded time when no broker runs at the address', async () => {
+    const port = await freePort();
+    const away = broker({ brokers: [`127.0.0.1:${port}`], connectTimeoutMs: 2_000 });
+    const started = Date.now();
+    const publishing = away.publisher().publish(uniqueName('t'), [message('x')]);
+    await expect(publishing).rejects.toSatisfy((error) => error instanceof ConnectionError || error instanceof TimeoutError);
+    const error = await publishing.catch((e: unknown) => e);
+    expect(isProxyStreamError(error) && error.context.address).toBe(`127.0.0.1:${port}`);
+    const reading = collectError(away.subscriber({ topics: uniqueName('t'), group: uniqueName('g') }));
+    await expect(reading).resolves.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it('commits only the contiguous acked prefix when acks arrive out of order', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const subscriber = b.subscriber({ topics: topic, group });
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 10 }, (_, i) => message(`m${i}`)));
+    const got = await collect(subscriber, 10, { ack: false, timeoutMs: 20_000 });
+    expect(texts(got)).toHaveLength(10);
+    for (const i of [5, 6, 7, 0, 1, 2]) await got[i]!.ack();
+    await eventually(async () => (await committed(group, topic))[0] === 3);
+    await sleep(300);
+    expect((await committed(group, topic))[0]).toBe(3);
+    await got[4]!.ack();
+    await got[3]!.ack();
+    await eventually(async () => (await committed(group, topic))[0] === 8);
+    await got[8]!.nack({ requeue: false });
+    await got[9]!.ack();
+    await eventually(async () => (await committed(group, topic))[0] === 10);
+    await got[9]!.ack(); // a second ack is a no-op
+    await subscriber.close();
+  });
+
+  it('lets a late consumer replay from offset 0, from partition:offset and from a timestamp', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 5 }, (_, i) => message(`old${i}`)));
+    await sleep(50);
+    const between = Date.now();
+    await sleep(50);
+    await publisher.publish(topic, [message('new0'), message('new1')]);
+    const fromZero = b.subscriber({ topics: topic, group: uniqueName('late'), from: { offset: '0' } });
+    expect(texts(await collect(fromZero, 7, { timeoutMs: 20_000 }))).toEqual(['old0', 'old1', 'old2', 'old3', 'old4', 'new0', 'new1']);
+    const fromThree = b.subscriber({ topics: topic, group: uniqueName('late'), from: { offset: '0:3' } });
+    expect(texts(await collect(fromThree, 4, { timeoutMs: 20_000 }))).toEqual(['old3', 'old4', 'new0', 'new1']);
+    const fromTime = b.subscriber({ topics: topic, group: uniqueName('late'), from: { timestamp: between } });
+    expect(texts(await collect(fromTime, 2, { timeoutMs: 20_000 }))).toEqual(['new0', 'new1']);
+  });
+
+  it('gives each of two groups everything across partitions, keeping per-key order', async () => {
+    const b = broker({ partitions: 3 });
+    const topic = uniqueName('t');
+    const [g1, g2] = [uniqueName('g1'), uniqueName('g2')];
+    const members = [b.subscriber({ topics: topic, group: g1 }), b.subscriber({ topics: topic, group: g1 }), b.subscriber({ topics: topic, group: g2 })];
+    const seen = new Map<string, Delivery[]>([[g1, []], [g2, []]]);
+    const done = new AbortController();
+    const runs = members.map(async (subscriber) => {
+      const signal = AbortSignal.any([done.signal, AbortSignal.timeout(30_000)]);
+      try {
+        for await (const delivery of subscriber.messages({ signal })) {
+          seen.get(subscriber.group)!.push(delivery);
+          await delivery.ack();
+          if (seen.get(g1)!.length >= 60 && seen.get(g2)!.length >= 60) done.abort();
+        }
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    });
+    await sleep(2_500);
+    await b.publisher().publish(topic, Array.from({ length: 60 }, (_, i) => message(`${i % 6}:${i}`, `k${i % 6}`)));
+    await Promise.all(runs);
+    for (const group of [g1, g2]) {
+      const got = seen.get(group)!;
+      expect(new Set(got.map(text)).size).toBe(60);
+      for (let k = 0; k < 6; k += 1) {
+        const sequence = got.filter((d) => d.key === `k${k}`).map((d) => Number(text(d).split(':')[1]));
+        expect(sequence).toEqual([...sequence].sort((x, y) => x - y));
+      }
+    }
+  });
+
+  it('delivers end of stream to members that own no partition, after the group acked everything', async () => {
+    const b = broker({ partitions: 2 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const members = [0, 1, 2].map(() => b.subscriber({ topics: topic, group }));
+    const runs = members.map((subscriber) => readUntil(subscriber, (got) => got.at(-1)?.endOfStream === true, { timeoutMs: 30_000 }));
+    await sleep(3_000);
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 20 }, (_, i) => message(`m${i}`, `k${i}`)));
+    await publisher.publish(topic, [{ value: Buffer.from('end'), endOfStream: true }]);
+    const results = await Promise.all(runs);
+    for (const got of results) expect(got.at(-1)?.endOfStream).toBe(true);
+    expect(new Set(results.flatMap((got) => texts(got))).size).toBe(20);
+    expect(results.filter((got) => texts(got).length === 0)).toHaveLength(1);
+    const offsets = await committed(group, topic);
+    expect(Object.values(offsets).every((offset) => offset > 0)).toBe(true);
+  });
+
+  it('redelivers what a killed consumer never acked to another member after the rebalance', async () => {
+    const b = broker({ partitions: 2 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await b.publisher().publish(topic, Array.from({ length: 8 }, (_, i) => message(`m${i}`, `k${i}`)));
+    const victim = await spawnVictim(topic, group, 8);
+    try {
+      victim.kill('SIGKILL');
+      const heir = b.subscriber({ topics: topic, group });
+      const got = await readUntil(heir, (all) => new Set(all.map(text)).size >= 8, { timeoutMs: 40_000 });
+      expect([...new Set(texts(got))].sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+      expect(got.every((delivery) => delivery.deliveryCount >= 2)).toBe(true);
+    } finally {
+      victim.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it('voids acks of messages whose partition moved in a rebalance, and loses nothing', async () => {
+    const b = broker({ partitions: 2 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const first = b.subscriber({ topics: topic, group });
+    await b.publisher().publish(topic, Array.from({ length: 20 }, (_, i) => message(`m${i}`, `k${i}`)));
+    const held = await collect(first, 20, { ack: false, timeoutMs: 20_000 });
+    expect(held).toHaveLength(20);
+    const second = b.subscriber({ topics: topic, group });
+    const seen = new Set<string>();
+    const done = new AbortController();
+    const drain = async (subscriber: Subscriber) => {
+      const signal = AbortSignal.any([done.signal, AbortSignal.timeout(30_000)]);
+      try {
+        for await (const delivery of subscriber.messages({ signal })) {
+          seen.add(text(delivery));
+          if (subscriber === first) for (const old of held.splice(0)) await old.ack(); // stale: must not commit
+          await delivery.ack();
+          if (seen.size >= 20) done.abort();
+        }
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    };
+    await Promise.all([drain(first), drain(second)]);
+    expect(seen.size).toBe(20);
+    const offsets = await committed(group, topic);
+    const ends = await admin.fetchTopicOffsets(topic);
+    await eventually(async () => {
+      const now = await committed(group, topic);
+      return ends.every((end) => now[end.partition] === Number(end.high));
+    });
+    expect(Object.keys(offsets)).toHaveLength(2);
+  }, 60_000);
+
+  it('dead-letters a message after maxDeliveries', async () => {
+    const b = broker({ maxDeliveries: 2, deadLetterTopic: (topic) => `${topic}.dead` });
+    const topic = uniqueName('t');
+    const subscriber = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [message('poison'), message('fine')]);
+    const counts: string[] = [];
+    for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(20_000) })) {
+      counts.push(`${text(delivery)}#${delivery.deliveryCount}`);
+      if (text(delivery) === 'poison') await delivery.nack();
+      else await delivery.ack();
+      if (counts.includes('fine#1') && counts.includes('poison#2')) break;
+    }
+    expect(counts.filter((entry) => entry.startsWith('poison'))).toEqual(['poison#1', 'poison#2']);
+    const dead = b.subscriber({ topics: `${topic}.dead`, group: uniqueName('dlq') });
+    expect(texts(await collect(dead, 1, { timeoutMs: 20_000 }))).toEqual(['poison']);
+  });
+
+  it('keeps delivering everything through a small buffer with a slow reader', async () => {
+    const b = broker({ bufferSize: 4, partitions: 2 });
+    const topic = uniqueName('t');
+    const subscriber = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, Array.from({ length: 300 }, (_, i) => message(`m${i}`, `k${i % 7}`)));
+    const got: Delivery[] = [];
+    for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(30_000) })) {
+      // The fetcher waits (heartbeating) while the reader sleeps with a full buffer.
+      if (got.length === 0) await sleep(2_000);
+      got.push(delivery);
+      await delivery.ack();
+      if (got.length % 50 === 0) await sleep(100);
+      if (got.length >= 300) break;
+    }
+    expect(new Set(texts(got)).size).toBe(300);
+  });
+});
+
+async function collectError(subscriber: Subscriber): Promise<unknown> {
+  try {
+    for await (const _ of subscriber.messages({ signal: AbortSignal.timeout(14_000) })) return undefined;
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A child process that joins `group`, takes `count` messages without acking and waits to be killed. */
+function spawnVictim(topic: string, group: string, count: number): Promise<ReturnType<typeof spawn>> {
+  const source = new URL('../../src/broker-adapters/kafka/index.ts', import.meta.url).pathname;
+  const script = `
+    const { KafkaBroker } = await import(${JSON.stringify(source)});
+    const broker = new KafkaBroker({ brokers: ${JSON.stringify(kafkaBrokers())}, ...${JSON.stringify(kafkaTestOptions)} });
+    const subscriber = broker.subscriber({ topics: ${JSON.stringify(topic)}, group: ${JSON.stringify(group)} });
+    let n = 0;
+    for await (const delivery of subscriber.messages()) {
+      if (++n === ${count}) { setTimeout(() => process.stdout.write('ready\\n'), 500); }
+    }`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('victim did not take its messages in time')), 30_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`victim exited early (${code})`)));
+  });
+}
