@@ -46,3 +46,6 @@ export type {
 } from './dispatch/index.js';
 export { DispatchMetrics, MetricNames, MetricsServer } from './metrics/index.js';
 export type { MetricName, MetricsServerOptions, MetricsSource } from './metrics/index.js';
+export type { PoolLifecycle, PoolStartContext } from './dispatch/index.js';
+export { defineWorker, ModelMetricNames } from './inference-worker/index.js';
+export type { LoadContext, StatefulWorkerPool, WorkerContext, WorkerDefinition, WorkerInput, WorkerOutput } from './inference-worker/index.js';

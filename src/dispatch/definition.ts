@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
 import { nameSchema, parseOptions } from '../util/options.js';
-import type { BatchHandler, FilterFn, ItemHandler, RouteFn } from './types.js';
+import type { BatchHandler, FilterFn, ItemHandler, PoolLifecycle, RouteFn } from './types.js';
 
 const fn = <F>(what: string) => z.custom<F>((value) => typeof value === 'function', `expected ${what} to be a function`);
 const isStore = (value: unknown): value is Store => typeof (value as Store | undefined)?.get === 'function' && typeof (value as Store).id === 'string';
@@ -19,7 +19,13 @@ const common = {
 const moduleSchema = z.union([z.string().min(1), z.instanceof(URL)]);
 
 const asyncPoolSchema = z
-  .strictObject({ kind: z.literal('async'), ...common, handle: fn<ItemHandler>('handle').optional(), handleBatch: fn<BatchHandler>('handleBatch').optional() })
+  .strictObject({
+    kind: z.literal('async'),
+    ...common,
+    handle: fn<ItemHandler>('handle').optional(),
+    handleBatch: fn<BatchHandler>('handleBatch').optional(),
+    lifecycle: z.custom<PoolLifecycle>((value) => typeof (value as PoolLifecycle | undefined)?.start === 'function', 'expected { start, stop }').optional(),
+  })
   .refine((pool) => (pool.batch === undefined ? pool.handle !== undefined && pool.handleBatch === undefined : pool.handleBatch !== undefined && pool.handle === undefined), {
     message: 'an async pool needs handle(item) without batch, or handleBatch(items) with batch',
   });
@@ -78,10 +84,10 @@ export interface PoolCommon {
   capacity?: number;
 }
 
-/** An in-process pool (the default kind), run on a p-queue. */
+/** An in-process pool (the default kind), run on a p-queue; `lifecycle` lets a stateful pool start and stop with the dispatcher. */
 export type AsyncPoolDefinition =
-  | (PoolCommon & { kind?: 'async'; batch?: undefined; handle: ItemHandler })
-  | (PoolCommon & { kind?: 'async'; batch: BatchOptions; handleBatch: BatchHandler });
+  | (PoolCommon & { kind?: 'async'; batch?: undefined; handle: ItemHandler; lifecycle?: PoolLifecycle })
+  | (PoolCommon & { kind?: 'async'; batch: BatchOptions; handleBatch: BatchHandler; lifecycle?: PoolLifecycle });
 
 /** A pool of worker threads (`thread`) or crash-isolated child processes (`process`) running a module's export. */
 export interface WorkerPoolDefinition extends PoolCommon {

@@ -177,7 +177,7 @@ export class Dispatcher implements AsyncDisposable {
     const onBytes = (bytes: number) => this.metrics.payloadBytesResolved.inc({ pool: name }, bytes);
     switch (spec.kind) {
       case 'async':
-        return new AsyncExecutor({ name, spec, stores: this.#stores, logger: this.logger.child({ pool: name }), onBytes });
+        return new AsyncExecutor({ name, spec, stores: this.#stores, logger: this.logger.child({ pool: name }), onBytes, broker: this.#options.broker, registry: this.metrics.registry });
       case 'remote':
         return new RemoteExecutor(spec, this.#publisher!, (topic, bytes) => this.metrics.brokerEventBytes.inc({ topic }, bytes));
       case 'thread':

@@ -14,4 +14,4 @@ export {
 export { Dispatcher, type DispatcherState, type DrainResult } from './dispatcher.js';
 export type { DispatcherOptions } from './options.js';
 export { backoffDelay, isRetriable, type RetryPolicy } from './retry.js';
-export type { BatchHandler, DispatchItem, FilterFn, HandlerContext, ItemHandler, RouteFn } from './types.js';
+export type { BatchHandler, DispatchItem, FilterFn, HandlerContext, ItemHandler, PoolLifecycle, PoolStartContext, RouteFn } from './types.js';

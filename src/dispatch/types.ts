@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Broker } from '../broker-adapters/index.js';
 import type { Ref, ResolveOptions, StoreRegistry } from '../proxy/index.js';
 import type { Metadata, StreamEvent } from '../wire/index.js';
 
@@ -52,3 +54,22 @@ export type FilterFn = (metadata: Metadata, event: StreamEvent) => boolean;
 
 /** Names the pool an event goes to; an unknown name dead-letters the event with `PS_CONFIG`. */
 export type RouteFn = (metadata: Metadata, event: StreamEvent) => string;
+
+/** What a stateful pool gets when its dispatcher (or worker thread/process) starts it. */
+export interface PoolStartContext {
+  pool: string;
+  /** The dispatcher's broker (in a worker thread/process: the module's `broker()` export, if any). */
+  broker: Broker | undefined;
+  stores: StoreRegistry;
+  logger: Logger;
+  /** Where the pool registers its own metrics (absent in worker threads and processes). */
+  registry: Registry | undefined;
+}
+
+/** Start and stop hooks of a stateful pool (for example a {@link defineWorker} inference worker). */
+export interface PoolLifecycle {
+  /** Runs before the dispatcher reads its first event. */
+  start(context: PoolStartContext): Promise<void>;
+  /** Runs after the pool drained. */
+  stop(): Promise<void>;
+}

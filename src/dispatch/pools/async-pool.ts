@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Broker } from '../../broker-adapters/index.js';
 import type { StreamItem } from '../../consumer/index.js';
 import type { StoreRegistry } from '../../proxy/index.js';
 import type { AsyncPoolSpec } from '../definition.js';
@@ -13,6 +15,8 @@ export interface AsyncExecutorParts {
   logger: Logger;
   /** Hears store bytes resolved by handlers. */
   onBytes: (bytes: number) => void;
+  broker: Broker;
+  registry: Registry;
 }
 
 /**
@@ -28,7 +32,8 @@ export class AsyncExecutor implements Executor {
   }
 
   async start(): Promise<void> {
-    return undefined;
+    const { name, spec, stores, logger, broker, registry } = this.#parts;
+    await spec.lifecycle?.start({ pool: name, broker, stores, logger, registry });
   }
 
   async run(items: readonly StreamItem[], attempt: number, signal: AbortSignal, started: () => void): Promise<void> {
@@ -41,6 +46,6 @@ export class AsyncExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    return undefined;
+    await this.#parts.spec.lifecycle?.stop();
   }
 }

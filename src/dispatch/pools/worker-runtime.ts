@@ -5,7 +5,8 @@ import type { Store } from '../../store/index.js';
 import { decodeEvent } from '../../wire/index.js';
 import { dispatchItem } from '../item.js';
 import { serializeError } from '../retry.js';
-import type { BatchHandler, DispatchItem, HandlerContext, ItemHandler } from '../types.js';
+import type { Broker } from '../../broker-adapters/index.js';
+import type { BatchHandler, DispatchItem, HandlerContext, ItemHandler, PoolLifecycle } from '../types.js';
 import type { FromWorker, ToWorker, WorkerEvent } from './protocol.js';
 
 /** The worker side of a transport. */
@@ -18,6 +19,8 @@ export interface WorkerPort {
 
 interface Loaded {
   handler: ItemHandler | BatchHandler;
+  lifecycle: PoolLifecycle | undefined;
+  broker: Broker | undefined;
   stores: StoreRegistry;
   logger: Logger;
   pool: string;
@@ -45,21 +48,42 @@ export function serveWorker(port: WorkerPort): void {
       if (loaded === undefined) return port.send({ t: 'failed', id: message.id, error: serializeError(new ConfigError('worker ran before init')), bytes: 0 });
       void run(loaded, message.id, message.attempt, message.events).then((reply) => port.send(reply));
     } else {
-      void (loaded?.stores.close() ?? Promise.resolve()).catch(() => undefined).finally(() => port.exit());
+      void shutDown(loaded).finally(() => port.exit());
     }
   });
 }
 
 async function load(init: Extract<ToWorker, { t: 'init' }>): Promise<Loaded> {
   const module = (await import(init.module)) as Record<string, unknown>;
-  const handler = module[init.export];
+  const exported = module[init.export];
+  const stateful = isStatefulPool(exported) ? exported : undefined;
+  const handler = stateful?.handleBatch ?? exported;
   if (typeof handler !== 'function') throw new ConfigError(`${init.module} has no function export ${JSON.stringify(init.export)}`, { context: { pool: init.pool } });
-  const factory = module.stores;
-  if (factory !== undefined && typeof factory !== 'function') throw new ConfigError(`the stores export of ${init.module} must be a function`);
-  const made = factory === undefined ? [] : await (factory as () => Store[] | StoreRegistry | Promise<Store[] | StoreRegistry>)();
-  const stores = made instanceof StoreRegistry ? made : new StoreRegistry(made);
+  const stores = await fromFactory(module, 'stores', init.module, (made: Store[] | StoreRegistry) => (made instanceof StoreRegistry ? made : new StoreRegistry(made)), new StoreRegistry());
+  const broker = await fromFactory<Broker | undefined, Broker>(module, 'broker', init.module, (made) => made, undefined);
   const logger = pino({ level: init.logLevel, base: { pool: init.pool, pid: process.pid } });
-  return { handler: handler as ItemHandler | BatchHandler, stores, logger, pool: init.pool, batch: init.batch };
+  await stateful?.lifecycle.start({ pool: init.pool, broker, stores, logger, registry: undefined });
+  return { handler: handler as ItemHandler | BatchHandler, lifecycle: stateful?.lifecycle, broker, stores, logger, pool: init.pool, batch: stateful !== undefined || init.batch };
+}
+
+/** Calls the module's optional factory export `name` (sync or async) and adapts what it made. */
+async function fromFactory<T, M>(module: Record<string, unknown>, name: string, path: string, adapt: (made: M) => T, fallback: T): Promise<T> {
+  const factory = module[name];
+  if (factory === undefined) return fallback;
+  if (typeof factory !== 'function') throw new ConfigError(`the ${name} export of ${path} must be a function`);
+  return adapt(await (factory as () => M | Promise<M>)());
+}
+
+function isStatefulPool(value: unknown): value is { handleBatch: BatchHandler; lifecycle: PoolLifecycle } {
+  const candidate = value as { handleBatch?: unknown; lifecycle?: { start?: unknown } } | undefined;
+  return typeof candidate?.handleBatch === 'function' && typeof candidate.lifecycle?.start === 'function';
+}
+
+async function shutDown(loaded: Loaded | undefined): Promise<void> {
+  if (loaded === undefined) return;
+  await loaded.lifecycle?.stop().catch(() => undefined);
+  await loaded.stores.close().catch(() => undefined);
+  await loaded.broker?.close().catch(() => undefined);
 }
 
 async function run(loaded: Loaded, id: number, attempt: number, events: WorkerEvent[]): Promise<FromWorker> {

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import type { BatchHandler, BatchOptions, DispatchItem, HandlerContext, PoolLifecycle, PoolStartContext } from '../dispatch/index.js';
+import { ConfigError } from '../errors/index.js';
+import { StreamProducer } from '../producer/index.js';
+import { nameSchema, parseOptions } from '../util/options.js';
+import type { Metadata } from '../wire/index.js';
+import { ModelHolder, type LoadContext } from './model-holder.js';
+
+/** One resolved input of a batch: the item (metadata, ref) and its payload. */
+export interface WorkerInput<T> {
+  item: DispatchItem<T>;
+  value: T;
+}
+
+/** One result to publish: small values travel inline, large ones by ref (the results store). */
+export interface WorkerOutput {
+  value: unknown;
+  metadata?: Metadata;
+  key?: string;
+}
+
+/** What `handle` gets beside its inputs and model. */
+export interface WorkerContext extends HandlerContext {
+  /** Version of the model this batch runs with. */
+  modelVersion: number;
+}
+
+/**
+ * A stateful worker as written. `load` builds the model (once at start, then once per model published
+ * on `modelTopic`); `handle` scores a batch of resolved inputs with it and may return results.
+ */
+export interface WorkerDefinition<M, T> {
+  load(context: LoadContext): M | Promise<M>;
+  handle(inputs: Array<WorkerInput<T>>, model: M, context: WorkerContext): WorkerOutput[] | void | Promise<WorkerOutput[] | void>;
+  /** Frees a model that was swapped out. */
+  dispose?(model: M): void | Promise<void>;
+  /** @default { size: 1, lingerMs: 0 } */
+  batch?: BatchOptions;
+  /** Payloads of a batch resolved at once. @default 8 */
+  prefetch?: number;
+  /** Topic whose events carry new models (as refs); each is loaded and swapped in between batches. */
+  modelTopic?: string;
+  /** Where results go: `topic`, the store id for large results, and the inline threshold. */
+  results?: { topic: string; storeId?: string; inlineThreshold?: number; ttlMs?: number };
+  /** Per-batch bound in ms. */
+  timeoutMs?: number;
+}
+
+const definitionSchema = z.object({
+  load: z.custom<(context: LoadContext) => unknown>((value) => typeof value === 'function', 'expected load to be a function'),
+  handle: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'expected handle to be a function'),
+  dispose: z.custom<(model: never) => unknown>((value) => typeof value === 'function').optional(),
+  batch: z.object({ size: z.number().int().min(1), lingerMs: z.number().nonnegative().default(0) }).default({ size: 1, lingerMs: 0 }),
+  prefetch: z.number().int().min(1).default(8),
+  modelTopic: nameSchema.optional(),
+  results: z.object({ topic: nameSchema, storeId: nameSchema.optional(), inlineThreshold: z.number().int().nonnegative().optional(), ttlMs: z.number().positive().optional() }).optional(),
+  timeoutMs: z.number().positive().optional(),
+});
+
+/**
+ * A pool that runs a {@link WorkerDefinition}: usable as a pipeline pool (`pools: { infer: worker }`),
+ * and as the default export of a module run by a `thread` or `process` pool.
+ */
+export interface StatefulWorkerPool {
+  kind: 'async';
+  /** Two batches in flight: one resolving its inputs (prefetch) while the other computes. */
+  concurrency: number;
+  batch: BatchOptions;
+  timeoutMs?: number;
+  handleBatch: BatchHandler;
+  lifecycle: PoolLifecycle;
+  /** Version of the model in use. */
+  readonly modelVersion: number;
+}
+
+/**
+ * Defines a stateful inference worker: it loads its model once and handles items in batches; while one
+ * batch computes, the next batch's payloads are resolved (prefetch). A model published on `modelTopic`
+ * is swapped in between two batches, so no item is dropped or handled twice and each batch sees one
+ * model; swaps show in `proxystream_model_swaps_total` and `proxystream_model_version`. Results are
+ * published before the batch counts as done, so its events are acked only after the results were accepted.
+ */
+export function defineWorker<M, T = unknown>(definition: WorkerDefinition<M, T>): StatefulWorkerPool {
+  const parsed = parseOptions(definitionSchema, definition, 'defineWorker');
+  let holder: ModelHolder<M> | undefined;
+  let results: StreamProducer | undefined;
+  const pool = {
+    kind: 'async',
+    concurrency: 2,
+    batch: parsed.batch,
+    ...(parsed.timeoutMs === undefined ? {} : { timeoutMs: parsed.timeoutMs }),
+    handleBatch: async (items, context) => {
+      const inputs = await resolveAll(items as Array<DispatchItem<T>>, parsed.prefetch, context.signal);
+      const outputs = await holder!.use(async (model, modelVersion) => definition.handle(inputs, model, { ...context, modelVersion }));
+      if (outputs && results !== undefined) await Promise.all(outputs.map((output) => results!.send(parsed.results!.topic, output.value, withOptional(output))));
+    },
+    lifecycle: {
+      start: async (context: PoolStartContext) => {
+        holder = new ModelHolder<M>(context.pool, definition.load, definition.dispose);
+        if (parsed.results !== undefined) results = resultsProducer(parsed.results, context);
+        await holder.start({ broker: context.broker, modelTopic: parsed.modelTopic, stores: context.stores, logger: context.logger, registry: context.registry });
+      },
+      stop: async () => {
+        await holder?.stop();
+        await results?.close();
+      },
+    },
+  } as Omit<StatefulWorkerPool, 'modelVersion'> as StatefulWorkerPool;
+  Object.defineProperty(pool, 'modelVersion', { get: () => holder?.version ?? 0, enumerable: false });
+  return pool;
+}
+
+function resultsProducer(options: NonNullable<WorkerDefinition<unknown, unknown>['results']>, context: PoolStartContext): StreamProducer {
+  if (context.broker === undefined) throw new ConfigError(`pool ${context.pool} publishes results but has no broker`);
+  const store = options.storeId === undefined ? undefined : context.stores.get(options.storeId);
+  return new StreamProducer({
+    publisher: context.broker.publisher(),
+    ...(store === undefined ? {} : { store }),
+    ...(options.inlineThreshold === undefined ? {} : { inlineThreshold: options.inlineThreshold }),
+    ...(options.ttlMs === undefined ? {} : { lifetime: { ttlMs: options.ttlMs } }),
+  });
+}
+
+function withOptional(output: WorkerOutput): { metadata?: Metadata; key?: string } {
+  return { ...(output.metadata === undefined ? {} : { metadata: output.metadata }), ...(output.key === undefined ? {} : { key: output.key }) };
+}
+
+/** Resolves every item's payload, at most `limit` at a time, keeping the order. */
+async function resolveAll<T>(items: Array<DispatchItem<T>>, limit: number, signal: AbortSignal): Promise<Array<WorkerInput<T>>> {
+  const values = new Array<T>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      values[index] = await items[index]!.resolve({ signal });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return items.map((item, index) => ({ item, value: values[index]! }));
+}
