@@ -1,0 +1,101 @@
+import { Command } from 'commander';
+import type { Broker } from '../../broker-adapters/index.js';
+import { BROKER_URL_FORMS, openBroker, openStores } from '../../config/index.js';
+import { ConfigError } from '../../errors/index.js';
+import { Dispatcher } from '../../dispatch/index.js';
+import type { Store } from '../../store/index.js';
+import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
+import type { CliContext } from '../context.js';
+import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
+import { loadPipelineModule } from '../load-pipeline.js';
+import { intFlag } from '../options.js';
+
+interface RunFlags extends ConnectionFlags {
+  metricsPort?: number;
+  metricsHost: string;
+  drainTimeoutMs?: number;
+  consumer?: string;
+}
+
+/**
+ * `proxystream run <pipeline>`: loads a TypeScript or JavaScript pipeline module (no build step), takes
+ * the broker and stores from flags/env/config, or from the module's `setup()` when no broker is
+ * configured, runs a {@link Dispatcher} until the source ends or SIGTERM/SIGINT drains it, and exits
+ * 0 after a clean drain.
+ */
+export function runCommand(context: CliContext): Command {
+  const command = new Command('run')
+    .description('run a pipeline module (.ts or .js; default export = definePipeline(...)) as a dispatcher until its source ends or SIGTERM/SIGINT drains it')
+    .argument('<pipeline>', 'pipeline module file (.ts or .js), loaded without a build step')
+    .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (0 picks one; default: no HTTP endpoint)', intFlag('--metrics-port'))
+    .option('--metrics-host <host>', 'address the metrics endpoint binds', '127.0.0.1')
+    .option('--drain-timeout-ms <ms>', 'how long a drain waits for in-flight items before handing them back (default 30000)', intFlag('--drain-timeout-ms'))
+    .option('--consumer <name>', "this dispatcher's name inside the pipeline's group (default: random)");
+  withConnectionOptions(command);
+  command.addHelpText(
+    'after',
+    `
+Broker and stores: from --broker/--store, PROXYSTREAM_BROKER/PROXYSTREAM_STORES or --config. When no
+broker is configured, the module's named export setup() gives the embedded default { broker, stores }
+(configured stores still override its stores). Logs are pino JSON lines on stderr.
+
+${EXIT_CODES_HELP}`,
+  );
+  return command.action(async (file: string, flags: RunFlags, self: Command) => {
+    const logger = context.logger(self, 'info');
+    const config = await configFrom(flags);
+    const module = await loadPipelineModule(file);
+    const owned: { broker?: Broker; stores: Store[] } = { stores: [] };
+    let secondSignal: (() => void) | undefined;
+    try {
+      let broker: Broker;
+      let stores: Store[];
+      if (config.broker !== undefined) {
+        broker = owned.broker = openBroker(config);
+        stores = owned.stores = openStores(config);
+      } else if (module.setup !== undefined) {
+        const setup = await module.setup();
+        broker = owned.broker = setup.broker;
+        const configured = openStores(config);
+        owned.stores = [...setup.stores, ...configured];
+        stores = configured.length > 0 ? configured : setup.stores;
+        logger.info({ broker: broker.name, stores: stores.map((store) => store.id) }, 'using the embedded default from setup()');
+      } else {
+        throw new ConfigError(`no broker configured and ${file} has no setup() export: pass --broker, set PROXYSTREAM_BROKER or use a --config file (${BROKER_URL_FORMS})`);
+      }
+      if (stores.length === 0 && module.pipeline.stores === undefined) logger.warn('no stores configured: events whose payload is in a store will be dead-lettered with PS_UNKNOWN_STORE');
+      const dispatcher = new Dispatcher({
+        pipeline: module.pipeline,
+        broker,
+        ...(stores.length > 0 || module.pipeline.stores === undefined ? { stores } : {}),
+        logger,
+        handleSignals: true,
+        ...(flags.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: flags.drainTimeoutMs }),
+        ...(flags.metricsPort === undefined ? {} : { http: { port: flags.metricsPort, host: flags.metricsHost } }),
+        ...(flags.consumer === undefined ? {} : { consumer: flags.consumer }),
+      });
+      // The dispatcher drains on the first SIGTERM/SIGINT; a second one stops at once.
+      let signals = 0;
+      secondSignal = () => {
+        signals += 1;
+        if (signals > 1) {
+          logger.warn('second signal: exiting without draining');
+          process.exit(ExitCodes.INTERRUPTED);
+        }
+      };
+      process.on('SIGTERM', secondSignal);
+      process.on('SIGINT', secondSignal);
+      await dispatcher.start();
+      const result = await dispatcher.drained;
+      if (result.error !== undefined) throw result.error;
+      context.exitCode = ExitCodes.OK;
+    } finally {
+      if (secondSignal !== undefined) {
+        process.off('SIGTERM', secondSignal);
+        process.off('SIGINT', secondSignal);
+      }
+      await owned.broker?.close().catch((error: unknown) => logger.warn({ err: error }, 'closing the broker failed'));
+      await Promise.all(owned.stores.map((store) => store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing a store failed'))));
+    }
+  });
+}
