@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { MemoryBroker } from '../../src/broker-adapters/index.js';
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
+import { FileStore, type Store } from '../../src/store/index.js';
+import { countingBroker, countingStore, type ByteCounts } from './accounting.js';
+import type { FramePayload } from './frames.js';
+import type { Restart } from './inference.js';
+import { startBaselineInference } from './modes/baseline.js';
+import { startPersistentInference } from './modes/persistent.js';
+import type { InferenceHooks } from './modes/types.js';
+import type { EngineConfig, SegmentReport } from './sim-engine.js';
+import { servePublish, type BridgedPublish } from './thread-bridge.js';
+import { train } from './trainer.js';
+
+/** The three ways the demo runs inference. */
+export type Mode = 'baseline' | 'streaming' | 'proxystream';
+export const MODES: readonly Mode[] = ['baseline', 'streaming', 'proxystream'];
+
+/** Settings shared by every mode of one comparison. */
+export interface DemoConfig extends Omit<EngineConfig, 'framesTopic' | 'storeDir' | 'readers'> {
+  seconds: number;
+  trainEvery: number;
+  reservoirFrames: number;
+  outliers: number;
+  taskSlots: number;
+  /** proxystream mode skips segments whose mean RMSD is at or below this (already folded). */
+  foldedRmsd: number;
+  storeDir: string;
+  initialModel: unknown;
+}
+
+/** What one mode achieved in its wall time. */
+export interface ModeResult {
+  mode: Mode;
+  seconds: number;
+  inferenceBatches: number;
+  latencyMs: { mean: number; median: number; p95: number };
+  framesProduced: number;
+  segments: number;
+  filteredSegments: number;
+  modelsTrained: number;
+  restarts: number;
+  bestRmsd: number;
+  simulationStepsPerSecond: number;
+  bytes: ByteCounts;
+  storeObjectsLeft: number | null;
+}
+
+/** Live counters for the progress bar. */
+export interface Progress {
+  elapsed: number;
+  segments: number;
+  inferenceBatches: number;
+  bestRmsd: number;
+}
+
+const TOPICS = { frames: 'md-frames', models: 'md-models', restarts: 'md-restarts' } as const;
+
+/** Runs one mode for `config.seconds` of wall time and reports what it achieved. */
+export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progress: Progress) => void = () => undefined): Promise<ModeResult> {
+  const bytes: ByteCounts = { broker: 0, taskSystem: 0, storeWritten: 0, storeRead: 0 };
+  const rawBroker = new MemoryBroker();
+  const broker = countingBroker(rawBroker, bytes);
+  const storeDir = mode === 'proxystream' ? join(config.storeDir, `${mode}-${Date.now()}`) : undefined;
+  const rawStore = storeDir === undefined ? undefined : new FileStore({ id: 'shm', dir: storeDir });
+  const store: Store | undefined = rawStore === undefined ? undefined : countingStore(rawStore, bytes);
+  const latencies: number[] = [];
+  let restarts = 0;
+  let model = config.initialModel;
+  let modelBytes = JSON.stringify(model).length;
+  let measuring = true;
+  const hooks: InferenceHooks = {
+    inferenceDone: (timestamp: number, found: Restart[]) => {
+      if (!measuring) return;
+      latencies.push(Date.now() - timestamp);
+      restarts += found.length;
+    },
+    currentModel: () => model,
+    currentModelBytes: () => modelBytes,
+    countTaskBytes: (count) => (bytes.taskSystem += count),
+  };
+
+  const models = new StreamProducer({ publisher: broker.publisher(), ...(store === undefined ? {} : { store }) });
+  await models.send(TOPICS.models, model, { metadata: { kind: 'model', version: 0 } });
+  const inference =
+    mode === 'baseline'
+      ? startBaselineInference({ broker, framesTopic: TOPICS.frames, restartsTopic: TOPICS.restarts, taskSlots: config.taskSlots, outliers: config.outliers, hooks })
+      : await startPersistentInference({
+          broker,
+          store,
+          framesTopic: TOPICS.frames,
+          modelTopic: TOPICS.models,
+          restartsTopic: TOPICS.restarts,
+          outliers: config.outliers,
+          foldedRmsd: mode === 'proxystream' ? config.foldedRmsd : undefined,
+          initialModel: config.initialModel,
+          hooks,
+        });
+  const trainer = new StreamConsumer<FramePayload>({ subscriber: broker.subscriber({ topics: TOPICS.frames, group: 'train' }), stores: store === undefined ? [] : [store], prefetch: 1, limits: { maxEventBytes: 64 * 1024 * 1024 } });
+  const training = train({
+    consumer: trainer,
+    models,
+    modelTopic: TOPICS.models,
+    everySegments: config.trainEvery,
+    reservoirFrames: config.reservoirFrames,
+    firstVersion: 0,
+    onModel: (fitted) => {
+      model = fitted;
+      modelBytes = JSON.stringify(fitted).length;
+    },
+  });
+
+  const engineConfig: EngineConfig = {
+    seed: config.seed,
+    sims: config.sims,
+    framesPerSegment: config.framesPerSegment,
+    stepsPerFrame: config.stepsPerFrame,
+    segmentIntervalMs: config.segmentIntervalMs,
+    framesTopic: TOPICS.frames,
+    readers: ['inference', 'train'],
+    ...(storeDir === undefined ? {} : { storeDir }),
+  };
+  const engine = new Worker(join(process.cwd(), 'dist', 'examples', 'deepdrivemd', 'sim-engine.js'), { workerData: engineConfig });
+  const framesPublisher = broker.publisher();
+  const restartsIn = new StreamConsumer<Float32Array>({ subscriber: broker.subscriber({ topics: TOPICS.restarts, group: 'engine' }), prefetch: 0 });
+  const forwarding = (async () => {
+    for await (const item of restartsIn) {
+      const coords = await item.resolve();
+      engine.postMessage({ type: 'restart', coords });
+      await item.ack();
+    }
+  })();
+
+  let segments = 0;
+  let framesProduced = 0;
+  let bestRmsd = Number.POSITIVE_INFINITY;
+  const stepRates: number[] = [];
+  const publishes = new Set<Promise<void>>();
+  const engineExited = new Promise<void>((resolve) => engine.once('exit', () => resolve()));
+  engine.on('message', (message: SegmentReport | BridgedPublish) => {
+    if (message.type === 'publish') {
+      const publishing = servePublish(message, framesPublisher, (answer) => engine.postMessage(answer));
+      publishes.add(publishing);
+      void publishing.finally(() => publishes.delete(publishing));
+      return;
+    }
+    bytes.storeWritten = message.storeWritten;
+    if (!measuring) return;
+    segments += 1;
+    framesProduced += message.frames;
+    stepRates.push(message.stepsPerSecond);
+    bestRmsd = Math.min(bestRmsd, message.minRmsd);
+  });
+
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const elapsed = (Date.now() - started) / 1000;
+      onProgress({ elapsed: Math.min(elapsed, config.seconds), segments, inferenceBatches: latencies.length, bestRmsd });
+      if (elapsed >= config.seconds) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 250);
+  });
+  measuring = false;
+  const seconds = (Date.now() - started) / 1000;
+
+  engine.postMessage({ type: 'stop' });
+  await engineExited;
+  await Promise.allSettled([...publishes]);
+  const ender = new StreamProducer({ publisher: framesPublisher });
+  await ender.close({ end: [TOPICS.frames] });
+  await inference.stop();
+  const modelsTrained = await training;
+  await models.close();
+  const filteredSegments = await inference.filtered();
+  await restartsIn.close();
+  await forwarding.catch(() => undefined);
+  const storeObjectsLeft = rawStore === undefined ? null : (await rawStore.stats()).objects;
+  await rawStore?.close();
+  await rawBroker.close();
+
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => (sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+  return {
+    mode,
+    seconds,
+    inferenceBatches: latencies.length,
+    latencyMs: { mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length), median: at(0.5), p95: at(0.95) },
+    framesProduced,
+    segments,
+    filteredSegments,
+    modelsTrained,
+    restarts,
+    bestRmsd,
+    simulationStepsPerSecond: stepRates.length === 0 ? 0 : stepRates.reduce((sum, value) => sum + value, 0) / stepRates.length,
+    bytes,
+    storeObjectsLeft,
+  };
+}
