@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, root } from '../cli/helpers.js';
+
+const demo = join(root, 'dist/examples/deepdrivemd/main.js');
+/** RMSD of the extended start from the native fold, Å (examples/deepdrivemd/science tests). */
+const EXTENDED_RMSD = 27;
+
+interface DemoResults {
+  results: Array<{ mode: string; inferenceBatches: number; segments: number; filteredSegments: number; bestRmsd: number; latencyMs: { mean: number }; bytes: { broker: number; taskSystem: number; storeWritten: number } }>;
+}
+
+describe('DeepDriveMD demo (short run of every mode)', () => {
+  beforeAll(async () => {
+    const source = join(root, 'examples/deepdrivemd/run-mode.ts');
+    if (!existsSync(demo) || statSync(demo).mtimeMs < statSync(source).mtimeMs) await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root }).catch(() => undefined);
+    await ensureBuilt();
+  }, 180_000);
+
+  it('runs baseline, streaming and proxystream; simulations fold toward the native structure; refs keep bulk bytes off the broker', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'ps-demo-')), 'demo');
+    await promisify(execFile)('node', [demo, '--seconds', '4', '--frames', '200', '--segment-ms', '60', '--train-every', '6', '--out', out], { cwd: root, timeout: 120_000 });
+    const { results } = JSON.parse(await readFile(`${out}.json`, 'utf8')) as DemoResults;
+    expect(results.map((result) => result.mode)).toEqual(['baseline', 'streaming', 'proxystream']);
+    for (const result of results) {
+      expect(result.inferenceBatches).toBeGreaterThan(0);
+      expect(result.bestRmsd).toBeLessThan(EXTENDED_RMSD / 2);
+      expect(Number.isFinite(result.latencyMs.mean)).toBe(true);
+    }
+    expect(Math.min(...results.map((result) => result.bestRmsd))).toBeLessThan(2);
+    const [baseline, streaming, proxystream] = results as [DemoResults['results'][0], DemoResults['results'][0], DemoResults['results'][0]];
+    expect(baseline.bytes.taskSystem).toBeGreaterThan(0);
+    expect(proxystream.bytes.storeWritten).toBeGreaterThan(0);
+    expect(proxystream.bytes.broker * 20).toBeLessThan(streaming.bytes.broker);
+    expect(existsSync(`${out}.png`)).toBe(true);
+  }, 150_000);
+});
