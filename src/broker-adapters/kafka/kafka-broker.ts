@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
+import { subscription } from '../subscription.js';
 import { ClosedError } from '../../errors/index.js';
 import { parseOptions } from '../../util/options.js';
-import type { Broker, BrokerCapabilities, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
+import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import { KafkaContext } from './client.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { KafkaSubscriber } from './kafka-subscriber.js';
@@ -66,13 +66,11 @@ export class KafkaBroker implements Broker {
 
   subscriber(options: SubscriberOptions): Subscriber {
     this.#assertOpen();
-    const topics = typeof options.topics === 'string' ? [options.topics] : [...options.topics];
-    const privateGroup = options.group === undefined;
-    const from: StartPosition = options.from ?? (privateGroup ? 'latest' : 'earliest');
+    const { topics, group, privateGroup, from } = subscription(options);
     const subscriber: KafkaSubscriber = new KafkaSubscriber({
       context: this.#context,
       topics,
-      group: options.group ?? `private-${randomUUID()}`,
+      group,
       from,
       privateGroup,
       onClose: () => this.#subscribers.delete(subscriber),

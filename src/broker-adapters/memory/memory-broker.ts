@@ -1,3 +1,4 @@
+import { subscription } from '../subscription.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { ClosedError } from '../../errors/index.js';
@@ -61,9 +62,7 @@ export class MemoryBroker implements Broker {
 
   subscriber(options: SubscriberOptions): Subscriber {
     this.#assertOpen();
-    const topics = typeof options.topics === 'string' ? [options.topics] : [...options.topics];
-    const group = options.group ?? `private-${randomUUID()}`;
-    const from: StartPosition = options.from ?? (options.group === undefined ? 'latest' : 'earliest');
+    const { topics, group, from } = subscription(options);
     const cursors = topics.map((topic) => this.#cursor(topic, group, from));
     const subscriber = new MemorySubscriber({
       topics,

@@ -1,8 +1,9 @@
+import { subscription } from '../subscription.js';
 import { randomUUID } from 'node:crypto';
 import { ClosedError } from '../../errors/index.js';
 import { openRedis } from '../../store/redis/connection.js';
 import { parseOptions } from '../../util/options.js';
-import type { Broker, BrokerCapabilities, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
+import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import { StreamsContext } from './context.js';
 import { redisStreamsOptionsSchema, type RedisStreamsBrokerOptions } from './options.js';
 import { RedisStreamsPublisher } from './redis-streams-publisher.js';
@@ -61,13 +62,11 @@ export class RedisStreamsBroker implements Broker {
 
   subscriber(options: SubscriberOptions): Subscriber {
     this.#assertOpen();
-    const topics = typeof options.topics === 'string' ? [options.topics] : [...options.topics];
-    const privateGroup = options.group === undefined;
-    const from: StartPosition = options.from ?? (privateGroup ? 'latest' : 'earliest');
+    const { topics, group, privateGroup, from } = subscription(options);
     const subscriber: RedisStreamsSubscriber = new RedisStreamsSubscriber({
       context: this.#context,
       topics,
-      group: options.group ?? `private-${randomUUID()}`,
+      group,
       consumer: options.consumer ?? randomUUID(),
       startId: groupStartId(from),
       privateGroup,
