@@ -1,31 +1,16 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Broker } from '../broker-adapters/index.js';
-import type { Ref, ResolveOptions, StoreRegistry } from '../proxy/index.js';
+import type { StreamItem } from '../consumer/index.js';
+import type { StoreRegistry } from '../proxy/index.js';
 import type { Metadata, StreamEvent } from '../wire/index.js';
 
 /**
- * What a handler receives for one event: metadata, a {@link Ref} to the payload and `resolve()`.
- * The dispatcher never reads the payload; only a handler that calls `resolve()` (or `ref.bytes()`)
- * fetches it, straight from the store. Acking is the dispatcher's job, not the handler's.
+ * What a handler receives for one event: a {@link StreamItem} without ack/nack (acking is the
+ * dispatcher's job). The dispatcher never reads the payload; only a handler that calls `resolve()` (or
+ * `ref.bytes()`) fetches it, straight from the store, counted in `proxystream_payload_bytes_resolved_total`.
  */
-export interface DispatchItem<T = unknown> {
-  id: string;
-  topic: string;
-  key?: string;
-  metadata: Metadata;
-  /** Producer clock, ms since the epoch. */
-  timestamp: number;
-  ref: Ref<T>;
-  /** Broker position of this delivery. */
-  position: string;
-  /** 1 on first delivery by the broker. */
-  deliveryCount: number;
-  /** The verified, decoded payload; counted in `proxystream_payload_bytes_resolved_total`. */
-  resolve(options?: ResolveOptions): Promise<T>;
-  /** The decoded event (metadata and ref only). */
-  event: StreamEvent;
-}
+export type DispatchItem<T = unknown> = Omit<StreamItem<T>, 'ack' | 'nack' | 'delivery'>;
 
 /** The second argument of every handler. */
 export interface HandlerContext {
