@@ -72,16 +72,9 @@ async function checksumCost(stores: Record<string, Store>) {
   for (const [name, store] of Object.entries(stores)) {
     await store.put('checksum-probe', bytes);
     const registry = new StoreRegistry([store]);
-    const time = async (fn: () => Promise<unknown>) => {
-      const samples = await repeat(quick ? 5 : 20, async () => {
-        const start = process.hrtime.bigint();
-        await fn();
-        return secondsSince(start) * 1000;
-      });
-      return median(samples);
-    };
-    const withChecksum = await time(() => new Ref({ type: 'ref', storeId: store.id, key: 'checksum-probe', size: bytes.length, checksum: sum, codec: 'ndarray' }, registry).resolve());
-    const withoutChecksum = await time(async () => decodePayload((await store.get('checksum-probe'))!, 'ndarray'));
+    const resolveWith = () => new Ref({ type: 'ref', storeId: store.id, key: 'checksum-probe', size: bytes.length, checksum: sum, codec: 'ndarray' }, registry).resolve();
+    const resolveWithout = async () => decodePayload((await store.get('checksum-probe'))!, 'ndarray');
+    const [withChecksum, withoutChecksum] = await interleaved(quick ? 8 : 30, resolveWith, resolveWithout);
     rows.push({ store: name, resolveMs: withChecksum, resolveWithoutChecksumMs: withoutChecksum, checksumShare: (withChecksum - withoutChecksum) / withChecksum });
     console.log(`checksum on ${name}: resolve 10 MB ${withChecksum.toFixed(2)} ms, without checksum ${withoutChecksum.toFixed(2)} ms, share ${(((withChecksum - withoutChecksum) / withChecksum) * 100).toFixed(1)}%`);
     await store.delete('checksum-probe');
@@ -102,6 +95,19 @@ async function checksumCost(stores: Record<string, Store>) {
   }
   console.log(`checksum GB/s: ${Object.entries(throughput).map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}`);
   return { resolve: rows, algorithmsGBps: throughput };
+}
+
+/** Medians (ms) of two operations timed alternately, so drift on a shared machine hits both alike. */
+async function interleaved(rounds: number, first: () => Promise<unknown>, second: () => Promise<unknown>): Promise<[number, number]> {
+  const samples: [number[], number[]] = [[], []];
+  for (let round = -2; round < rounds; round += 1) {
+    for (const [index, fn] of [first, second].entries()) {
+      const start = process.hrtime.bigint();
+      await fn();
+      if (round >= 0) samples[index]!.push(secondsSince(start) * 1000);
+    }
+  }
+  return [median(samples[0]), median(samples[1])];
 }
 
 async function main(): Promise<void> {

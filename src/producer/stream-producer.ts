@@ -197,7 +197,7 @@ export class StreamProducer implements AsyncDisposable {
           } else {
             const sum = checksum(encoded.parts);
             const { readers, ttlMs } = this.#options.lifetime;
-            await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs });
+            await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs, checksum: sum });
             stored = { store, key: id };
             slot.stored = stored;
             const payload = { type: 'ref' as const, storeId: store.id, key: id, size: encoded.size, checksum: sum, codec: encoded.codec };

@@ -106,12 +106,13 @@ export class Ref<T = unknown> {
     const context = { storeId: payload.storeId, key: payload.key };
     if (this.#stores === undefined) throw new MissingPayloadError('this ref has no store registry to resolve against', { context });
     const store = this.#stores.get(payload.storeId);
-    const bytes = await store.get(payload.key, { signal });
+    const verified = store.getVerified === undefined ? undefined : await store.getVerified(payload.key, { signal });
+    const bytes = store.getVerified === undefined ? await store.get(payload.key, { signal }) : verified?.bytes;
     if (bytes === undefined) throw new MissingPayloadError(`payload ${payload.key} is not in store ${payload.storeId}`, { context });
     if (bytes.byteLength !== payload.size) {
       throw new CorruptPayloadError(`payload ${payload.key} has ${bytes.byteLength} bytes, its ref says ${payload.size}`, { context });
     }
-    const actual = checksum(bytes);
+    const actual = verified?.checksum ?? checksum(bytes);
     if (actual !== payload.checksum) {
       throw new CorruptPayloadError(`payload ${payload.key} checksum ${actual} does not match ${payload.checksum}`, { context });
     }

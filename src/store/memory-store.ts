@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClosedError, throwIfAborted } from '../errors/index.js';
+import { checksum } from '../wire/index.js';
 import { nameSchema, parseOptions } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asParts, assertValidKey, byteLength } from './keys.js';
@@ -16,13 +17,15 @@ export type MemoryStoreOptions = z.input<typeof optionsSchema>;
 
 interface Entry {
   data: Buffer;
+  checksum: string;
   lifetime: LifetimeRecord;
   released: Set<string>;
 }
 
 /**
  * A store in this process's memory: for tests, the embedded default and single-process pipelines.
- * It copies on put and on get, so neither side can change the other's bytes.
+ * It copies on put and on get, so neither side can change the other's bytes, and it keeps each object's
+ * checksum from write time ({@link MemoryStore.getVerified}), so resolving does not hash the bytes again.
  * Defaults: id `memory`, expired objects swept every 5 s.
  */
 export class MemoryStore implements Store {
@@ -41,7 +44,8 @@ export class MemoryStore implements Store {
     this.#open();
     assertValidKey(key, this.id);
     const lifetime = lifetimeRecord(options);
-    this.#entries.set(key, { data: Buffer.concat(asParts(data), byteLength(data)), lifetime, released: new Set() });
+    const copy = Buffer.concat(asParts(data), byteLength(data));
+    this.#entries.set(key, { data: copy, checksum: options?.checksum ?? checksum(copy), lifetime, released: new Set() });
   }
 
   async putMany(entries: readonly PutEntry[]): Promise<void> {
@@ -54,6 +58,15 @@ export class MemoryStore implements Store {
     assertValidKey(key, this.id);
     const entry = this.#live(key);
     return entry === undefined ? undefined : Buffer.from(entry.data);
+  }
+
+  /** The object and the checksum computed when it was written (bytes in process memory cannot change at rest). */
+  async getVerified(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined> {
+    this.#open();
+    throwIfAborted(options?.signal);
+    assertValidKey(key, this.id);
+    const entry = this.#live(key);
+    return entry === undefined ? undefined : { bytes: Buffer.from(entry.data), checksum: entry.checksum };
   }
 
   async getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>> {

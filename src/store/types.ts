@@ -12,6 +12,8 @@ export interface Lifetime {
 
 /** Options for {@link Store.put}. */
 export interface PutOptions extends Lifetime {
+  /** xxh64 of the data when the caller already computed it (stores that keep checksums use it instead of hashing again). */
+  checksum?: string;
   /**
    * Provisional lease in ms: the object expires this soon unless {@link Store.commit} is called,
    * which producers do once the broker has accepted the object's event. Absent: the full TTL applies at once.
@@ -50,6 +52,12 @@ export interface Store extends AsyncDisposable {
   putMany(entries: readonly PutEntry[]): Promise<void>;
   /** Reads an object; `undefined` when it is missing or expired. */
   get(key: string, options?: GetOptions): Promise<Uint8Array | undefined>;
+  /**
+   * Optional: reads an object together with the checksum the store computed when it was written, for
+   * stores whose bytes cannot change at rest (process memory). A ref then compares checksums instead of
+   * hashing the bytes again. Stores whose bytes can be changed behind their back do not offer it.
+   */
+  getVerified?(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined>;
   /** Reads several objects; each `undefined` when missing. */
   getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>>;
   exists(key: string): Promise<boolean>;

@@ -21,10 +21,10 @@ describe('StreamConsumer', () => {
   it('prefetches the next kept payloads while the current one is being handled', async () => {
     const { broker, store, topic } = await setup(6);
     const reads: number[] = [];
-    const get = store.get.bind(store);
-    store.get = async (key, options) => {
+    const getVerified = store.getVerified.bind(store);
+    store.getVerified = async (key, options) => {
       reads.push(Date.now());
-      return get(key, options);
+      return getVerified(key, options);
     };
     const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store], prefetch: 3 });
     const iterator = consumer[Symbol.asyncIterator]();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError, ConfigError, MissingPayloadError, UnknownStoreError } from '../../src/errors/index.js';
+import { AbortedError, ConfigError, CorruptPayloadError, MissingPayloadError, UnknownStoreError } from '../../src/errors/index.js';
 import { Ref, StoreRegistry } from '../../src/proxy/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { checksum, encodePayload, joinParts } from '../../src/wire/index.js';
@@ -32,6 +32,18 @@ describe('Ref and StoreRegistry', () => {
     await expect(ref.resolve()).rejects.toBeInstanceOf(UnknownStoreError);
     const orphan = new Ref({ type: 'ref', storeId: 'a', key: 'k', size: 1, checksum: '0000000000000000', codec: 'bytes' });
     await expect(orphan.resolve()).rejects.toBeInstanceOf(MissingPayloadError);
+  });
+
+  it('trusts the write-time checksum of the memory store instead of hashing again, and still catches a changed object', async () => {
+    const store = new MemoryStore({ id: 'mem' });
+    const bytes = Buffer.from('payload');
+    await store.put('k', bytes, { checksum: checksum(bytes) });
+    expect(await store.getVerified('k')).toEqual({ bytes, checksum: checksum(bytes) });
+    const registry = new StoreRegistry([store]);
+    const json = { type: 'ref' as const, storeId: 'mem', key: 'k', size: bytes.length, checksum: checksum(bytes), codec: 'bytes' as const };
+    expect(Buffer.from(await Ref.fromJSON<Uint8Array>(json, registry).resolve()).toString()).toBe('payload');
+    await store.put('k', Buffer.from('PAYLOAD'));
+    await expect(Ref.fromJSON(json, registry).resolve()).rejects.toBeInstanceOf(CorruptPayloadError);
   });
 
   it('honours an aborted signal', async () => {
