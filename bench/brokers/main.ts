@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { resultsDir, runInfo, writeChart, writeJson } from '../lib/report.js';
-import { startRedis, type RunningServer } from '../lib/servers.js';
-import type { BrokerSpec } from '../lib/specs.js';
+import type { NetBrokerSpec } from '../lib/net-specs.js';
+import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import { runShape, type Method, type RunResult, type Shape } from './run-shape.js';
 
@@ -11,7 +11,8 @@ import { runShape, type Method, type RunResult, type Shape } from './run-shape.j
  * Broker benchmark (issues #3 and #4): on one real broker, in one run, the payload inline ("direct")
  * against refs to a store and the adaptive default, in three shapes: producer → consumer,
  * producer → relay → worker (each in its own process), and a metadata filter keeping 10%.
- * Usage: node dist/bench/brokers/main.js [--broker redis-streams] [--quick]
+ * Usage: node dist/bench/brokers/main.js [--broker redis-streams|kafka] [--quick]. Payloads by ref always go to
+ * a RedisStore on the same machine's Redis.
  */
 const quick = process.argv.includes('--quick');
 const brokerFlag = process.argv.indexOf('--broker');
@@ -32,7 +33,14 @@ async function main(): Promise<void> {
   try {
     const redis = await startRedis();
     servers.push(redis);
-    const broker: BrokerSpec = brokerName === 'redis-streams' ? { kind: 'redis-streams', url: redis.url } : { kind: 'redis-streams', url: redis.url };
+    let broker: NetBrokerSpec = { kind: 'redis-streams', url: redis.url };
+    if (brokerName === 'kafka') {
+      const kafka = await startKafka();
+      servers.push(kafka);
+      broker = { kind: 'kafka', brokers: kafka.brokers, partitions: 1, maxMessageBytes: 128 * 1024 * 1024 };
+    } else if (brokerName !== 'redis-streams') {
+      throw new Error(`unknown --broker ${brokerName}: use redis-streams or kafka`);
+    }
     const methods: Method[] = [
       { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER },
       { name: 'ref-redis', store: { kind: 'redis', url: redis.url, keyPrefix: 'bench' }, inlineThreshold: 0 },
@@ -45,7 +53,7 @@ async function main(): Promise<void> {
     for (const { shape, size, method } of plan) {
       for (let r = 0; r < REPEATS; r += 1) {
         bar.update({ shape, size: sizeLabel(size), method: method.name });
-        samples.push(await runShape({ broker, shape, method, size, items: itemsFor(size), settleMs: 0 }));
+        samples.push(await runShape({ broker, shape, method, size, items: itemsFor(size), settleMs: brokerName === 'kafka' ? 4_000 : 0 }));
         bar.increment();
       }
     }

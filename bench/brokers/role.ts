@@ -1,12 +1,13 @@
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
-import { openBroker, openStore, type BrokerSpec, type StoreSpec } from '../lib/specs.js';
+import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
+import { openStore, type StoreSpec } from '../lib/specs.js';
 
 /** What the orchestrator asks a child process to be. */
 export interface RoleConfig {
   role: 'consumer' | 'relay';
-  broker: BrokerSpec;
+  broker: NetBrokerSpec;
   store: StoreSpec;
   topic: string;
   group: string;
@@ -32,7 +33,7 @@ export interface RoleReport {
 const limits = (config: RoleConfig) => ({ ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes });
 
 async function run(config: RoleConfig): Promise<RoleReport> {
-  const broker = openBroker(config.broker);
+  const broker = openNetBroker(config.broker);
   const store = openStore(config.store);
   const cpuStart = process.cpuUsage();
   const consumer = new StreamConsumer({

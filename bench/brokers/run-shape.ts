@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { StreamProducer } from '../../src/producer/index.js';
 import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
-import { openBroker, openStore, type BrokerSpec, type StoreSpec } from '../lib/specs.js';
+import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
+import { openStore, type StoreSpec } from '../lib/specs.js';
 import { median, percentile } from '../lib/stats.js';
 import type { RoleConfig, RoleReport } from './role.js';
 
@@ -53,7 +54,7 @@ function startRole(config: RoleConfig): { child: ChildProcess; ready: Promise<vo
 }
 
 /** Runs one shape × method × size with workers in their own processes; returns its measurements. */
-export async function runShape(options: { broker: BrokerSpec; shape: Shape; method: Method; size: number; items: number; settleMs: number; sleepMs?: number }): Promise<RunResult> {
+export async function runShape(options: { broker: NetBrokerSpec; shape: Shape; method: Method; size: number; items: number; settleMs: number; sleepMs?: number }): Promise<RunResult> {
   const { broker: brokerSpec, shape, method, size, items } = options;
   runCounter += 1;
   const id = `${process.pid}-${Date.now().toString(36)}-${runCounter}`;
@@ -68,7 +69,7 @@ export async function runShape(options: { broker: BrokerSpec; shape: Shape; meth
   try {
     await Promise.all(roles.map((role) => role.ready));
     await new Promise((resolve) => setTimeout(resolve, options.settleMs));
-    const broker = openBroker(brokerSpec);
+    const broker = openNetBroker(brokerSpec);
     const store = openStore(method.store);
     const producer = new StreamProducer({
       publisher: broker.publisher(),
