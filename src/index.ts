@@ -19,7 +19,7 @@ export { Ref, StoreRegistry } from './proxy/index.js';
 export type { RefJSON, ResolveOptions } from './proxy/index.js';
 export { KafkaBroker, MemoryBroker, RedisStreamsBroker, ZmqBroker } from './broker-adapters/index.js';
 export type { KafkaBrokerOptions, RedisStreamsBrokerOptions, ZmqBrokerOptions, Broker, BrokerCapabilities, Delivery, Publisher, Subscriber, SubscriberOptions } from './broker-adapters/index.js';
-export { StreamProducer, storeBySize, storeByTopic } from './producer/index.js';
+export { DEFAULT_INLINE_THRESHOLD, StreamProducer, storeBySize, storeByTopic } from './producer/index.js';
 export type { Aggregator, ProducerStats, SendOptions, SendResult, StorePolicy, StreamProducerOptions } from './producer/index.js';
 export { StreamConsumer } from './consumer/index.js';
 export type { ConsumerStats, StreamConsumerOptions, StreamItem } from './consumer/index.js';

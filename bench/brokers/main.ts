@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
+import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import { resultsDir, runInfo, writeChart, writeJson } from '../lib/report.js';
 import type { NetBrokerSpec } from '../lib/net-specs.js';
 import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
@@ -20,7 +21,6 @@ const brokerName = brokerFlag === -1 ? 'redis-streams' : (process.argv[brokerFla
 const SIZES = quick ? [10_000, 1_000_000] : [10_000, 100_000, 1_000_000, 10_000_000];
 const SHAPES: Shape[] = ['consumer', 'relay', 'filter10'];
 const REPEATS = quick ? 1 : 3;
-const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
 
 function itemsFor(size: number): number {
   const budget = quick ? 24 * 1024 * 1024 : 160 * 1024 * 1024;

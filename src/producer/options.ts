@@ -15,10 +15,16 @@ const lifetimeSchema = z.object({
 /** Combines a window of small values into one payload (aggregation). */
 export type Aggregator = (items: Array<{ value: unknown; metadata: Metadata }>) => { value: unknown; metadata: Metadata };
 
+/**
+ * Payloads smaller than this travel inside the event by default. Chosen from bench/results/brokers-*.json:
+ * see the README's "Choosing the inline threshold".
+ */
+export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+
 export const producerSchema = z.object({
   publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
   store: z.union([z.custom<Store>(isStore, 'expected a Store'), z.custom<StorePolicy>((value) => typeof value === 'function')]).optional(),
-  inlineThreshold: z.number().int().nonnegative().default(64 * 1024),
+  inlineThreshold: z.number().int().nonnegative().default(DEFAULT_INLINE_THRESHOLD),
   lifetime: lifetimeSchema.default({ ttlMs: 24 * 3_600_000 }),
   provisionalLeaseMs: z.number().positive().default(60_000),
   batch: z
