@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { resultsDir } from '../../bench/lib/report.js';
+import { BROKER_URL_FORMS, parseBrokerUrl, parseStoreUrl, STORE_URL_FORMS } from '../../src/config/index.js';
 import { CONTACTS_PER_FRAME } from './frames.js';
 import { printReport, writeReport } from './report.js';
 import { MODES, runMode, type DemoConfig, type Mode, type ModeResult } from './run-mode.js';
@@ -17,7 +18,7 @@ const positiveInt = (value: string) => {
 };
 
 const program = new Command('deepdrivemd')
-  .description('DeepDriveMD-style AI-steered folding: simulations stream frames, a model is retrained, a persistent worker picks outliers to restart from. Compares three modes on the in-process broker and a FileStore.')
+  .description('DeepDriveMD-style AI-steered folding: simulations stream frames, a model is retrained, a persistent worker picks outliers to restart from. Compares three modes, by default on the in-process broker and a FileStore under /dev/shm.')
   .option('--mode <mode>', 'baseline | streaming | proxystream | all', 'all')
   .option('--seconds <n>', 'wall time per mode', positiveInt, 40)
   .option('--sims <n>', 'simulations', positiveInt, 4)
@@ -28,7 +29,8 @@ const program = new Command('deepdrivemd')
   .option('--train-every <n>', 'segments between model retrainings', positiveInt, 24)
   .option('--outliers <n>', 'restart points chosen per inference batch', positiveInt, 5)
   .option('--task-slots <n>', 'baseline tasks running at once', positiveInt, 2)
-  .option('--store-dir <dir>', 'directory of the FileStore (default: /dev/shm)')
+  .option('--broker <url>', `broker every mode uses: ${BROKER_URL_FORMS}`, 'memory:')
+  .option('--store <url>', `store of proxystream mode: ${STORE_URL_FORMS} (default: a FileStore under /dev/shm)`)
   .option('--out <base>', 'results path without extension (default: bench/results/deepdrivemd)')
   .parse();
 
@@ -43,7 +45,8 @@ interface Flags {
   trainEvery: number;
   outliers: number;
   taskSlots: number;
-  storeDir?: string;
+  broker: string;
+  store?: string;
   out?: string;
 }
 
@@ -51,7 +54,9 @@ async function main(): Promise<void> {
   const flags = program.opts<Flags>();
   if (flags.mode !== 'all' && !MODES.includes(flags.mode as Mode)) program.error(`unknown mode ${flags.mode}; use ${MODES.join(', ')} or all`, { exitCode: 2 });
   const modes = flags.mode === 'all' ? MODES : [flags.mode as Mode];
-  const storeDir = await mkdtemp(join(flags.storeDir ?? (process.platform === 'linux' ? '/dev/shm' : tmpdir()), 'proxystream-ddmd-'));
+  const storeDir = await mkdtemp(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'proxystream-ddmd-'));
+  const broker = parseBrokerUrl(flags.broker, '--broker');
+  const store = flags.store === undefined ? ({ kind: 'file', id: 'shm', dir: storeDir } as const) : parseStoreUrl(flags.store, '--store');
   const config: DemoConfig = {
     seconds: flags.seconds,
     seed: flags.seed,
@@ -64,7 +69,8 @@ async function main(): Promise<void> {
     outliers: flags.outliers,
     taskSlots: flags.taskSlots,
     foldedRmsd: 1.5,
-    storeDir,
+    broker,
+    store,
     initialModel: initialModel(flags.seed, flags.frames, flags.stepsPerFrame),
   };
   const results: ModeResult[] = [];

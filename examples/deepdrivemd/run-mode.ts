@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
-import { FileStore, type Store } from '../../src/store/index.js';
+import { openBroker, openStores, type BrokerSpec, type StoreSpec } from '../../src/config/index.js';
+import type { Store } from '../../src/store/index.js';
 import { countingBroker, countingStore, type ByteCounts } from './accounting.js';
 import type { FramePayload } from './frames.js';
 import type { Restart } from './inference.js';
@@ -19,7 +19,7 @@ export type Mode = 'baseline' | 'streaming' | 'proxystream';
 export const MODES: readonly Mode[] = ['baseline', 'streaming', 'proxystream'];
 
 /** Settings shared by every mode of one comparison. */
-export interface DemoConfig extends Omit<EngineConfig, 'framesTopic' | 'storeDir' | 'readers'> {
+export interface DemoConfig extends Omit<EngineConfig, 'framesTopic' | 'store' | 'readers'> {
   seconds: number;
   trainEvery: number;
   reservoirFrames: number;
@@ -27,7 +27,10 @@ export interface DemoConfig extends Omit<EngineConfig, 'framesTopic' | 'storeDir
   taskSlots: number;
   /** proxystream mode skips segments whose mean RMSD is at or below this (already folded). */
   foldedRmsd: number;
-  storeDir: string;
+  /** The broker every mode uses (`memory` by default). */
+  broker: BrokerSpec;
+  /** The store proxystream mode puts frames in (a FileStore under /dev/shm by default). */
+  store: StoreSpec;
   initialModel: unknown;
 }
 
@@ -56,15 +59,20 @@ export interface Progress {
   bestRmsd: number;
 }
 
-const TOPICS = { frames: 'md-frames', models: 'md-models', restarts: 'md-restarts' } as const;
+/** Topic names of one run: fresh per run, so runs on a broker that keeps streams do not see each other. */
+function topics(mode: Mode): { frames: string; models: string; restarts: string } {
+  const run = `${mode}-${Date.now().toString(36)}`;
+  return { frames: `md-frames-${run}`, models: `md-models-${run}`, restarts: `md-restarts-${run}` };
+}
 
 /** Runs one mode for `config.seconds` of wall time and reports what it achieved. */
 export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progress: Progress) => void = () => undefined): Promise<ModeResult> {
   const bytes: ByteCounts = { broker: 0, taskSystem: 0, storeWritten: 0, storeRead: 0 };
-  const rawBroker = new MemoryBroker();
+  const TOPICS = topics(mode);
+  const rawBroker = openBroker({ broker: config.broker, stores: [], connectTimeoutMs: 5_000 });
   const broker = countingBroker(rawBroker, bytes);
-  const storeDir = mode === 'proxystream' ? join(config.storeDir, `${mode}-${Date.now()}`) : undefined;
-  const rawStore = storeDir === undefined ? undefined : new FileStore({ id: 'shm', dir: storeDir });
+  const storeSpec = mode === 'proxystream' ? config.store : undefined;
+  const rawStore = storeSpec === undefined ? undefined : openStores({ stores: [storeSpec], connectTimeoutMs: 5_000 })[0]!;
   const store: Store | undefined = rawStore === undefined ? undefined : countingStore(rawStore, bytes);
   const latencies: number[] = [];
   let restarts = 0;
@@ -120,7 +128,7 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
     segmentIntervalMs: config.segmentIntervalMs,
     framesTopic: TOPICS.frames,
     readers: ['inference', 'train'],
-    ...(storeDir === undefined ? {} : { storeDir }),
+    ...(storeSpec === undefined ? {} : { store: storeSpec }),
   };
   const engine = new Worker(join(process.cwd(), 'dist', 'examples', 'deepdrivemd', 'sim-engine.js'), { workerData: engineConfig });
   const framesPublisher = broker.publisher();

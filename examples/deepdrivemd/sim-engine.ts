@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { StreamProducer } from '../../src/producer/index.js';
-import { FileStore } from '../../src/store/index.js';
+import { openStores, type StoreSpec } from '../../src/config/index.js';
 import { countingStore, type ByteCounts } from './accounting.js';
 import { CONTACTS_PER_FRAME, COORDS_PER_FRAME, frameMetadata, toPayload, type FrameBatch } from './frames.js';
 import { bridgedPublisher } from './thread-bridge.js';
@@ -19,8 +19,8 @@ export interface EngineConfig {
    */
   segmentIntervalMs: number;
   framesTopic: string;
-  /** FileStore directory for frames by ref; absent: frames travel inline. */
-  storeDir?: string;
+  /** The store for frames by ref (opened in this thread); absent: frames travel inline. */
+  store?: StoreSpec;
   /** Groups that must release each stored batch. */
   readers: string[];
 }
@@ -41,7 +41,7 @@ export interface SegmentReport {
 /**
  * The simulation engine, in its own worker thread (as simulations run on their own GPUs in
  * DeepDriveMD): `sims` Gō-model simulations take turns running one segment each and publish its
- * frames through a StreamProducer: by ref into the FileStore (written from this thread, as simulation
+ * frames through a StreamProducer: by ref into the store (written from this thread, as simulation
  * nodes write to a shared store) or inline, the events reaching the broker's thread over a bridge. A simulation starting a new segment takes the oldest pending restart point, if any (at
  * most two per simulation are kept; older ones are dropped).
  * Every segment's random stream comes from (seed, sim, segment), so a mode's run is reproducible
@@ -49,7 +49,7 @@ export interface SegmentReport {
  */
 function run(config: EngineConfig): void {
   const counts: ByteCounts = { broker: 0, taskSystem: 0, storeWritten: 0, storeRead: 0 };
-  const store = config.storeDir === undefined ? undefined : countingStore(new FileStore({ id: 'shm', dir: config.storeDir }), counts);
+  const store = config.store === undefined ? undefined : countingStore(openStores({ stores: [config.store], connectTimeoutMs: 5_000 })[0]!, counts);
   const producer = new StreamProducer({
     publisher: bridgedPublisher(parentPort!),
     ...(store === undefined ? { inlineThreshold: Number.MAX_SAFE_INTEGER } : { store }),
