@@ -71,7 +71,7 @@ export async function writeReport(base: string, config: DemoConfig, results: rea
       height: 240,
       mark: { type: 'bar' },
       encoding: {
-        x: { field: 'series', type: 'nominal', title: null, axis: { labelAngle: -30 } },
+        x: { field: 'series', type: 'nominal', title: null, sort: null, axis: { labelAngle: -30, labelLimit: 320 } },
         y: { field: 'value', type: 'quantitative', title: 'ratio to baseline' },
         color: { field: 'series', type: 'nominal', legend: null },
       },
