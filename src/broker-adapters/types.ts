@@ -84,6 +84,14 @@ export interface Delivery {
   endOfStream: boolean;
   ack(): Promise<void>;
   nack(options?: NackOptions): Promise<void>;
+  /**
+   * Optional, for brokers whose `ack()` returns before the ack is durable (Kafka commits offsets in the
+   * background): resolves true once this group will not be given the message again, false when it
+   * may be (the ack was lost, e.g. to a rebalance). Without it, a resolved `ack()` is durable.
+   * Consumers release payloads only after this, so a crash in between never leaves a redelivered
+   * event without its payload.
+   */
+  durable?(): Promise<boolean>;
 }
 
 /** Options for {@link Subscriber.messages}. */

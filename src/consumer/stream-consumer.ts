@@ -7,6 +7,9 @@ import { consumerSchema, type ParsedConsumerOptions, type StreamConsumerOptions 
 import { ReadAhead } from './read-ahead.js';
 import type { StreamItem } from './stream-item.js';
 
+/** How long `close()` waits for payload releases that wait on the broker confirming acks. */
+const RELEASE_WAIT_MS = 5_000;
+
 /** Counters since the consumer was made. */
 export interface ConsumerStats {
   received: number;
@@ -28,6 +31,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   readonly #ended = new Set<string>();
   readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0 };
   #closing: Promise<void> | undefined;
+  readonly #releasing = new Set<Promise<void>>();
 
   constructor(options: StreamConsumerOptions) {
     this.#options = parseOptions(consumerSchema, options, 'StreamConsumer');
@@ -81,10 +85,14 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     }
   }
 
-  /** Stops iteration, hands unread items back, and closes the subscriber unless `closeSubscriber` was false. */
+  /**
+   * Stops iteration, hands unread items back, waits (up to 5 s) for payload releases that wait on the
+   * broker confirming acks, and closes the subscriber unless `closeSubscriber` was false.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopping.abort();
+      await Promise.race([Promise.allSettled([...this.#releasing]), new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref())]);
       if (this.#options.closeSubscriber) await this.#options.subscriber.close();
     })();
     return this.#closing;
@@ -126,7 +134,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     if (this.#options.filter !== undefined && !this.#passes(event)) {
       this.#stats.filtered += 1;
       await delivery.ack();
-      await this.#release(event);
+      await this.#releaseAfter(delivery, event);
       return undefined;
     }
     return this.#item(event, delivery);
@@ -160,7 +168,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
         (settled ??= (async () => {
           await delivery.ack();
           ref.forget();
-          await this.#release(event);
+          await this.#releaseAfter(delivery, event);
         })()),
       nack: (options) =>
         (settled ??= (async () => {
@@ -170,6 +178,17 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     };
     if (event.key !== undefined) item.key = event.key;
     return item;
+  }
+
+  /**
+   * Releases the payload once the ack is durable: at once where `ack()` already is; in the background
+   * where the broker confirms later (Kafka), and not at all when the ack was lost (the event comes back).
+   */
+  async #releaseAfter(delivery: Delivery, event: StreamEvent): Promise<void> {
+    if (delivery.durable === undefined) return this.#release(event);
+    const releasing = delivery.durable().then((durable) => (durable ? this.#release(event) : undefined));
+    this.#releasing.add(releasing);
+    void releasing.finally(() => this.#releasing.delete(releasing));
   }
 
   async #release(event: StreamEvent): Promise<void> {

@@ -62,6 +62,8 @@ export class KafkaSubscriber implements Subscriber {
   #wakeReader: (() => void) | undefined;
   #wakeFetcher: (() => void) | undefined;
   #commitDirty = false;
+  /** Resolved (and replaced) after every commit attempt and every change of generation. */
+  #commitTick = tick();
   #committing: Promise<void> | undefined;
   #lastEndCheck = 0;
   #deadLetters: KafkaPublisher | undefined;
@@ -114,6 +116,7 @@ export class KafkaSubscriber implements Subscriber {
     await this.#started?.catch(() => undefined);
     await this.#flushCommits();
     this.#epoch += 1;
+    this.#tick();
     this.#buffer.length = 0;
     this.#retries.length = 0;
     await this.#consumer?.disconnect().catch(() => undefined);
@@ -162,6 +165,7 @@ export class KafkaSubscriber implements Subscriber {
   /** A new generation: void everything fetched before, then learn where the group stands. */
   #joined(assignment: Record<string, number[]>): void {
     this.#epoch += 1;
+    this.#tick();
     this.#states = new Map();
     this.#buffer.length = 0;
     this.#retries.length = 0;
@@ -261,6 +265,7 @@ export class KafkaSubscriber implements Subscriber {
       ack: async () => {
         if (current() && state.settle(offset)) this.#scheduleCommit();
       },
+      durable: () => this.#committedPast(state, offset, epoch),
       nack: async (options: NackOptions = {}) => {
         if (!current()) return;
         if (options.requeue === false) {
@@ -299,6 +304,20 @@ export class KafkaSubscriber implements Subscriber {
     if (fetched.epoch === this.#epoch && state.settle(offset)) this.#scheduleCommit();
   }
 
+  /** True once the group's commit on `state`'s partition passed `offset` in generation `epoch`; false when that generation ended first. */
+  async #committedPast(state: PartitionState, offset: number, epoch: number): Promise<boolean> {
+    for (;;) {
+      if (epoch !== this.#epoch || this.#states.get(key(state.topic, state.partition)) !== state) return false;
+      if (state.committedOffset > offset) return true;
+      await this.#commitTick.promise;
+    }
+  }
+
+  #tick(): void {
+    this.#commitTick.resolve();
+    this.#commitTick = tick();
+  }
+
   /** Commits soon; commits are coalesced (one in flight at a time). */
   #scheduleCommit(): void {
     this.#commitDirty = true;
@@ -326,6 +345,8 @@ export class KafkaSubscriber implements Subscriber {
       } catch {
         // A lost generation: the new owner reads from the last commit (at-least-once).
         return;
+      } finally {
+        this.#tick();
       }
     }
   }
@@ -394,3 +415,9 @@ function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
+/** A promise with its resolver. */
+function tick(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}

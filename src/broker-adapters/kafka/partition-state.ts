@@ -97,6 +97,11 @@ export class PartitionState {
     return { offset, metadata };
   }
 
+  /** The offset the group last committed (the next one to read), -1 before any commit. */
+  get committedOffset(): number {
+    return this.#lastOffset;
+  }
+
   /** Records a commit the coordinator accepted. */
   committed(commit: PendingCommit): void {
     this.#lastOffset = commit.offset;
