@@ -155,7 +155,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     let settled: Promise<void> | undefined;
     const item: StreamItem<T> = {
       id: event.id,
-      topic: event.topic,
+      topic: delivery.topic,
       metadata: event.metadata,
       timestamp: event.timestamp,
       ref,

@@ -9,6 +9,7 @@ import type { Metadata, StreamEvent } from '../wire/index.js';
  */
 export interface StreamItem<T = unknown> {
   id: string;
+  /** The topic the item arrived on (`event.topic` is the topic its producer named, which may differ after a re-publish). */
   topic: string;
   key?: string;
   metadata: Metadata;

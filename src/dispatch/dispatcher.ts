@@ -135,7 +135,7 @@ export class Dispatcher implements AsyncDisposable {
           : {
               filter: (metadata, event) => {
                 const keep = filter(metadata, event);
-                if (!keep) metrics.eventsFiltered.inc({ topic: event.topic });
+                if (!keep) metrics.eventsFiltered.inc({ topic: sourceTopic(pipeline.topics, event.topic) });
                 return keep;
               },
             }),
@@ -336,4 +336,9 @@ export class Dispatcher implements AsyncDisposable {
       this.#resolveDrained(this.#failure === undefined ? {} : { error: this.#failure });
     }
   }
+}
+
+/** A metric label for a filtered event: its topic when it is a source topic, else `(other)` (events name their own topic; labels stay bounded). */
+function sourceTopic(topics: readonly string[], named: string): string {
+  return topics.includes(named) ? named : '(other)';
 }

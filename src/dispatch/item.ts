@@ -21,6 +21,8 @@ class CountingRef<T> extends Ref<T> {
 
 /** Where a delivery sits in the broker. */
 export interface DeliveryFacts {
+  /** The topic the event arrived on. */
+  topic: string;
   position: string;
   deliveryCount: number;
 }
@@ -34,7 +36,7 @@ export function dispatchItem<T = unknown>(event: StreamEvent, facts: DeliveryFac
   const ref = new CountingRef<T>(event.payload, stores, onBytes);
   const item: DispatchItem<T> = {
     id: event.id,
-    topic: event.topic,
+    topic: facts.topic,
     metadata: event.metadata,
     timestamp: event.timestamp,
     ref,

@@ -19,7 +19,7 @@ export type Aggregator = (items: Array<{ value: unknown; metadata: Metadata }>) 
  * Payloads smaller than this travel inside the event by default. Chosen from bench/results/brokers-*.json:
  * see the README's "Choosing the inline threshold".
  */
-export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
+export const DEFAULT_INLINE_THRESHOLD = 256 * 1024;
 
 export const producerSchema = z.object({
   publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
@@ -51,7 +51,7 @@ export const producerSchema = z.object({
  * Options for {@link StreamProducer}.
  * - `publisher`: where events go. Closed with the producer unless `closePublisher: false`.
  * - `store`: a store, or a {@link StorePolicy} per topic and size. Absent: every payload travels inline.
- * - `inlineThreshold`: payloads smaller than this many bytes travel inside the event. @default 65536
+ * - `inlineThreshold`: payloads smaller than this many bytes travel inside the event. @default 262144 ({@link DEFAULT_INLINE_THRESHOLD})
  * - `lifetime`: who must read each stored payload, and the TTL backstop. @default `{ ttlMs: 86_400_000 }`
  * - `provisionalLeaseMs`: how long a stored payload lives before its event is accepted. @default 60000
  * - `batch`: events per publish call (`maxCount` 512, `maxBytes` 1 MiB, `lingerMs` 0 = the next tick).

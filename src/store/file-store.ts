@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClosedError, ConfigError, throwIfAborted } from '../errors/index.js';
+import { ClosedError, ConfigError, ConnectionError, throwIfAborted } from '../errors/index.js';
 import { nameSchema, parseOptions } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asyncIo, syncIo, type FileIo } from './file-io.js';
@@ -62,6 +63,7 @@ export class FileStore implements Store {
   async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
     await this.#open();
     assertValidKey(key, this.id);
+    this.#assertPresent();
     const parts = asParts(data);
     const meta: Meta = { ...lifetimeRecord(options), size: parts.reduce((sum, part) => sum + part.byteLength, 0) };
     const temp = join(this.dir, TEMP, `${key}.${randomBytes(6).toString('hex')}`);
@@ -85,7 +87,10 @@ export class FileStore implements Store {
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
     const meta = await this.#meta(key);
-    if (meta === undefined) return undefined;
+    if (meta === undefined) {
+      this.#assertPresent();
+      return undefined;
+    }
     if (isExpired(meta)) {
       await this.delete(key);
       return undefined;
@@ -195,6 +200,16 @@ export class FileStore implements Store {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+
+  /**
+   * A missing object in a store whose directory itself is gone (an unmounted or renamed filesystem)
+   * is an outage, not a missing payload: {@link ConnectionError}, retriable, instead of `undefined`.
+   */
+  #assertPresent(): void {
+    if (!existsSync(join(this.dir, TEMP))) {
+      throw new ConnectionError(`file store ${this.id}: directory ${this.dir} is not available`, { context: { storeId: this.id, address: this.dir } });
+    }
   }
 
   async #moveIntoPlace(temp: string, key: string): Promise<void> {

@@ -1,8 +1,8 @@
-import { mkdtemp, mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors/index.js';
+import { ConfigError, ConnectionError } from '../../src/errors/index.js';
 import { FileStore } from '../../src/store/index.js';
 
 const freshDir = () => mkdtemp(join(tmpdir(), 'ps-file-'));
@@ -46,6 +46,19 @@ describe('FileStore', () => {
     expect(await store.sweep()).toBe(1);
     expect(await readdir(join(dir, '.tmp'))).toEqual([]);
     expect(await store.exists('live')).toBe(true);
+    await store.close();
+  });
+
+  it('reports a vanished directory as a retriable outage, not as missing payloads, and recovers', async () => {
+    const dir = await freshDir();
+    const store = new FileStore({ dir });
+    await store.put('k', Buffer.from('x'));
+    await rename(dir, `${dir}.away`);
+    await expect(store.get('k')).rejects.toMatchObject({ code: 'PS_CONNECTION', retriable: true });
+    await expect(store.put('k2', Buffer.from('y'))).rejects.toBeInstanceOf(ConnectionError);
+    await rename(`${dir}.away`, dir);
+    expect(Buffer.from((await store.get('k'))!).toString()).toBe('x');
+    expect(await store.get('absent')).toBeUndefined();
     await store.close();
   });
 

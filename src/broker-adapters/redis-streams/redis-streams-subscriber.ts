@@ -3,6 +3,7 @@ import { AbortedError, isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, isReplyError, replyCode } from '../../store/redis/connection.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
+import { HeldEntries } from './held-entries.js';
 import { autoClaim, ensureGroups, handBack, settledBefore } from './group-ops.js';
 import { parseReadReply, type StreamEntry } from './replies.js';
 
@@ -50,6 +51,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   #claimSoon = true;
   #lastClaim = 0;
   #lastEndCheck = 0;
+  readonly #held: HeldEntries;
 
   constructor(parts: RedisStreamsSubscriberParts) {
     this.#context = parts.context;
@@ -61,6 +63,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#private = parts.privateGroup;
     this.#onClose = parts.onClose;
     this.#blocking = parts.context.connect();
+    this.#held = new HeldEntries(parts.context.commands, parts.group, parts.consumer, parts.context.options.visibilityTimeoutMs);
     // Create the groups now, so entries published right after subscriber() returns are not missed.
     this.#groups = this.#ensureGroups();
     this.#groups.catch(() => (this.#groups = undefined));
@@ -87,6 +90,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
+    this.#held.stop();
     this.#blocking.disconnect();
     const { commands, options } = this.#context;
     try {
@@ -200,9 +204,11 @@ export class RedisStreamsSubscriber implements Subscriber {
   #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {
     const { commands, options, address } = this.#context;
     let settled = false;
+    this.#held.hold(entry.stream, entry.id);
     const settle = async (operation: () => Promise<unknown>) => {
       if (settled) return;
       settled = true;
+      this.#held.release(entry.stream, entry.id);
       try {
         await this.#context.ready();
         await operation();

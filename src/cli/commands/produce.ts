@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { openBroker, openStores } from '../../config/index.js';
 import { ConfigError } from '../../errors/index.js';
-import { StreamProducer, type SendResult } from '../../producer/index.js';
+import { DEFAULT_INLINE_THRESHOLD, StreamProducer, type SendResult } from '../../producer/index.js';
 import type { Store } from '../../store/index.js';
 import type { Metadata } from '../../wire/index.js';
 import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
@@ -57,7 +57,7 @@ export function produceCommand(context: CliContext): Command {
     .option('--count <n>', 'how many synthetic payloads (with --size; default 1)', intFlag('--count'))
     .option('-m, --metadata <json>', 'metadata of every event, a JSON object', metadataFlag)
     .option('-k, --key <key>', 'partition / ordering key of every event')
-    .option('--inline-threshold <bytes>', 'payloads smaller than this travel inside the event', sizeFlag('--inline-threshold'), 64 * 1024)
+    .option('--inline-threshold <bytes>', 'payloads smaller than this travel inside the event', sizeFlag('--inline-threshold'), DEFAULT_INLINE_THRESHOLD)
     .option('--store-id <id>', 'which configured store holds larger payloads (default: the first)')
     .option('--ttl-ms <ms>', 'lifetime backstop of stored payloads (default 86400000)', intFlag('--ttl-ms', 1))
     .option('--readers <groups>', 'comma-separated consumer groups that must release each stored payload', listFlag)

@@ -2,6 +2,8 @@ import type { SerializedError } from '../retry.js';
 
 /** One event sent to a worker: the event bytes (a ref, never a fetched payload) and its delivery facts. */
 export interface WorkerEvent {
+  /** The topic the event arrived on (not the one it names itself). */
+  topic: string;
   bytes: Uint8Array;
   position: string;
   deliveryCount: number;

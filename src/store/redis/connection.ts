@@ -1,5 +1,5 @@
 import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+import { ClosedError, ConfigError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
 
 /** A standalone ioredis client or a Cluster. */
 export type RedisClient = Redis | Cluster;
@@ -22,7 +22,12 @@ export function boundedRedisOptions(connectTimeoutMs: number): RedisOptions {
 
 /** Opens a standalone client on `url` with {@link boundedRedisOptions} (plus `extra`). */
 export function openRedis(url: string, connectTimeoutMs: number, extra: RedisOptions = {}): Redis {
-  const client = new Redis(url, { ...boundedRedisOptions(connectTimeoutMs), ...extra });
+  let client: Redis;
+  try {
+    client = new Redis(url, { ...boundedRedisOptions(connectTimeoutMs), ...extra });
+  } catch (cause) {
+    throw new ConfigError(`invalid redis URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`, { cause });
+  }
   client.on('error', () => undefined);
   return client;
 }

@@ -1,0 +1,116 @@
+// Credentials and TLS options pass through to the clients. Redis AUTH is tested for real against a
+// redis-server started with --requirepass; Kafka SASL and TLS (and Redis TLS) only as far as a server
+// that does not speak them gives a typed error in bounded time (no SASL/TLS servers here).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';
+import { RedisStreamsBroker } from '../../src/broker-adapters/redis-streams/index.js';
+import { ConfigError, isProxyStreamError } from '../../src/errors/index.js';
+import { RedisStore } from '../../src/store/index.js';
+import { ensureRedis, redisCommand } from '../../scripts/servers/redis.mjs';
+import { getFreePort } from '../../scripts/servers/ports.mjs';
+import { kafkaBrokers } from '../setup/servers.js';
+
+let server: ChildProcess;
+let port: number;
+
+beforeAll(async () => {
+  const { 'redis-server': bin } = await ensureRedis();
+  port = await getFreePort();
+  server = spawn(bin!, ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', 'secret', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      await redisCommand(port, ['PING']);
+      break;
+    } catch (error) {
+      if (/NOAUTH|Authentication/i.test(String(error))) break;
+      if (Date.now() > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}, 30_000);
+afterAll(() => {
+  server?.kill('SIGTERM');
+});
+
+/** The error `operation` rejects with, and how long it took. */
+async function failure(operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now();
+  const error = await operation().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { error, ms: Date.now() - started };
+}
+
+describe('Redis AUTH (real, redis-server --requirepass)', () => {
+  const url = (password: string) => `redis://:${password}@127.0.0.1:${port}`;
+
+  it('RedisStore and RedisStreamsBroker work with the password in the URL', async () => {
+    const store = new RedisStore({ id: 'auth', url: url('secret'), keyPrefix: 'auth' });
+    await store.put('k', Buffer.from('payload'));
+    expect(Buffer.from((await store.get('k'))!).toString()).toBe('payload');
+    await store.close();
+    const broker = new RedisStreamsBroker({ url: url('secret'), blockMs: 100 });
+    const subscriber = broker.subscriber({ topics: 'auth-topic', group: 'g', from: 'earliest' });
+    await broker.publisher().publish('auth-topic', [{ value: Buffer.from('hello') }]);
+    for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(5_000) })) {
+      expect(Buffer.from(delivery.value).toString()).toBe('hello');
+      await delivery.ack();
+      break;
+    }
+    await broker.close();
+  });
+
+  it.each([
+    ['a wrong password', () => url('wrong')],
+    ['no password', () => `redis://127.0.0.1:${port}`],
+  ])('%s → a typed error in bounded time', async (_, targetOf) => {
+    const target = targetOf();
+    const store = new RedisStore({ id: 'auth', url: target, keyPrefix: 'auth', connectTimeoutMs: 1_000 });
+    const put = await failure(() => store.put('k', Buffer.from('x')));
+    await store.close();
+    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
+    expect(put.ms).toBeLessThan(5_000);
+    const broker = new RedisStreamsBroker({ url: target, connectTimeoutMs: 1_000 });
+    const publish = await failure(() => broker.publisher().publish('auth-topic', [{ value: Buffer.from('x') }]));
+    await broker.close();
+    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
+    expect(publish.ms).toBeLessThan(5_000);
+  });
+
+  // ioredis's URL parser throws a plain TypeError; options errors should be ConfigError (reported).
+  it('an unparsable URL is a ConfigError', () => {
+    expect(() => new RedisStore({ url: 'redis://127.0.0.1:notaport' })).toThrow(ConfigError);
+    expect(() => new RedisStreamsBroker({ url: 'redis://127.0.0.1:notaport' })).toThrow(ConfigError);
+  });
+
+  it('rediss:// (TLS) against a plaintext server → a typed error in bounded time', async () => {
+    const store = new RedisStore({ id: 'tls', url: `rediss://:secret@127.0.0.1:${port}`, keyPrefix: 'tls', connectTimeoutMs: 1_000 });
+    const put = await failure(() => store.put('k', Buffer.from('x')));
+    await store.close();
+    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
+    expect(put.ms).toBeLessThan(5_000);
+  });
+});
+
+describe('Kafka SASL and TLS options reach kafkajs', () => {
+  it.each([
+    ['SASL/PLAIN', { sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' } }],
+    ['SASL/SCRAM-SHA-512', { sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' } }],
+    ['TLS', { ssl: true }],
+  ])('%s against a PLAINTEXT broker → a typed error in bounded time', async (_, extra) => {
+    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', connectTimeoutMs: 2_000, ...extra });
+    const publish = await failure(() => broker.publisher().publish('auth-topic', [{ value: Buffer.from('x') }]));
+    await broker.close();
+    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
+    expect(publish.ms).toBeLessThan(15_000);
+  }, 30_000);
+
+  it('the same broker without SASL/TLS works (the failure above is the option, not the broker)', async () => {
+    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', connectTimeoutMs: 5_000 });
+    await broker.publisher().publish('auth-topic-plain', [{ value: Buffer.from('x') }]);
+    await broker.close();
+  }, 30_000);
+});
