@@ -83,7 +83,7 @@ describe('against a real Redis', () => {
     const connection = ['--broker', redisUrl(), '--store', `file://${storeDir}?id=shm`];
     const lines = await runCli(['produce', topic, ...connection, '--metadata', '{"sim":3,"tag":"a"}', '--key', 'k1'], { input: 'hello\nworld\n' });
     expect(lines.code, lines.stderr).toBe(0);
-    const big = await runCli(['produce', topic, ...connection, '--size', '100k', '--count', '2', '--metadata', '{"sim":4,"rmsd":2.5}', '--end']);
+    const big = await runCli(['produce', topic, ...connection, '--size', '100k', '--count', '2', '--inline-threshold', '64k', '--metadata', '{"sim":4,"rmsd":2.5}', '--end']);
     expect(big.code, big.stderr).toBe(0);
     const sent = [...jsonLines(lines.stdout), ...jsonLines(big.stdout)];
     expect(sent.map((event) => [event.inline, event.size, event.store])).toEqual([
@@ -124,7 +124,7 @@ describe('against a real Redis', () => {
     const topic = unique('cli-ack');
     const storeDir = join(dir, 'shm-ack');
     const connection = ['--broker', redisUrl(), '--store', `file://${storeDir}?id=shm`];
-    const produced = await runCli(['produce', topic, ...connection, '--size', '10k', '--count', '3', '--readers', 'audit', '--end', '--quiet']);
+    const produced = await runCli(['produce', topic, ...connection, '--size', '10k', '--count', '3', '--inline-threshold', '1k', '--readers', 'audit', '--end', '--quiet']);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stdout).toBe('');
     const peek = await runCli(['tail', topic, ...connection, '--from', 'earliest', '--max', '1']);

@@ -26,11 +26,11 @@ describe.each([
     const connection = ['--broker', brokerUrl(), '--store', `file://${dir}?id=files`];
     const small = await runCli(['produce', topic, '--size', '100', '--count', '5', '--quiet', ...connection], { timeoutMs: 60_000 });
     expect(small.code).toBe(0);
-    const large = await runCli(['produce', topic, '--size', '200k', '--count', '5', '--end', '--quiet', ...connection], { timeoutMs: 60_000 });
+    const large = await runCli(['produce', topic, '--size', '400k', '--count', '5', '--end', '--quiet', ...connection], { timeoutMs: 60_000 });
     expect(large.code).toBe(0);
     const run = await runCli(['run', 'test/cli/fixtures/topic-pipeline.ts', ...connection], { env: { PS_TEST_TOPIC: topic }, timeoutMs: 90_000 });
     expect(run.code).toBe(0);
     const handled = jsonLines(run.stderr).filter((line) => line.msg === 'handled');
-    expect(handled.map((line) => line.bytes).sort()).toEqual([100, 100, 100, 100, 100, 204800, 204800, 204800, 204800, 204800]);
+    expect(handled.map((line) => line.bytes).sort()).toEqual([100, 100, 100, 100, 100, 409600, 409600, 409600, 409600, 409600]);
   }, 150_000);
 });
