@@ -1,0 +1,75 @@
+import { fork, type ChildProcess, type Serializable } from 'node:child_process';
+import { join } from 'node:path';
+
+/** A message between a benchmark orchestrator and one of its child processes. */
+export type ChildMessage = { type: 'ready' } | { type: 'done'; report: unknown } | { type: 'failed'; message: string } | { type: 'stop' } | ({ type: 'event' } & Record<string, unknown>);
+
+/** A running child role: `ready` once it can take work, `done` with its report after `stop()` (or by itself). */
+export interface ChildRole<R> {
+  child: ChildProcess;
+  ready: Promise<void>;
+  done: Promise<R>;
+  /** Asks the child to finish and report. */
+  stop(): void;
+  /** Kills the child if it is still running. */
+  kill(): void;
+}
+
+/**
+ * Forks `dist/<modulePath>` (the compiled bench), sends it `config` and wires the {@link ChildMessage}
+ * protocol; `onEvent` hears the child's `event` messages. Extra `env` is merged into the child's.
+ */
+export function startChild<R>(modulePath: string, config: unknown, onEvent: (event: Record<string, unknown>) => void = () => undefined, env: Record<string, string> = {}): ChildRole<R> {
+  const child = fork(join(process.cwd(), 'dist', modulePath), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<R>((resolve, reject) => {
+    child.on('message', (message: ChildMessage) => {
+      if (message.type === 'ready') onReady();
+      else if (message.type === 'event') onEvent(message);
+      else if (message.type === 'done') resolve(message.report as R);
+      else if (message.type === 'failed') reject(new Error(`${modulePath} failed: ${message.message}`));
+    });
+    child.on('exit', (code, signal) => reject(new Error(`${modulePath} exited with ${code ?? signal}`)));
+  });
+  ready.catch(() => undefined);
+  done.catch(() => undefined);
+  child.send(config as Serializable);
+  return {
+    child,
+    ready: Promise.race([ready, done.then(() => undefined)]),
+    done,
+    stop: () => {
+      if (child.connected) child.send({ type: 'stop' });
+    },
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}
+
+/**
+ * The child side: waits for its config, runs `body(config, signal, emit)` (the signal aborts when the
+ * parent says stop), and sends back the report or the failure. Call once at module top level.
+ */
+export function runChild<C, R>(body: (config: C, stop: AbortSignal, emit: (event: Record<string, unknown>) => void) => Promise<R>): void {
+  const stop = new AbortController();
+  const emit = (event: Record<string, unknown>) => process.send?.({ ...event, type: 'event' });
+  process.on('message', (message: ChildMessage) => {
+    if (typeof message === 'object' && message !== null && message.type === 'stop') stop.abort();
+  });
+  process.once('message', (config: C) => {
+    body(config, stop.signal, emit).then(
+      (report) => process.send?.({ type: 'done', report }, () => process.exit(0)),
+      (error: unknown) => {
+        console.error(error);
+        process.send?.({ type: 'failed', message: String((error as Error)?.stack ?? error) }, () => process.exit(1));
+      },
+    );
+  });
+}
+
+/** Tells the parent this child is ready. */
+export function signalReady(): void {
+  process.send?.({ type: 'ready' });
+}

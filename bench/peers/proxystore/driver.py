@@ -1,0 +1,188 @@
+"""Runs proxystream's benchmark workloads on ProxyStore's ProxyStream (the peer).
+
+Written for this repository against ProxyStore's public stream API (proxystore 1.x):
+StreamProducer / StreamConsumer from proxystore.stream, the Redis queue shims, a Store over a
+RedisConnector. Usage: driver.py '<json config>'; prints one JSON object on stdout.
+
+Modes:
+  raw      one producer process -> one consumer process that resolves every item; items/s.
+  scaling  a generator -> a dispatcher process that submits each item (a proxy, or the object itself
+           in direct mode) to a pool of W worker processes; each resolves, sleeps, returns. Closed
+           loop: at most `window` items in flight, after a warm-up of 2W items.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+warnings.filterwarnings('ignore', message='Streaming is an experimental feature')
+
+import json
+import multiprocessing as mp
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from proxystore.connectors.redis import RedisConnector
+from proxystore.proxy import Proxy, extract
+from proxystore.store import Store
+from proxystore.stream import StreamConsumer, StreamProducer
+from proxystore.stream.shims.redis import RedisQueuePublisher, RedisQueueSubscriber
+
+
+def _producer(cfg: dict[str, Any], topic: str, by_ref: bool) -> StreamProducer:
+    publisher = RedisQueuePublisher(cfg['host'], cfg['port'])
+    if not by_ref:
+        return StreamProducer(publisher)
+    store = Store(f'peer-{topic}', RedisConnector(cfg['host'], cfg['port']))
+    return StreamProducer(publisher, stores={topic: store})
+
+
+def _resolve(item: Any) -> int:
+    """Resolves a proxy (or takes a direct object) and touches its bytes; returns the size."""
+    value = extract(item) if isinstance(item, Proxy) else item
+    return len(value)
+
+
+def percentile(samples: list[float], p: float) -> float:
+    if not samples:
+        return float('nan')
+    ordered = sorted(samples)
+    rank = min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))
+    return ordered[int(rank)]
+
+
+# ---------------------------------------------------------------------------------------- raw
+
+
+def _raw_consumer(cfg: dict[str, Any], topic: str, out: Any) -> None:
+    consumer = StreamConsumer(RedisQueueSubscriber(cfg['host'], cfg['port'], topic))
+    latencies = []
+    count = 0
+    for metadata, item in consumer.iter_with_metadata():
+        _resolve(item)
+        latencies.append((time.time() - metadata['t']) * 1000)
+        count += 1
+    out.put({'received': count, 'end': time.time(), 'latencies': latencies})
+    consumer.close()
+
+
+def run_raw(cfg: dict[str, Any]) -> dict[str, Any]:
+    topic = f"peer-raw-{cfg['id']}"
+    size, items = cfg['size'], cfg['items']
+    out: Any = mp.Queue()
+    consumer = mp.Process(target=_raw_consumer, args=(cfg, topic, out))
+    consumer.start()
+    producer = _producer(cfg, topic, by_ref=cfg['method'] == 'ref')
+    payload = b'\x01' * size
+    time.sleep(0.2)
+    start = time.time()
+    for i in range(items):
+        producer.send(topic, payload, evict=True, metadata={'i': i, 't': time.time()})
+    producer.close_topics(topic)
+    result = out.get(timeout=600)
+    consumer.join()
+    producer.close()
+    seconds = result['end'] - start
+    lat = result['latencies']
+    return {
+        'items': result['received'],
+        'seconds': seconds,
+        'itemsPerSecond': result['received'] / seconds,
+        'latencyP50Ms': percentile(lat, 50),
+        'latencyP99Ms': percentile(lat, 99),
+    }
+
+
+# ------------------------------------------------------------------------------------ scaling
+
+
+def _task(item: Any, sleep_s: float, i: int, t: float) -> tuple[int, float, float]:
+    start = time.time()
+    _resolve(item)
+    resolve_ms = (time.time() - start) * 1000
+    time.sleep(sleep_s)
+    return i, (time.time() - t) * 1000, resolve_ms
+
+
+def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, ready: Any, out: Any) -> None:
+    consumer = StreamConsumer(RedisQueueSubscriber(cfg['host'], cfg['port'], topic))
+    results: list[tuple[int, float, float]] = []
+    cpu_start = None
+    with ProcessPoolExecutor(max_workers=cfg['workers']) as pool:
+        # Start the worker processes before the first item, as a standing pool would be.
+        list(pool.map(time.sleep, [0.05] * cfg['workers']))
+        ready.set()
+
+        def done(future: Any) -> None:
+            results.append(future.result())
+            with finished.get_lock():
+                finished.value += 1
+
+        for metadata, item in consumer.iter_with_metadata():
+            if cpu_start is None and metadata['i'] >= 0:
+                cpu_start = time.process_time()
+            future = pool.submit(_task, item, cfg['sleepMs'] / 1000, metadata['i'], metadata['t'])
+            future.add_done_callback(done)
+    cpu = time.process_time() - (cpu_start or 0.0)
+    out.put({'results': results, 'cpuSeconds': cpu})
+    consumer.close()
+
+
+def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
+    topic = f"peer-scale-{cfg['id']}"
+    size, items, workers, window = cfg['size'], cfg['items'], cfg['workers'], cfg['window']
+    finished = mp.Value('i', 0)
+    ready = mp.Event()
+    out: Any = mp.Queue()
+    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, ready, out))
+    dispatcher.start()
+    ready.wait(60)
+    producer = _producer(cfg, topic, by_ref=cfg['method'] == 'ref')
+    payload = b'\x01' * size
+
+    def wait_below(limit: int) -> None:
+        while True:
+            with finished.get_lock():
+                value = finished.value
+            if value >= limit:
+                return
+            time.sleep(0.001)
+
+    warmup = 2 * workers
+    for k in range(warmup):
+        producer.send(topic, payload, evict=True, metadata={'i': -1 - k, 't': time.time()})
+    wait_below(warmup)
+    start = time.time()
+    for i in range(items):
+        wait_below(warmup + i + 1 - window)
+        producer.send(topic, payload, evict=True, metadata={'i': i, 't': time.time()})
+    wait_below(warmup + items)
+    seconds = time.time() - start
+    producer.close_topics(topic)
+    result = out.get(timeout=600)
+    dispatcher.join()
+    producer.close()
+    measured = [r for r in result['results'] if r[0] >= 0]
+    lat = [r[1] for r in measured]
+    return {
+        'tasks': len(measured),
+        'seconds': seconds,
+        'tasksPerSecond': len(measured) / seconds,
+        'latencyP50Ms': percentile(lat, 50),
+        'latencyP99Ms': percentile(lat, 99),
+        'resolveP50Ms': percentile([r[2] for r in measured], 50),
+        'dispatcherCpuSeconds': result['cpuSeconds'],
+    }
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    result = run_raw(cfg) if cfg['mode'] == 'raw' else run_scaling(cfg)
+    print(json.dumps(result))
+
+
+if __name__ == '__main__':
+    mp.set_start_method('fork')
+    main()

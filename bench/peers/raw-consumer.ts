@@ -1,0 +1,46 @@
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
+import { runChild, signalReady } from '../lib/child.js';
+import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
+import { openStore, type StoreSpec } from '../lib/specs.js';
+
+/** Config of the raw-pipeline consumer child. */
+export interface RawConsumerConfig {
+  broker: NetBrokerSpec;
+  store: StoreSpec;
+  topic: string;
+  group: string;
+  prefetch: number;
+  maxEventBytes: number;
+}
+
+/** What it reports at end of stream: wall-clock end (ms since the epoch) and per-item latencies. */
+export interface RawConsumerReport {
+  received: number;
+  endMs: number;
+  latenciesMs: number[];
+}
+
+/** The raw-pipeline consumer (its own process): resolves every item (checksum-verified) and acks, until end of stream. */
+runChild<RawConsumerConfig, RawConsumerReport>(async (config) => {
+  const broker = openNetBroker(config.broker);
+  const store = openStore(config.store);
+  const consumer = new StreamConsumer({
+    subscriber: broker.subscriber({ topics: config.topic, group: config.group }),
+    stores: store === undefined ? [] : [store],
+    prefetch: config.prefetch,
+    limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
+  });
+  signalReady();
+  const latenciesMs: number[] = [];
+  for await (const item of consumer) {
+    await item.resolve();
+    await item.ack();
+    latenciesMs.push(Date.now() - item.timestamp);
+  }
+  const endMs = Date.now();
+  await consumer.close();
+  await store?.close();
+  await broker.close();
+  return { received: latenciesMs.length, endMs, latenciesMs };
+});

@@ -1,0 +1,80 @@
+import { StreamProducer } from '../../src/producer/index.js';
+import { startChild } from '../lib/child.js';
+import { cleanupRun } from '../lib/cleanup.js';
+import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
+import { openStore, type StoreSpec } from '../lib/specs.js';
+import { median, percentile } from '../lib/stats.js';
+import type { RawConsumerConfig, RawConsumerReport } from './raw-consumer.js';
+
+/** Raw-pipeline sizes: 1 KiB (the anchor) and the decimal sizes of the scaling test up to 10 MB. */
+export const RAW_SIZES = { full: [1024, 10_000, 100_000, 1_000_000, 10_000_000], quick: [1024, 1_000_000] };
+
+/** Items per raw run for a size. */
+export function rawItems(size: number, quick: boolean): number {
+  const budget = quick ? 40e6 : 300e6;
+  return Math.max(quick ? 20 : 40, Math.min(quick ? 1000 : 4000, Math.floor(budget / size)));
+}
+
+/** One measured raw run of proxystream: producer (this process) → consumer (its own process). */
+export interface RawSample {
+  system: 'proxystream' | 'proxystore';
+  method: string;
+  size: number;
+  items: number;
+  seconds: number;
+  itemsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
+let counter = 0;
+
+/** Streams `items` payloads of `size` bytes to a consumer process that resolves each; items/s from first send to last resolve. */
+export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec; method: string; inlineThreshold: number; size: number; items: number }): Promise<RawSample> {
+  counter += 1;
+  const id = `${process.pid}-${Date.now().toString(36)}-${counter}`;
+  const topic = `raw-${id}`;
+  const store = options.store.kind === 'redis' ? { ...options.store, keyPrefix: `r${id}` } : options.store.kind === 'file' ? { ...options.store, dir: `${options.store.dir}/${id}` } : options.store;
+  const maxEventBytes = Math.max(16 * 1024 * 1024, options.size + 1024 * 1024);
+  const config: RawConsumerConfig = { broker: options.broker, store, topic, group: 'raw', prefetch: 4, maxEventBytes };
+  const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config);
+  const broker = openNetBroker(options.broker);
+  const producerStore = openStore(store);
+  try {
+    await consumer.ready;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const producer = new StreamProducer({
+      publisher: broker.publisher(),
+      store: producerStore,
+      inlineThreshold: options.inlineThreshold,
+      lifetime: { readers: ['raw'], ttlMs: 600_000 },
+      limits: { maxEventBytes },
+      maxInFlightBytes: Math.max(64 * 1024 * 1024, 4 * options.size),
+    });
+    const payload = Buffer.alloc(options.size, 1);
+    const window = Math.max(2, Math.min(64, Math.floor((32 * 1024 * 1024) / options.size)));
+    const startMs = Date.now();
+    for (let sent = 0; sent < options.items; sent += window) {
+      await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k } })));
+    }
+    await producer.end(topic);
+    const report = await consumer.done;
+    await producer.close();
+    const seconds = (report.endMs - startMs) / 1000;
+    return {
+      system: 'proxystream',
+      method: options.method,
+      size: options.size,
+      items: report.received,
+      seconds,
+      itemsPerSecond: report.received / seconds,
+      latencyP50Ms: median(report.latenciesMs),
+      latencyP99Ms: percentile(report.latenciesMs, 99),
+    };
+  } finally {
+    consumer.kill();
+    await producerStore?.close().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    await cleanupRun(options.broker, [topic], store);
+  }
+}

@@ -1,0 +1,172 @@
+import { StreamProducer } from '../../src/producer/index.js';
+import { startChild, type ChildRole } from '../lib/child.js';
+import { brokerName, openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
+import { cleanupRun } from '../lib/cleanup.js';
+import { openStore } from '../lib/specs.js';
+import { median, percentile } from '../lib/stats.js';
+import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
+import { GROUPS, maxEventBytesFor, type DispatcherReport, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
+
+/** One stream-scaling run: what to run. */
+export interface ScalingRun {
+  /** Broker spec for this run's two topics (ZeroMQ needs endpoints for exactly these names). */
+  broker: (topics: { topic: string; workTopic: string }) => NetBrokerSpec;
+  method: ScalingMethod;
+  size: number;
+  items: number;
+  workers: number;
+  sleepMs: number;
+  /** Keep every n-th item (1 = all). */
+  keepEvery: number;
+  /** Most items in flight (sent, not yet finished or filtered): the generator is closed-loop. */
+  window: number;
+  /** Wait after all roles are ready (ZeroMQ connects, Kafka groups join). */
+  settleMs: number;
+  /** Sample memory of the dispatcher, the workers and this process every this many ms (memory bench). */
+  sampleMs?: number;
+}
+
+/** One measured stream-scaling run. */
+export interface ScalingSample {
+  broker: string;
+  method: string;
+  dispatcher: 'Dispatcher' | 'relay';
+  size: number;
+  items: number;
+  keepEvery: number;
+  workers: number;
+  sleepMs: number;
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+  eventsPerSecond: number;
+  idealTasksPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  resolveP50Ms: number;
+  brokerBytes: number;
+  storeBytes: number;
+  dispatcherCpuSeconds: number;
+  dispatcherCpuMsPerEvent: number;
+  dispatcherPeakRssBytes: number;
+  payloadsLeft: number | null;
+  /** With `sampleMs`: memory samples of each role. */
+  memory?: { generator: MemorySample[]; dispatcher: MemorySample[]; workers: MemorySample[][] };
+}
+
+let counter = 0;
+
+/** Runs one generator → dispatcher → W workers stream-scaling measurement (each role in its own process). */
+export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
+  counter += 1;
+  const id = `${process.pid}-${Date.now().toString(36)}-${counter}`;
+  const names = { topic: `scale-${id}`, workTopic: `scale-work-${id}` };
+  const brokerSpec = run.broker(names);
+  const store = run.method.store.kind === 'redis' ? { ...run.method.store, keyPrefix: `b${id}` } : run.method.store.kind === 'file' ? { ...run.method.store, dir: `${run.method.store.dir}/${id}` } : run.method.store;
+  const maxEventBytes = maxEventBytesFor(run.size);
+  const relay = run.method.inlineThreshold >= run.size && run.size + 4096 > 16 * 1024 * 1024;
+  const latencies: number[] = [];
+  const resolves: number[] = [];
+  let finished = 0;
+  let warmed = 0;
+  let seen = 0;
+  let wake: () => void = () => undefined;
+  const onEvent = (event: Record<string, unknown>) => {
+    if (event.kind === 'task') {
+      const done = event as unknown as TaskDone;
+      if (done.i < 0) {
+        warmed += 1;
+        wake();
+        return;
+      }
+      finished += 1;
+      latencies.push(done.latencyMs);
+      resolves.push(done.resolveMs);
+    } else if (event.kind === 'seen') seen = event.n as number;
+    wake();
+  };
+  const kept = Math.floor((run.items - 1) / run.keepEvery) + 1;
+  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, keepEvery: run.keepEvery, relay, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
+  const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: run.workers }, () =>
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent),
+  );
+  const roles = [dispatcher, ...workers];
+  const broker = openNetBroker(brokerSpec);
+  const producerStore = openStore(store);
+  try {
+    await Promise.all(roles.map((role) => role.ready));
+    await new Promise((resolve) => setTimeout(resolve, run.settleMs));
+    const producer = new StreamProducer({
+      publisher: broker.publisher(),
+      store: producerStore,
+      inlineThreshold: run.method.inlineThreshold,
+      lifetime: { readers: [GROUPS.workers], ttlMs: 600_000 },
+      limits: { maxEventBytes },
+      maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
+    });
+    const payload = Buffer.alloc(run.size, 1);
+    // Items the workers will never see count as done once the dispatcher read them.
+    const done = () => finished + Math.max(0, seen - keptUpTo(seen, run.keepEvery));
+    const waitFor = async (predicate: () => boolean) => {
+      while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    // Warm-up: 2W items (negative i, always kept) connect everything and are not measured.
+    const warmup = 2 * run.workers;
+    await Promise.all(Array.from({ length: warmup }, (_, k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } })));
+    await waitFor(() => warmed >= warmup);
+    const warm = { ...producer.stats };
+    const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
+    const start = process.hrtime.bigint();
+    const sends: Array<Promise<unknown>> = [];
+    for (let i = 0; i < run.items; i += 1) {
+      await waitFor(() => i - done() < run.window);
+      sends.push(producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame' } }));
+      if (sends.length >= 8) await Promise.all(sends.splice(0));
+    }
+    await Promise.all(sends);
+    await waitFor(() => finished >= kept && seen >= run.items);
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const generatorMemory = sampler?.stop();
+    const stats = producer.stats;
+    await producer.close();
+    for (const role of roles) role.stop();
+    const [dispatched, ...worked] = await Promise.all([dispatcher.done, ...workers.map((worker) => worker.done)]);
+    const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
+    const workerEventBytes = worked.reduce((sum, w) => sum + w.eventBytes, 0);
+    return {
+      broker: brokerName(brokerSpec),
+      method: run.method.name,
+      dispatcher: relay ? 'relay' : 'Dispatcher',
+      size: run.size,
+      items: run.items,
+      keepEvery: run.keepEvery,
+      workers: run.workers,
+      sleepMs: run.sleepMs,
+      tasks: finished,
+      seconds,
+      tasksPerSecond: finished / seconds,
+      eventsPerSecond: run.items / seconds,
+      idealTasksPerSecond: (run.workers * 1000) / run.sleepMs,
+      latencyP50Ms: median(latencies),
+      latencyP99Ms: percentile(latencies, 99),
+      resolveP50Ms: median(resolves),
+      brokerBytes: stats.eventBytes - warm.eventBytes + workerEventBytes,
+      storeBytes: stats.payloadBytesStored - warm.payloadBytesStored + worked.reduce((sum, w) => sum + w.resolvedBytes, 0),
+      dispatcherCpuSeconds: dispatched!.cpuSeconds,
+      dispatcherCpuMsPerEvent: (dispatched!.cpuSeconds * 1000) / run.items,
+      dispatcherPeakRssBytes: dispatched!.peakRssBytes,
+      payloadsLeft,
+      ...(generatorMemory === undefined ? {} : { memory: { generator: generatorMemory, dispatcher: dispatched!.memory ?? [], workers: worked.map((w) => w.memory ?? []) } }),
+    };
+  } finally {
+    for (const role of roles) role.kill();
+    await producerStore?.close().catch(() => undefined);
+    await broker.close().catch(() => undefined);
+    await cleanupRun(brokerSpec, [names.topic, names.workTopic], store);
+  }
+}
+
+/** How many of items 0..seen-1 pass the keep-every filter. */
+function keptUpTo(seen: number, keepEvery: number): number {
+  return seen === 0 ? 0 : Math.floor((seen - 1) / keepEvery) + 1;
+}

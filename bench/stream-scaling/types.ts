@@ -1,0 +1,77 @@
+import type { MemorySample } from '../lib/memory-sampler.js';
+import type { NetBrokerSpec } from '../lib/net-specs.js';
+import type { StoreSpec } from '../lib/specs.js';
+
+/** How payloads travel in a stream-scaling run. */
+export interface ScalingMethod {
+  /** `direct` (payload inside every event), `ref-redis`, `ref-file`, `adaptive-redis`, ... */
+  name: string;
+  store: StoreSpec;
+  /** Payloads of at most this many bytes travel inline. */
+  inlineThreshold: number;
+}
+
+/** Config of the dispatcher child (proxystream's Dispatcher with a remote pool, or a plain relay). */
+export interface DispatcherConfig {
+  broker: NetBrokerSpec;
+  store: StoreSpec;
+  topic: string;
+  workTopic: string;
+  group: string;
+  /** Keep only items whose metadata.i is a multiple of this (1 keeps all). */
+  keepEvery: number;
+  /** true: a StreamConsumer that republishes each event (used when events exceed the Dispatcher's 16 MiB wire limit). */
+  relay: boolean;
+  maxEventBytes: number;
+  /** Sample memory every this many ms (memory bench). @default off */
+  sampleMs?: number;
+}
+
+/** What the dispatcher child reports. */
+export interface DispatcherReport {
+  seen: number;
+  kept: number;
+  cpuSeconds: number;
+  peakRssBytes: number;
+  memory?: MemorySample[];
+}
+
+/** Config of one worker child. */
+export interface WorkerConfig {
+  broker: NetBrokerSpec;
+  store: StoreSpec;
+  workTopic: string;
+  group: string;
+  sleepMs: number;
+  maxEventBytes: number;
+  /** Sample memory every this many ms (memory bench). @default off */
+  sampleMs?: number;
+}
+
+/** What a worker child reports. */
+export interface WorkerReport {
+  tasks: number;
+  resolvedBytes: number;
+  eventBytes: number;
+  cpuSeconds: number;
+  memory?: MemorySample[];
+}
+
+/** Event a worker emits after each finished task. */
+export interface TaskDone {
+  kind: 'task';
+  /** metadata.i of the item. */
+  i: number;
+  /** Producer timestamp to task end (resolve + sleep + ack), ms. */
+  latencyMs: number;
+  /** Time to resolve the payload, ms. */
+  resolveMs: number;
+}
+
+/** The names of the worker and dispatcher groups. */
+export const GROUPS = { dispatch: 'dispatch', workers: 'workers' } as const;
+
+/** Wire limit large enough for `size`-byte payloads inline. */
+export function maxEventBytesFor(size: number): number {
+  return Math.max(16 * 1024 * 1024, size + 1024 * 1024);
+}
