@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type { Publisher } from '../broker-adapters/index.js';
 import { StreamConsumer, type StreamItem } from '../consumer/index.js';
+import { StreamProducer } from '../producer/index.js';
 import { ReadAhead } from '../consumer/read-ahead.js';
 import { AbortedError, ClosedError, ConfigError, HandlerError } from '../errors/index.js';
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
@@ -62,6 +63,8 @@ export class Dispatcher implements AsyncDisposable {
   #state: DispatcherState = 'new';
   #publisher: Publisher | undefined;
   #consumer: StreamConsumer | undefined;
+  /** The source reached end of stream (not a close or a failure): remote pools' topics are ended too. */
+  #sourceEnded = false;
   #server: MetricsServer | undefined;
   #reading: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
@@ -130,6 +133,7 @@ export class Dispatcher implements AsyncDisposable {
         stores: this.#stores,
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
+        ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}
           : {
@@ -207,9 +211,18 @@ export class Dispatcher implements AsyncDisposable {
       await Promise.all(unread.map((item) => item.nack({ requeue: true }).catch(() => undefined)));
     }
     if (!this.#stopReading.signal.aborted) {
+      this.#sourceEnded = this.#failure === undefined;
       this.logger.info('source ended; draining');
       void this.close();
     }
+  }
+
+  /** Passes end of stream on to every remote pool's work topic, so the workers there finish too. */
+  async #endRemoteTopics(): Promise<void> {
+    const topics = Object.values(this.pipeline.pools).flatMap((pool) => (pool.kind === 'remote' ? [pool.topic] : []));
+    if (topics.length === 0 || this.#publisher === undefined) return;
+    const ender = new StreamProducer({ publisher: this.#publisher, closePublisher: false });
+    await ender.close({ end: [...new Set(topics)] });
   }
 
   async #dispatch(item: StreamItem): Promise<void> {
@@ -324,6 +337,7 @@ export class Dispatcher implements AsyncDisposable {
       this.#stopPools.abort(new AbortedError('dispatcher closed'));
       await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing a pool failed'))));
       await this.#consumer?.close();
+      if (this.#sourceEnded) await this.#endRemoteTopics();
       await this.#publisher?.close();
       await this.#server?.close();
     } catch (error) {

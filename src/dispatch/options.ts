@@ -1,3 +1,4 @@
+import type { WireLimits } from '../wire/index.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -27,6 +28,7 @@ export const dispatcherSchema = z.object({
     .union([z.literal(false), z.object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65_535).optional() })])
     .default(false),
   consumer: nameSchema.optional(),
+  limits: z.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null, 'expected wire limits').optional(),
   lag: z.custom<(topic: string, group: string) => Promise<number | undefined>>((value) => typeof value === 'function').optional(),
 });
 
@@ -43,6 +45,7 @@ export const dispatcherSchema = z.object({
  * - `drainTimeoutMs`: how long `close()` waits for in-flight items before handing them back. @default 30000
  * - `http`: `{ host, port }` serves /metrics, /healthz, /readyz (@default host 127.0.0.1, port 9464; 0 picks one), or false. @default false
  * - `consumer`: this dispatcher's name inside the group. @default a random id
+ * - `limits`: wire limits for source events (e.g. a larger `maxEventBytes` for payloads inside events). @default DEFAULT_WIRE_LIMITS
  * - `lag`: `(topic, group) => events behind`, where the broker can tell; feeds `proxystream_source_lag_events`.
  */
 export type DispatcherOptions = z.input<typeof dispatcherSchema>;

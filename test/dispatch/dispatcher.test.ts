@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePipeline, Dispatcher, type DispatchItem } from '../../src/dispatch/index.js';
 import { ErrorCodes, HandlerError, isProxyStreamError } from '../../src/errors/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
 import { deadLetters, dispatcher, produce, total, until, world } from './helpers.js';
 
 type World = Awaited<ReturnType<typeof world>>;
@@ -97,6 +98,21 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     expect(handled).toEqual([1]);
     const [letter] = await deadLetters(w.broker, `${w.topic}.failed`, 1);
     expect(letter).toMatchObject({ code: ErrorCodes.MISSING_PAYLOAD, attempts: 1 });
+  });
+
+  it('takes larger source events when its wire limits allow them', async () => {
+    const producer = new StreamProducer({ publisher: w.broker.publisher(), limits: { maxEventBytes: 32 * 1024 * 1024 } });
+    await producer.send(w.topic, Buffer.alloc(20 * 1024 * 1024, 1));
+    await producer.close({ end: [w.topic] });
+    const sizes: number[] = [];
+    const d = dispatcher({
+      pipeline: { source: { topics: w.topic, group: w.group }, pools: { work: { handle: async (item) => void sizes.push(((await item.resolve()) as Uint8Array).byteLength) } } },
+      broker: w.broker,
+      limits: { maxEventBytes: 32 * 1024 * 1024 },
+    });
+    await d.start();
+    await d.drained;
+    expect(sizes).toEqual([20 * 1024 * 1024]);
   });
 
   it('dead-letters a poison event that was delivered more than maxDeliveries times, without calling its handler', async () => {
@@ -215,7 +231,7 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.MISSING_PAYLOAD, attempts: 1 });
   });
 
-  it('remote pool: re-publishes the ref to the work topic, acks upstream, and a separate consumer resolves it', async () => {
+  it('remote pool: re-publishes the ref to the work topic, acks upstream, a separate consumer resolves it, and the end of the source ends the work topic', async () => {
     const work = `${w.topic}.work`;
     const workers = new StreamConsumer<Uint8Array>({ subscriber: w.broker.subscriber({ topics: work, group: 'remote-workers' }), stores: [w.store] });
     const d = dispatcher({
@@ -233,8 +249,8 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
       expect((await item.resolve()).byteLength).toBe(1000);
       got.push(item.metadata.i as number);
       await item.ack();
-      if (got.length === 5) break;
     }
+    expect(workers.ended).toBe(true);
     expect(got.sort()).toEqual([0, 1, 2, 3, 4]);
     expect((await w.store.stats()).objects).toBe(0);
     await workers.close();
