@@ -52,7 +52,8 @@ function run(config: EngineConfig): void {
   const store = config.store === undefined ? undefined : countingStore(openStores({ stores: [config.store], connectTimeoutMs: 5_000 })[0]!, counts);
   const producer = new StreamProducer({
     publisher: bridgedPublisher(parentPort!),
-    ...(store === undefined ? { inlineThreshold: Number.MAX_SAFE_INTEGER } : { store }),
+    // proxystream mode sends every segment by ref; the other modes put the frames inside the events.
+    ...(store === undefined ? { inlineThreshold: Number.MAX_SAFE_INTEGER } : { store, inlineThreshold: 0 }),
     lifetime: { readers: config.readers, ttlMs: 600_000 },
     limits: { maxEventBytes: 64 * 1024 * 1024 },
   });

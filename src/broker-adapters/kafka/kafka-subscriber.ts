@@ -62,6 +62,7 @@ export class KafkaSubscriber implements Subscriber {
   #wakeReader: (() => void) | undefined;
   #wakeFetcher: (() => void) | undefined;
   #commitDirty = false;
+  #failingSince: number | undefined;
   /** Resolved (and replaced) after every commit attempt and every change of generation. */
   #commitTick = tick();
   #committing: Promise<void> | undefined;
@@ -147,9 +148,15 @@ export class KafkaSubscriber implements Subscriber {
       maxBytes: options.maxBytes,
       maxWaitTimeInMs: options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
+      // A broker restart can outlast kafkajs' own retries (coordinator not found): rejoin for up to
+      // RESTART_WINDOW_MS after the first failure, then give up with a ConnectionError.
+      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => this.#mayRestart() },
     });
     this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => this.#joined(event.payload.memberAssignment));
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.#failingSince = undefined;
+      this.#joined(event.payload.memberAssignment);
+    });
     consumer.on(consumer.events.REBALANCING, () => void this.#flushCommits());
     consumer.on(consumer.events.CRASH, (event) => {
       if (event.payload.restart || this.#closing.signal.aborted) return;
@@ -160,6 +167,13 @@ export class KafkaSubscriber implements Subscriber {
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: this.#from !== 'latest' });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
     await this.#prepared;
+  }
+
+  /** Whether kafkajs may restart the consumer after a crash: while the outage is younger than RESTART_WINDOW_MS. */
+  #mayRestart(): boolean {
+    if (this.#closing.signal.aborted) return false;
+    this.#failingSince ??= Date.now();
+    return Date.now() - this.#failingSince < RESTART_WINDOW_MS;
   }
 
   /** A new generation: void everything fetched before, then learn where the group stands. */
@@ -414,6 +428,9 @@ function isEndOfStream(message: KafkaMessage): boolean {
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
+
+/** How long a consumer keeps rejoining after a crash (a broker restart) before it fails. */
+const RESTART_WINDOW_MS = 60_000;
 
 /** A promise with its resolver. */
 function tick(): { promise: Promise<void>; resolve: () => void } {
