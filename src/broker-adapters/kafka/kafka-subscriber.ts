@@ -184,10 +184,23 @@ export class KafkaSubscriber implements Subscriber {
     this.#buffer.length = 0;
     this.#retries.length = 0;
     const epoch = this.#epoch;
-    this.#prepared = this.#prepare(epoch, assignment).catch((error: unknown) => {
+    this.#prepared = this.#prepareWithRetry(epoch, assignment).catch((error: unknown) => {
       if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#fatal = this.#context.asConnectionError(error, `kafka group ${this.group} join`);
       this.#wakeReader?.();
     });
+  }
+
+  /** {@link #prepare}, retried while a broker restart lasts (up to RESTART_WINDOW_MS) and the generation holds. */
+  async #prepareWithRetry(epoch: number, assignment: Record<string, number[]>): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.#prepare(epoch, assignment);
+      } catch (error) {
+        if (epoch !== this.#epoch || this.#closing.signal.aborted || Date.now() - started > RESTART_WINDOW_MS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)));
+      }
+    }
   }
 
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {
