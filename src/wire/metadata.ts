@@ -1,6 +1,9 @@
 import { LimitExceededError } from '../errors/index.js';
 
-/** A value allowed in event metadata: plain data only, so events stay data (no classes, no functions). */
+/**
+ * A value allowed in event metadata: plain data only, so events stay data (no classes, no functions).
+ * Numbers round-trip exactly, except that -0 arrives as 0 (msgpack has a single integer zero).
+ */
 export type MetadataValue = null | boolean | number | string | Uint8Array | MetadataValue[] | { [key: string]: MetadataValue };
 
 /** User metadata carried by every event; filters and routers decide on it alone. */
