@@ -1,4 +1,4 @@
-import { AbortedError } from '../errors/index.js';
+import { AbortedError, ConnectionError } from '../errors/index.js';
 
 /** Resolves after `ms`, or rejects with {@link AbortedError} when the signal fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -21,4 +21,46 @@ export function unrefInterval(fn: () => void, ms: number): NodeJS.Timeout {
   const timer = setInterval(fn, ms);
   timer.unref();
   return timer;
+}
+
+/**
+ * Settles like `promise`, or rejects with {@link AbortedError} as soon as `signal` fires; the
+ * promise itself keeps running (for calls that cannot be cancelled, such as a zeromq receive or a blocking Redis read).
+ */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Rejects with a {@link ConnectionError} when `promise` has not settled within `ms` (0: no bound). */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  if (ms <= 0) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new ConnectionError(message, { context: { timeoutMs: ms } })), ms);
+    timer.unref();
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

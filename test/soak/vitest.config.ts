@@ -6,7 +6,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('../..', import.meta.url)),
-    include: ['test/soak/**/*.test.ts', 'test/faults/kafka-restart.test.ts'],
+    include: ['test/soak/**/*.test.ts'],
     exclude: ['node_modules/**', 'dist/**'],
     globalSetup: ['./test/setup/global-servers.ts'],
     testTimeout: 0,

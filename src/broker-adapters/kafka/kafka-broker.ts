@@ -1,5 +1,5 @@
+import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
-import { ClosedError } from '../../errors/index.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import { KafkaContext } from './client.js';
@@ -49,49 +49,27 @@ export class KafkaBroker implements Broker {
     endOfStream: true,
   };
   readonly #context: KafkaContext;
-  readonly #publishers = new Set<Publisher>();
-  readonly #subscribers = new Set<KafkaSubscriber>();
-  #closed = false;
+  readonly #clients = new OwnedClients('kafka broker');
 
   constructor(options: KafkaBrokerOptions) {
     this.#context = new KafkaContext(parseOptions(kafkaOptionsSchema, options, 'KafkaBroker'));
   }
 
   publisher(): Publisher {
-    this.#assertOpen();
-    const publisher: Publisher = new KafkaPublisher(this.#context, () => this.#publishers.delete(publisher));
-    this.#publishers.add(publisher);
-    return publisher;
+    return this.#clients.publisher((forget) => new KafkaPublisher(this.#context, forget));
   }
 
   subscriber(options: SubscriberOptions): Subscriber {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     const { topics, group, privateGroup, from } = subscription(options);
-    const subscriber: KafkaSubscriber = new KafkaSubscriber({
-      context: this.#context,
-      topics,
-      group,
-      from,
-      privateGroup,
-      onClose: () => this.#subscribers.delete(subscriber),
-    });
-    this.#subscribers.add(subscriber);
-    return subscriber;
+    return this.#clients.subscriber((forget) => new KafkaSubscriber({ context: this.#context, topics, group, from, privateGroup, onClose: forget }));
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscribers].map((subscriber) => subscriber.close()));
-    await Promise.all([...this.#publishers].map((publisher) => publisher.close()));
-    await this.#context.close();
+    if (await this.#clients.closeAll()) await this.#context.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('kafka broker is closed');
   }
 }

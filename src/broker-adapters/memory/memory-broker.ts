@@ -1,7 +1,7 @@
-import { subscription } from '../subscription.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { ClosedError } from '../../errors/index.js';
+import { OwnedClients } from '../owned-clients.js';
+import { subscription } from '../subscription.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, OutgoingMessage, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
 import { GroupCursor } from './group-cursor.js';
@@ -39,18 +39,17 @@ export class MemoryBroker implements Broker {
   readonly #options: z.output<typeof optionsSchema>;
   readonly #topics = new Map<string, TopicLog>();
   readonly #groups = new Map<string, GroupCursor>();
-  readonly #subscribers = new Set<MemorySubscriber>();
-  #closed = false;
+  readonly #clients = new OwnedClients('memory broker');
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.#options = parseOptions(optionsSchema, options, 'MemoryBroker');
   }
 
   publisher(): Publisher {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     return {
       publish: async (topic: string, messages: readonly OutgoingMessage[]) => {
-        this.#assertOpen();
+        this.#clients.assertOpen();
         const log = this.log(topic);
         for (const message of messages) log.append(Uint8Array.prototype.slice.call(message.value), message.key, message.endOfStream === true);
         log.notify();
@@ -61,19 +60,17 @@ export class MemoryBroker implements Broker {
   }
 
   subscriber(options: SubscriberOptions): Subscriber {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     const { topics, group, from } = subscription(options);
     const cursors = topics.map((topic) => this.#cursor(topic, group, from));
-    const subscriber = new MemorySubscriber({
+    return this.#clients.subscriber((forget) => new MemorySubscriber({
       topics,
       group,
       consumer: options.consumer ?? randomUUID(),
       cursors,
       logs: topics.map((topic) => this.log(topic)),
-      onClose: () => this.#subscribers.delete(subscriber),
-    });
-    this.#subscribers.add(subscriber);
-    return subscriber;
+      onClose: forget,
+    }));
   }
 
   /** The log of a topic, created on first use. */
@@ -87,9 +84,7 @@ export class MemoryBroker implements Broker {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscribers].map((subscriber) => subscriber.close()));
+    if (!(await this.#clients.closeAll())) return;
     for (const log of this.#topics.values()) log.notify();
   }
 
@@ -106,10 +101,6 @@ export class MemoryBroker implements Broker {
       this.#groups.set(id, cursor);
     }
     return cursor;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('memory broker is closed');
   }
 }
 

@@ -1,6 +1,6 @@
-import { subscription } from '../subscription.js';
 import { randomUUID } from 'node:crypto';
-import { ClosedError } from '../../errors/index.js';
+import { OwnedClients } from '../owned-clients.js';
+import { subscription } from '../subscription.js';
 import { openRedis } from '../../store/redis/connection.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
@@ -35,9 +35,7 @@ export class RedisStreamsBroker implements Broker {
     endOfStream: true,
   };
   readonly #context: StreamsContext;
-  readonly #publishers = new Set<Publisher>();
-  readonly #subscribers = new Set<RedisStreamsSubscriber>();
-  #closed = false;
+  readonly #clients = new OwnedClients('redis-streams broker');
 
   constructor(options: RedisStreamsBrokerOptions = {}) {
     const parsed = parseOptions(redisStreamsOptionsSchema, options, 'RedisStreamsBroker');
@@ -54,41 +52,28 @@ export class RedisStreamsBroker implements Broker {
   }
 
   publisher(): Publisher {
-    this.#assertOpen();
-    const publisher: Publisher = new RedisStreamsPublisher(this.#context, () => this.#publishers.delete(publisher));
-    this.#publishers.add(publisher);
-    return publisher;
+    return this.#clients.publisher((forget) => new RedisStreamsPublisher(this.#context, forget));
   }
 
   subscriber(options: SubscriberOptions): Subscriber {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     const { topics, group, privateGroup, from } = subscription(options);
-    const subscriber: RedisStreamsSubscriber = new RedisStreamsSubscriber({
+    return this.#clients.subscriber((forget) => new RedisStreamsSubscriber({
       context: this.#context,
       topics,
       group,
       consumer: options.consumer ?? randomUUID(),
       startId: groupStartId(from),
       privateGroup,
-      onClose: () => this.#subscribers.delete(subscriber),
-    });
-    this.#subscribers.add(subscriber);
-    return subscriber;
+      onClose: forget,
+    }));
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscribers].map((subscriber) => subscriber.close()));
-    await Promise.all([...this.#publishers].map((publisher) => publisher.close()));
-    this.#context.commands.disconnect();
+    if (await this.#clients.closeAll()) this.#context.commands.disconnect();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('redis-streams broker is closed');
   }
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { AbortedError, isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, isReplyError, replyCode } from '../../store/redis/connection.js';
+import { raceAbort } from '../../util/timers.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
@@ -124,7 +125,7 @@ export class RedisStreamsSubscriber implements Subscriber {
         await this.#checkEnds();
         if (this.#queue.length > 0) return;
       }
-      const read = await raceAbort(this.#read(), signal);
+      const read = await raceAbort(this.#read(), signal, 'read');
       if (read === 0) {
         this.#claimSoon = true;
         await this.#checkEnds();
@@ -262,24 +263,4 @@ export class RedisStreamsSubscriber implements Subscriber {
       this.#queue.push(end);
     }
   }
-}
-
-/** The promise's outcome, or 0 as soon as the signal fires (the promise is then left to settle unobserved). */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | 0> {
-  promise.catch(() => undefined);
-  if (signal.aborted) return Promise.resolve(0);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(0);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

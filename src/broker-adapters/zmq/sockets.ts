@@ -1,5 +1,5 @@
 import type { Socket } from 'zeromq';
-import { AbortedError, ConfigError, ConnectionError, type ProxyStreamError } from '../../errors/index.js';
+import { ConfigError, ConnectionError, type ProxyStreamError } from '../../errors/index.js';
 
 /** Error codes from zeromq that mean "try again later" rather than "fix the configuration". */
 const RETRIABLE = new Set(['EADDRINUSE', 'ECONNREFUSED', 'EAGAIN', 'EINTR']);
@@ -30,48 +30,6 @@ export function connectSocket(socket: Socket, endpoint: string): void {
   } catch (error) {
     throw endpointError(error, 'connect', endpoint);
   }
-}
-
-/**
- * Settles like `promise`, or rejects with {@link AbortedError} as soon as `signal` fires; the
- * promise itself keeps running (zeromq cannot cancel a pending send or receive).
- */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/** Rejects with a {@link ConnectionError} when `promise` has not settled within `ms` (0: no bound). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  if (ms <= 0) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ConnectionError(message, { context: { timeoutMs: ms } })), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** Swallows a rejection (for promises kept only to be awaited later, or abandoned on close). */

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { ClosedError, ConfigError } from '../../errors/index.js';
+import { ConfigError } from '../../errors/index.js';
 import { parseOptions } from '../../util/options.js';
+import { withTimeout } from '../../util/timers.js';
+import { OwnedClients } from '../owned-clients.js';
 import type { Broker, BrokerCapabilities, SubscriberOptions } from '../types.js';
 import { hasWildcard, type ResolvedZmqOptions, type ZmqBrokerOptions, zmqBrokerOptionsSchema } from './options.js';
-import { withTimeout } from './sockets.js';
 import { checkStart, checkTopic } from './topics.js';
 import { ZmqPublisher } from './zmq-publisher.js';
 import { ZmqSender } from './zmq-sender.js';
@@ -60,15 +61,14 @@ export class ZmqBroker implements Broker {
   readonly name = 'zmq';
   readonly capabilities: BrokerCapabilities;
   readonly #options: ResolvedZmqOptions;
-  readonly #publishers = new Set<ZmqPublisher>();
-  readonly #subscribers = new Set<ZmqSubscriber>();
+  readonly #clients: OwnedClients<ZmqSubscriber, ZmqPublisher>;
   readonly #retired: ZmqSubscriberStats = { received: 0, dropped: 0, unmatched: 0, malformed: 0 };
   readonly #bound: { promise: Promise<string>; resolve: (endpoint: string) => void };
   #sender: ZmqSender | undefined;
-  #closed = false;
 
   constructor(options: ZmqBrokerOptions) {
     this.#options = parseOptions(zmqBrokerOptionsSchema, options, 'ZmqBroker');
+    this.#clients = new OwnedClients('ZeroMQ broker', { endpoint: this.#options.endpoint });
     this.capabilities = this.#options.pattern === 'pub-sub' ? { ...PUB_SUB } : { ...PUSH_PULL };
     let resolve: (endpoint: string) => void = () => undefined;
     const promise = new Promise<string>((done) => {
@@ -88,52 +88,47 @@ export class ZmqBroker implements Broker {
    * subscriber of this broker to bind a wildcard endpoint.
    */
   endpoint(): Promise<string> {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     if (this.#options.bind === 'publisher') return this.#ensureSender().ready();
     return this.#connectTarget();
   }
 
   publisher(): ZmqPublisher {
-    this.#assertOpen();
-    const publisher = new ZmqPublisher(this.#ensureSender(), this.#options.lingerMs, (closed) => this.#publishers.delete(closed));
-    this.#publishers.add(publisher);
-    return publisher;
+    this.#clients.assertOpen();
+    return this.#clients.publisher((forget) => new ZmqPublisher(this.#ensureSender(), this.#options.lingerMs, forget));
   }
 
   subscriber(options: SubscriberOptions): ZmqSubscriber {
-    this.#assertOpen();
+    this.#clients.assertOpen();
     const topics = (typeof options.topics === 'string' ? [options.topics] : [...options.topics]).map(checkTopic);
     if (topics.length === 0) throw new ConfigError('a ZeroMQ subscriber needs at least one topic');
     checkStart(options.from);
     const binds = this.#options.bind === 'subscriber';
     if (!binds && hasWildcard(this.#options.endpoint)) this.#ensureSender();
-    const subscriber = new ZmqSubscriber({
+    return this.#clients.subscriber((forget) => new ZmqSubscriber({
       options: this.#options,
       topics,
       group: options.group ?? this.#defaultGroup(),
       binds,
       connectTo: () => this.#connectTarget(),
       onBound: (endpoint) => this.#bound.resolve(endpoint),
-      onClose: (closed) => this.#retire(closed),
-    });
-    this.#subscribers.add(subscriber);
-    return subscriber;
+      onClose: (closed) => {
+        forget();
+        addStats(this.#retired, closed.stats());
+      },
+    }));
   }
 
   /** Counters summed over this broker's publishers and subscribers (closed ones included). */
   stats(): ZmqBrokerStats {
-    const total = { ...this.#retired, sent: this.#sender?.sent ?? 0, subscribers: this.#subscribers.size };
-    for (const subscriber of this.#subscribers) addStats(total, subscriber.stats());
+    const total = { ...this.#retired, sent: this.#sender?.sent ?? 0, subscribers: this.#clients.subscribers.size };
+    for (const subscriber of this.#clients.subscribers) addStats(total, subscriber.stats());
     return total;
   }
 
   /** Closes every subscriber, then every publisher, then the shared socket (lingering `lingerMs`). Idempotent. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all([...this.#subscribers].map((subscriber) => subscriber.close()));
-    await Promise.all([...this.#publishers].map((publisher) => publisher.close()));
-    await this.#sender?.close();
+    if (await this.#clients.closeAll()) await this.#sender?.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -155,15 +150,6 @@ export class ZmqBroker implements Broker {
 
   #defaultGroup(): string {
     return this.#options.pattern === 'push-pull' ? `zmq-pull:${this.#options.endpoint}` : `private-${randomUUID()}`;
-  }
-
-  #retire(subscriber: ZmqSubscriber): void {
-    if (!this.#subscribers.delete(subscriber)) return;
-    addStats(this.#retired, subscriber.stats());
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) throw new ClosedError('ZeroMQ broker is closed', { context: { endpoint: this.#options.endpoint } });
   }
 }
 

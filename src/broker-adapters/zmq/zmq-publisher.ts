@@ -12,12 +12,12 @@ import type { ZmqSender } from './zmq-sender.js';
  */
 export class ZmqPublisher implements Publisher {
   readonly #sender: ZmqSender;
-  readonly #onClose: (publisher: ZmqPublisher) => void;
+  readonly #onClose: () => void;
   readonly #pending = new Set<Promise<void>>();
   readonly #lingerMs: number;
   #closed = false;
 
-  constructor(sender: ZmqSender, lingerMs: number, onClose: (publisher: ZmqPublisher) => void) {
+  constructor(sender: ZmqSender, lingerMs: number, onClose: () => void) {
     this.#sender = sender;
     this.#lingerMs = lingerMs;
     this.#onClose = onClose;
@@ -49,7 +49,7 @@ export class ZmqPublisher implements Publisher {
     const settled = Promise.allSettled([...this.#pending]).then(() => undefined);
     if (this.#lingerMs < 0) await settled;
     else await Promise.race([settled, new Promise<void>((resolve) => setTimeout(resolve, this.#lingerMs).unref())]);
-    this.#onClose(this);
+    this.#onClose();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

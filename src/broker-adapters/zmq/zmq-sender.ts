@@ -4,7 +4,8 @@ import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '.
 import type { OutgoingMessage } from '../types.js';
 import { encodeHeader, topicFrame } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
-import { bindSocket, connectSocket, quiet, raceAbort } from './sockets.js';
+import { raceAbort } from '../../util/timers.js';
+import { bindSocket, connectSocket, quiet } from './sockets.js';
 
 /**
  * The one sending socket (PUB or PUSH) a {@link ZmqBroker} shares among its publishers. Sends are

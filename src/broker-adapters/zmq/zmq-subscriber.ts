@@ -3,7 +3,8 @@ import { AbortedError, ConnectionError, isProxyStreamError } from '../../errors/
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
-import { bindSocket, connectSocket, quiet, raceAbort } from './sockets.js';
+import { raceAbort } from '../../util/timers.js';
+import { bindSocket, connectSocket, quiet } from './sockets.js';
 
 /** Counters of one {@link ZmqSubscriber}. */
 export interface ZmqSubscriberStats {
