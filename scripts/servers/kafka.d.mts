@@ -14,6 +14,8 @@ export interface KafkaDownload {
 export interface KafkaServer {
   /** ['127.0.0.1:PORT'] */
   brokers: string[];
+  /** The SASL_SSL listener (['127.0.0.1:PORT']) when started with `saslSsl`, else [] */
+  secureBrokers: string[];
   version: string;
   port: number;
   controllerPort: number;
@@ -35,4 +37,10 @@ export declare function resolveKafkaVersion(version?: string): string;
 export declare function kafkaCacheDir(): string;
 /** Download the broker jars of `version` into the cache unless already complete. */
 export declare function ensureKafka(version?: string): Promise<KafkaDownload>;
-export declare function startKafka(opts?: { version?: string; heapOpts?: string[] }): Promise<KafkaServer>;
+/** A SASL_SSL listener: the server's PKCS#12 keystore and the SASL/PLAIN users it accepts. */
+export interface KafkaSaslSsl {
+  keystoreFile: string;
+  keystorePassword: string;
+  users: Record<string, string>;
+}
+export declare function startKafka(opts?: { version?: string; heapOpts?: string[]; saslSsl?: KafkaSaslSsl }): Promise<KafkaServer>;

@@ -150,18 +150,18 @@ async function doEnsureKafka(version) {
 // ---------------------------------------------------------------------------
 // Config files
 
-function serverProperties({ port, controllerPort, logDirs, version }) {
+function serverProperties({ port, controllerPort, logDirs, version, secure }) {
   const lines = [
     '# written by scripts/servers/kafka.mjs: single KRaft node, broker + controller',
     'process.roles=broker,controller',
     'node.id=1',
     // Static quorum; works unchanged on 3.9 and 4.x (see formatStorage).
     `controller.quorum.voters=1@${HOST}:${controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}${secure ? `,SASL_SSL://${HOST}:${secure.port}` : ''}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port}${secure ? `,SASL_SSL://${HOST}:${secure.port}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
     `log.dirs=${logDirs}`,
     'num.partitions=1',
     'auto.create.topics.enable=true',
@@ -185,7 +185,25 @@ function serverProperties({ port, controllerPort, logDirs, version }) {
   if (major(version) >= 4) {
     lines.push('share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1');
   }
+  if (secure) lines.push(...saslSslProperties(secure));
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A SASL_SSL listener: TLS with the server's PKCS#12 keystore, then SASL/PLAIN against a fixed user
+ * list. The PLAINTEXT listener stays for inter-broker traffic and readiness checks.
+ */
+function saslSslProperties({ keystoreFile, keystorePassword, users }) {
+  const userEntries = Object.entries(users).map(([name, password]) => `user_${name}="${password}"`).join(' ');
+  return [
+    'sasl.enabled.mechanisms=PLAIN',
+    'listener.name.sasl_ssl.sasl.enabled.mechanisms=PLAIN',
+    `listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${userEntries};`,
+    'listener.name.sasl_ssl.ssl.keystore.type=PKCS12',
+    `listener.name.sasl_ssl.ssl.keystore.location=${keystoreFile}`,
+    `listener.name.sasl_ssl.ssl.keystore.password=${keystorePassword}`,
+    `listener.name.sasl_ssl.ssl.key.password=${keystorePassword}`,
+  ];
 }
 
 /** JVM flags selecting a WARN-to-file logging config (log4j2 on 4.x, log4j 1/reload4j on 3.x). */
@@ -327,9 +345,9 @@ async function brokerReady(port) {
 // ---------------------------------------------------------------------------
 
 /**
- * @param {{ version?: string, heapOpts?: string[] }} [opts]
+ * @param {{ version?: string, heapOpts?: string[], saslSsl?: { keystoreFile: string, keystorePassword: string, users: Record<string, string> } }} [opts]
  */
-export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts } = {}) {
+export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, saslSsl } = {}) {
   const v = resolveKafkaVersion(version);
   const [{ java }, dl] = await Promise.all([ensureJava(), ensureKafka(v)]);
   const t0 = Date.now();
@@ -341,6 +359,7 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts } =
   const heap = heapOpts ?? (process.env.PROXYSTREAM_KAFKA_HEAP_OPTS || '-Xmx512m -Xms256m').split(/\s+/).filter(Boolean);
   let port = 0;
   let controllerPort = 0;
+  let securePort = 0;
   /** @type {ServerProcess | undefined} */
   let proc;
   let logFlags = [];
@@ -390,7 +409,9 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts } =
     for (let attempt = 1; ; attempt++) {
       port = await getFreePort();
       controllerPort = await getFreePort();
-      await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, logDirs, version: v }));
+      if (saslSsl) securePort = await getFreePort();
+      const secure = saslSsl ? { ...saslSsl, port: securePort } : undefined;
+      await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, logDirs, version: v, secure }));
       if (attempt === 1) {
         const f0 = Date.now();
         await formatStorage({ java, libsDir: dl.libsDir, propsFile, logFlags, clusterId, dir });
@@ -415,6 +436,7 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts } =
   let stopped = false;
   return {
     brokers: [`${HOST}:${port}`],
+    secureBrokers: saslSsl ? [`${HOST}:${securePort}`] : [],
     version: v,
     port,
     controllerPort,

@@ -1,6 +1,6 @@
 // Credentials and TLS options pass through to the clients. Redis AUTH is tested for real against a
-// redis-server started with --requirepass; Kafka SASL and TLS (and Redis TLS) only as far as a server
-// that does not speak them gives a typed error in bounded time (no SASL/TLS servers here).
+// redis-server started with --requirepass; Kafka SASL and TLS options against a PLAINTEXT broker give a
+// typed error in bounded time. Real TLS and SASL servers: tls.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';

@@ -80,7 +80,8 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms`, { cause: lastError, context: { address } }));
+      const why = lastError === undefined ? '' : `: ${(lastError as Error).message ?? String(lastError)}`;
+      reject(new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms${why}`, { cause: lastError, context: { address } }));
     }, timeoutMs);
     client.on('ready', onReady);
     client.on('end', onEnd);

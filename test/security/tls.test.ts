@@ -1,0 +1,123 @@
+// TLS and SASL against real servers: a redis-server with a TLS port (and AUTH), and a Kafka node with
+// a SASL_SSL listener (SASL/PLAIN over TLS), both with certificates from a private CA made here.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';
+import { RedisStreamsBroker } from '../../src/broker-adapters/redis-streams/index.js';
+import type { Broker } from '../../src/broker-adapters/types.js';
+import { isProxyStreamError } from '../../src/errors/index.js';
+import { RedisStore } from '../../src/store/index.js';
+import { ensureRedis } from '../../scripts/servers/redis.mjs';
+import { startKafka, type KafkaServer } from '../../scripts/servers/kafka.mjs';
+import { getFreePort } from '../../scripts/servers/ports.mjs';
+import { makeCertificates, type TestCertificates } from './support/certs.js';
+
+let certs: TestCertificates;
+let redisServer: ChildProcess;
+let tlsPort: number;
+let kafka: KafkaServer;
+const kafkaUsers = { alice: 'alice-secret' };
+
+/** The error `operation` rejects with, and how long it took. */
+async function failure(operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
+  const started = Date.now();
+  const error = await operation().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { error, ms: Date.now() - started };
+}
+
+/** Publishes one message and reads it back through a fresh group. */
+async function roundTrip(broker: Broker, topic: string): Promise<string> {
+  const subscriber = broker.subscriber({ topics: topic, group: `g-${topic}`, from: 'earliest' });
+  await broker.publisher().publish(topic, [{ value: Buffer.from(`hello over ${topic}`) }]);
+  for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(30_000) })) {
+    await delivery.ack();
+    return Buffer.from(delivery.value).toString();
+  }
+  throw new Error('no message');
+}
+
+beforeAll(async () => {
+  certs = makeCertificates();
+  const { 'redis-server': bin } = await ensureRedis();
+  tlsPort = await getFreePort();
+  redisServer = spawn(
+    bin!,
+    ['--port', '0', '--tls-port', String(tlsPort), '--bind', '127.0.0.1', '--tls-cert-file', certs.certFile, '--tls-key-file', certs.keyFile, '--tls-ca-cert-file', certs.caFile, '--tls-auth-clients', 'no', '--requirepass', 'secret', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({ host: '127.0.0.1', port: tlsPort, password: 'secret', tls: { ca: certs.ca }, lazyConnect: true, retryStrategy: () => 100, maxRetriesPerRequest: null });
+  probe.on('error', () => undefined);
+  await Promise.race([probe.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('redis TLS server did not answer within 15 s')), 15_000))]);
+  probe.disconnect();
+  kafka = await startKafka({ saslSsl: { keystoreFile: certs.keystoreFile, keystorePassword: certs.keystorePassword, users: kafkaUsers } });
+}, 180_000);
+
+afterAll(async () => {
+  redisServer?.kill('SIGTERM');
+  await kafka?.stop();
+  if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
+}, 60_000);
+
+describe('Redis over TLS (real redis-server --tls-port, AUTH on)', () => {
+  const url = () => `rediss://:secret@127.0.0.1:${tlsPort}`;
+
+  it('RedisStore on a TLS client round-trips a chunked object', async () => {
+    const client = new Redis(url(), { tls: { ca: certs.ca } });
+    const store = new RedisStore({ id: 'tls', redis: client, keyPrefix: 'tls' });
+    const payload = Buffer.alloc(3 * 1024 * 1024 + 17, 0xab);
+    await store.put('big', payload);
+    expect(Buffer.compare(Buffer.from((await store.get('big'))!), payload)).toBe(0);
+    await store.close();
+    client.disconnect();
+  });
+
+  it('RedisStreamsBroker with rediss:// and the CA in its ioredis options delivers', async () => {
+    const broker = new RedisStreamsBroker({ url: url(), redis: { tls: { ca: certs.ca } }, blockMs: 100 });
+    expect(await roundTrip(broker, 'tls-topic')).toBe('hello over tls-topic');
+    await broker.close();
+  });
+
+  it('a client that does not trust the server certificate gets a typed error that says why, in bounded time', async () => {
+    const store = new RedisStore({ id: 'tls', url: url(), keyPrefix: 'tls', connectTimeoutMs: 1_000 });
+    const put = await failure(() => store.put('k', Buffer.from('x')));
+    await store.close();
+    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
+    expect(String(put.error)).toMatch(/certificate/);
+    expect(put.ms).toBeLessThan(5_000);
+  });
+});
+
+describe('Kafka over SASL_SSL (real broker, SASL/PLAIN over TLS)', () => {
+  const secure = (extra: Partial<ConstructorParameters<typeof KafkaBroker>[0]> = {}) =>
+    new KafkaBroker({
+      brokers: kafka.secureBrokers,
+      clientId: 'tls-test',
+      connectTimeoutMs: 5_000,
+      ssl: { ca: [certs.ca] },
+      sasl: { mechanism: 'plain', username: 'alice', password: kafkaUsers.alice },
+      ...extra,
+    });
+
+  it('publishes and consumes with the right credentials and CA', async () => {
+    const broker = secure();
+    expect(await roundTrip(broker, 'sasl-ssl-topic')).toBe('hello over sasl-ssl-topic');
+    await broker.close();
+  }, 60_000);
+
+  it.each([
+    ['a wrong password', { sasl: { mechanism: 'plain' as const, username: 'alice', password: 'wrong' } }, /authentication failed/i],
+    ['a client that does not trust the CA', { ssl: true }, /certificate/],
+  ])('%s → a typed error that says why, in bounded time', async (_, extra, reason) => {
+    const broker = secure({ ...extra, connectTimeoutMs: 2_000 });
+    const publish = await failure(() => broker.publisher().publish('sasl-ssl-denied', [{ value: Buffer.from('x') }]));
+    await broker.close();
+    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
+    expect(String(publish.error)).toMatch(reason);
+    expect(publish.ms).toBeLessThan(15_000);
+  }, 30_000);
+});
