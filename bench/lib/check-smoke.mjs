@@ -1,0 +1,25 @@
+// CI smoke check of the quick benchmarks: each results file exists, parses, has rows, and the session
+// recorded no failed step. Usage: node bench/lib/check-smoke.mjs
+import { readFileSync } from 'node:fs';
+
+const checks = [
+  ['bench/results/tmp/core-quick.json', (r) => r.crossover?.length],
+  ['bench/results/tmp/bench-quick.json', (r) => (r.failures?.length === 0 ? r.headline?.length : 0)],
+];
+let failed = false;
+for (const [file, rows] of checks) {
+  let result;
+  try {
+    result = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    console.error(`bench smoke: ${file} missing or not JSON: ${error.message}`);
+    failed = true;
+    continue;
+  }
+  const count = rows(result);
+  if (!count) {
+    console.error(`bench smoke: ${file} has no rows or failed steps: ${JSON.stringify(result.failures ?? [])}`);
+    failed = true;
+  } else console.log(`bench smoke: ${file} valid, ${count} rows`);
+}
+process.exit(failed ? 1 : 0);
