@@ -1,5 +1,4 @@
 import { pino } from 'pino';
-import { StreamConsumer } from '../../src/consumer/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { DEFAULT_WIRE_LIMITS, type Metadata } from '../../src/wire/index.js';
 import { runChild, signalReady } from '../lib/child.js';
@@ -10,9 +9,9 @@ import type { DispatcherConfig, DispatcherReport } from './types.js';
 
 /**
  * The stream-scaling dispatcher (its own process): proxystream's {@link Dispatcher} with one `remote`
- * pool that re-publishes each kept event (still only a ref) to the work topic, or, when events exceed
- * the Dispatcher's wire limit (direct mode at 100 MB), a plain relay doing the same with a
- * StreamConsumer. Emits `{ kind: 'seen', n }` (events read so far) at most every 20 ms.
+ * pool that re-publishes each kept event (only a ref, or in direct mode the payload itself, with the
+ * wire limit raised to fit) to the work topic. Emits `{ kind: 'seen', n }` (events read so far) at
+ * most every 20 ms.
  */
 runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
   const broker = openNetBroker(config.broker);
@@ -35,45 +34,23 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
     return keep;
   };
   const rss = setInterval(() => (report.peakRssBytes = Math.max(report.peakRssBytes, process.memoryUsage.rss())), 100);
-  if (config.relay) {
-    const consumer = new StreamConsumer({
-      subscriber: broker.subscriber({ topics: config.topic, group: config.group }),
-      stores: store === undefined ? [] : [store],
+  const dispatcher = new Dispatcher({
+    broker,
+    stores: store === undefined ? [] : [store],
+    logger: pino({ level: 'warn' }),
+    defaultMetrics: false,
+    signal: stop,
+    limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
+    pipeline: {
+      source: { topics: config.topic, group: config.group, prefetch: 16 },
       filter: count,
-      prefetch: 0,
-      limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
-      signal: stop,
-    });
-    const publisher = broker.publisher();
-    signalReady();
-    try {
-      for await (const item of consumer) {
-        await publisher.publish(config.workTopic, [{ value: item.delivery.value }]);
-        await item.ack();
-      }
-    } catch (error) {
-      if (!stop.aborted) throw error;
-    }
-    await publisher.close();
-    await consumer.close().catch(() => undefined);
-  } else {
-    const dispatcher = new Dispatcher({
-      broker,
-      stores: store === undefined ? [] : [store],
-      logger: pino({ level: 'warn' }),
-      defaultMetrics: false,
-      signal: stop,
-      pipeline: {
-        source: { topics: config.topic, group: config.group, prefetch: 16 },
-        filter: count,
-        pools: { work: { kind: 'remote', topic: config.workTopic, concurrency: 4 } },
-      },
-    });
-    await dispatcher.start();
-    signalReady();
-    const result = await dispatcher.drained;
-    if (result.error !== undefined) throw result.error;
-  }
+      pools: { work: { kind: 'remote', topic: config.workTopic, concurrency: 4 } },
+    },
+  });
+  await dispatcher.start();
+  signalReady();
+  const result = await dispatcher.drained;
+  if (result.error !== undefined) throw result.error;
   clearInterval(rss);
   if (timer !== undefined) clearTimeout(timer);
   emit({ kind: 'seen', n: report.seen });

@@ -30,7 +30,6 @@ export interface ScalingRun {
 export interface ScalingSample {
   broker: string;
   method: string;
-  dispatcher: 'Dispatcher' | 'relay';
   size: number;
   items: number;
   keepEvery: number;
@@ -64,7 +63,6 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const brokerSpec = run.broker(names);
   const store = run.method.store.kind === 'redis' ? { ...run.method.store, keyPrefix: `b${id}` } : run.method.store.kind === 'file' ? { ...run.method.store, dir: `${run.method.store.dir}/${id}` } : run.method.store;
   const maxEventBytes = maxEventBytesFor(run.size);
-  const relay = run.method.inlineThreshold >= run.size && run.size + 4096 > 16 * 1024 * 1024;
   const latencies: number[] = [];
   const resolves: number[] = [];
   let finished = 0;
@@ -86,7 +84,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     wake();
   };
   const kept = Math.floor((run.items - 1) / run.keepEvery) + 1;
-  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, keepEvery: run.keepEvery, relay, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
+  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: run.workers }, () =>
     startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent),
   );
@@ -136,7 +134,6 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     return {
       broker: brokerName(brokerSpec),
       method: run.method.name,
-      dispatcher: relay ? 'relay' : 'Dispatcher',
       size: run.size,
       items: run.items,
       keepEvery: run.keepEvery,

@@ -11,7 +11,7 @@ export interface ScalingMethod {
   inlineThreshold: number;
 }
 
-/** Config of the dispatcher child (proxystream's Dispatcher with a remote pool, or a plain relay). */
+/** Config of the dispatcher child (proxystream's Dispatcher with a remote pool). */
 export interface DispatcherConfig {
   broker: NetBrokerSpec;
   store: StoreSpec;
@@ -20,8 +20,6 @@ export interface DispatcherConfig {
   group: string;
   /** Keep only items whose metadata.i is a multiple of this (1 keeps all). */
   keepEvery: number;
-  /** true: a StreamConsumer that republishes each event (used when events exceed the Dispatcher's 16 MiB wire limit). */
-  relay: boolean;
   maxEventBytes: number;
   /** Sample memory every this many ms (memory bench). @default off */
   sampleMs?: number;
