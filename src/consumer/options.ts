@@ -14,6 +14,7 @@ export const consumerSchema = z.object({
   filter: z.custom<(metadata: Metadata, event: StreamEvent) => boolean>((value) => typeof value === 'function').optional(),
   prefetch: z.number().int().nonnegative().default(1),
   releaseOnAck: z.boolean().default(true),
+  releaseDroppedFor: z.array(z.string().min(1)).default([]),
   deadLetter: z
     .object({
       publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
@@ -33,6 +34,8 @@ export const consumerSchema = z.object({
  * - `filter`: decides on metadata alone; dropped items are acked and released without touching the store.
  * - `prefetch`: kept items read ahead whose payloads are fetched concurrently. @default 1
  * - `releaseOnAck`: release this group's hold on a payload when its item is acked. @default true
+ * - `releaseDroppedFor`: further groups released when the filter drops an event: readers downstream that
+ *   will never see it (a dispatcher's remote workers). @default []
  * - `deadLetter`: where undecodable messages go (then they are acked). Absent: reported to `onError` and acked.
  * - `onError`: hears about malformed events and failed releases; never throws into the iteration.
  * - `limits`: wire limits for decoding. `signal`: ends iteration when aborted.

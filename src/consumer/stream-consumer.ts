@@ -134,7 +134,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     if (this.#options.filter !== undefined && !this.#passes(event)) {
       this.#stats.filtered += 1;
       await delivery.ack();
-      await this.#releaseAfter(delivery, event);
+      await this.#releaseAfter(delivery, event, [this.group, ...this.#options.releaseDroppedFor]);
       return undefined;
     }
     return this.#item(event, delivery);
@@ -184,18 +184,19 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
    * Releases the payload once the ack is durable: at once where `ack()` already is; in the background
    * where the broker confirms later (Kafka), and not at all when the ack was lost (the event comes back).
    */
-  async #releaseAfter(delivery: Delivery, event: StreamEvent): Promise<void> {
-    if (delivery.durable === undefined) return this.#release(event);
-    const releasing = delivery.durable().then((durable) => (durable ? this.#release(event) : undefined));
+  async #releaseAfter(delivery: Delivery, event: StreamEvent, groups: readonly string[] = [this.group]): Promise<void> {
+    if (delivery.durable === undefined) return this.#release(event, groups);
+    const releasing = delivery.durable().then((durable) => (durable ? this.#release(event, groups) : undefined));
     this.#releasing.add(releasing);
     void releasing.finally(() => this.#releasing.delete(releasing));
   }
 
-  async #release(event: StreamEvent): Promise<void> {
+  async #release(event: StreamEvent, groups: readonly string[]): Promise<void> {
     const payload = event.payload;
     if (!this.#options.releaseOnAck || payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return;
+    const store = this.#options.stores.get(payload.storeId);
     try {
-      await this.#options.stores.get(payload.storeId).release(payload.key, this.group);
+      for (const group of groups) await store.release(payload.key, group);
     } catch (error) {
       this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key: payload.key } }));
     }

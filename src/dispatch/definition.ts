@@ -31,7 +31,7 @@ const asyncPoolSchema = z
   });
 const threadPoolSchema = z.strictObject({ kind: z.literal('thread'), ...common, module: moduleSchema, export: z.string().min(1).default('default') });
 const processPoolSchema = z.strictObject({ kind: z.literal('process'), ...common, module: moduleSchema, export: z.string().min(1).default('default') });
-const remotePoolSchema = z.strictObject({ kind: z.literal('remote'), ...common, topic: nameSchema });
+const remotePoolSchema = z.strictObject({ kind: z.literal('remote'), ...common, topic: nameSchema, readerGroup: nameSchema.optional() });
 
 const poolSchema = z.preprocess(
   (value) => (typeof value === 'object' && value !== null && !('kind' in value) ? { ...value, kind: 'async' } : value),
@@ -103,6 +103,8 @@ export interface WorkerPoolDefinition extends PoolCommon {
 export interface RemotePoolDefinition extends PoolCommon {
   kind: 'remote';
   topic: string;
+  /** The consumer group of the workers reading `topic`: payloads the filter drops are released for it too. */
+  readerGroup?: string;
   batch?: BatchOptions;
 }
 
@@ -126,8 +128,10 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     (crash-isolated). The module is an absolute path or file URL of compiled JS; `export` (@default
  *     'default') names the handler (given an array when `batch` is set), and an optional `stores` export
  *     (a function returning `Store[]` or a `StoreRegistry`, possibly async) builds the worker's stores.
- *   - `remote`: `{ topic }`: the event (still only a ref) is re-published there for workers elsewhere,
- *     and acked upstream once the broker accepted it.
+ *   - `remote`: `{ topic, readerGroup? }`: the event (still only a ref) is re-published there for
+ *     workers elsewhere, and acked upstream once the broker accepted it. With `readerGroup` (the
+ *     workers' consumer group), events the filter drops are released for that group too, so payloads
+ *     whose lifetime names the workers do not wait for their TTL.
  * - `retry`: `attempts` (@default 3, counting the first), `backoffMs` (@default 200, doubled each
  *   attempt), `maxBackoffMs` (@default 10 000), `jitter` (±fraction; @default 0.2), `maxDeliveries`
  *   (@default 10): an event the broker delivered more often than this (it kept killing or stalling the

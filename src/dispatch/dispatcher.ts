@@ -133,6 +133,7 @@ export class Dispatcher implements AsyncDisposable {
         stores: this.#stores,
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
+        releaseDroppedFor: Object.values(pipeline.pools).flatMap((pool) => (pool.kind === 'remote' && pool.readerGroup !== undefined ? [pool.readerGroup] : [])),
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}

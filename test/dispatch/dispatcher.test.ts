@@ -256,6 +256,35 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await workers.close();
   });
 
+  it.each([
+    ['with readerGroup, payloads the filter drops are released for the workers too', 'remote-workers', 0],
+    ['without readerGroup, dropped payloads wait for their TTL (the workers never see them)', undefined, 2],
+  ])('remote pool %s', async (_, readerGroup, left) => {
+    const work = `${w.topic}.work`;
+    const workers = new StreamConsumer<Uint8Array>({ subscriber: w.broker.subscriber({ topics: work, group: 'remote-workers' }), stores: [w.store] });
+    const d = dispatcher({
+      pipeline: {
+        source: { topics: w.topic, group: w.group },
+        filter: (m) => (m.i as number) % 3 !== 0,
+        pools: { far: { kind: 'remote', topic: work, ...(readerGroup === undefined ? {} : { readerGroup }) } },
+      },
+      broker: w.broker,
+      stores: [w.store],
+    });
+    await d.start();
+    await produce(w.broker, w.store, w.topic, 6, { end: true, size: 1000, readers: [w.group, 'remote-workers'] });
+    await d.drained;
+    const got: number[] = [];
+    for await (const item of workers) {
+      await item.resolve();
+      got.push(item.metadata.i as number);
+      await item.ack();
+    }
+    expect(got.sort()).toEqual([1, 2, 4, 5]);
+    expect((await w.store.stats()).objects).toBe(left);
+    await workers.close();
+  });
+
   it('backpressure: events held never exceed Σ capacity + prefetch + 2 with slow handlers', async () => {
     let completed = 0;
     let maxHeld = 0;
