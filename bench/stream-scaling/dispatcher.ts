@@ -44,7 +44,7 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
     pipeline: {
       source: { topics: config.topic, group: config.group, prefetch: 16 },
       filter: count,
-      pools: { work: { kind: 'remote', topic: config.workTopic, concurrency: 4 } },
+      pools: { work: { kind: 'remote', topic: config.workTopic, readerGroup: config.workerGroup, concurrency: 4 } },
     },
   });
   await dispatcher.start();

@@ -84,7 +84,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     wake();
   };
   const kept = Math.floor((run.items - 1) / run.keepEvery) + 1;
-  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
+  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: run.workers }, () =>
     startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent),
   );

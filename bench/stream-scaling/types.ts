@@ -18,6 +18,8 @@ export interface DispatcherConfig {
   topic: string;
   workTopic: string;
   group: string;
+  /** The workers' group: payloads the filter drops are released for it (the remote pool's readerGroup). */
+  workerGroup: string;
   /** Keep only items whose metadata.i is a multiple of this (1 keeps all). */
   keepEvery: number;
   maxEventBytes: number;

@@ -29,6 +29,8 @@ export function unrefInterval(fn: () => void, ms: number): NodeJS.Timeout {
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   if (signal === undefined) return promise;
+  // An abandoned promise may still reject later (a socket closed on shutdown): never unhandled.
+  promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));

@@ -236,6 +236,18 @@ describe('RedisStreamsBroker', () => {
     expect(end!.endOfStream).toBe(true);
   });
 
+  it('delivers end of stream soon after the last ack, without waiting out a long blockMs', async () => {
+    const b = broker({ blockMs: 30_000 });
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('1') }, { value: new Uint8Array(0), endOfStream: true }]);
+    const [held] = await take(sub, 1, { ack: false });
+    await sleep(200);
+    await held!.ack();
+    const [end] = await take(sub, 1, { timeoutMs: 10_000 });
+    expect(end?.endOfStream).toBe(true);
+  }, 20_000);
+
   it('survives a short Redis restart mid-stream', async () => {
     const modulePath = '../../scripts/servers/redis.mjs';
     const { startRedis } = (await import(modulePath)) as { startRedis(o: { appendonly: boolean }): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> };

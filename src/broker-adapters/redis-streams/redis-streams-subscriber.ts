@@ -28,6 +28,8 @@ interface EndMark {
 }
 
 const NO_OP = async () => undefined;
+/** How often a subscriber that has seen an end marker checks whether the group settled before it. */
+const END_POLL_MS = 25;
 
 /**
  * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
@@ -159,8 +161,11 @@ export class RedisStreamsSubscriber implements Subscriber {
   async #read(): Promise<number> {
     await this.#context.ready(this.#blocking);
     const { batchSize, blockMs } = this.#context.options;
+    // Once an end marker is seen, the end comes when the last entries before it are acked (by any
+    // consumer of the group): poll for that every END_POLL_MS instead of blocking for new entries.
+    const block = this.#endsKnown() ? Math.min(blockMs, END_POLL_MS) : blockMs;
     const reply = await this.#blocking.callBuffer(
-      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', batchSize, 'BLOCK', blockMs, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
+      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', batchSize, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));

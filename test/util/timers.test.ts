@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { AbortedError } from '../../src/errors/index.js';
+import { raceAbort } from '../../src/util/timers.js';
+
+/** Collects unhandled rejections while `run` and a few turns of the event loop after it go by. */
+async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const listener = (reason: unknown) => seen.push(reason);
+  process.on('unhandledRejection', listener);
+  try {
+    await run();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  } finally {
+    process.off('unhandledRejection', listener);
+  }
+  return seen;
+}
+
+describe('raceAbort', () => {
+  it('settles like the promise while the signal stays quiet', async () => {
+    await expect(raceAbort(Promise.resolve(7), new AbortController().signal, 'x')).resolves.toBe(7);
+    await expect(raceAbort(Promise.reject(new Error('boom')), new AbortController().signal, 'x')).rejects.toThrow('boom');
+  });
+
+  it.each([
+    ['aborted before the call', true],
+    ['aborted while waiting', false],
+  ])('rejects with AbortedError when %s, and the abandoned promise rejecting later is never unhandled', async (_, early) => {
+    const unhandled = await unhandledDuring(async () => {
+      const controller = new AbortController();
+      if (early) controller.abort();
+      let rejectLater!: (error: Error) => void;
+      const pending = new Promise<never>((_, reject) => (rejectLater = reject));
+      const raced = raceAbort(pending, controller.signal, 'read');
+      controller.abort();
+      await expect(raced).rejects.toBeInstanceOf(AbortedError);
+      rejectLater(new Error('socket closed'));
+    });
+    expect(unhandled).toEqual([]);
+  });
+});
