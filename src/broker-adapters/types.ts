@@ -117,6 +117,13 @@ export interface Broker extends AsyncDisposable {
   readonly capabilities: BrokerCapabilities;
   publisher(): Publisher;
   subscriber(options: SubscriberOptions): Subscriber;
+  /**
+   * Messages of `topic` that `group` has not acked yet (not delivered plus in flight), where the broker
+   * keeps that state; undefined for a topic (memory, Redis Streams: or group) it does not know. Kafka
+   * counts a group without commits from the earliest offset. Absent on brokers without groups
+   * (ZeroMQ). End-of-stream markers count as messages.
+   */
+  lag?(topic: string, group: string): Promise<number | undefined>;
   /** Closes every publisher and subscriber it made. */
   close(): Promise<void>;
 }

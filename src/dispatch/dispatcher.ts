@@ -56,6 +56,8 @@ export class Dispatcher implements AsyncDisposable {
   readonly drained: Promise<DrainResult>;
   readonly #options: ParsedDispatcherOptions;
   readonly #stores: StoreRegistry;
+  /** Source lag for the metrics: the `lag` option, else the broker's own. */
+  readonly #lagOf: ((topic: string, group: string) => Promise<number | undefined>) | undefined;
   readonly #pools = new Map<string, Pool>();
   readonly #stopReading = new AbortController();
   readonly #stopPools = new AbortController();
@@ -76,6 +78,8 @@ export class Dispatcher implements AsyncDisposable {
     this.pipeline = definePipeline(this.#options.pipeline);
     const stores = this.#options.stores ?? this.pipeline.stores ?? [];
     this.#stores = stores instanceof StoreRegistry ? stores : new StoreRegistry(stores);
+    const { broker } = this.#options;
+    this.#lagOf = this.#options.lag ?? (broker.lag === undefined ? undefined : (topic, group) => broker.lag!(topic, group));
     this.registry = this.#options.registry ?? new Registry();
     this.metrics = DispatchMetrics.for(this.registry, { defaultMetrics: this.#options.defaultMetrics });
     this.logger = (this.#options.logger ?? pino({ level: 'info' })).child({ pipeline: this.pipeline.name });
@@ -151,7 +155,7 @@ export class Dispatcher implements AsyncDisposable {
         metrics.attach({
           pools: () => [...this.#pools.values()].map((pool) => ({ name: pool.name, queued: pool.queued, busy: pool.busy })),
           stores: () => this.#stores,
-          ...(this.#options.lag === undefined ? {} : { lag: () => this.#lag() }),
+          ...(this.#lagOf === undefined ? {} : { lag: () => this.#lag() }),
         }),
       );
       if (this.#options.http !== false) {
@@ -315,7 +319,7 @@ export class Dispatcher implements AsyncDisposable {
   }
 
   async #lag(): Promise<Array<{ topic: string; events: number }>> {
-    const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await this.#options.lag!(topic, this.pipeline.source.group) })));
+    const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await this.#lagOf!(topic, this.pipeline.source.group) })));
     return lags.filter((lag): lag is { topic: string; events: number } => typeof lag.events === 'number');
   }
 

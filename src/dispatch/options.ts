@@ -46,7 +46,7 @@ export const dispatcherSchema = z.object({
  * - `http`: `{ host, port }` serves /metrics, /healthz, /readyz (@default host 127.0.0.1, port 9464; 0 picks one), or false. @default false
  * - `consumer`: this dispatcher's name inside the group. @default a random id
  * - `limits`: wire limits for source events (e.g. a larger `maxEventBytes` for payloads inside events). @default DEFAULT_WIRE_LIMITS
- * - `lag`: `(topic, group) => events behind`, where the broker can tell; feeds `proxystream_source_lag_events`.
+ * - `lag`: `(topic, group) => events behind`; feeds `proxystream_source_lag_events`. @default the broker's `lag()` (memory, Redis Streams, Kafka)
  */
 export type DispatcherOptions = z.input<typeof dispatcherSchema>;
 /** {@link DispatcherOptions} after validation, defaults applied. */

@@ -269,6 +269,14 @@ describe('RedisStreamsBroker', () => {
     }
   }, 30_000);
 
+  it('reports no lag for a stream or group it does not know', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    expect(await b.lag(topic, 'g')).toBeUndefined();
+    await b.publisher().publish(topic, [{ value: bytes('x') }]);
+    expect(await b.lag(topic, 'nobody')).toBeUndefined();
+  });
+
   it('raises ConnectionError within the connect timeout when nothing listens', async () => {
     const b = broker({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 1_500 });
     let started = Date.now();
@@ -280,5 +288,7 @@ describe('RedisStreamsBroker', () => {
     const received = await take(b.subscriber({ topics: 't', group: 'g' }), 1).catch((e: unknown) => e);
     expect(isProxyStreamError(received, ErrorCodes.CONNECTION)).toBe(true);
     expect(Date.now() - started).toBeLessThan(6_000);
+    const lag = await b.lag('t', 'g').catch((e: unknown) => e);
+    expect(isProxyStreamError(lag, ErrorCodes.CONNECTION)).toBe(true);
   });
 });

@@ -70,6 +70,28 @@ export function brokerConformance(factory: BrokerFactory): void {
       await publisher.close();
     });
 
+    it('reports a group\'s lag (unread plus unacked) down to 0 once everything is acked [needs lag()]', async (context) => {
+      const lag = broker.lag?.bind(broker);
+      if (lag === undefined) context.skip(`${factory.name} has no lag()`);
+      const topic = uniqueName('t');
+      const group = uniqueName('g');
+      const subscriber = broker.subscriber({ topics: topic, group, from: 'earliest' });
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, Array.from({ length: 6 }, (_, i) => message(`m${i}`)));
+      const lagBecomes = async (expected: number) => {
+        const until = Date.now() + 10_000;
+        while ((await lag!(topic, group)) !== expected && Date.now() < until) await sleep(100);
+        expect(await lag!(topic, group)).toBe(expected);
+      };
+      expect(texts(await collect(subscriber, 2))).toEqual(['m0', 'm1']);
+      await lagBecomes(4);
+      expect(texts(await collect(subscriber, 4))).toEqual(['m2', 'm3', 'm4', 'm5']);
+      await lagBecomes(0);
+      await subscriber.close();
+      await publisher.close();
+    });
+
     when('fanOut', 'gives every group every message', async () => {
       const topic = uniqueName('t');
       const first = broker.subscriber({ topics: topic, group: uniqueName('g1') });

@@ -30,6 +30,26 @@ describe('metrics and the HTTP endpoint', () => {
     await w.dispose();
   });
 
+  it("reports the broker's own lag (unread plus unacked) when no lag option is given", async () => {
+    const gate = deferred();
+    let started = 0;
+    const d = new Dispatcher({
+      pipeline: { source: { topics: w.topic, group: w.group }, pools: { work: { handle: async () => { started += 1; await gate.promise; } } } },
+      broker: w.broker,
+      stores: [w.store],
+      logger: silent,
+      http: false,
+    });
+    await d.start();
+    await produce(w.broker, w.store, w.topic, 5, { size: 100 });
+    await until(() => started === 1);
+    const lag = async () => parse(await d.registry.metrics()).samples.get(`${MetricNames.sourceLag}{topic="${w.topic}"}`);
+    expect(await lag()).toBe(5);
+    gate.resolve();
+    await until(async () => (await lag()) === 0);
+    await d.close();
+  });
+
   it('serves every metric name on /metrics, with values, plus /healthz and /readyz (503 while draining)', async () => {
     const gate = deferred();
     let handled = 0;

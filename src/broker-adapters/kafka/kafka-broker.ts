@@ -65,6 +65,25 @@ export class KafkaBroker implements Broker {
     return this.#clients.subscriber((forget) => new KafkaSubscriber({ context: this.#context, topics, group, from, privateGroup, onClose: forget }));
   }
 
+  /**
+   * Messages of `topic` past `group`'s committed offsets, summed over partitions (a partition without a
+   * commit counts from its earliest offset). In-flight messages count until their offsets are
+   * committed. Undefined when the topic does not exist.
+   */
+  async lag(topic: string, group: string): Promise<number | undefined> {
+    this.#clients.assertOpen();
+    const context = this.#context;
+    try {
+      const admin = await context.admin();
+      if (!(await admin.listTopics()).includes(topic)) return undefined;
+      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
+      const commits = new Map((committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
+      return ends.reduce((sum, { partition, low, high }) => sum + Math.max(0, Number(high) - Math.max(Number(low), commits.get(partition) ?? -1)), 0);
+    } catch (error) {
+      throw context.asConnectionError(error, `lag of ${group} on ${topic}`);
+    }
+  }
+
   async close(): Promise<void> {
     if (await this.#clients.closeAll()) await this.#context.close();
   }

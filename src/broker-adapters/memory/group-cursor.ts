@@ -42,6 +42,12 @@ export class GroupCursor {
     return { kind: 'idle' };
   }
 
+  /** Messages this group has not acked: unread ones (end marker included) plus delivered, waiting or delayed ones. */
+  get lag(): number {
+    const unread = Math.max(0, this.#log.endOffset - Math.max(this.#next, this.#log.firstOffset));
+    return unread + this.#pending.size + this.#ready.length + this.#delayed.size;
+  }
+
   /** Acks a delivery; a no-op unless `owner` still holds it. */
   ack(offset: number, owner: string): void {
     if (this.#pending.get(offset)?.owner !== owner) return;

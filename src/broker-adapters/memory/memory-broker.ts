@@ -73,6 +73,12 @@ export class MemoryBroker implements Broker {
     }));
   }
 
+  /** Messages of `topic` that `group` has not acked; undefined before the group first subscribed. */
+  async lag(topic: string, group: string): Promise<number | undefined> {
+    this.#clients.assertOpen();
+    return this.#groups.get(`${topic}\u0000${group}`)?.lag;
+  }
+
   /** The log of a topic, created on first use. */
   log(topic: string): TopicLog {
     let log = this.#topics.get(topic);

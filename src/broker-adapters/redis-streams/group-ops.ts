@@ -48,6 +48,26 @@ export async function handBack(client: Redis, stream: string, group: string, con
   }
 }
 
+/**
+ * Entries of `stream` that `group` has not acked: not yet delivered (XINFO GROUPS `lag`, Redis ≥ 7)
+ * plus pending. Undefined when the stream or group does not exist, or Redis cannot tell (`lag` is nil
+ * after trimming or deleting entries it had not delivered).
+ */
+export async function groupLag(client: Redis, stream: string, group: string): Promise<number | undefined> {
+  let groups: unknown;
+  try {
+    groups = await client.call('XINFO', 'GROUPS', stream);
+  } catch (error) {
+    if (/no such key/i.test((error as Error).message)) return undefined;
+    throw error;
+  }
+  const row = (groups as unknown[]).find((candidate) => String(field(candidate, 'name')) === group);
+  const lag = field(row, 'lag');
+  const pending = field(row, 'pending');
+  if (lag === undefined || lag === null || pending === undefined) return undefined;
+  return Number(lag) + Number(pending);
+}
+
 /** True when `group` has delivered past `eosId` and holds no pending entry before it. */
 export async function settledBefore(client: Redis, stream: string, group: string, eosId: string): Promise<boolean> {
   const [groups, pending] = await Promise.all([client.call('XINFO', 'GROUPS', stream), client.call('XPENDING', stream, group)]);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
-import { openRedis } from '../../store/redis/connection.js';
+import { asConnectionError, openRedis } from '../../store/redis/connection.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import { StreamsContext } from './context.js';
+import { groupLag } from './group-ops.js';
 import { redisStreamsOptionsSchema, type RedisStreamsBrokerOptions } from './options.js';
 import { RedisStreamsPublisher } from './redis-streams-publisher.js';
 import { RedisStreamsSubscriber } from './redis-streams-subscriber.js';
@@ -67,6 +68,17 @@ export class RedisStreamsBroker implements Broker {
       privateGroup,
       onClose: forget,
     }));
+  }
+
+  /** Entries not yet acked by `group` (undelivered + pending), from XINFO GROUPS; needs Redis ≥ 7. */
+  async lag(topic: string, group: string): Promise<number | undefined> {
+    this.#clients.assertOpen();
+    await this.#context.ready();
+    try {
+      return await groupLag(this.#context.commands, this.#context.stream(topic), group);
+    } catch (error) {
+      throw asConnectionError(error, this.#context.address);
+    }
   }
 
   async close(): Promise<void> {
