@@ -48,12 +48,19 @@ export class OwnedClients<S extends Closable = Closable, P extends Closable = Cl
     return publisher;
   }
 
-  /** Closes every tracked subscriber, then every publisher. Returns false when already closed. */
+  /**
+   * Closes every tracked subscriber, then every publisher, even when some fail (the first failure is
+   * thrown once all are closed). Returns false when already closed.
+   */
   async closeAll(): Promise<boolean> {
     if (this.#closed) return false;
     this.#closed = true;
-    await Promise.all([...this.subscribers].map((subscriber) => subscriber.close()));
-    await Promise.all([...this.publishers].map((publisher) => publisher.close()));
+    const results = [
+      ...(await Promise.allSettled([...this.subscribers].map((subscriber) => subscriber.close()))),
+      ...(await Promise.allSettled([...this.publishers].map((publisher) => publisher.close()))),
+    ];
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     return true;
   }
 }

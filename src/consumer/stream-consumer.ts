@@ -164,11 +164,11 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
       event,
       delivery,
       resolve: (options) => ref.resolve(options),
-      ack: () =>
+      ack: (options) =>
         (settled ??= (async () => {
           await delivery.ack();
           ref.forget();
-          await this.#releaseAfter(delivery, event);
+          await this.#releaseAfter(delivery, event, [this.group, ...(options?.releaseFor ?? [])]);
         })()),
       nack: (options) =>
         (settled ??= (async () => {
@@ -195,10 +195,12 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     const payload = event.payload;
     if (!this.#options.releaseOnAck || payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return;
     const store = this.#options.stores.get(payload.storeId);
-    try {
-      for (const group of groups) await store.release(payload.key, group);
-    } catch (error) {
-      this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key: payload.key } }));
+    for (const group of groups) {
+      try {
+        await store.release(payload.key, group);
+      } catch (error) {
+        this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key: payload.key, group } }));
+      }
     }
   }
 

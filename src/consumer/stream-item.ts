@@ -22,8 +22,11 @@ export interface StreamItem<T = unknown> {
   deliveryCount: number;
   /** The verified, decoded payload (`MissingPayloadError`, `CorruptPayloadError`, `UnknownStoreError`). */
   resolve(options?: ResolveOptions): Promise<T>;
-  /** Acks upstream, then releases the payload for this consumer's group. Idempotent. */
-  ack(): Promise<void>;
+  /**
+   * Acks upstream, then releases the payload for this consumer's group and for `releaseFor` (groups
+   * downstream that will never read this item, e.g. remote workers it was not routed to). Idempotent.
+   */
+  ack(options?: { releaseFor?: readonly string[] }): Promise<void>;
   /** Hands the item back for redelivery (or drops it with `requeue: false`). Idempotent. */
   nack(options?: NackOptions): Promise<void>;
   /** The decoded event. */

@@ -103,7 +103,7 @@ export interface WorkerPoolDefinition extends PoolCommon {
 export interface RemotePoolDefinition extends PoolCommon {
   kind: 'remote';
   topic: string;
-  /** The consumer group of the workers reading `topic`: payloads the filter drops are released for it too. */
+  /** The consumer group of the workers reading `topic`: payloads of events the filter drops or routes elsewhere are released for it too. */
   readerGroup?: string;
   batch?: BatchOptions;
 }
@@ -130,8 +130,8 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     (a function returning `Store[]` or a `StoreRegistry`, possibly async) builds the worker's stores.
  *   - `remote`: `{ topic, readerGroup? }`: the event (still only a ref) is re-published there for
  *     workers elsewhere, and acked upstream once the broker accepted it. With `readerGroup` (the
- *     workers' consumer group), events the filter drops are released for that group too, so payloads
- *     whose lifetime names the workers do not wait for their TTL.
+ *     workers' consumer group), events the filter drops or the router sends to another pool are
+ *     released for that group too, so payloads whose lifetime names the workers do not wait for their TTL.
  * - `retry`: `attempts` (@default 3, counting the first), `backoffMs` (@default 200, doubled each
  *   attempt), `maxBackoffMs` (@default 10 000), `jitter` (±fraction; @default 0.2), `maxDeliveries`
  *   (@default 10): an event the broker delivered more often than this (it kept killing or stalling the

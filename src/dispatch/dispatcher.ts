@@ -9,7 +9,7 @@ import { AbortedError, ClosedError, ConfigError, HandlerError } from '../errors/
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
-import { sleep } from '../util/timers.js';
+import { sleep, withTimeout } from '../util/timers.js';
 import { deadLetterTopic, writeDeadLetter } from './dead-letter.js';
 import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
 import { dispatcherSchema, type DispatcherOptions, type ParsedDispatcherOptions } from './options.js';
@@ -21,6 +21,9 @@ import { spawnThread } from './pools/thread-pool.js';
 import type { Executor, Outcome } from './pools/types.js';
 import { WorkerExecutor } from './pools/worker-pool.js';
 import { observedSubscriber } from './source.js';
+
+/** How long a metrics scrape waits for the broker's lag before leaving that series out. */
+const LAG_TIMEOUT_MS = 2_000;
 
 /** Where a dispatcher is in its life. */
 export type DispatcherState = 'new' | 'running' | 'draining' | 'closed';
@@ -56,6 +59,8 @@ export class Dispatcher implements AsyncDisposable {
   readonly drained: Promise<DrainResult>;
   readonly #options: ParsedDispatcherOptions;
   readonly #stores: StoreRegistry;
+  /** Remote pools that declared their workers' group, by pool name. */
+  readonly #remoteReaders = new Map<string, string>();
   /** Source lag for the metrics: the `lag` option, else the broker's own. */
   readonly #lagOf: ((topic: string, group: string) => Promise<number | undefined>) | undefined;
   readonly #pools = new Map<string, Pool>();
@@ -78,6 +83,7 @@ export class Dispatcher implements AsyncDisposable {
     this.pipeline = definePipeline(this.#options.pipeline);
     const stores = this.#options.stores ?? this.pipeline.stores ?? [];
     this.#stores = stores instanceof StoreRegistry ? stores : new StoreRegistry(stores);
+    for (const [name, pool] of Object.entries(this.pipeline.pools)) if (pool.kind === 'remote' && pool.readerGroup !== undefined) this.#remoteReaders.set(name, pool.readerGroup);
     const { broker } = this.#options;
     this.#lagOf = this.#options.lag ?? (broker.lag === undefined ? undefined : (topic, group) => broker.lag!(topic, group));
     this.registry = this.#options.registry ?? new Registry();
@@ -137,7 +143,7 @@ export class Dispatcher implements AsyncDisposable {
         stores: this.#stores,
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
-        releaseDroppedFor: Object.values(pipeline.pools).flatMap((pool) => (pool.kind === 'remote' && pool.readerGroup !== undefined ? [pool.readerGroup] : [])),
+        releaseDroppedFor: [...this.#remoteReaders.values()],
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}
@@ -273,7 +279,9 @@ export class Dispatcher implements AsyncDisposable {
   async #settle(item: StreamItem, pool: string, outcome: Outcome): Promise<void> {
     const labels = { topic: item.topic, pool };
     if (outcome.kind === 'ok') {
-      await item.ack();
+      // Remote workers of other pools never see this event: release their hold too.
+      const releaseFor = [...this.#remoteReaders].filter(([name]) => name !== pool).map(([, group]) => group);
+      await item.ack(releaseFor.length === 0 ? undefined : { releaseFor });
       this.metrics.eventsAcked.inc({ ...labels, outcome: 'ok' });
       return;
     }
@@ -319,7 +327,9 @@ export class Dispatcher implements AsyncDisposable {
   }
 
   async #lag(): Promise<Array<{ topic: string; events: number }>> {
-    const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await this.#lagOf!(topic, this.pipeline.source.group) })));
+    // A broker that is away must not stall the scrape: past LAG_TIMEOUT_MS the lag series is left out.
+    const lagOf = (topic: string) => withTimeout(this.#lagOf!(topic, this.pipeline.source.group), LAG_TIMEOUT_MS, `lag of ${topic}`);
+    const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await lagOf(topic) })));
     return lags.filter((lag): lag is { topic: string; events: number } => typeof lag.events === 'number');
   }
 

@@ -78,7 +78,7 @@ export class DispatchMetrics {
     });
     new Gauge({
       name: MetricNames.sourceLag,
-      help: 'Events not yet read by the group, where the broker can tell.',
+      help: 'Events the group has not acked yet (unread plus in flight), where the broker can tell.',
       labelNames: ['topic'],
       registers,
       async collect() {

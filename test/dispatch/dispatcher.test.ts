@@ -285,6 +285,34 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await workers.close();
   });
 
+  it('remote pool with readerGroup: events routed to another pool are released for the remote workers too', async () => {
+    const work = `${w.topic}.work`;
+    const workers = new StreamConsumer<Uint8Array>({ subscriber: w.broker.subscriber({ topics: work, group: 'remote-workers' }), stores: [w.store] });
+    const local: number[] = [];
+    const d = dispatcher({
+      pipeline: {
+        source: { topics: w.topic, group: w.group },
+        route: (m) => ((m.i as number) % 2 === 0 ? 'far' : 'near'),
+        pools: { far: { kind: 'remote', topic: work, readerGroup: 'remote-workers' }, near: { handle: async (item) => void local.push(item.metadata.i as number) } },
+      },
+      broker: w.broker,
+      stores: [w.store],
+    });
+    await d.start();
+    await produce(w.broker, w.store, w.topic, 6, { end: true, size: 1000, readers: [w.group, 'remote-workers'] });
+    await d.drained;
+    const remote: number[] = [];
+    for await (const item of workers) {
+      await item.resolve();
+      remote.push(item.metadata.i as number);
+      await item.ack();
+    }
+    expect(remote.sort()).toEqual([0, 2, 4]);
+    expect(local.sort()).toEqual([1, 3, 5]);
+    expect((await w.store.stats()).objects).toBe(0);
+    await workers.close();
+  });
+
   it('backpressure: events held never exceed Σ capacity + prefetch + 2 with slow handlers', async () => {
     let completed = 0;
     let maxHeld = 0;

@@ -128,7 +128,9 @@ export class RedisStreamsSubscriber implements Subscriber {
         if (this.#queue.length > 0) return;
       }
       const read = await raceAbort(this.#read(), signal, 'read');
-      if (read === 0) {
+      // After an empty full-length read, claim and check ends at once; while polling for the end
+      // (short reads), the claim interval and the next fill's end check pace them instead.
+      if (read === 0 && !this.#endsKnown()) {
         this.#claimSoon = true;
         await this.#checkEnds();
       }

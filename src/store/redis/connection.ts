@@ -80,7 +80,9 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
     };
     const timer = setTimeout(() => {
       cleanup();
-      const why = lastError === undefined ? '' : `: ${(lastError as Error).message ?? String(lastError)}`;
+      const cause = lastError as { message?: string; code?: string } | null | undefined;
+      const detail = cause?.message || cause?.code || (lastError === undefined ? '' : String(lastError));
+      const why = detail === '' ? '' : `: ${detail}`;
       reject(new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms${why}`, { cause: lastError, context: { address } }));
     }, timeoutMs);
     client.on('ready', onReady);
