@@ -7,6 +7,17 @@ import { deadLetters, dispatcher, produce, total, until, world } from './helpers
 
 type World = Awaited<ReturnType<typeof world>>;
 
+/** Resolves (checking the size) and acks every item until end of stream; the items' `i`, sorted. */
+async function workOff(workers: StreamConsumer<Uint8Array>, size: number): Promise<number[]> {
+  const seen: number[] = [];
+  for await (const item of workers) {
+    expect((await item.resolve()).byteLength).toBe(size);
+    seen.push(item.metadata.i as number);
+    await item.ack();
+  }
+  return seen.sort((a, b) => a - b);
+}
+
 describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
   let w: World;
   beforeEach(async () => {
@@ -244,14 +255,9 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await d.drained;
     expect(await total(d.metrics.eventsAcked, { pool: 'far', outcome: 'ok' })).toBe(5);
     expect(await total(d.metrics.payloadBytesResolved)).toBe(0);
-    const got: number[] = [];
-    for await (const item of workers) {
-      expect((await item.resolve()).byteLength).toBe(1000);
-      got.push(item.metadata.i as number);
-      await item.ack();
-    }
+    const got = await workOff(workers, 1000);
     expect(workers.ended).toBe(true);
-    expect(got.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(got).toEqual([0, 1, 2, 3, 4]);
     expect((await w.store.stats()).objects).toBe(0);
     await workers.close();
   });
@@ -274,13 +280,7 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await d.start();
     await produce(w.broker, w.store, w.topic, 6, { end: true, size: 1000, readers: [w.group, 'remote-workers'] });
     await d.drained;
-    const got: number[] = [];
-    for await (const item of workers) {
-      await item.resolve();
-      got.push(item.metadata.i as number);
-      await item.ack();
-    }
-    expect(got.sort()).toEqual([1, 2, 4, 5]);
+    expect(await workOff(workers, 1000)).toEqual([1, 2, 4, 5]);
     expect((await w.store.stats()).objects).toBe(left);
     await workers.close();
   });
@@ -301,13 +301,7 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await d.start();
     await produce(w.broker, w.store, w.topic, 6, { end: true, size: 1000, readers: [w.group, 'remote-workers'] });
     await d.drained;
-    const remote: number[] = [];
-    for await (const item of workers) {
-      await item.resolve();
-      remote.push(item.metadata.i as number);
-      await item.ack();
-    }
-    expect(remote.sort()).toEqual([0, 2, 4]);
+    expect(await workOff(workers, 1000)).toEqual([0, 2, 4]);
     expect(local.sort()).toEqual([1, 3, 5]);
     expect((await w.store.stats()).objects).toBe(0);
     await workers.close();
