@@ -4,7 +4,7 @@ import { StreamProducer } from '../../src/producer/index.js';
 import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
-import { median, percentile } from '../lib/stats.js';
+import { median, percentile, type ThroughputSample } from '../lib/stats.js';
 import type { RoleConfig, RoleReport } from './role.js';
 
 /** The three shapes of issue #3: straight to a consumer, through a relay to a worker, and a 10% filter. */
@@ -18,15 +18,9 @@ export interface Method {
 }
 
 /** One measured run. */
-export interface RunResult {
+export interface RunResult extends ThroughputSample {
   shape: Shape;
   method: string;
-  size: number;
-  items: number;
-  seconds: number;
-  itemsPerSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
   brokerBytes: number;
   storeBytes: number;
   relayCpuSeconds: number | null;

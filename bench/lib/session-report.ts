@@ -1,21 +1,12 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { Limits } from '../limits/limits.js';
+import type { PeerScalingResult } from '../peers/proxystore/peer.js';
 import type { RawSample } from '../peers/raw.js';
 import type { ScalingRow } from '../stream-scaling/plan.js';
 import { median, sizeLabel } from './stats.js';
 
-/** A peer stream-scaling sample as stored in the session JSON. */
-export interface PeerScalingSample {
-  method: string;
-  size: number;
-  tasks: number;
-  seconds: number;
-  tasksPerSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  resolveP50Ms: number;
-  dispatcherCpuSeconds: number;
-}
+/** A peer stream-scaling sample as stored in the session JSON: the peer's result with its method and size. */
+export type PeerScalingSample = PeerScalingResult & { method: string; size: number };
 
 /** Median row of the raw pipeline per system × method × size, with the ratio to the peer and the limit. */
 export interface RawRow {

@@ -1,3 +1,13 @@
+/** What every throughput run measures: items of `size` bytes over `seconds`, with latency percentiles. */
+export interface ThroughputSample {
+  size: number;
+  items: number;
+  seconds: number;
+  itemsPerSecond: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+}
+
 /** Median of samples (mean of the middle two for an even count). */
 export function median(samples: readonly number[]): number {
   if (samples.length === 0) return Number.NaN;

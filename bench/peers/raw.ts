@@ -3,7 +3,7 @@ import { startChild } from '../lib/child.js';
 import { cleanupRun } from '../lib/cleanup.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
-import { median, percentile } from '../lib/stats.js';
+import { median, percentile, type ThroughputSample } from '../lib/stats.js';
 import type { RawConsumerConfig, RawConsumerReport } from './raw-consumer.js';
 
 /** Raw-pipeline sizes: 1 KiB (the anchor) and the decimal sizes of the scaling test up to 10 MB. */
@@ -16,15 +16,9 @@ export function rawItems(size: number, quick: boolean): number {
 }
 
 /** One measured raw run of proxystream: producer (this process) → consumer (its own process). */
-export interface RawSample {
+export interface RawSample extends ThroughputSample {
   system: 'proxystream' | 'proxystore';
   method: string;
-  size: number;
-  items: number;
-  seconds: number;
-  itemsPerSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
 }
 
 let counter = 0;
