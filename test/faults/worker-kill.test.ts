@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { compileFixtures, fixture } from './support/compile.js';
-import { dispatcher, finish, handled, makeWorld, produce, producer, readDeadLetters, sleep, type World } from './support/world.js';
+import { compileFixtures } from './support/compile.js';
+import { finish, handled, makeWorld, processPoolDispatcher, produce, producer, readDeadLetters, sleep, type World } from './support/world.js';
 
 const N = 300;
 
@@ -20,15 +20,7 @@ describe.each(['redis-streams', 'kafka'] as const)('worker kill -9 mid-batch (%s
     const sent = await produce(sender, world.config.topic, 0, N);
     await sender.close({ end: [world.config.topic] });
 
-    const d = dispatcher({
-      pipeline: {
-        source: { topics: world.config.topic, group: world.config.group },
-        pools: { work: { kind: 'process', module: fixture('worker'), export: 'handleBatch', concurrency: 2, batch: { size: 8, lingerMs: 20 } } },
-        retry: { attempts: 6, backoffMs: 50 },
-      },
-      broker: world.broker,
-      stores: [world.store],
-    });
+    const d = processPoolDispatcher(world);
     await d.start();
     let kills = 0;
     let lastPid = 0;

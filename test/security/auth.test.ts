@@ -9,6 +9,7 @@ import { ConfigError, isProxyStreamError } from '../../src/errors/index.js';
 import { RedisStore } from '../../src/store/index.js';
 import { ensureRedis, redisCommand } from '../../scripts/servers/redis.mjs';
 import { getFreePort } from '../../scripts/servers/ports.mjs';
+import { failure } from './support/failure.js';
 import { kafkaBrokers } from '../setup/servers.js';
 
 let server: ChildProcess;
@@ -33,16 +34,6 @@ beforeAll(async () => {
 afterAll(() => {
   server?.kill('SIGTERM');
 });
-
-/** The error `operation` rejects with, and how long it took. */
-async function failure(operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const started = Date.now();
-  const error = await operation().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return { error, ms: Date.now() - started };
-}
 
 describe('Redis AUTH (real, redis-server --requirepass)', () => {
   const url = (password: string) => `redis://:${password}@127.0.0.1:${port}`;

@@ -13,22 +13,13 @@ import { ensureRedis } from '../../scripts/servers/redis.mjs';
 import { startKafka, type KafkaServer } from '../../scripts/servers/kafka.mjs';
 import { getFreePort } from '../../scripts/servers/ports.mjs';
 import { makeCertificates, type TestCertificates } from './support/certs.js';
+import { failure } from './support/failure.js';
 
 let certs: TestCertificates;
 let redisServer: ChildProcess;
 let tlsPort: number;
 let kafka: KafkaServer;
 const kafkaUsers = { alice: 'alice-secret' };
-
-/** The error `operation` rejects with, and how long it took. */
-async function failure(operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const started = Date.now();
-  const error = await operation().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return { error, ms: Date.now() - started };
-}
 
 /** Publishes one message and reads it back through a fresh group. */
 async function roundTrip(broker: Broker, topic: string): Promise<string> {

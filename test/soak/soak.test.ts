@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { compileFixtures, fixture, root } from '../faults/support/compile.js';
+import { compileFixtures, root } from '../faults/support/compile.js';
 import { tally } from '../faults/support/ledger.js';
-import { dispatcher, handled, makeWorld, orphans, producer, readDeadLetters, sleep, waitFor, type World } from '../faults/support/world.js';
+import { handled, makeWorld, orphans, processPoolDispatcher, producer, readDeadLetters, sleep, waitFor, type World } from '../faults/support/world.js';
 import { payloadFor } from '../faults/fixtures/config.js';
 
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 180);
@@ -36,15 +36,7 @@ function rss(): { mainMiB: number; workersMiB: number; workers: number } {
 
 it(`soak: ${SECONDS} s at ${RATE}/s on ${ADAPTER} with a worker killed every ${KILL_EVERY_S} s`, async () => {
   world = makeWorld({ adapter: ADAPTER, ttlMs: TTL_MS, handleDelayMs: 10 });
-  const d = dispatcher({
-    pipeline: {
-      source: { topics: world.config.topic, group: world.config.group },
-      pools: { work: { kind: 'process', module: fixture('worker'), export: 'handleBatch', concurrency: 2, batch: { size: 8, lingerMs: 20 } } },
-      retry: { attempts: 6, backoffMs: 50 },
-    },
-    broker: world.broker,
-    stores: [world.store],
-  });
+  const d = processPoolDispatcher(world);
   await d.start();
   const sender = producer(world);
   const sent: number[] = [];

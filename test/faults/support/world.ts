@@ -214,6 +214,19 @@ export function dispatcher(options: DispatcherOptions): Dispatcher {
   return new Dispatcher({ logger: pino({ level: 'error' }, pino.destination(2)), defaultMetrics: false, ...options });
 }
 
+/** A dispatcher whose one pool runs the `worker` fixture in two killable processes (batches of 8, 6 attempts). */
+export function processPoolDispatcher(world: World): Dispatcher {
+  return dispatcher({
+    pipeline: {
+      source: { topics: world.config.topic, group: world.config.group },
+      pools: { work: { kind: 'process', module: fixture('worker'), export: 'handleBatch', concurrency: 2, batch: { size: 8, lingerMs: 20 } } },
+      retry: { attempts: 6, backoffMs: 50 },
+    },
+    broker: world.broker,
+    stores: [world.store],
+  });
+}
+
 /** A child process running a compiled fixture, with its stdout lines. */
 export interface Child {
   process: ChildProcess;
