@@ -59,8 +59,10 @@ export class Dispatcher implements AsyncDisposable {
   readonly drained: Promise<DrainResult>;
   readonly #options: ParsedDispatcherOptions;
   readonly #stores: StoreRegistry;
-  /** Remote pools that declared their workers' group, by pool name. */
-  readonly #remoteReaders = new Map<string, string>();
+  /** Workers' groups of the remote pools that declared one. */
+  readonly #remoteReaders: string[] = [];
+  /** Per pool: the remote workers' groups that never see an event handled by that pool. */
+  readonly #bypassedReaders = new Map<string, string[]>();
   /** Source lag for the metrics: the `lag` option, else the broker's own. */
   readonly #lagOf: ((topic: string, group: string) => Promise<number | undefined>) | undefined;
   readonly #pools = new Map<string, Pool>();
@@ -83,7 +85,11 @@ export class Dispatcher implements AsyncDisposable {
     this.pipeline = definePipeline(this.#options.pipeline);
     const stores = this.#options.stores ?? this.pipeline.stores ?? [];
     this.#stores = stores instanceof StoreRegistry ? stores : new StoreRegistry(stores);
-    for (const [name, pool] of Object.entries(this.pipeline.pools)) if (pool.kind === 'remote' && pool.readerGroup !== undefined) this.#remoteReaders.set(name, pool.readerGroup);
+    for (const pool of Object.values(this.pipeline.pools)) if (pool.kind === 'remote' && pool.readerGroup !== undefined) this.#remoteReaders.push(pool.readerGroup);
+    for (const [name, pool] of Object.entries(this.pipeline.pools)) {
+      const own = pool.kind === 'remote' ? pool.readerGroup : undefined;
+      this.#bypassedReaders.set(name, this.#remoteReaders.filter((group) => group !== own));
+    }
     const { broker } = this.#options;
     this.#lagOf = this.#options.lag ?? (broker.lag === undefined ? undefined : (topic, group) => broker.lag!(topic, group));
     this.registry = this.#options.registry ?? new Registry();
@@ -143,7 +149,7 @@ export class Dispatcher implements AsyncDisposable {
         stores: this.#stores,
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
-        releaseDroppedFor: [...this.#remoteReaders.values()],
+        releaseDroppedFor: this.#remoteReaders,
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}
@@ -280,7 +286,7 @@ export class Dispatcher implements AsyncDisposable {
     const labels = { topic: item.topic, pool };
     if (outcome.kind === 'ok') {
       // Remote workers of other pools never see this event: release their hold too.
-      const releaseFor = [...this.#remoteReaders].filter(([name]) => name !== pool).map(([, group]) => group);
+      const releaseFor = this.#bypassedReaders.get(pool) ?? [];
       await item.ack(releaseFor.length === 0 ? undefined : { releaseFor });
       this.metrics.eventsAcked.inc({ ...labels, outcome: 'ok' });
       return;
