@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import kafkajs from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -81,6 +82,33 @@ describe('KafkaBroker', () => {
     await expect(away.lag(uniqueName('t'), uniqueName('g'))).rejects.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
     expect(Date.now() - started).toBeLessThan(20_000);
   });
+
+  it('replaces a consumer that kafkajs stopped after a TypeError of its own, and redelivers what was unacked', async () => {
+    // kafkajs sometimes throws a TypeError from its offset bookkeeping during a rebalance and stops
+    // the consumer for good; make its next offset resolution throw one, once.
+    const { prototype } = createRequire(import.meta.url)('kafkajs/src/consumer/offsetManager/index.js') as { prototype: { resolveOffsets: () => Promise<void> } };
+    const original = prototype.resolveOffsets;
+    const b = broker();
+    const topic = uniqueName('t');
+    const subscriber = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, Array.from({ length: 6 }, (_, i) => message(`m${i}`)));
+    const first = await readUntil(subscriber, (got) => got.length === 2);
+    expect(texts(first)).toEqual(['m0', 'm1']);
+    let thrown = 0;
+    prototype.resolveOffsets = function (this: unknown) {
+      prototype.resolveOffsets = original;
+      thrown += 1;
+      throw new TypeError("Cannot read properties of undefined (reading '0')");
+    };
+    try {
+      await eventually(async () => thrown === 1);
+      await sleep(500);
+      const rest = await readUntil(subscriber, (got) => ['m2', 'm3', 'm4', 'm5'].every((text) => texts(got).includes(text)));
+      expect(['m2', 'm3', 'm4', 'm5'].filter((text) => !texts(rest).includes(text))).toEqual([]);
+    } finally {
+      prototype.resolveOffsets = original;
+    }
+  }, 60_000);
 
   it('commits only the contiguous acked prefix when acks arrive out of order', async () => {
     const b = broker();

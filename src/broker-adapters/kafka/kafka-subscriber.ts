@@ -159,7 +159,11 @@ export class KafkaSubscriber implements Subscriber {
     });
     consumer.on(consumer.events.REBALANCING, () => void this.#flushCommits());
     consumer.on(consumer.events.CRASH, (event) => {
-      if (event.payload.restart || this.#closing.signal.aborted) return;
+      if (event.payload.restart || this.#closing.signal.aborted || consumer !== this.#consumer) return;
+      if (isClientBug(event.payload.error) && this.#mayRestart()) {
+        void this.#replace(consumer);
+        return;
+      }
       this.#fatal = context.asConnectionError(event.payload.error, `kafka consumer of group ${this.group}`);
       this.#wakeReader?.();
     });
@@ -167,6 +171,27 @@ export class KafkaSubscriber implements Subscriber {
     await consumer.subscribe({ topics: [...this.topics], fromBeginning: this.#from !== 'latest' });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
     await this.#prepared;
+  }
+
+  /**
+   * Replaces a consumer that kafkajs stopped for good after a bug of its own (a TypeError in its
+   * offset bookkeeping during a rebalance): disconnects it, voids its generation and joins the group
+   * with a fresh one. What it held unacked comes again from the committed offsets (at-least-once).
+   */
+  async #replace(crashed: Consumer): Promise<void> {
+    await crashed.disconnect().catch(() => undefined);
+    if (this.#closing.signal.aborted) return;
+    this.#epoch += 1;
+    this.#tick();
+    this.#states = new Map();
+    this.#buffer.length = 0;
+    this.#retries.length = 0;
+    this.#started = this.#start();
+    this.#started.catch((error: unknown) => {
+      if (this.#closing.signal.aborted) return;
+      this.#fatal = this.#context.asConnectionError(error, `kafka consumer of group ${this.group} (restart)`);
+      this.#wakeReader?.();
+    });
   }
 
   /** Whether kafkajs may restart the consumer after a crash: while the outage is younger than RESTART_WINDOW_MS. */
@@ -436,6 +461,11 @@ function key(topic: string, partition: number): string {
 function isEndOfStream(message: KafkaMessage): boolean {
   const header = message.headers?.[EOS_HEADER];
   return header !== undefined && String(header) === '1';
+}
+
+/** A crash kafkajs will not restart from that is a TypeError inside kafkajs itself, not a broker or network failure. */
+function isClientBug(error: Error): boolean {
+  return error.name === 'KafkaJSNonRetriableError' && (error as { cause?: unknown }).cause instanceof TypeError;
 }
 
 function aborted(signal: AbortSignal): Promise<void> {
