@@ -72,6 +72,10 @@ export function superpose(mobile: Coords, target: Coords): Superposition {
       for (let b = 0; b < 3; b++) row[b] = row[b]! + pa * q[3 * k + b]!;
     }
   }
+  // ml-matrix's SVD returns garbage when H holds subnormal numbers (coordinates like 5e-324):
+  // scale H to a largest entry of 1 (singular vectors do not change) and flush what is left below 1e-300.
+  const largest = Math.max(...h.flat().map(Math.abs));
+  if (largest > 0) for (const row of h) for (let b = 0; b < 3; b++) row[b] = Math.abs(row[b]! / largest) < 1e-300 ? 0 : row[b]! / largest;
   const svd = new SVD(h, { autoTranspose: false });
   const u = svd.leftSingularVectors;
   const v = svd.rightSingularVectors;

@@ -55,6 +55,12 @@ describe('rmsd (Kabsch superposition)', () => {
     expect(rmsd(nat, transform(nat, rotationFromQuaternion(0.3, -0.5, 0.7, 0.1), [10, -4, 2]))).toBeLessThan(1e-5);
   });
 
+  it('stays symmetric for coordinates holding subnormal numbers (a fast-check counterexample)', () => {
+    const a = [0, 0, 0, 0, -0.20833333333333334, 0, 0, 0, 0, 0, 0, 0, -5e-324, 0, 0];
+    const b = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2.5000000000000004, 0, 0, 0, 0.6250000000000001];
+    expect(Math.abs(rmsd(a, b) - rmsd(b, a))).toBeLessThan(1e-9);
+  });
+
   it('is symmetric and non-negative', () => {
     fc.assert(
       fc.property(
