@@ -12,8 +12,9 @@ import { runShape, type Method, type RunResult, type Shape } from './run-shape.j
  * Broker benchmark (issues #3 and #4): on one real broker, in one run, the payload inline ("direct")
  * against refs to a store and the adaptive default, in three shapes: producer → consumer,
  * producer → relay → worker (each in its own process), and a metadata filter keeping 10%.
- * Usage: node dist/bench/brokers/main.js [--broker redis-streams|kafka] [--quick]. Payloads by ref always go to
- * a RedisStore on the same machine's Redis.
+ * Usage: node dist/bench/brokers/main.js [--broker redis-streams|kafka] [--clients kafkajs,platformatic] [--quick]. Payloads by ref always go to
+ * a RedisStore on the same machine's Redis. Kafka runs every case with each client behind the adapter
+ * (`--clients kafkajs,platformatic`, the default), side by side in the same run.
  */
 const quick = process.argv.includes('--quick');
 const brokerFlag = process.argv.indexOf('--broker');
@@ -21,6 +22,9 @@ const brokerName = brokerFlag === -1 ? 'redis-streams' : (process.argv[brokerFla
 const SIZES = quick ? [10_000, 1_000_000] : [10_000, 100_000, 1_000_000, 10_000_000];
 const SHAPES: Shape[] = ['consumer', 'relay', 'filter10'];
 const REPEATS = quick ? 1 : 3;
+const clientsFlag = process.argv.indexOf('--clients');
+type KafkaClientName = 'kafkajs' | 'platformatic';
+const KAFKA_CLIENTS = (clientsFlag === -1 ? 'kafkajs,platformatic' : (process.argv[clientsFlag + 1] ?? '')).split(',') as KafkaClientName[];
 
 function itemsFor(size: number): number {
   const budget = quick ? 24 * 1024 * 1024 : 160 * 1024 * 1024;
@@ -33,11 +37,11 @@ async function main(): Promise<void> {
   try {
     const redis = await startRedis();
     servers.push(redis);
-    let broker: NetBrokerSpec = { kind: 'redis-streams', url: redis.url };
+    let brokers: Array<{ client: string | undefined; spec: NetBrokerSpec }> = [{ client: undefined, spec: { kind: 'redis-streams', url: redis.url } }];
     if (brokerName === 'kafka') {
       const kafka = await startKafka();
       servers.push(kafka);
-      broker = { kind: 'kafka', brokers: kafka.brokers, partitions: 1, maxMessageBytes: 128 * 1024 * 1024 };
+      brokers = KAFKA_CLIENTS.map((client) => ({ client, spec: { kind: 'kafka', brokers: kafka.brokers, partitions: 1, maxMessageBytes: 128 * 1024 * 1024, client } }));
     } else if (brokerName !== 'redis-streams') {
       throw new Error(`unknown --broker ${brokerName}: use redis-streams or kafka`);
     }
@@ -46,19 +50,20 @@ async function main(): Promise<void> {
       { name: 'ref-redis', store: { kind: 'redis', url: redis.url, keyPrefix: 'bench' }, inlineThreshold: 0 },
       { name: 'adaptive-redis', store: { kind: 'redis', url: redis.url, keyPrefix: 'bench' }, inlineThreshold: DEFAULT_INLINE_THRESHOLD },
     ];
-    const plan = SHAPES.flatMap((shape) => SIZES.flatMap((size) => methods.map((method) => ({ shape, size, method }))));
+    const plan = SHAPES.flatMap((shape) => SIZES.flatMap((size) => methods.flatMap((method) => brokers.map((broker) => ({ shape, size, method, broker })))));
     const bar = new SingleBar({ format: `${brokerName} {bar} {value}/{total} runs | {shape} {size} {method}`, hideCursor: true }, Presets.shades_classic);
     bar.start(plan.length * REPEATS, 0, { shape: '', size: '', method: '' });
-    const samples: RunResult[] = [];
-    for (const { shape, size, method } of plan) {
+    const samples: Sample[] = [];
+    for (const { shape, size, method, broker } of plan) {
       for (let r = 0; r < REPEATS; r += 1) {
-        bar.update({ shape, size: sizeLabel(size), method: method.name });
-        samples.push(await runShape({ broker, shape, method, size, items: itemsFor(size), settleMs: brokerName === 'kafka' ? 4_000 : 0 }));
+        bar.update({ shape, size: sizeLabel(size), method: broker.client === undefined ? method.name : `${method.name} (${broker.client})` });
+        const run = await runShape({ broker: broker.spec, shape, method, size, items: itemsFor(size), settleMs: brokerName === 'kafka' ? 4_000 : 0 });
+        samples.push({ ...run, client: broker.client ?? null });
         bar.increment();
       }
     }
     bar.stop();
-    const rows = summarise(samples, methods);
+    const rows = summarise(samples, methods, brokers.map((broker) => broker.client ?? null));
     printTable(rows);
     const base = join(resultsDir(), quick ? `tmp/brokers-${brokerName}-quick` : `brokers-${brokerName}`);
     await writeJson(`${base}.json`, { benchmark: 'brokers', broker: brokerName, quick, ...runInfo(), defaultInlineThreshold: DEFAULT_INLINE_THRESHOLD, rows, samples });
@@ -75,6 +80,7 @@ async function main(): Promise<void> {
           x: { field: 'size', type: 'quantitative', scale: { type: 'log' }, title: 'payload bytes' },
           y: { field: 'itemsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'items/s' },
           color: { field: 'method', type: 'nominal' },
+          strokeDash: { field: 'client', type: 'nominal' },
         },
       },
     });
@@ -85,7 +91,11 @@ async function main(): Promise<void> {
   }
 }
 
+/** One run, with the Kafka client behind the adapter (null on Redis Streams). */
+type Sample = RunResult & { client: string | null };
+
 interface Row {
+  client: string | null;
   shape: Shape;
   size: number;
   method: string;
@@ -99,29 +109,32 @@ interface Row {
   payloadsLeft: number | null;
 }
 
-function summarise(samples: RunResult[], methods: Method[]): Row[] {
+function summarise(samples: Sample[], methods: Method[], clients: Array<string | null>): Row[] {
   const rows: Row[] = [];
-  for (const shape of SHAPES) {
-    for (const size of SIZES) {
-      const of = (method: string) => samples.filter((s) => s.shape === shape && s.size === size && s.method === method);
-      const direct = median(of('direct').map((s) => s.itemsPerSecond));
-      for (const method of methods) {
-        const runs = of(method.name);
-        const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
-        const relayCpu = runs.map((s) => s.relayCpuSeconds).filter((v): v is number => v !== null);
-        rows.push({
-          shape,
-          size,
-          method: method.name,
-          itemsPerSecond,
-          overDirect: itemsPerSecond / direct,
-          latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
-          latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
-          brokerBytes: median(runs.map((s) => s.brokerBytes)),
-          storeBytes: median(runs.map((s) => s.storeBytes)),
-          relayCpuSeconds: relayCpu.length === 0 ? null : median(relayCpu),
-          payloadsLeft: runs.reduce((sum, s) => sum + (s.payloadsLeft ?? 0), 0),
-        });
+  for (const client of clients) {
+    for (const shape of SHAPES) {
+      for (const size of SIZES) {
+        const of = (method: string) => samples.filter((s) => s.client === client && s.shape === shape && s.size === size && s.method === method);
+        const direct = median(of('direct').map((s) => s.itemsPerSecond));
+        for (const method of methods) {
+          const runs = of(method.name);
+          const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
+          const relayCpu = runs.map((s) => s.relayCpuSeconds).filter((v): v is number => v !== null);
+          rows.push({
+            client,
+            shape,
+            size,
+            method: method.name,
+            itemsPerSecond,
+            overDirect: itemsPerSecond / direct,
+            latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
+            latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
+            brokerBytes: median(runs.map((s) => s.brokerBytes)),
+            storeBytes: median(runs.map((s) => s.storeBytes)),
+            relayCpuSeconds: relayCpu.length === 0 ? null : median(relayCpu),
+            payloadsLeft: runs.reduce((sum, s) => sum + (s.payloadsLeft ?? 0), 0),
+          });
+        }
       }
     }
   }
@@ -129,10 +142,10 @@ function summarise(samples: RunResult[], methods: Method[]): Row[] {
 }
 
 function printTable(rows: Row[]): void {
-  console.log('\nshape     size      method           items/s   x direct   p50 ms   p99 ms   broker MB   store MB   left');
+  console.log('\nclient        shape     size      method           items/s   x direct   p50 ms   p99 ms   broker MB   store MB   left');
   for (const row of rows) {
     console.log(
-      `${row.shape.padEnd(9)} ${sizeLabel(row.size).padEnd(9)} ${row.method.padEnd(15)} ${row.itemsPerSecond.toFixed(1).padStart(9)} ${row.overDirect.toFixed(2).padStart(9)}x ${row.latencyP50Ms.toFixed(1).padStart(8)} ${row.latencyP99Ms.toFixed(1).padStart(8)} ${(row.brokerBytes / 1e6).toFixed(1).padStart(11)} ${(row.storeBytes / 1e6).toFixed(1).padStart(10)} ${String(row.payloadsLeft).padStart(6)}`,
+      `${(row.client ?? '-').padEnd(13)} ${row.shape.padEnd(9)} ${sizeLabel(row.size).padEnd(9)} ${row.method.padEnd(15)} ${row.itemsPerSecond.toFixed(1).padStart(9)} ${row.overDirect.toFixed(2).padStart(9)}x ${row.latencyP50Ms.toFixed(1).padStart(8)} ${row.latencyP99Ms.toFixed(1).padStart(8)} ${(row.brokerBytes / 1e6).toFixed(1).padStart(11)} ${(row.storeBytes / 1e6).toFixed(1).padStart(10)} ${String(row.payloadsLeft).padStart(6)}`,
     );
   }
 }

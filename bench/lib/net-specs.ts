@@ -11,7 +11,7 @@ import { openBroker, type BrokerSpec } from './specs.js';
 export type NetBrokerSpec =
   | BrokerSpec
   | { kind: 'redis-streams-tuned'; url: string; batchSize: number; blockMs: number }
-  | { kind: 'kafka'; brokers: string[]; partitions: number; maxMessageBytes: number }
+  | { kind: 'kafka'; brokers: string[]; partitions: number; maxMessageBytes: number; client?: 'kafkajs' | 'platformatic' }
   | { kind: 'zmq'; pattern: 'push-pull' | 'pub-sub'; endpoints: Record<string, string> };
 
 /** Short name of a spec's broker for reports: `redis-streams`, `kafka`, `zmq`, `memory`. */
@@ -27,6 +27,7 @@ export function openNetBroker(spec: NetBrokerSpec): Broker {
     case 'kafka':
       return new KafkaBroker({
         brokers: spec.brokers,
+        client: spec.client ?? 'kafkajs',
         partitions: spec.partitions,
         maxBytesPerPartition: spec.maxMessageBytes,
         maxBytes: spec.maxMessageBytes,

@@ -23,7 +23,7 @@ export function openBroker(config: ConnectionConfig): Broker {
     case 'redis-streams':
       return new RedisStreamsBroker({ url: spec.url, connectTimeoutMs });
     case 'kafka':
-      return new KafkaBroker({ brokers: spec.brokers, connectTimeoutMs });
+      return new KafkaBroker({ brokers: spec.brokers, connectTimeoutMs, ...(spec.client === undefined ? {} : { client: spec.client }) });
     case 'zmq':
       return new ZmqBroker({ pattern: 'pub-sub', endpoint: spec.endpoint, bind: spec.bind, connectTimeoutMs });
   }

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors/index.js';
 export type BrokerSpec =
   | { kind: 'memory' }
   | { kind: 'redis-streams'; url: string }
-  | { kind: 'kafka'; brokers: string[] }
+  | { kind: 'kafka'; brokers: string[]; client?: 'kafkajs' | 'platformatic' }
   | { kind: 'zmq'; endpoint: string; bind: 'publisher' | 'subscriber' };
 
 /** A store named by a connection URL; see {@link parseStoreUrl}. */
@@ -14,7 +14,7 @@ export type StoreSpec =
   | { kind: 'redis'; id: string; url: string };
 
 /** The broker URL forms, for messages and `--help`. */
-export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...] | zmq+tcp://host:port[?bind=subscriber]';
+export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...][?client=platformatic] | zmq+tcp://host:port[?bind=subscriber]';
 /** The store URL forms, for messages and `--help`. */
 export const STORE_URL_FORMS = 'file:///dir?id=ID | redis://host:port[/db]?id=ID | memory:?id=ID';
 
@@ -26,7 +26,8 @@ const STORE_ID = /^[A-Za-z0-9._-]{1,256}$/;
  * unknown query parameter) is a {@link ConfigError} that quotes the URL and says where it came from.
  * - `memory:` — the in-process broker (useful only inside one process).
  * - `redis://[user:pass@]host:port[/db]` (or `rediss://`) — Redis Streams.
- * - `kafka://host:port[,host:port...]` — Kafka bootstrap brokers.
+ * - `kafka://host:port[,host:port...][?client=kafkajs|platformatic]` — Kafka bootstrap brokers, and the
+ *   client library behind the adapter (@default kafkajs).
  * - `zmq+tcp://host:port[?bind=subscriber]` — ZeroMQ PUB/SUB; the publisher binds unless `bind=subscriber`.
  */
 export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
@@ -49,10 +50,13 @@ export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
     }
     case 'kafka': {
       const { rest, query } = splitQuery(afterSlashes(text, 'kafka', fail), fail);
-      if (query.size > 0) fail('a Kafka broker URL takes no query parameters');
+      const client = query.get('client') ?? undefined;
+      query.delete('client');
+      if (query.size > 0) fail(`unknown parameter ${JSON.stringify([...query.keys()][0])}`);
+      if (client !== undefined && client !== 'kafkajs' && client !== 'platformatic') fail(`client must be kafkajs or platformatic, not ${JSON.stringify(client)}`);
       const brokers = rest.replace(/\/$/, '').split(',').map((part) => part.trim());
       for (const broker of brokers) if (!isHostPort(broker)) fail(`${JSON.stringify(broker)} is not host:port`);
-      return { kind: 'kafka', brokers };
+      return client === undefined ? { kind: 'kafka', brokers } : { kind: 'kafka', brokers, client: client as 'kafkajs' | 'platformatic' };
     }
     case 'zmq+tcp': {
       const { rest, query } = splitQuery(afterSlashes(text, 'zmq+tcp', fail), fail);

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import kafkajs from 'kafkajs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/index.js';
 import { KafkaBroker, type KafkaBrokerOptions } from '../../src/broker-adapters/kafka/index.js';
+
+type KafkaClientName = NonNullable<KafkaBrokerOptions['client']>;
 import { ConfigError, ConnectionError, isProxyStreamError, TimeoutError } from '../../src/errors/index.js';
 import { kafkaTestOptions } from '../conformance/adapters/kafka.js';
 import { collect, message, sleep, texts } from '../conformance/helpers.js';
@@ -13,10 +15,12 @@ import { kafkaBrokers } from '../setup/servers.js';
 
 const { Kafka, logLevel } = kafkajs;
 const brokers: KafkaBroker[] = [];
+/** The client behind the brokers `broker()` makes; each describe below sets it. */
+let clientUnderTest: KafkaClientName = 'kafkajs';
 const admin = new Kafka({ clientId: 'kafka-test-admin', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin();
 
 function broker(extra: Partial<KafkaBrokerOptions> = {}): KafkaBroker {
-  const made = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'kafka-test', ...kafkaTestOptions, ...extra });
+  const made = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'kafka-test', client: clientUnderTest, ...kafkaTestOptions, ...extra });
   brokers.push(made);
   return made;
 }
@@ -63,24 +67,9 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-describe('KafkaBroker', () => {
-  it('rejects bad options with ConfigError', () => {
-    expect(() => new KafkaBroker({ brokers: [] })).toThrow(ConfigError);
-    expect(() => new KafkaBroker({ brokers: ['x:1'], partitions: 0 })).toThrow(ConfigError);
-  });
-
-  it('raises a typed error within bounded time when no broker runs at the address', async () => {
-    const port = await freePort();
-    const away = broker({ brokers: [`127.0.0.1:${port}`], connectTimeoutMs: 2_000 });
-    const started = Date.now();
-    const publishing = away.publisher().publish(uniqueName('t'), [message('x')]);
-    await expect(publishing).rejects.toSatisfy((error) => error instanceof ConnectionError || error instanceof TimeoutError);
-    const error = await publishing.catch((e: unknown) => e);
-    expect(isProxyStreamError(error) && error.context.address).toBe(`127.0.0.1:${port}`);
-    const reading = collectError(away.subscriber({ topics: uniqueName('t'), group: uniqueName('g') }));
-    await expect(reading).resolves.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
-    await expect(away.lag(uniqueName('t'), uniqueName('g'))).rejects.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
-    expect(Date.now() - started).toBeLessThan(20_000);
+describe('KafkaBroker on kafkajs internals', () => {
+  beforeEach(() => {
+    clientUnderTest = 'kafkajs';
   });
 
   it('replaces a consumer that kafkajs stopped after a TypeError of its own, and redelivers what was unacked', async () => {
@@ -109,6 +98,60 @@ describe('KafkaBroker', () => {
       prototype.resolveOffsets = original;
     }
   }, 60_000);
+
+  it('replaces a consumer that kafkajs stopped because no group coordinator was found (a broker restart), and reads on', async () => {
+    // kafkajs counts "Failed to find group coordinator" as non-retriable and stops the consumer for
+    // good; a broker restart that outlasts its lookup ends that way. Make the first three joins of the
+    // group fail like that.
+    const req = createRequire(import.meta.url);
+    const { prototype } = req('kafkajs/src/consumer/consumerGroup.js') as { prototype: { joinAndSync: () => Promise<void>; groupId: string } };
+    const { KafkaJSGroupCoordinatorNotFound } = req('kafkajs/src/errors.js') as { KafkaJSGroupCoordinatorNotFound: new (message: string) => Error };
+    const original = prototype.joinAndSync;
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await b.publisher().publish(topic, Array.from({ length: 4 }, (_, i) => message(`m${i}`)));
+    let refused = 0;
+    prototype.joinAndSync = function (this: { groupId: string }) {
+      if (this.groupId === group && refused < 3) {
+        refused += 1;
+        return Promise.reject(new KafkaJSGroupCoordinatorNotFound('Failed to find group coordinator'));
+      }
+      return original.call(this);
+    };
+    try {
+      const got = await readUntil(b.subscriber({ topics: topic, group }), (read) => read.length === 4, { timeoutMs: 40_000 });
+      expect(refused).toBe(3);
+      expect(texts(got)).toEqual(['m0', 'm1', 'm2', 'm3']);
+    } finally {
+      prototype.joinAndSync = original;
+    }
+  }, 60_000);
+});
+
+describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (client) => {
+  beforeEach(() => {
+    clientUnderTest = client;
+  });
+
+  it('rejects bad options with ConfigError', () => {
+    expect(() => new KafkaBroker({ brokers: [] })).toThrow(ConfigError);
+    expect(() => new KafkaBroker({ brokers: ['x:1'], partitions: 0 })).toThrow(ConfigError);
+  });
+
+  it('raises a typed error within bounded time when no broker runs at the address', async () => {
+    const port = await freePort();
+    const away = broker({ brokers: [`127.0.0.1:${port}`], connectTimeoutMs: 2_000 });
+    const started = Date.now();
+    const publishing = away.publisher().publish(uniqueName('t'), [message('x')]);
+    await expect(publishing).rejects.toSatisfy((error) => error instanceof ConnectionError || error instanceof TimeoutError);
+    const error = await publishing.catch((e: unknown) => e);
+    expect(isProxyStreamError(error) && error.context.address).toBe(`127.0.0.1:${port}`);
+    const reading = collectError(away.subscriber({ topics: uniqueName('t'), group: uniqueName('g') }));
+    await expect(reading).resolves.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
+    await expect(away.lag(uniqueName('t'), uniqueName('g'))).rejects.toSatisfy((e) => e instanceof ConnectionError || e instanceof TimeoutError);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
 
   it('commits only the contiguous acked prefix when acks arrive out of order', async () => {
     const b = broker();
@@ -311,7 +354,7 @@ function spawnVictim(topic: string, group: string, count: number): Promise<Retur
   const source = new URL('../../src/broker-adapters/kafka/index.ts', import.meta.url).pathname;
   const script = `
     const { KafkaBroker } = await import(${JSON.stringify(source)});
-    const broker = new KafkaBroker({ brokers: ${JSON.stringify(kafkaBrokers())}, ...${JSON.stringify(kafkaTestOptions)} });
+    const broker = new KafkaBroker({ brokers: ${JSON.stringify(kafkaBrokers())}, client: ${JSON.stringify(clientUnderTest)}, ...${JSON.stringify(kafkaTestOptions)} });
     const subscriber = broker.subscriber({ topics: ${JSON.stringify(topic)}, group: ${JSON.stringify(group)} });
     let n = 0;
     for await (const delivery of subscriber.messages()) {

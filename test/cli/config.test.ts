@@ -31,6 +31,7 @@ describe('broker URLs', () => {
     ['rediss://cache.local:6380', { kind: 'redis-streams', url: 'rediss://cache.local:6380' }],
     ['kafka://k1:9092,k2:9093', { kind: 'kafka', brokers: ['k1:9092', 'k2:9093'] }],
     ['kafka://[::1]:9092', { kind: 'kafka', brokers: ['[::1]:9092'] }],
+    ['kafka://k1:9092?client=platformatic', { kind: 'kafka', brokers: ['k1:9092'], client: 'platformatic' }],
     ['zmq+tcp://127.0.0.1:5555', { kind: 'zmq', endpoint: 'tcp://127.0.0.1:5555', bind: 'publisher' }],
     ['zmq+tcp://0.0.0.0:5555?bind=subscriber', { kind: 'zmq', endpoint: 'tcp://0.0.0.0:5555', bind: 'subscriber' }],
   ])('%s', (url, spec) => {
@@ -46,6 +47,8 @@ describe('broker URLs', () => {
     ['kafka://h', /"h" is not host:port/],
     ['kafka://h:1,', /"" is not host:port/],
     ['kafka://h:99999', /not host:port/],
+    ['kafka://h:1?client=rdkafka', /client must be kafkajs or platformatic/],
+    ['kafka://h:1?acks=1', /unknown parameter "acks"/],
     ['zmq+tcp://h:1?bind=both', /bind must be publisher or subscriber/],
     ['zmq+tcp://h:1?hwm=3', /unknown parameter "hwm"/],
     ['memory:?x=1', /takes no parameters/],

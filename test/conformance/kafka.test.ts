@@ -1,3 +1,5 @@
+// The broker and pipeline suites on both Kafka lines (the global test broker runs 4.x, a private one
+// 3.9.2) and with both clients behind the adapter (kafkajs, the default, and @platformatic/kafka).
 import { afterAll, beforeAll, describe } from 'vitest';
 import { startKafka, type KafkaServer } from '../../scripts/servers/kafka.mjs';
 import { kafkaBrokers } from '../setup/servers.js';
@@ -7,12 +9,15 @@ import { brokerConformance } from './broker-suite.js';
 import { pipelineConformance } from './pipeline-suite.js';
 
 const running = process.env.PROXYSTREAM_TEST_KAFKA_VERSION_RUNNING ?? 'default';
+const clients = ['kafkajs', 'platformatic'] as const;
 
-describe(`kafka ${running} (global test broker)`, () => {
-  const factory = kafkaBrokerFactory(`kafka ${running}`, kafkaBrokers);
-  brokerConformance(factory);
-  pipelineConformance(factory, memoryStoreFactory);
-});
+for (const client of clients) {
+  describe(`kafka ${running} with ${client} (global test broker)`, () => {
+    const factory = kafkaBrokerFactory(`kafka ${running} ${client}`, kafkaBrokers, { client });
+    brokerConformance(factory);
+    pipelineConformance(factory, memoryStoreFactory);
+  });
+}
 
 describe('kafka 3.9.2 (own broker)', () => {
   let server: KafkaServer | undefined;
@@ -26,7 +31,11 @@ describe('kafka 3.9.2 (own broker)', () => {
     if (server === undefined) throw new Error('kafka 3.9.2 did not start');
     return server.brokers;
   };
-  const factory = kafkaBrokerFactory('kafka 3.9.2', brokers);
-  brokerConformance(factory);
-  pipelineConformance(factory, memoryStoreFactory);
+  for (const client of clients) {
+    describe(`with ${client}`, () => {
+      const factory = kafkaBrokerFactory(`kafka 3.9.2 ${client}`, brokers, { client });
+      brokerConformance(factory);
+      pipelineConformance(factory, memoryStoreFactory);
+    });
+  }
 });

@@ -9,7 +9,7 @@ const N = 300;
 
 beforeAll(() => compileFixtures(), 120_000);
 
-describe.each(['redis-streams', 'kafka'] as const)('consumer kill -9 (%s + RedisStore)', (adapter) => {
+describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('consumer kill -9 (%s + RedisStore)', (adapter) => {
   let world: World;
   afterEach(() => world?.dispose());
 

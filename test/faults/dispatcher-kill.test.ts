@@ -9,7 +9,7 @@ const N = 300;
 
 beforeAll(() => compileFixtures(), 120_000);
 
-describe.each(['redis-streams', 'kafka'] as const)('dispatcher kill -9 and restart (%s + RedisStore)', (adapter) => {
+describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('dispatcher kill -9 and restart (%s + RedisStore)', (adapter) => {
   let world: World;
   afterEach(() => world?.dispose());
 

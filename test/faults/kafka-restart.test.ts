@@ -17,8 +17,8 @@ describe('kafka broker restart mid-stream (kafka + RedisStore)', () => {
   let world: World;
   afterEach(() => world?.dispose());
 
-  it('loses nothing acknowledged and leaves no payload behind', async () => {
-    world = makeWorld({ adapter: 'kafka', kafkaBrokers: kafka.brokers, ttlMs: 20_000, handleDelayMs: 5 });
+  it.each(['kafka', 'kafka-platformatic'] as const)('loses nothing acknowledged and leaves no payload behind (%s)', async (adapter) => {
+    world = makeWorld({ adapter, kafkaBrokers: kafka.brokers, ttlMs: 20_000, handleDelayMs: 5 });
     const { row, drainError } = await streamThroughRestart(world, '5-kafka-restart', { attempts: 5, backoffMs: 200 }, () => kafka.restart());
     expect(drainError).toBeUndefined();
     expect(row.lostSeqs).toEqual([]);

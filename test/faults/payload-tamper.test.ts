@@ -17,6 +17,7 @@ const TRUNCATED = 5;
 const cases = [
   { adapter: 'redis-streams', store: 'redis' },
   { adapter: 'kafka', store: 'file' },
+  { adapter: 'kafka-platformatic', store: 'file' },
 ] as const;
 
 describe.each(cases)('payloads tampered with ($adapter + $store store)', ({ adapter, store }) => {

@@ -9,7 +9,7 @@ const N = 400;
 
 beforeAll(() => compileFixtures(), 120_000);
 
-describe.each(['redis-streams', 'kafka'] as const)('producer kill -9 mid-batch (%s + RedisStore)', (adapter) => {
+describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('producer kill -9 mid-batch (%s + RedisStore)', (adapter) => {
   let world: World;
   afterEach(() => world?.dispose());
 

@@ -13,7 +13,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => redis?.stop());
 
-describe.each(['redis-streams', 'kafka'] as const)('redis-server restart mid-stream (%s + RedisStore)', (adapter) => {
+describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('redis-server restart mid-stream (%s + RedisStore)', (adapter) => {
   let world: World;
   afterEach(() => world?.dispose());
 

@@ -24,6 +24,7 @@ const cases = [
   { adapter: 'redis-streams', store: 'redis' },
   { adapter: 'kafka', store: 'redis' },
   { adapter: 'kafka', store: 'file' },
+  { adapter: 'kafka-platformatic', store: 'redis' },
 ] as const;
 
 describe.each(cases)('store outage ($adapter + $store store)', ({ adapter, store }) => {

@@ -10,7 +10,7 @@ const N = 300;
 
 beforeAll(() => compileFixtures(), 120_000);
 
-describe.each(['redis-streams', 'kafka'] as const)('worker kill -9 mid-batch (%s + RedisStore)', (adapter) => {
+describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('worker kill -9 mid-batch (%s + RedisStore)', (adapter) => {
   let world: World;
   afterEach(() => world?.dispose());
 

@@ -86,13 +86,13 @@ describe('Redis AUTH (real, redis-server --requirepass)', () => {
   });
 });
 
-describe('Kafka SASL and TLS options reach kafkajs', () => {
+describe.each(['kafkajs', 'platformatic'] as const)('Kafka SASL and TLS options reach %s', (client) => {
   it.each([
     ['SASL/PLAIN', { sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' } }],
     ['SASL/SCRAM-SHA-512', { sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' } }],
     ['TLS', { ssl: true }],
   ])('%s against a PLAINTEXT broker → a typed error in bounded time', async (_, extra) => {
-    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', connectTimeoutMs: 2_000, ...extra });
+    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', client, connectTimeoutMs: 2_000, ...extra });
     const publish = await failure(() => broker.publisher().publish('auth-topic', [{ value: Buffer.from('x') }]));
     await broker.close();
     expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
@@ -100,7 +100,7 @@ describe('Kafka SASL and TLS options reach kafkajs', () => {
   }, 30_000);
 
   it('the same broker without SASL/TLS works (the failure above is the option, not the broker)', async () => {
-    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', connectTimeoutMs: 5_000 });
+    const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', client, connectTimeoutMs: 5_000 });
     await broker.publisher().publish('auth-topic-plain', [{ value: Buffer.from('x') }]);
     await broker.close();
   }, 30_000);

@@ -83,11 +83,12 @@ describe('Redis over TLS (real redis-server --tls-port, AUTH on)', () => {
   });
 });
 
-describe('Kafka over SASL_SSL (real broker, SASL/PLAIN over TLS)', () => {
+describe.each(['kafkajs', 'platformatic'] as const)('Kafka over SASL_SSL with %s (real broker, SASL/PLAIN over TLS)', (client) => {
   const secure = (extra: Partial<ConstructorParameters<typeof KafkaBroker>[0]> = {}) =>
     new KafkaBroker({
       brokers: kafka.secureBrokers,
       clientId: 'tls-test',
+      client,
       connectTimeoutMs: 5_000,
       ssl: { ca: [certs.ca] },
       sasl: { mechanism: 'plain', username: 'alice', password: kafkaUsers.alice },
@@ -96,7 +97,7 @@ describe('Kafka over SASL_SSL (real broker, SASL/PLAIN over TLS)', () => {
 
   it('publishes and consumes with the right credentials and CA', async () => {
     const broker = secure();
-    expect(await roundTrip(broker, 'sasl-ssl-topic')).toBe('hello over sasl-ssl-topic');
+    expect(await roundTrip(broker, `sasl-ssl-topic-${client}`)).toBe(`hello over sasl-ssl-topic-${client}`);
     await broker.close();
   }, 60_000);
 

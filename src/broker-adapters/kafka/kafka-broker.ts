@@ -2,13 +2,16 @@ import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
-import { KafkaContext } from './client.js';
+import type { KafkaDriver } from './driver.js';
+import { KafkajsDriver } from './kafkajs/driver.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { KafkaSubscriber } from './kafka-subscriber.js';
 import { kafkaOptionsSchema, type KafkaBrokerOptions } from './options.js';
+import { PlatformaticDriver } from './platformatic/driver.js';
 
 /**
- * Kafka adapter (kafkajs; tested against Kafka 4.x and 3.9.x). Topics are created on demand with
+ * Kafka adapter on kafkajs (default) or @platformatic/kafka (`client: 'platformatic'`), tested against
+ * Kafka 4.x and 3.9.x; the client changes nothing else. Topics are created on demand with
  * `partitions` and `replicationFactor`; groups are Kafka consumer groups (load-balanced within a
  * group, every group reads every message); a subscriber without a group gets a private group from
  * 'latest', deleted on close. Replay: `from` 'earliest' | 'latest' | `{ offset }` | `{ timestamp }`
@@ -48,21 +51,22 @@ export class KafkaBroker implements Broker {
     orderingPerKey: true,
     endOfStream: true,
   };
-  readonly #context: KafkaContext;
+  readonly #driver: KafkaDriver;
   readonly #clients = new OwnedClients('kafka broker');
 
   constructor(options: KafkaBrokerOptions) {
-    this.#context = new KafkaContext(parseOptions(kafkaOptionsSchema, options, 'KafkaBroker'));
+    const parsed = parseOptions(kafkaOptionsSchema, options, 'KafkaBroker');
+    this.#driver = parsed.client === 'platformatic' ? new PlatformaticDriver(parsed) : new KafkajsDriver(parsed);
   }
 
   publisher(): Publisher {
-    return this.#clients.publisher((forget) => new KafkaPublisher(this.#context, forget));
+    return this.#clients.publisher((forget) => new KafkaPublisher(this.#driver, forget));
   }
 
   subscriber(options: SubscriberOptions): Subscriber {
     this.#clients.assertOpen();
     const { topics, group, privateGroup, from } = subscription(options);
-    return this.#clients.subscriber((forget) => new KafkaSubscriber({ context: this.#context, topics, group, from, privateGroup, onClose: forget }));
+    return this.#clients.subscriber((forget) => new KafkaSubscriber({ driver: this.#driver, topics, group, from, privateGroup, onClose: forget }));
   }
 
   /**
@@ -72,20 +76,20 @@ export class KafkaBroker implements Broker {
    */
   async lag(topic: string, group: string): Promise<number | undefined> {
     this.#clients.assertOpen();
-    const context = this.#context;
+    const driver = this.#driver;
     try {
-      const admin = await context.admin();
-      if (!(await admin.listTopics()).includes(topic)) return undefined;
-      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: group, topics: [topic] })]);
-      const commits = new Map((committed[0]?.partitions ?? []).map(({ partition, offset }) => [partition, Number(offset)]));
-      return ends.reduce((sum, { partition, low, high }) => sum + Math.max(0, Number(high) - Math.max(Number(low), commits.get(partition) ?? -1)), 0);
+      const bounds = await driver.bounds(topic);
+      if (bounds === undefined) return undefined;
+      const committed = await driver.committed(group, [topic]);
+      const commits = new Map((committed.get(topic) ?? []).map(({ partition, offset }) => [partition, offset]));
+      return bounds.reduce((sum, { partition, low, high }) => sum + Math.max(0, high - Math.max(low, commits.get(partition) ?? -1)), 0);
     } catch (error) {
-      throw context.asConnectionError(error, `lag of ${group} on ${topic}`);
+      throw driver.asConnectionError(error, `lag of ${group} on ${topic}`);
     }
   }
 
   async close(): Promise<void> {
-    if (await this.#clients.closeAll()) await this.#context.close();
+    if (await this.#clients.closeAll()) await this.#driver.close();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,11 +1,6 @@
-import type { Message, Producer } from 'kafkajs';
 import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '../../errors/index.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
-import type { KafkaContext } from './client.js';
-import { kafkaErrorType } from './client.js';
-
-/** Header marking an end-of-stream message; its value is `1`. */
-export const EOS_HEADER = 'ps-eos';
+import { clientErrorInfo, EOS_HEADER, type KafkaDriver, type OutgoingRecord, type ProducerDriver } from './driver.js';
 
 /**
  * Publishes to Kafka with an idempotent producer (acks -1, one request in flight, so retries never
@@ -14,14 +9,14 @@ export const EOS_HEADER = 'ps-eos';
  * Publishes of one publisher are sent one after another, in call order.
  */
 export class KafkaPublisher implements Publisher {
-  readonly #context: KafkaContext;
+  readonly #driver: KafkaDriver;
   readonly #onClose: () => void;
-  #producer: Promise<Producer> | undefined;
+  #producer: ProducerDriver | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(context: KafkaContext, onClose: () => void) {
-    this.#context = context;
+  constructor(driver: KafkaDriver, onClose: () => void) {
+    this.#driver = driver;
     this.#onClose = onClose;
   }
 
@@ -39,7 +34,7 @@ export class KafkaPublisher implements Publisher {
     await this.#tail;
     const producer = this.#producer;
     this.#producer = undefined;
-    if (producer !== undefined) await producer.then((p) => p.disconnect()).catch(() => undefined);
+    await producer?.close();
     this.#onClose();
   }
 
@@ -50,9 +45,9 @@ export class KafkaPublisher implements Publisher {
   async #send(topic: string, messages: readonly OutgoingMessage[], signal: AbortSignal | undefined): Promise<void> {
     throwIfAborted(signal);
     if (messages.length === 0) return;
-    const [producer] = await Promise.all([this.#connect(), this.#context.ensureTopics([topic])]);
-    const partitions = messages.some((message) => message.endOfStream === true) ? await this.#context.partitions(topic) : [];
-    const records: Message[] = [];
+    await this.#driver.ensureTopics([topic]);
+    const partitions = messages.some((message) => message.endOfStream === true) ? await this.#driver.partitions(topic) : [];
+    const records: OutgoingRecord[] = [];
     for (const message of messages) {
       const value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
       if (message.endOfStream === true) {
@@ -62,39 +57,31 @@ export class KafkaPublisher implements Publisher {
       }
     }
     throwIfAborted(signal);
-    await this.#produce(producer, topic, records, messages.length);
+    await this.#produce(topic, records, messages.length);
   }
 
   /** Sends raw records (used for dead letters), after earlier publishes; PublishError on failure. */
-  sendRecords(topic: string, records: Message[]): Promise<void> {
+  sendRecords(topic: string, records: OutgoingRecord[]): Promise<void> {
     const run = this.#tail.then(async () => {
-      const [producer] = await Promise.all([this.#connect(), this.#context.ensureTopics([topic])]);
-      await this.#produce(producer, topic, records, records.length);
+      await this.#driver.ensureTopics([topic]);
+      await this.#produce(topic, records, records.length);
     });
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #produce(producer: Producer, topic: string, records: Message[], count: number): Promise<void> {
+  async #produce(topic: string, records: OutgoingRecord[], count: number): Promise<void> {
     try {
-      await producer.send({ topic, acks: -1, messages: records });
+      this.#producer ??= this.#driver.producer();
+      await this.#producer.send(topic, records);
     } catch (error) {
       if (isProxyStreamError(error)) throw error;
-      const retriable = (error as { retriable?: unknown }).retriable === true;
+      const { retriable, type } = clientErrorInfo(error);
       throw new PublishError(`kafka publish to ${topic} failed: ${error instanceof Error ? error.message : String(error)}`, {
         cause: error,
         retriable,
-        context: { topic, address: this.#context.address, count, type: kafkaErrorType(error) },
+        context: { topic, address: this.#driver.address, count, type },
       });
     }
-  }
-
-  #connect(): Promise<Producer> {
-    if (this.#producer === undefined) {
-      const producer = this.#context.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-      this.#producer = this.#context.connect('producer connect', () => producer.connect(), () => producer.disconnect()).then(() => producer);
-      this.#producer.catch(() => (this.#producer = undefined));
-    }
-    return this.#producer;
   }
 }

@@ -1,15 +1,14 @@
-import type { Consumer, EachBatchPayload, KafkaMessage } from 'kafkajs';
 import { AbortedError } from '../../errors/index.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
-import { isGenerationError, type KafkaContext } from './client.js';
 import { decodeCommitNote } from './commit-note.js';
-import { EOS_HEADER, KafkaPublisher } from './kafka-publisher.js';
+import { RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
+import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
 import { startOffsets } from './start-position.js';
 
 /** How a subscriber was set up by its broker. */
 export interface KafkaSubscriberParts {
-  context: KafkaContext;
+  driver: KafkaDriver;
   topics: string[];
   group: string;
   from: StartPosition;
@@ -43,7 +42,7 @@ const NO_OP = async () => undefined;
 export class KafkaSubscriber implements Subscriber {
   readonly topics: readonly string[];
   readonly group: string;
-  readonly #context: KafkaContext;
+  readonly #driver: KafkaDriver;
   readonly #from: StartPosition;
   readonly #private: boolean;
   readonly #onClose: () => void;
@@ -56,13 +55,12 @@ export class KafkaSubscriber implements Subscriber {
   #states = new Map<string, PartitionState>();
   #epoch = 0;
   #prepared: Promise<void> = Promise.resolve();
-  #consumer: Consumer | undefined;
+  #consumer: GroupConsumerDriver | undefined;
   #started: Promise<void> | undefined;
   #fatal: Error | undefined;
   #wakeReader: (() => void) | undefined;
   #wakeFetcher: (() => void) | undefined;
   #commitDirty = false;
-  #failingSince: number | undefined;
   /** Resolved (and replaced) after every commit attempt and every change of generation. */
   #commitTick = tick();
   #committing: Promise<void> | undefined;
@@ -70,7 +68,7 @@ export class KafkaSubscriber implements Subscriber {
   #deadLetters: KafkaPublisher | undefined;
 
   constructor(parts: KafkaSubscriberParts) {
-    this.#context = parts.context;
+    this.#driver = parts.driver;
     this.topics = parts.topics;
     this.group = parts.group;
     this.#from = parts.from;
@@ -104,7 +102,7 @@ export class KafkaSubscriber implements Subscriber {
         yield end;
         continue;
       }
-      if (Date.now() - this.#lastEndCheck >= this.#context.options.endOfStreamPollMs) await this.#checkEnds();
+      if (Date.now() - this.#lastEndCheck >= this.#driver.options.endOfStreamPollMs) await this.#checkEnds();
       if (this.#ends.length === 0) await this.#idle(signal);
     }
     if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
@@ -120,14 +118,9 @@ export class KafkaSubscriber implements Subscriber {
     this.#tick();
     this.#buffer.length = 0;
     this.#retries.length = 0;
-    await this.#consumer?.disconnect().catch(() => undefined);
+    await this.#consumer?.close();
     await this.#deadLetters?.close();
-    if (this.#private && this.#started !== undefined) {
-      await this.#context
-        .admin()
-        .then((admin) => admin.deleteGroups([this.group]))
-        .catch(() => undefined);
-    }
+    if (this.#private && this.#started !== undefined) await this.#driver.deleteGroup(this.group).catch(() => undefined);
     this.#onClose();
   }
 
@@ -136,69 +129,19 @@ export class KafkaSubscriber implements Subscriber {
   }
 
   async #start(): Promise<void> {
-    const context = this.#context;
-    const { options } = context;
-    await context.ensureTopics(this.topics);
-    const consumer = context.kafka.consumer({
-      groupId: this.group,
-      sessionTimeout: options.sessionTimeoutMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
-      maxBytesPerPartition: options.maxBytesPerPartition,
-      maxBytes: options.maxBytes,
-      maxWaitTimeInMs: options.maxWaitTimeMs,
-      allowAutoTopicCreation: false,
-      // A broker restart can outlast kafkajs' own retries (coordinator not found): rejoin for up to
-      // RESTART_WINDOW_MS after the first failure, then give up with a ConnectionError.
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => this.#mayRestart() },
+    await this.#driver.ensureTopics(this.topics);
+    this.#consumer = this.#driver.groupConsumer(this.group, this.topics, this.#from !== 'latest', {
+      joined: (assignment) => this.#joined(assignment),
+      rebalancing: () => this.#flushCommits(),
+      batch: (topic, partition, records, control) => this.#onBatch(topic, partition, records, control),
+      failed: (error) => {
+        if (this.#closing.signal.aborted) return;
+        this.#fatal = error;
+        this.#wakeReader?.();
+      },
     });
-    this.#consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, (event) => {
-      this.#failingSince = undefined;
-      this.#joined(event.payload.memberAssignment);
-    });
-    consumer.on(consumer.events.REBALANCING, () => void this.#flushCommits());
-    consumer.on(consumer.events.CRASH, (event) => {
-      if (event.payload.restart || this.#closing.signal.aborted || consumer !== this.#consumer) return;
-      if (isClientBug(event.payload.error) && this.#mayRestart()) {
-        void this.#replace(consumer);
-        return;
-      }
-      this.#fatal = context.asConnectionError(event.payload.error, `kafka consumer of group ${this.group}`);
-      this.#wakeReader?.();
-    });
-    await context.connect('consumer connect', () => consumer.connect(), () => consumer.disconnect());
-    await consumer.subscribe({ topics: [...this.topics], fromBeginning: this.#from !== 'latest' });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
+    await this.#consumer.start();
     await this.#prepared;
-  }
-
-  /**
-   * Replaces a consumer that kafkajs stopped for good after a bug of its own (a TypeError in its
-   * offset bookkeeping during a rebalance): disconnects it, voids its generation and joins the group
-   * with a fresh one. What it held unacked comes again from the committed offsets (at-least-once).
-   */
-  async #replace(crashed: Consumer): Promise<void> {
-    await crashed.disconnect().catch(() => undefined);
-    if (this.#closing.signal.aborted) return;
-    this.#epoch += 1;
-    this.#tick();
-    this.#states = new Map();
-    this.#buffer.length = 0;
-    this.#retries.length = 0;
-    this.#started = this.#start();
-    this.#started.catch((error: unknown) => {
-      if (this.#closing.signal.aborted) return;
-      this.#fatal = this.#context.asConnectionError(error, `kafka consumer of group ${this.group} (restart)`);
-      this.#wakeReader?.();
-    });
-  }
-
-  /** Whether kafkajs may restart the consumer after a crash: while the outage is younger than RESTART_WINDOW_MS. */
-  #mayRestart(): boolean {
-    if (this.#closing.signal.aborted) return false;
-    this.#failingSince ??= Date.now();
-    return Date.now() - this.#failingSince < RESTART_WINDOW_MS;
   }
 
   /** A new generation: void everything fetched before, then learn where the group stands. */
@@ -210,7 +153,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#retries.length = 0;
     const epoch = this.#epoch;
     this.#prepared = this.#prepareWithRetry(epoch, assignment).catch((error: unknown) => {
-      if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#fatal = this.#context.asConnectionError(error, `kafka group ${this.group} join`);
+      if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#fatal = this.#driver.asConnectionError(error, `kafka group ${this.group} join`);
       this.#wakeReader?.();
     });
   }
@@ -229,77 +172,70 @@ export class KafkaSubscriber implements Subscriber {
   }
 
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {
-    const admin = await this.#context.admin();
     const topics = Object.keys(assignment).filter((topic) => (assignment[topic]?.length ?? 0) > 0);
     if (topics.length === 0) return;
-    const committed = await admin.fetchOffsets({ groupId: this.group, topics });
+    const committed = await this.#driver.committed(this.group, topics);
     const states = new Map<string, PartitionState>();
-    for (const { topic, partitions } of committed) {
+    const placements: Array<() => void> = [];
+    for (const topic of topics) {
       const mine = new Set(assignment[topic] ?? []);
       const fresh: number[] = [];
-      for (const { partition, offset, metadata } of partitions) {
+      for (const { partition, offset, metadata } of committed.get(topic) ?? []) {
         if (!mine.has(partition)) continue;
-        const state = new PartitionState(topic, partition, { committed: Number(offset), metadata });
+        mine.delete(partition);
+        const state = new PartitionState(topic, partition, { committed: offset, metadata });
         states.set(key(topic, partition), state);
-        if (Number(offset) < 0) fresh.push(partition);
+        if (offset < 0) fresh.push(partition);
+        else placements.push(() => this.#consumer?.place(topic, partition, { committed: offset }));
+      }
+      for (const partition of mine) {
+        states.set(key(topic, partition), new PartitionState(topic, partition, { committed: -1, metadata: null }));
+        fresh.push(partition);
       }
       if (fresh.length === 0) continue;
-      const starts = await startOffsets(admin, topic, this.#from, fresh);
+      const starts = await startOffsets(this.#driver, topic, this.#from, fresh);
       for (const partition of fresh) {
         const offset = starts?.get(partition);
-        if (offset === undefined) continue;
-        states.get(key(topic, partition))?.startAt(offset);
-        this.#consumer?.seek({ topic, partition, offset: String(offset) });
+        if (offset !== undefined) states.get(key(topic, partition))?.startAt(offset);
+        const edge = this.#from === 'latest' ? 'latest' : 'earliest';
+        placements.push(() => this.#consumer?.place(topic, partition, offset === undefined ? { edge } : { offset }));
       }
     }
     if (epoch !== this.#epoch) return;
     this.#states = states;
+    for (const place of placements) place();
     this.#scheduleCommit();
   }
 
-  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  async #onBatch(topic: string, partition: number, records: FetchedRecord[], control: BatchControl): Promise<void> {
     const epoch = this.#epoch;
     await this.#prepared;
-    const state = this.#states.get(key(batch.topic, batch.partition));
-    const live = () => epoch === this.#epoch && isRunning() && !isStale() && !this.#closing.signal.aborted;
+    const state = this.#states.get(key(topic, partition));
+    const live = () => epoch === this.#epoch && control.live() && !this.#closing.signal.aborted;
     if (state === undefined) return;
-    for (const message of batch.messages) {
-      while (live() && this.#buffer.length >= this.#context.options.bufferSize) {
-        await this.#waitForSpace(this.#context.options.heartbeatIntervalMs);
-        await this.#heartbeat(heartbeat);
+    for (const record of records) {
+      while (live() && this.#buffer.length >= this.#driver.options.bufferSize) {
+        await this.#waitForSpace(this.#driver.options.heartbeatIntervalMs);
+        await control.heartbeat();
       }
       if (!live()) return;
-      const offset = Number(message.offset);
-      if (state.track(offset)) {
-        if (isEndOfStream(message)) {
-          state.endOfStream(offset);
-          this.#endValues.set(batch.topic, message.value ?? EMPTY);
-          this.#lastEndCheck = 0;
-          this.#scheduleCommit();
-        } else {
-          this.#buffer.push({ state, epoch, offset, value: message.value ?? EMPTY, key: message.key?.toString(), count: state.nextCount(offset) });
-        }
-        this.#wakeReader?.();
+      if (!state.track(record.offset)) continue;
+      if (record.endOfStream) {
+        state.endOfStream(record.offset);
+        this.#endValues.set(topic, record.value);
+        this.#lastEndCheck = 0;
+        this.#scheduleCommit();
+      } else {
+        this.#buffer.push({ state, epoch, offset: record.offset, value: record.value, key: record.key, count: state.nextCount(record.offset) });
       }
-      resolveOffset(message.offset);
-    }
-    await this.#heartbeat(heartbeat);
-  }
-
-  /** Heartbeats; when the group is rebalancing, commits the acked prefix first (the revocation hook). */
-  async #heartbeat(heartbeat: () => Promise<void>): Promise<void> {
-    try {
-      await heartbeat();
-    } catch (error) {
-      if (isGenerationError(error)) await this.#flushCommits();
-      throw error;
+      this.#wakeReader?.();
     }
   }
 
   async #deliver(fetched: Fetched): Promise<Delivery | undefined> {
     const { state, epoch, offset } = fetched;
     if (epoch !== this.#epoch) return undefined;
-    const { maxDeliveries } = this.#context.options;
+    const { maxDeliveries } = this.#driver.options;
     if (maxDeliveries !== undefined && fetched.count > maxDeliveries) {
       await this.#deadLetter(fetched);
       return undefined;
@@ -341,13 +277,13 @@ export class KafkaSubscriber implements Subscriber {
   /** Copies a message past maxDeliveries to the dead-letter topic, then settles it. */
   async #deadLetter(fetched: Fetched): Promise<void> {
     const { state, offset } = fetched;
-    this.#deadLetters ??= new KafkaPublisher(this.#context, () => undefined);
-    await this.#deadLetters.sendRecords(this.#context.options.deadLetterTopic(state.topic), [
+    this.#deadLetters ??= new KafkaPublisher(this.#driver, () => undefined);
+    await this.#deadLetters.sendRecords(this.#driver.options.deadLetterTopic(state.topic), [
       {
         value: fetched.value,
         ...(fetched.key === undefined ? {} : { key: fetched.key }),
         headers: {
-          'ps-error': `delivered ${fetched.count - 1} times without an ack (maxDeliveries ${this.#context.options.maxDeliveries})`,
+          'ps-error': `delivered ${fetched.count - 1} times without an ack (maxDeliveries ${this.#driver.options.maxDeliveries})`,
           'ps-source': `${state.topic}:${state.partition}:${offset}`,
           'ps-group': this.group,
         },
@@ -392,7 +328,7 @@ export class KafkaSubscriber implements Subscriber {
       });
       if (batch.length === 0) return;
       try {
-        await this.#consumer.commitOffsets(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: String(commit.offset), metadata: commit.metadata })));
+        await this.#consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
         for (const { state, commit } of batch) state.committed(commit);
       } catch {
         // A lost generation: the new owner reads from the last commit (at-least-once).
@@ -409,14 +345,13 @@ export class KafkaSubscriber implements Subscriber {
     const open = this.topics.filter((topic) => !this.#ended.has(topic));
     if (open.length === 0) return;
     try {
-      const admin = await this.#context.admin();
-      const offsets = await admin.fetchOffsets({ groupId: this.group, topics: open });
-      for (const { topic, partitions } of offsets) {
+      const offsets = await this.#driver.committed(this.group, open);
+      for (const [topic, partitions] of offsets) {
         const ended =
           partitions.length > 0 &&
           partitions.every(({ offset, metadata }) => {
             const eos = decodeCommitNote(metadata).eos;
-            return eos !== undefined && Number(offset) > eos;
+            return eos !== undefined && offset > eos;
           });
         if (!ended || this.#ended.has(topic)) continue;
         this.#ended.add(topic);
@@ -435,7 +370,7 @@ export class KafkaSubscriber implements Subscriber {
         this.#wakeReader = undefined;
         resolve();
       };
-      const timer = setTimeout(wake, this.#context.options.endOfStreamPollMs);
+      const timer = setTimeout(wake, this.#driver.options.endOfStreamPollMs);
       signal.addEventListener('abort', wake, { once: true });
       this.#wakeReader = wake;
     });
@@ -458,22 +393,9 @@ function key(topic: string, partition: number): string {
   return `${partition}\u0000${topic}`;
 }
 
-function isEndOfStream(message: KafkaMessage): boolean {
-  const header = message.headers?.[EOS_HEADER];
-  return header !== undefined && String(header) === '1';
-}
-
-/** A crash kafkajs will not restart from that is a TypeError inside kafkajs itself, not a broker or network failure. */
-function isClientBug(error: Error): boolean {
-  return error.name === 'KafkaJSNonRetriableError' && (error as { cause?: unknown }).cause instanceof TypeError;
-}
-
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
-
-/** How long a consumer keeps rejoining after a crash (a broker restart) before it fails. */
-const RESTART_WINDOW_MS = 60_000;
 
 /** A promise with its resolver. */
 function tick(): { promise: Promise<void>; resolve: () => void } {

@@ -1,4 +1,3 @@
-import type { SASLOptions } from 'kafkajs';
 import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { nameSchema } from '../../util/options.js';
@@ -11,8 +10,8 @@ export const kafkaOptionsSchema = z.object({
   brokers: z.array(z.string().min(1)).min(1),
   /** Client id sent to the brokers. @default 'proxystream' */
   clientId: nameSchema.default('proxystream'),
-  /** Client library behind the adapter. Only kafkajs is wired in (see bench/kafka-clients for the comparison). @default 'kafkajs' */
-  client: z.literal('kafkajs').default('kafkajs'),
+  /** Client library behind the adapter: 'kafkajs' or 'platformatic' (@platformatic/kafka); nothing else changes with it. @default 'kafkajs' */
+  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
   /** Partitions of topics the adapter creates on demand. @default 1 */
   partitions: positiveInt().default(1),
   /** Replication factor of topics the adapter creates on demand. @default 1 */
@@ -29,10 +28,10 @@ export const kafkaOptionsSchema = z.object({
   deadLetterTopic: z.custom<(topic: string) => string>((value) => typeof value === 'function', 'expected a function').default(() => (topic: string) => `${topic}.dlq`),
   /** Bound on reaching the brokers (per connection attempt and overall) before ConnectionError/TimeoutError. @default 5000 */
   connectTimeoutMs: positiveInt().default(5_000),
-  /** TLS: `true` or node:tls connection options, passed to the client unchanged. @default off */
+  /** TLS: `true` or node:tls connection options, passed to the client. @default off */
   ssl: z.union([z.boolean(), z.custom<ConnectionOptions>((value) => typeof value === 'object' && value !== null, 'expected tls options')]).optional(),
-  /** SASL (plain, scram-sha-256/512, aws, oauthbearer), passed to kafkajs unchanged. @default off */
-  sasl: z.custom<SASLOptions>((value) => typeof value === 'object' && value !== null && 'mechanism' in value, 'expected kafkajs SASL options').optional(),
+  /** SASL with a username and password (mechanism plain, scram-sha-256 or scram-sha-512), for either client. @default off */
+  sasl: z.object({ mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']), username: z.string(), password: z.string() }).strict().optional(),
   /** Messages a subscriber buffers ahead of its reader; fetching pauses when full. @default 256 */
   bufferSize: positiveInt().default(256),
   /** Consumer fetch limit per partition, bytes (raise for big events, with the broker's message.max.bytes). @default 1048576 */

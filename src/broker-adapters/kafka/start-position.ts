@@ -1,6 +1,6 @@
-import type { Admin } from 'kafkajs';
 import { ConfigError } from '../../errors/index.js';
 import type { StartPosition } from '../types.js';
+import type { KafkaDriver } from './driver.js';
 
 /** Start offsets per partition of one topic; partitions not listed start from `fromBeginning`. */
 export type StartOffsets = Map<number, number>;
@@ -22,9 +22,8 @@ export function parseOffsetSpec(spec: string, partitions: readonly number[]): St
 }
 
 /** Resolves an offset or timestamp start position of a topic to offsets per partition; undefined for earliest/latest. */
-export async function startOffsets(admin: Admin, topic: string, from: StartPosition, partitions: readonly number[]): Promise<StartOffsets | undefined> {
+export async function startOffsets(driver: KafkaDriver, topic: string, from: StartPosition, partitions: readonly number[]): Promise<StartOffsets | undefined> {
   if (from === 'earliest' || from === 'latest') return undefined;
   if ('offset' in from) return parseOffsetSpec(from.offset, partitions);
-  const found = await admin.fetchTopicOffsetsByTimestamp(topic, from.timestamp);
-  return new Map(found.map((entry) => [entry.partition, Number(entry.offset)]));
+  return driver.offsetsAt(topic, from.timestamp);
 }

@@ -62,7 +62,7 @@ export function makeWorld(options: WorldOptions): World {
   const storeKind = options.store ?? 'redis';
   const config: FaultConfig = {
     adapter: options.adapter,
-    ...(options.adapter === 'kafka' ? { kafkaBrokers: options.kafkaBrokers ?? kafkaBrokers() } : { redisUrl: options.brokerRedisUrl ?? redisUrl() }),
+    ...(options.adapter === 'redis-streams' ? { redisUrl: options.brokerRedisUrl ?? redisUrl() } : { kafkaBrokers: options.kafkaBrokers ?? kafkaBrokers() }),
     store: storeKind === 'file' ? { kind: 'file', dir: join(dir, 'store') } : { kind: 'redis', url: options.storeRedisUrl ?? redisUrl(), keyPrefix: uniqueName('fault') },
     topic: uniqueName('fault-topic'),
     group: uniqueName('fault-group'),

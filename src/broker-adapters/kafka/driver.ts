@@ -1,0 +1,158 @@
+import { ConnectionError, isProxyStreamError, TimeoutError } from '../../errors/index.js';
+import type { ParsedKafkaOptions } from './options.js';
+
+/**
+ * The Kafka client library behind {@link KafkaBroker}, reduced to what the adapter needs. Publisher
+ * and subscriber logic (ordering, offset tracking, commit notes, end of stream, dead letters) is
+ * written once against this interface; `kafkajs/` and `platformatic/` implement it.
+ */
+export interface KafkaDriver {
+  readonly options: ParsedKafkaOptions;
+  /** The bootstrap brokers as one string, for error context. */
+  readonly address: string;
+  /** Creates topics that do not exist yet (partitions and replication from the options). */
+  ensureTopics(topics: readonly string[]): Promise<void>;
+  /** Partition ids of a topic, from fresh metadata. */
+  partitions(topic: string): Promise<number[]>;
+  /** The group's committed offsets (-1 for none) and their metadata, by topic. */
+  committed(group: string, topics: readonly string[]): Promise<Map<string, CommittedOffset[]>>;
+  /** First offset per partition at or after `timestamp` (ms); the end offset where none is. */
+  offsetsAt(topic: string, timestamp: number): Promise<Map<number, number>>;
+  /** Earliest and end offsets per partition; undefined when the topic does not exist. */
+  bounds(topic: string): Promise<PartitionBounds[] | undefined>;
+  deleteGroup(group: string): Promise<void>;
+  /** A new idempotent producer (acks all, one request in flight); connects on first send. */
+  producer(): ProducerDriver;
+  /** A new member of `group` reading `topics`; joins on `start()`. */
+  groupConsumer(group: string, topics: readonly string[], fromBeginning: boolean, hooks: GroupHooks): GroupConsumerDriver;
+  /** Maps a client failure to ConnectionError (context `address`); proxystream errors pass through. */
+  asConnectionError(error: unknown, what: string): Error;
+  close(): Promise<void>;
+}
+
+/** A record to produce. */
+export interface OutgoingRecord {
+  value: Buffer;
+  key?: string;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+/** A committed offset of one partition. */
+export interface CommittedOffset {
+  partition: number;
+  offset: number;
+  metadata: string | null;
+}
+
+/** Earliest and end offset of one partition. */
+export interface PartitionBounds {
+  partition: number;
+  low: number;
+  high: number;
+}
+
+/** An offset commit with its metadata. */
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string;
+}
+
+/** A fetched record. */
+export interface FetchedRecord {
+  offset: number;
+  value: Buffer;
+  key: string | undefined;
+  endOfStream: boolean;
+}
+
+/** Produces records; a failure rejects with the client's error (the caller maps it). */
+export interface ProducerDriver {
+  send(topic: string, records: OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a group consumer tells its subscriber. */
+export interface GroupHooks {
+  /** A new generation began with this assignment (topic → partitions); what came before is void. */
+  joined(assignment: Record<string, number[]>): void;
+  /** The group is rebalancing: commit what can be committed now. */
+  rebalancing(): Promise<void>;
+  /**
+   * Fetched records of one partition, in offset order. The consumer waits for the returned promise
+   * (backpressure); `live()` turns false when the generation ended, `heartbeat()` keeps the member alive.
+   */
+  batch(topic: string, partition: number, records: FetchedRecord[], control: BatchControl): Promise<void>;
+  /** The member failed for good (after its own retries): reading ends with this error. */
+  failed(error: Error): void;
+}
+
+/** Liveness of a fetched batch. */
+export interface BatchControl {
+  live(): boolean;
+  heartbeat(): Promise<void>;
+}
+
+/** Where a partition of a new generation starts. */
+export type Placement = { committed: number } | { offset: number } | { edge: 'earliest' | 'latest' };
+
+/** One member of a consumer group. */
+export interface GroupConsumerDriver {
+  /** Connects, joins and starts fetching (ConnectionError/TimeoutError when the brokers are away). */
+  start(): Promise<void>;
+  /** Sets where an assigned partition of the current generation is read from. */
+  place(topic: string, partition: number, placement: Placement): void;
+  /** Commits offsets with metadata in the current generation; rejects when the generation is gone. */
+  commit(offsets: OffsetCommit[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long a group member keeps rejoining after a failure (a broker restart) before it gives up. */
+export const RESTART_WINDOW_MS = 60_000;
+
+/** Header marking an end-of-stream message; its value is `1`. */
+export const EOS_HEADER = 'ps-eos';
+
+/** The protocol error name and retriability of a kafkajs or @platformatic/kafka error. */
+export function clientErrorInfo(error: unknown): { retriable: boolean; type: string | undefined } {
+  const fields = typeof error === 'object' && error !== null ? (error as { type?: unknown; apiId?: unknown; retriable?: unknown; canRetry?: unknown }) : {};
+  const type = typeof fields.type === 'string' ? fields.type : typeof fields.apiId === 'string' ? fields.apiId : undefined;
+  return { retriable: fields.retriable === true || fields.canRetry === true, type };
+}
+
+/** Maps a client failure to ConnectionError (context `address`); proxystream errors pass through. */
+export function asConnectionError(address: string, error: unknown, what: string): Error {
+  if (isProxyStreamError(error)) return error;
+  return new ConnectionError(`${what}: cannot reach Kafka at ${address}: ${reason(error)}`, { cause: error, context: { address } });
+}
+
+/** An error's message with the innermost reason it wraps (`errors` of an aggregate, or `cause`), e.g. "metadata failed 4 times. (... certificate ...)". */
+function reason(error: unknown, depth = 0): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as { errors?: unknown }).errors;
+  const inner = Array.isArray(nested) && nested.length > 0 ? nested[nested.length - 1] : (error as { cause?: unknown }).cause;
+  if (inner === undefined || inner === null || depth >= 4) return error.message;
+  const deeper = reason(inner, depth + 1);
+  return error.message.includes(deeper) ? error.message : `${error.message} (${deeper})`;
+}
+
+/**
+ * Runs a connect step within `ms`; maps failures to ConnectionError or TimeoutError (context
+ * `address`). On timeout or failure, `abandon` releases whatever the step left half-open.
+ */
+export async function connectWithin<T>(address: string, ms: number, what: string, step: () => Promise<T>, abandon: () => Promise<unknown>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer from Kafka at ${address} within ${ms} ms`, { context: { address, timeoutMs: ms } })), ms);
+  });
+  try {
+    return await Promise.race([step(), deadline]);
+  } catch (error) {
+    void abandon().catch(() => undefined);
+    throw asConnectionError(address, error, what);
+  } finally {
+    clearTimeout(timer);
+  }
+}
