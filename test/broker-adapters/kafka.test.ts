@@ -129,6 +129,55 @@ describe('KafkaBroker on kafkajs internals', () => {
   }, 60_000);
 });
 
+describe('KafkaBroker client swap', () => {
+  it('puts each key on the same partition with either client, so a swap keeps per-key order', async () => {
+    const topic = uniqueName('t');
+    const keys = Array.from({ length: 24 }, (_, i) => `key-${i}`);
+    const placement = async (client: KafkaClientName) => {
+      clientUnderTest = client;
+      // 3 partitions: murmur2 hashes made positive by `>>> 0` and by `& 0x7fffffff` differ modulo 3.
+      const b = broker({ partitions: 3 });
+      await b.publisher().publish(topic, keys.map((key) => message(`${client}:${key}`, key)));
+      const got = await readUntil(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }), (read) => read.filter((d) => text(d).startsWith(`${client}:`)).length === keys.length);
+      return new Map(got.filter((d) => text(d).startsWith(`${client}:`)).map((d) => [d.key, d.position.split(':')[0]]));
+    };
+    const byKafkajs = await placement('kafkajs');
+    const byPlatformatic = await placement('platformatic');
+    expect(new Set(byKafkajs.values()).size).toBeGreaterThan(1);
+    expect(Object.fromEntries(byPlatformatic)).toEqual(Object.fromEntries(byKafkajs));
+  }, 60_000);
+
+  it('lets kafkajs and @platformatic/kafka members share one group (a rolling client swap)', async () => {
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    clientUnderTest = 'kafkajs';
+    const viaKafkajs = broker({ partitions: 2 });
+    clientUnderTest = 'platformatic';
+    const viaPlatformatic = broker({ partitions: 2 });
+    const members = [viaKafkajs.subscriber({ topics: topic, group }), viaPlatformatic.subscriber({ topics: topic, group })];
+    const seen = members.map(() => [] as string[]);
+    const done = new AbortController();
+    const runs = members.map(async (subscriber, i) => {
+      const signal = AbortSignal.any([done.signal, AbortSignal.timeout(30_000)]);
+      try {
+        for await (const delivery of subscriber.messages({ signal })) {
+          seen[i]!.push(text(delivery));
+          await delivery.ack();
+          if (seen.flat().length >= 40) done.abort();
+        }
+      } catch (error) {
+        if (!signal.aborted) throw error;
+      }
+    });
+    await sleep(4_000);
+    await viaKafkajs.publisher().publish(topic, Array.from({ length: 40 }, (_, i) => message(`m${i}`, `k${i}`)));
+    await Promise.all(runs);
+    expect(new Set(seen.flat()).size).toBe(40);
+    expect(seen.flat()).toHaveLength(40);
+    expect(seen.every((got) => got.length > 0)).toBe(true);
+  }, 60_000);
+});
+
 describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (client) => {
   beforeEach(() => {
     clientUnderTest = client;
@@ -191,6 +240,18 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     expect(texts(await collect(fromThree, 4, { timeoutMs: 20_000 }))).toEqual(['old3', 'old4', 'new0', 'new1']);
     const fromTime = b.subscriber({ topics: topic, group: uniqueName('late'), from: { timestamp: between } });
     expect(texts(await collect(fromTime, 2, { timeoutMs: 20_000 }))).toEqual(['new0', 'new1']);
+  });
+
+  it('reads on from the earliest retained offset when the group\'s commit fell out of retention', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await b.publisher().publish(topic, Array.from({ length: 6 }, (_, i) => message(`m${i}`)));
+    await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '1' }] });
+    await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '4' }] });
+    const got = await readUntil(b.subscriber({ topics: topic, group }), (read) => read.length === 2);
+    expect(texts(got)).toEqual(['m4', 'm5']);
+    await eventually(async () => (await committed(group, topic))[0] === 6);
   });
 
   it('gives each of two groups everything across partitions, keeping per-key order', async () => {

@@ -43,6 +43,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #refreshMetadata = false;
+  #rejoining = false;
 
   constructor(driver: PlatformaticDriver, group: string, topics: readonly string[], _fromBeginning: boolean, hooks: GroupHooks) {
     this.#driver = driver;
@@ -56,6 +57,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       rebalanceTimeout: options.rebalanceTimeoutMs,
+      // kafkajs' protocol name (both encode the standard consumer protocol): members on either client can share a group.
+      protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
       autocommit: false,
       maxWaitTime: options.maxWaitTimeMs,
       maxBytes: options.maxBytes,
@@ -119,19 +122,25 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   /** The client gave up rejoining after its own retries: keep trying while the outage is young. */
   async #rejoin(error: Error): Promise<void> {
-    const since = Date.now();
-    for (let attempt = 1; !this.#closed; attempt += 1) {
-      if (Date.now() - since > RESTART_WINDOW_MS) {
-        this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group}`));
-        return;
+    if (this.#rejoining) return;
+    this.#rejoining = true;
+    try {
+      const since = Date.now();
+      for (let attempt = 1; !this.#closed; attempt += 1) {
+        if (Date.now() - since > RESTART_WINDOW_MS) {
+          this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group}`));
+          return;
+        }
+        await sleep(Math.min(5_000, 300 * attempt));
+        try {
+          await this.#consumer.joinGroup({});
+          return;
+        } catch {
+          // Still away: the loop tries again until RESTART_WINDOW_MS.
+        }
       }
-      await sleep(Math.min(5_000, 300 * attempt));
-      try {
-        await this.#consumer.joinGroup({});
-        return;
-      } catch {
-        // Still away: the loop tries again until RESTART_WINDOW_MS.
-      }
+    } finally {
+      this.#rejoining = false;
     }
   }
 
@@ -173,12 +182,15 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), position]);
     }
     const responses = await Promise.all([...byLeader].map(([leader, positions]) => this.#fetchFrom(leader, positions, metadata)));
+    let failed = false;
     for (const partitions of responses) {
       for (const fetched of partitions) {
         if (generation !== this.#generation || this.#closed) return placed.length;
-        await this.#deliver(generation, fetched);
+        failed = !(await this.#deliver(generation, fetched)) || failed;
       }
     }
+    // A partition answered with an error (leader moving, topic being created): back off briefly.
+    if (failed || this.#refreshMetadata) await sleep(100);
     return placed.length;
   }
 
@@ -206,18 +218,22 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     );
   }
 
-  /** Hands one partition's records to the subscriber, then moves its position past them. */
-  async #deliver(generation: number, { topic, partition, errorCode, batches }: FetchedPartition): Promise<void> {
+  /**
+   * Hands one partition's records to the subscriber, then moves its position past them. False when the
+   * partition answered with an error: out of range (retention passed the position) reads on from the
+   * earliest offset; anything else refreshes metadata.
+   */
+  async #deliver(generation: number, { topic, partition, errorCode, batches }: FetchedPartition): Promise<boolean> {
     const position = this.#positions.get(`${partition}\u0000${topic}`);
-    if (position?.offset === undefined) return;
+    if (position?.offset === undefined) return true;
     if (errorCode === OFFSET_OUT_OF_RANGE) {
       position.offset = undefined;
       position.edge = 'earliest';
-      return;
+      return false;
     }
     if (errorCode !== 0) {
       this.#refreshMetadata = true;
-      return;
+      return false;
     }
     const from = position.offset;
     const records: FetchedRecord[] = [];
@@ -235,9 +251,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     if (records.length > 0) {
       const live = () => generation === this.#generation && !this.#closed && this.#positions.get(`${partition}\u0000${topic}`) === position;
       await this.#hooks.batch(topic, partition, records, { live, heartbeat: async () => undefined });
-      if (!live()) return;
+      if (!live()) return true;
     }
     if (position.offset === from && next > from) position.offset = next;
+    return true;
   }
 
   /** Turns 'earliest'/'latest' placements into offsets. */
