@@ -27,7 +27,7 @@ export function openNetBroker(spec: NetBrokerSpec): Broker {
     case 'kafka':
       return new KafkaBroker({
         brokers: spec.brokers,
-        client: spec.client ?? 'kafkajs',
+        ...(spec.client === undefined ? {} : { client: spec.client }),
         partitions: spec.partitions,
         maxBytesPerPartition: spec.maxMessageBytes,
         maxBytes: spec.maxMessageBytes,

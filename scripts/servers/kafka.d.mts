@@ -28,7 +28,8 @@ export interface KafkaServer {
   /** SIGTERM, wait for exit, remove the temp dir. Idempotent. */
   stop(): Promise<void>;
   /** SIGTERM, wait for exit, start again with the same ports and data. */
-  restart(): Promise<void>;
+  /** Stops the broker (SIGTERM), stays away `downMs` (default 0), starts it again on the same dirs and ports. */
+  restart(options?: { downMs?: number }): Promise<void>;
 }
 
 /** '4' -> newest 4.x known, '3.9' -> '3.9.2'; full versions pass through. */

@@ -7,6 +7,7 @@
 //   const k = await startKafka();          // DEFAULT_KAFKA_VERSION
 //   k.brokers                              // ['127.0.0.1:PORT']
 //   await k.restart();                     // SIGTERM, wait, start again (same dirs/ports)
+//   await k.restart({ downMs: 12_000 });   // ...staying away that long first
 //   await k.stop();                        // stops the JVM, removes its temp dir
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -452,9 +453,10 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, sa
       await current.stop({ timeoutMs: 30_000 });
       await removeDir(dir);
     },
-    async restart() {
+    async restart({ downMs = 0 } = {}) {
       if (stopped) throw new Error('kafka restart(): broker was stopped');
       await current.stop({ timeoutMs: 30_000 });
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
       current = await launch('restart');
     },
   };

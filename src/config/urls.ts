@@ -14,7 +14,7 @@ export type StoreSpec =
   | { kind: 'redis'; id: string; url: string };
 
 /** The broker URL forms, for messages and `--help`. */
-export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...][?client=platformatic] | zmq+tcp://host:port[?bind=subscriber]';
+export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...][?client=kafkajs] | zmq+tcp://host:port[?bind=subscriber]';
 /** The store URL forms, for messages and `--help`. */
 export const STORE_URL_FORMS = 'file:///dir?id=ID | redis://host:port[/db]?id=ID | memory:?id=ID';
 
@@ -27,7 +27,7 @@ const STORE_ID = /^[A-Za-z0-9._-]{1,256}$/;
  * - `memory:` — the in-process broker (useful only inside one process).
  * - `redis://[user:pass@]host:port[/db]` (or `rediss://`) — Redis Streams.
  * - `kafka://host:port[,host:port...][?client=kafkajs|platformatic]` — Kafka bootstrap brokers, and the
- *   client library behind the adapter (@default kafkajs).
+ *   client library behind the adapter (@default platformatic).
  * - `zmq+tcp://host:port[?bind=subscriber]` — ZeroMQ PUB/SUB; the publisher binds unless `bind=subscriber`.
  */
 export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {

@@ -186,6 +186,7 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
   it('rejects bad options with ConfigError', () => {
     expect(() => new KafkaBroker({ brokers: [] })).toThrow(ConfigError);
     expect(() => new KafkaBroker({ brokers: ['x:1'], partitions: 0 })).toThrow(ConfigError);
+    expect(() => new KafkaBroker({ brokers: ['x:1'], client: 'rdkafka' as never })).toThrow(/client/);
   });
 
   it('raises a typed error within bounded time when no broker runs at the address', async () => {
@@ -371,6 +372,23 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     expect(counts.filter((entry) => entry.startsWith('poison'))).toEqual(['poison#1', 'poison#2']);
     const dead = b.subscriber({ topics: `${topic}.dead`, group: uniqueName('dlq') });
     expect(texts(await collect(dead, 1, { timeoutMs: 20_000 }))).toEqual(['poison']);
+  });
+
+  it('keeps a message whose dead letter cannot be written, and says why', async () => {
+    // A topic name Kafka refuses: the dead letter can never be written.
+    const b = broker({ maxDeliveries: 1, deadLetterTopic: () => 'no spaces allowed here' });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const subscriber = b.subscriber({ topics: topic, group });
+    await b.publisher().publish(topic, [message('poison')]);
+    const first = await readUntil(subscriber, (got) => got.length === 1, { ack: false });
+    await first[0]!.nack();
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const failure = await collectError(subscriber);
+      expect(failure, String(failure)).toBeInstanceOf(ConnectionError);
+      expect(String(failure)).toMatch(/invalid topic/i);
+    }
+    expect((await committed(group, topic))[0] ?? -1).toBeLessThanOrEqual(0);
   });
 
   it('keeps delivering everything through a small buffer with a slow reader', async () => {

@@ -20,7 +20,7 @@ afterAll(async () => {
 describe.each([
   ['Redis Streams', () => redisUrl()],
   ['Kafka', () => `kafka://${kafkaBrokers().join(',')}`],
-  ['Kafka with @platformatic/kafka', () => `kafka://${kafkaBrokers().join(',')}?client=platformatic`],
+  ['Kafka with kafkajs', () => `kafka://${kafkaBrokers().join(',')}?client=kafkajs`],
 ])('proxystream run on %s', (_name, brokerUrl) => {
   it('handles every event a separate produce sent (inline and by ref) and exits 0 at end of stream', async () => {
     const topic = `cli-run-${randomUUID().slice(0, 8)}`;

@@ -10,8 +10,9 @@ import { kafkaOptionsSchema, type KafkaBrokerOptions } from './options.js';
 import { PlatformaticDriver } from './platformatic/driver.js';
 
 /**
- * Kafka adapter on kafkajs (default) or @platformatic/kafka (`client: 'platformatic'`), tested against
- * Kafka 4.x and 3.9.x; the client changes nothing else. Topics are created on demand with
+ * Kafka adapter on @platformatic/kafka (default) or kafkajs (`client: 'kafkajs'`), tested against
+ * Kafka 4.x and 3.9.x. The client changes nothing else: the same guarantees, keys on the same
+ * partitions, and members on either client can share a group (a rolling swap). Topics are created on demand with
  * `partitions` and `replicationFactor`; groups are Kafka consumer groups (load-balanced within a
  * group, every group reads every message); a subscriber without a group gets a private group from
  * 'latest', deleted on close. Replay: `from` 'earliest' | 'latest' | `{ offset }` | `{ timestamp }`
@@ -32,8 +33,8 @@ import { PlatformaticDriver } from './platformatic/driver.js';
  *
  * Message size: events are small; Kafka's default limit is about 1 MB (`message.max.bytes`). For
  * bigger records raise the broker's `message.max.bytes` (and `replica.fetch.max.bytes`,
- * `socket.request.max.bytes`), and the consumer's `maxBytesPerPartition`/`maxBytes` here; kafkajs has
- * no producer-side size limit.
+ * `socket.request.max.bytes`), and the consumer's `maxBytesPerPartition`/`maxBytes` here; neither
+ * client has a producer-side size limit.
  *
  * An unreachable broker raises ConnectionError (context `address`) or TimeoutError within about
  * `connectTimeoutMs`. Defaults: clientId 'proxystream', 1 partition, replication 1, session 10 s,
@@ -56,7 +57,7 @@ export class KafkaBroker implements Broker {
 
   constructor(options: KafkaBrokerOptions) {
     const parsed = parseOptions(kafkaOptionsSchema, options, 'KafkaBroker');
-    this.#driver = parsed.client === 'platformatic' ? new PlatformaticDriver(parsed) : new KafkajsDriver(parsed);
+    this.#driver = parsed.client === 'kafkajs' ? new KafkajsDriver(parsed) : new PlatformaticDriver(parsed);
   }
 
   publisher(): Publisher {

@@ -28,6 +28,8 @@ interface Fetched {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Pause before a failed offset commit (coordinator away) is tried again. */
+const COMMIT_RETRY_MS = 500;
 const NO_OP = async () => undefined;
 
 /**
@@ -66,6 +68,7 @@ export class KafkaSubscriber implements Subscriber {
   #committing: Promise<void> | undefined;
   #lastEndCheck = 0;
   #deadLetters: KafkaPublisher | undefined;
+  #commitRetry: NodeJS.Timeout | undefined;
 
   constructor(parts: KafkaSubscriberParts) {
     this.#driver = parts.driver;
@@ -111,6 +114,7 @@ export class KafkaSubscriber implements Subscriber {
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
+    clearTimeout(this.#commitRetry);
     this.#wakeFetcher?.();
     await this.#started?.catch(() => undefined);
     await this.#flushCommits();
@@ -237,7 +241,13 @@ export class KafkaSubscriber implements Subscriber {
     if (epoch !== this.#epoch) return undefined;
     const { maxDeliveries } = this.#driver.options;
     if (maxDeliveries !== undefined && fetched.count > maxDeliveries) {
-      await this.#deadLetter(fetched);
+      try {
+        await this.#deadLetter(fetched);
+      } catch (error) {
+        // Not written: keep the message (its offset stays open) and let the reader see why.
+        this.#retries.unshift(fetched);
+        throw error;
+      }
       return undefined;
     }
     state.delivered(offset, fetched.count);
@@ -327,16 +337,28 @@ export class KafkaSubscriber implements Subscriber {
         return commit === undefined ? [] : [{ state, commit }];
       });
       if (batch.length === 0) return;
+      const epoch = this.#epoch;
       try {
         await this.#consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
         for (const { state, commit } of batch) state.committed(commit);
       } catch {
-        // A lost generation: the new owner reads from the last commit (at-least-once).
+        // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
+        // coordinator away or moving) try again soon, so acked progress is not left uncommitted.
+        if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#retryCommitLater();
         return;
       } finally {
         this.#tick();
       }
     }
+  }
+
+  #retryCommitLater(): void {
+    if (this.#commitRetry !== undefined) return;
+    this.#commitRetry = setTimeout(() => {
+      this.#commitRetry = undefined;
+      if (!this.#closing.signal.aborted) this.#scheduleCommit();
+    }, COMMIT_RETRY_MS);
+    this.#commitRetry.unref();
   }
 
   /** Yields end of stream for topics whose every partition the group committed past its marker. */

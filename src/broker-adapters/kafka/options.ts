@@ -10,8 +10,8 @@ export const kafkaOptionsSchema = z.object({
   brokers: z.array(z.string().min(1)).min(1),
   /** Client id sent to the brokers. @default 'proxystream' */
   clientId: nameSchema.default('proxystream'),
-  /** Client library behind the adapter: 'kafkajs' or 'platformatic' (@platformatic/kafka); nothing else changes with it. @default 'kafkajs' */
-  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
+  /** Client library behind the adapter: 'platformatic' (@platformatic/kafka) or 'kafkajs'; nothing else changes with it. @default 'platformatic' */
+  client: z.enum(['platformatic', 'kafkajs']).default('platformatic'),
   /** Partitions of topics the adapter creates on demand. @default 1 */
   partitions: positiveInt().default(1),
   /** Replication factor of topics the adapter creates on demand. @default 1 */

@@ -1,4 +1,4 @@
-import { ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
+import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { EOS_HEADER, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
@@ -35,50 +35,35 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   readonly #group: string;
   readonly #topics: readonly string[];
   readonly #hooks: GroupHooks;
-  readonly #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  readonly #fromBeginning: boolean;
   readonly #commits: ConnectionPool;
   readonly #positions = new Map<string, Position>();
+  /** The client's consumer; replaced after a failure it does not recover from (see {@link #replace}). */
+  #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  /** Generation and member id of the last join, for commits. */
+  #member: { generationId: number; memberId: string } | undefined;
   #generation = 0;
   #closed = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #refreshMetadata = false;
-  #rejoining = false;
+  #replacing = false;
+  #heartbeatFailingSince: number | undefined;
 
-  constructor(driver: PlatformaticDriver, group: string, topics: readonly string[], _fromBeginning: boolean, hooks: GroupHooks) {
+  constructor(driver: PlatformaticDriver, group: string, topics: readonly string[], fromBeginning: boolean, hooks: GroupHooks) {
     this.#driver = driver;
     this.#group = group;
     this.#topics = topics;
+    this.#fromBeginning = fromBeginning;
     this.#hooks = hooks;
-    const { options } = driver;
-    this.#consumer = new Consumer({
-      ...driver.base,
-      groupId: group,
-      sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: options.heartbeatIntervalMs,
-      rebalanceTimeout: options.rebalanceTimeoutMs,
-      // kafkajs' protocol name (both encode the standard consumer protocol): members on either client can share a group.
-      protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
-      autocommit: false,
-      maxWaitTime: options.maxWaitTimeMs,
-      maxBytes: options.maxBytes,
-      maxBytesPerPartition: options.maxBytesPerPartition,
-    });
-    this.#commits = new ConnectionPool(options.clientId, { connectTimeout: options.connectTimeoutMs, ...(driver.base.tls === undefined ? {} : { tls: driver.base.tls }), ...(driver.base.sasl === undefined ? {} : { sasl: driver.base.sasl }) });
+    const { base, options } = driver;
+    this.#commits = new ConnectionPool(options.clientId, { connectTimeout: options.connectTimeoutMs, ...(base.tls === undefined ? {} : { tls: base.tls }), ...(base.sasl === undefined ? {} : { sasl: base.sasl }) });
+    this.#consumer = this.#makeConsumer();
   }
 
   async start(): Promise<void> {
     const consumer = this.#consumer;
-    consumer.on('consumer:group:join', ({ assignments }: { assignments?: Array<{ topic: string; partitions: number[] }> }) => {
-      this.#generation += 1;
-      this.#positions.clear();
-      this.#hooks.joined(Object.fromEntries((assignments ?? []).map(({ topic, partitions }) => [topic, partitions])));
-      this.#wake?.();
-    });
-    consumer.on('consumer:group:rebalance', () => void this.#hooks.rebalancing());
-    consumer.on('error', (error: Error) => void this.#rejoin(error));
     await this.#driver.call('consumer connect', () => consumer.metadata({ topics: [...this.#topics] }));
-    consumer.topics.trackAll(...this.#topics);
     try {
       await consumer.joinGroup({});
     } catch (error) {
@@ -98,10 +83,10 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   async commit(offsets: OffsetCommit[]): Promise<void> {
     const consumer = this.#consumer;
-    const { generationId, memberId } = consumer;
+    const member = this.#member;
     const metadata = await consumer.metadata({ topics: [...this.#topics] });
     const coordinator = consumer.coordinatorId === null ? undefined : metadata.brokers.get(consumer.coordinatorId);
-    if (coordinator === undefined || memberId === null) throw new Error(`no coordinator known for group ${this.#group}`);
+    if (coordinator === undefined || member === undefined) throw new Error(`no coordinator known for group ${this.#group}`);
     const connection = await this.#commits.get(coordinator);
     const byTopic = new Map<string, { name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string }> }>();
     for (const { topic, partition, offset, metadata: note } of offsets) {
@@ -109,39 +94,114 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       entry.partitions.push({ partitionIndex: partition, committedOffset: BigInt(offset), committedLeaderEpoch: -1, committedMetadata: note });
       byTopic.set(topic, entry);
     }
-    await offsetCommitV8.api.async(connection, this.#group, generationId, memberId, null, [...byTopic.values()]);
+    await offsetCommitV8.api.async(connection, this.#group, member.generationId, member.memberId, null, [...byTopic.values()]);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     this.#wake?.();
     await this.#loop;
-    await this.#consumer.close().catch(() => new Promise<void>((resolve) => this.#consumer.close(true, () => resolve())));
+    await this.#closeConsumer(this.#consumer);
     await new Promise<void>((resolve) => this.#commits.close(() => resolve()));
   }
 
-  /** The client gave up rejoining after its own retries: keep trying while the outage is young. */
-  async #rejoin(error: Error): Promise<void> {
-    if (this.#rejoining) return;
-    this.#rejoining = true;
+  /** A consumer wired to this member; events of a consumer that was replaced are ignored. */
+  #makeConsumer(): Consumer<Buffer, Buffer, Buffer, Buffer> {
+    const { base, options } = this.#driver;
+    const consumer = new Consumer({
+      ...base,
+      groupId: this.#group,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      rebalanceTimeout: options.rebalanceTimeoutMs,
+      // kafkajs' protocol name (both encode the standard consumer protocol): members on either client can share a group.
+      protocols: [{ name: 'RoundRobinAssigner', version: 0 }],
+      autocommit: false,
+      maxWaitTime: options.maxWaitTimeMs,
+      maxBytes: options.maxBytes,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+    });
+    const current = () => consumer === this.#consumer && !this.#closed;
+    consumer.on('consumer:group:join', ({ generationId, memberId, assignments }: { generationId?: number; memberId: string; assignments?: Array<{ topic: string; partitions: number[] }> }) => {
+      if (!current()) return;
+      this.#member = { generationId: generationId ?? consumer.generationId, memberId };
+      this.#heartbeatFailingSince = undefined;
+      this.#newGeneration(Object.fromEntries((assignments ?? []).map(({ topic, partitions }) => [topic, partitions])));
+    });
+    consumer.on('consumer:group:rebalance', () => {
+      if (current()) void this.#hooks.rebalancing();
+    });
+    consumer.on('consumer:heartbeat:end', () => {
+      if (current()) this.#heartbeatFailingSince = undefined;
+    });
+    // The client keeps its group coordinator for good; heartbeats failing past the session timeout
+    // (the coordinator moved, or the group expelled this member) need a fresh consumer.
+    consumer.on('consumer:heartbeat:error', ({ error }: { error: Error }) => {
+      if (!current()) return;
+      this.#heartbeatFailingSince ??= Date.now();
+      if (Date.now() - this.#heartbeatFailingSince > options.sessionTimeoutMs) void this.#replace(error);
+    });
+    // Emitted when the client gave up rejoining after its own retries.
+    consumer.on('error', (error: Error) => {
+      if (current()) void this.#replace(error);
+    });
+    consumer.topics.trackAll(...this.#topics);
+    return consumer;
+  }
+
+  /** A new generation (or none, while replacing): every position and fetched record before it is void. */
+  #newGeneration(assignment: Record<string, number[]>): void {
+    this.#generation += 1;
+    this.#positions.clear();
+    this.#hooks.joined(assignment);
+    this.#wake?.();
+  }
+
+  /**
+   * Replaces the client's consumer with a fresh one that joins the group, retrying while the failure is
+   * younger than RESTART_WINDOW_MS; then the member fails with ConnectionError. What the old one held
+   * unacked comes again from the committed offsets (at-least-once).
+   */
+  async #replace(error: Error): Promise<void> {
+    if (this.#replacing || this.#closed) return;
+    this.#replacing = true;
+    const since = Date.now();
+    let reason = error;
     try {
-      const since = Date.now();
       for (let attempt = 1; !this.#closed; attempt += 1) {
-        if (Date.now() - since > RESTART_WINDOW_MS) {
-          this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group}`));
-          return;
-        }
-        await sleep(Math.min(5_000, 300 * attempt));
+        const old = this.#consumer;
+        this.#consumer = this.#makeConsumer();
+        this.#member = undefined;
+        this.#heartbeatFailingSince = undefined;
+        this.#newGeneration({});
+        void this.#closeConsumer(old);
         try {
           await this.#consumer.joinGroup({});
           return;
-        } catch {
-          // Still away: the loop tries again until RESTART_WINDOW_MS.
+        } catch (failure) {
+          reason = failure instanceof Error ? failure : reason;
         }
+        if (Date.now() - since > RESTART_WINDOW_MS) {
+          this.#fail(reason, 'restart');
+          return;
+        }
+        await sleep(Math.min(5_000, 300 * attempt));
       }
     } finally {
-      this.#rejoining = false;
+      this.#replacing = false;
     }
+  }
+
+  /** Fails the member for good: leaves the group (so its partitions move on) and tells the subscriber. */
+  #fail(error: unknown, what: string): void {
+    void this.#closeConsumer(this.#consumer);
+    this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} (${what})`));
+  }
+
+  /** Closes a consumer (leaving the group) within connectTimeoutMs; past that, only its connections. */
+  async #closeConsumer(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
+    const left = await Promise.race([consumer.close().then(() => true, () => false), sleep(this.#driver.options.connectTimeoutMs).then(() => false)]);
+    if (!left) await Base.prototype.close.call(consumer).catch(() => undefined);
   }
 
   async #fetchLoop(): Promise<void> {
@@ -156,7 +216,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
         if (this.#closed) return;
         failingSince ??= Date.now();
         if (Date.now() - failingSince > RESTART_WINDOW_MS) {
-          this.#hooks.failed(this.#driver.asConnectionError(error, `kafka fetch of group ${this.#group}`));
+          this.#fail(error, 'fetch');
           return;
         }
         this.#refreshMetadata = true;
@@ -181,14 +241,18 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       }
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), position]);
     }
-    const responses = await Promise.all([...byLeader].map(([leader, positions]) => this.#fetchFrom(leader, positions, metadata)));
+    // Each leader's answer is delivered even when another leader failed; that failure is thrown after.
+    const answers = await Promise.allSettled([...byLeader].map(([leader, positions]) => this.#fetchFrom(leader, positions, metadata)));
     let failed = false;
-    for (const partitions of responses) {
-      for (const fetched of partitions) {
+    for (const answer of answers) {
+      if (answer.status === 'rejected') continue;
+      for (const fetched of answer.value) {
         if (generation !== this.#generation || this.#closed) return placed.length;
         failed = !(await this.#deliver(generation, fetched)) || failed;
       }
     }
+    const rejected = answers.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
+    if (rejected !== undefined) throw rejected.reason;
     // A partition answered with an error (leader moving, topic being created): back off briefly.
     if (failed || this.#refreshMetadata) await sleep(100);
     return placed.length;
@@ -221,14 +285,14 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   /**
    * Hands one partition's records to the subscriber, then moves its position past them. False when the
    * partition answered with an error: out of range (retention passed the position) reads on from the
-   * earliest offset; anything else refreshes metadata.
+   * earliest offset ('latest' subscribers: the end), like kafkajs; anything else refreshes metadata.
    */
   async #deliver(generation: number, { topic, partition, errorCode, batches }: FetchedPartition): Promise<boolean> {
     const position = this.#positions.get(`${partition}\u0000${topic}`);
     if (position?.offset === undefined) return true;
     if (errorCode === OFFSET_OUT_OF_RANGE) {
       position.offset = undefined;
-      position.edge = 'earliest';
+      position.edge = this.#fromBeginning ? 'earliest' : 'latest';
       return false;
     }
     if (errorCode !== 0) {
