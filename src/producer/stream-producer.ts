@@ -69,7 +69,11 @@ const COMMIT_ATTEMPTS = 3;
  * Sends values to topics: small ones inside the event, large ones into a store with only a ref in the
  * event. `send` resolves once the broker accepted the event, and only then does a stored payload get
  * its full lifetime (before that it holds a short provisional lease, so a producer that dies leaves no
- * orphan for long). Events of a topic go out in call order. `close()` flushes everything pending.
+ * orphan for long). A send whose publish fails leaves its stored payload to that lease instead of
+ * deleting it: the broker may have written the event before the failure reached us (a timeout, a
+ * connection dropped mid-request), and a consumer of that event must still find its payload. Events
+ * of a topic go out in call order.
+ * `close()` flushes everything pending.
  */
 export class StreamProducer implements AsyncDisposable {
   readonly #options: ParsedProducerOptions;
@@ -170,7 +174,6 @@ export class StreamProducer implements AsyncDisposable {
     const result: SendResult = { id, topic, filtered: false, inline: store === undefined, size: encoded.size, aggregated };
     if (store !== undefined) result.storeId = store.id;
     return new Promise<SendResult>((resolve, reject) => {
-      let stored: Stored | undefined;
       const slot: Slot & { stored?: Stored } = {
         prepared: Promise.resolve(),
         settled: false,
@@ -183,7 +186,6 @@ export class StreamProducer implements AsyncDisposable {
             this.#count(result, slot.message!.value.byteLength);
             return resolve(result);
           }
-          if (stored !== undefined) void stored.store.delete(stored.key).catch(() => undefined);
           reject(asPublishError(error, topic));
         },
       };
@@ -198,8 +200,7 @@ export class StreamProducer implements AsyncDisposable {
             const sum = checksum(encoded.parts);
             const { readers, ttlMs } = this.#options.lifetime;
             await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs, checksum: sum });
-            stored = { store, key: id };
-            slot.stored = stored;
+            slot.stored = { store, key: id };
             const payload = { type: 'ref' as const, storeId: store.id, key: id, size: encoded.size, checksum: sum, codec: encoded.codec };
             slot.message = { value: encodeEvent({ ...fields, payload }, this.#limits) };
           }

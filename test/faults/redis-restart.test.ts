@@ -18,7 +18,7 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('redis-
   afterEach(() => world?.dispose());
 
   it('loses nothing acknowledged and leaves no payload behind', async () => {
-    world = makeWorld({ adapter, brokerRedisUrl: redis.url, storeRedisUrl: redis.url, ttlMs: 20_000, handleDelayMs: 5 });
+    world = makeWorld({ adapter, brokerRedisUrl: redis.url, storeRedisUrl: redis.url, ttlMs: 20_000, leaseMs: 5_000, handleDelayMs: 5 });
     const { row, drainError } = await streamThroughRestart(world, '4-redis-restart', { attempts: 10, backoffMs: 200, maxBackoffMs: 1_000 }, () => redis.restart());
     expect(drainError).toBeUndefined();
     expect(row.lostSeqs).toEqual([]);

@@ -148,8 +148,10 @@ describe('StreamProducer', () => {
     await producer.close();
   });
 
-  it('rejects the sends and deletes their stored payloads when the broker refuses a batch', async () => {
-    const store = new MemoryStore();
+  it('rejects the sends and leaves their stored payloads to the provisional lease when publishing fails', async () => {
+    // The broker may have written the event before failing; its payload must outlive the failure, but
+    // not the lease.
+    const store = new MemoryStore({ sweepIntervalMs: 20 });
     const publisher: Publisher = {
       publish: async () => {
         throw new ConnectionError('broker away', { context: { address: '127.0.0.1:1' } });
@@ -157,10 +159,39 @@ describe('StreamProducer', () => {
       close: async () => undefined,
       [Symbol.asyncDispose]: async () => undefined,
     };
-    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0 });
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, provisionalLeaseMs: 300 });
     await expect(producer.send('t', Buffer.alloc(100))).rejects.toBeInstanceOf(ConnectionError);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect((await store.stats()).objects).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await store.stats()).objects).toBe(0);
+    await producer.close();
+  });
+
+  it('keeps the payload of an event the broker wrote although the publish failed, so its consumer resolves it', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const inner = broker.publisher();
+    // Written, then the acknowledgement is lost (a timeout or a connection dropped mid-request).
+    const publisher: Publisher = {
+      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
+        await inner.publish(to, messages);
+        throw new ConnectionError('connection closed before the broker answered', { context: { address: 'memory' } });
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0 });
+    await expect(producer.send(topic, Buffer.from('written anyway'))).rejects.toBeInstanceOf(ConnectionError);
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    let resolved = '';
+    for await (const item of consumer) {
+      resolved = Buffer.from((await item.resolve()) as Uint8Array).toString();
+      await item.ack();
+      break;
+    }
+    expect(resolved).toBe('written anyway');
+    await consumer.close();
     await producer.close();
   });
 
