@@ -16,6 +16,25 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Resolves after `ms`, when `signal` fires, or as soon as the `wake` function handed to `hold` is
+ * called, whichever comes first; `hold` gets `undefined` again once it resolved. For loops that idle
+ * until there is work (`hold` stores `wake` where the producer of that work can call it).
+ */
+export function sleepUntilWoken(ms: number, hold: (wake: (() => void) | undefined) => void, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', wake);
+      hold(undefined);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    signal?.addEventListener('abort', wake, { once: true });
+    hold(wake);
+  });
+}
+
 /** A repeating timer that never keeps the process alive. */
 export function unrefInterval(fn: () => void, ms: number): NodeJS.Timeout {
   const timer = setInterval(fn, ms);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError } from '../../src/errors/index.js';
-import { raceAbort } from '../../src/util/timers.js';
+import { raceAbort, sleepUntilWoken } from '../../src/util/timers.js';
 
 /** Collects unhandled rejections while `run` and a few turns of the event loop after it go by. */
 async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
@@ -37,5 +37,32 @@ describe('raceAbort', () => {
       rejectLater(new Error('socket closed'));
     });
     expect(unhandled).toEqual([]);
+  });
+});
+
+describe('sleepUntilWoken', () => {
+  it('ends at its timeout, when woken, or when its signal fires, and takes its wake function back', async () => {
+    let wake: (() => void) | undefined;
+    const hold = (fn: (() => void) | undefined) => (wake = fn);
+    let started = Date.now();
+    await sleepUntilWoken(60, hold);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(50);
+    expect(wake).toBeUndefined();
+
+    started = Date.now();
+    const woken = sleepUntilWoken(10_000, hold);
+    expect(wake).toBeTypeOf('function');
+    wake!();
+    await woken;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(wake).toBeUndefined();
+
+    const controller = new AbortController();
+    started = Date.now();
+    const aborted = sleepUntilWoken(10_000, hold, controller.signal);
+    controller.abort();
+    await aborted;
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(wake).toBeUndefined();
   });
 });

@@ -109,6 +109,11 @@ export interface GroupConsumerDriver {
   close(): Promise<void>;
 }
 
+/** A map key for one partition of one topic. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${partition}\u0000${topic}`;
+}
+
 /** How long a group member keeps rejoining after a failure (a broker restart) before it gives up. */
 export const RESTART_WINDOW_MS = 60_000;
 

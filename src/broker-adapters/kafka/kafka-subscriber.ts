@@ -1,7 +1,8 @@
 import { AbortedError } from '../../errors/index.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { decodeCommitNote } from './commit-note.js';
-import { RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
+import { sleepUntilWoken } from '../../util/timers.js';
+import { partitionKey, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
 import { startOffsets } from './start-position.js';
@@ -181,6 +182,7 @@ export class KafkaSubscriber implements Subscriber {
     const committed = await this.#driver.committed(this.group, topics);
     const states = new Map<string, PartitionState>();
     const placements: Array<() => void> = [];
+    const edge = this.#from === 'latest' ? 'latest' : 'earliest';
     for (const topic of topics) {
       const mine = new Set(assignment[topic] ?? []);
       const fresh: number[] = [];
@@ -188,20 +190,19 @@ export class KafkaSubscriber implements Subscriber {
         if (!mine.has(partition)) continue;
         mine.delete(partition);
         const state = new PartitionState(topic, partition, { committed: offset, metadata });
-        states.set(key(topic, partition), state);
+        states.set(partitionKey(topic, partition), state);
         if (offset < 0) fresh.push(partition);
         else placements.push(() => this.#consumer?.place(topic, partition, { committed: offset }));
       }
       for (const partition of mine) {
-        states.set(key(topic, partition), new PartitionState(topic, partition, { committed: -1, metadata: null }));
+        states.set(partitionKey(topic, partition), new PartitionState(topic, partition, { committed: -1, metadata: null }));
         fresh.push(partition);
       }
       if (fresh.length === 0) continue;
       const starts = await startOffsets(this.#driver, topic, this.#from, fresh);
       for (const partition of fresh) {
         const offset = starts?.get(partition);
-        if (offset !== undefined) states.get(key(topic, partition))?.startAt(offset);
-        const edge = this.#from === 'latest' ? 'latest' : 'earliest';
+        if (offset !== undefined) states.get(partitionKey(topic, partition))?.startAt(offset);
         placements.push(() => this.#consumer?.place(topic, partition, offset === undefined ? { edge } : { offset }));
       }
     }
@@ -214,7 +215,7 @@ export class KafkaSubscriber implements Subscriber {
   async #onBatch(topic: string, partition: number, records: FetchedRecord[], control: BatchControl): Promise<void> {
     const epoch = this.#epoch;
     await this.#prepared;
-    const state = this.#states.get(key(topic, partition));
+    const state = this.#states.get(partitionKey(topic, partition));
     const live = () => epoch === this.#epoch && control.live() && !this.#closing.signal.aborted;
     if (state === undefined) return;
     for (const record of records) {
@@ -305,7 +306,7 @@ export class KafkaSubscriber implements Subscriber {
   /** True once the group's commit on `state`'s partition passed `offset` in generation `epoch`; false when that generation ended first. */
   async #committedPast(state: PartitionState, offset: number, epoch: number): Promise<boolean> {
     for (;;) {
-      if (epoch !== this.#epoch || this.#states.get(key(state.topic, state.partition)) !== state) return false;
+      if (epoch !== this.#epoch || this.#states.get(partitionKey(state.topic, state.partition)) !== state) return false;
       if (state.committedOffset > offset) return true;
       await this.#commitTick.promise;
     }
@@ -385,35 +386,14 @@ export class KafkaSubscriber implements Subscriber {
   }
 
   #idle(signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', wake);
-        this.#wakeReader = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, this.#driver.options.endOfStreamPollMs);
-      signal.addEventListener('abort', wake, { once: true });
-      this.#wakeReader = wake;
-    });
+    return sleepUntilWoken(this.#driver.options.endOfStreamPollMs, (wake) => (this.#wakeReader = wake), signal);
   }
 
   #waitForSpace(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.#wakeFetcher = undefined;
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.#wakeFetcher = wake;
-    });
+    return sleepUntilWoken(ms, (wake) => (this.#wakeFetcher = wake));
   }
 }
 
-function key(topic: string, partition: number): string {
-  return `${partition}\u0000${topic}`;
-}
 
 function aborted(signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));

@@ -1,4 +1,5 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
+import { sleep } from '../../../util/timers.js';
 import { EOS_HEADER, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import { kafkaErrorType, type KafkajsDriver } from './driver.js';
 
@@ -110,7 +111,7 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
           return;
         }
         await this.#consumer?.disconnect().catch(() => undefined);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 300 * attempt)));
+        await sleep(Math.min(5_000, 300 * attempt));
       }
     }
   }

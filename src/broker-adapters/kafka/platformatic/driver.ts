@@ -32,7 +32,7 @@ export class PlatformaticDriver implements KafkaDriver {
     this.#admin = new Admin({ ...this.base, retries: 3 });
   }
 
-  /** Runs a client call within connectTimeoutMs when `bounded`, mapping failures to ConnectionError/TimeoutError. */
+  /** Runs a client call within connectTimeoutMs, mapping failures to ConnectionError/TimeoutError. */
   call<T>(what: string, step: () => Promise<T>): Promise<T> {
     return connectWithin(this.address, this.options.connectTimeoutMs, what, step, async () => undefined);
   }
@@ -68,15 +68,15 @@ export class PlatformaticDriver implements KafkaDriver {
 
   async offsetsAt(topic: string, timestamp: number): Promise<Map<number, number>> {
     const partitions = await this.partitions(topic);
-    const [listed] = await this.#admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: BigInt(timestamp) })) }] });
-    const ends = await this.#ends(topic, partitions, ListOffsetTimestamps.LATEST);
-    return new Map((listed?.partitions ?? []).map(({ partitionIndex, offset }) => [partitionIndex, offset < 0n ? (ends.get(partitionIndex) ?? 0) : Number(offset)]));
+    const [at, ends] = await Promise.all([this.#offsetsAtTimestamp(topic, partitions, BigInt(timestamp)), this.#offsetsAtTimestamp(topic, partitions, ListOffsetTimestamps.LATEST)]);
+    // No record at or after the time: the end of the partition (-1 from the broker).
+    return new Map([...at].map(([partition, offset]) => [partition, offset < 0 ? (ends.get(partition) ?? 0) : offset]));
   }
 
   async bounds(topic: string): Promise<PartitionBounds[] | undefined> {
     if (!(await this.#admin.listTopics()).includes(topic)) return undefined;
     const partitions = await this.partitions(topic);
-    const [low, high] = await Promise.all([this.#ends(topic, partitions, ListOffsetTimestamps.EARLIEST), this.#ends(topic, partitions, ListOffsetTimestamps.LATEST)]);
+    const [low, high] = await Promise.all([this.#offsetsAtTimestamp(topic, partitions, ListOffsetTimestamps.EARLIEST), this.#offsetsAtTimestamp(topic, partitions, ListOffsetTimestamps.LATEST)]);
     return partitions.map((partition) => ({ partition, low: low.get(partition) ?? 0, high: high.get(partition) ?? 0 }));
   }
 
@@ -104,7 +104,8 @@ export class PlatformaticDriver implements KafkaDriver {
     await this.#admin.close().catch(() => undefined);
   }
 
-  async #ends(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, number>> {
+  /** Offsets per partition for a ListOffsets timestamp (a time, or EARLIEST/LATEST). */
+  async #offsetsAtTimestamp(topic: string, partitions: number[], timestamp: bigint): Promise<Map<number, number>> {
     const [listed] = await this.#admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
     return new Map((listed?.partitions ?? []).map(({ partitionIndex, offset }) => [partitionIndex, Number(offset)]));
   }

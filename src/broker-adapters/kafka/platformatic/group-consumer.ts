@@ -1,5 +1,6 @@
 import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
-import { EOS_HEADER, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { sleep, sleepUntilWoken } from '../../../util/timers.js';
+import { EOS_HEADER, partitionKey, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
 /** Where one assigned partition is read from next. */
@@ -77,7 +78,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     if ('committed' in placement) position.offset = BigInt(placement.committed);
     else if ('offset' in placement) position.offset = BigInt(placement.offset);
     else position.edge = placement.edge;
-    this.#positions.set(`${partition}\u0000${topic}`, position);
+    this.#positions.set(partitionKey(topic, partition), position);
     this.#wake?.();
   }
 
@@ -288,7 +289,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
    * earliest offset ('latest' subscribers: the end), like kafkajs; anything else refreshes metadata.
    */
   async #deliver(generation: number, { topic, partition, errorCode, batches }: FetchedPartition): Promise<boolean> {
-    const position = this.#positions.get(`${partition}\u0000${topic}`);
+    const position = this.#positions.get(partitionKey(topic, partition));
     if (position?.offset === undefined) return true;
     if (errorCode === OFFSET_OUT_OF_RANGE) {
       position.offset = undefined;
@@ -313,7 +314,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       }
     }
     if (records.length > 0) {
-      const live = () => generation === this.#generation && !this.#closed && this.#positions.get(`${partition}\u0000${topic}`) === position;
+      const live = () => generation === this.#generation && !this.#closed && this.#positions.get(partitionKey(topic, partition)) === position;
       await this.#hooks.batch(topic, partition, records, { live, heartbeat: async () => undefined });
       if (!live()) return true;
     }
@@ -340,20 +341,8 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   }
 
   #idle(generation: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, generation === this.#generation ? 100 : 0);
-      this.#wake = done;
-    });
+    return sleepUntilWoken(generation === this.#generation ? 100 : 0, (wake) => (this.#wake = wake));
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
