@@ -11,8 +11,8 @@ export interface ChildRole<R> {
   done: Promise<R>;
   /** Asks the child to finish and report. */
   stop(): void;
-  /** Kills the child if it is still running. */
-  kill(): void;
+  /** Kills the child if it is still running `graceMs` from now (a child that exits by itself writes its `--cpu-prof` profile). */
+  kill(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -42,8 +42,10 @@ export function startChild<R>(modulePath: string, config: unknown, onEvent: (eve
     stop: () => {
       if (child.connected) child.send({ type: 'stop' });
     },
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    kill: async (graceMs = 0) => {
+      const running = () => child.exitCode === null && child.signalCode === null;
+      if (running() && graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs).unref() && child.once('exit', resolve));
+      if (running()) child.kill('SIGKILL');
     },
   };
 }

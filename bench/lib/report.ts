@@ -11,6 +11,9 @@ export function runInfo(): Record<string, unknown> {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    // Uncommitted changes outside bench/results make the run's code differ from the commit: say so.
+    const changed = execFileSync('git', ['status', '--porcelain', '--', '.', ':!bench/results'], { encoding: 'utf8' }).trim();
+    if (changed !== '') commit = `${commit} (with uncommitted changes)`;
   } catch {
     commit = 'not a git checkout';
   }

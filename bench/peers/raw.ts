@@ -66,7 +66,7 @@ export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec;
       latencyP99Ms: percentile(report.latenciesMs, 99),
     };
   } finally {
-    consumer.kill();
+    await consumer.kill(2000);
     await producerStore?.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await cleanupRun(options.broker, [topic], store);

@@ -4,7 +4,7 @@ import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { Progress } from '../lib/progress.js';
 import { kafkaScalingSpec, redisScalingSpec, zmqScalingSpec } from '../lib/scaling-brokers.js';
 import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
-import { runScalingPlan, scalingMethods, scalingPlan, summariseScaling } from './plan.js';
+import { runScalingPlan, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling } from './plan.js';
 
 /**
  * Stream-scaling alone, on Redis Streams only (the full session with Kafka, ZeroMQ, the peer and the
@@ -33,12 +33,15 @@ try {
       : which === 'zmq'
         ? { name: 'zmq', spec: zmqScalingSpec(shm), settleMs: 300, repeats: 1 }
         : { name: 'redis-streams', spec: redisScalingSpec(redis.url), settleMs: 200, repeats: 1 };
-  const steps = scalingPlan([broker], methods, quick).filter(
-    (step) => sizes === undefined || (sizes.includes(step.size) && step.keepEvery === 1),
-  );
+  const items = arg('--items') === undefined ? undefined : Number(arg('--items'));
+  const repeats = Number(arg('--repeats') ?? 1);
+  const steps = Array.from({ length: repeats }, () => scalingPlan([broker], methods, quick))
+    .flat()
+    .filter((step) => sizes === undefined || (sizes.includes(step.size) && step.keepEvery === 1))
+    .map((step) => (items === undefined ? step : { ...step, items }));
   const progress = new Progress('stream-scaling');
   progress.plan(steps.length);
-  const { samples, failures } = await runScalingPlan(steps, progress);
+  const { samples, failures } = await runScalingPlan(steps, progress, Number(arg('--sleep') ?? SLEEP_MS));
   progress.stop();
   const rows = summariseScaling(samples);
   console.table(rows.map((r) => ({ method: r.method, size: r.size, keep: r.keepEvery, 'tasks/s': r.tasksPerSecond.toFixed(1), 'of ideal': r.ofIdeal.toFixed(2), p50: r.latencyP50Ms.toFixed(0), p99: r.latencyP99Ms.toFixed(0), 'brokerMB': (r.brokerBytes / 1e6).toFixed(1), 'storeMB': (r.storeBytes / 1e6).toFixed(1), 'cpu ms/ev': r.dispatcherCpuMsPerEvent.toFixed(2), left: r.payloadsLeft })));

@@ -1,3 +1,4 @@
+import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import type { NetBrokerSpec } from '../lib/net-specs.js';
 import type { Progress } from '../lib/progress.js';
@@ -10,8 +11,6 @@ export const SCALING_SIZES = { full: [10_000, 100_000, 1_000_000, 10_000_000, 10
 /** Workers and simulated compute: ideal = 4 / 50 ms = 80 tasks/s. */
 export const WORKERS = 4;
 export const SLEEP_MS = 50;
-/** The proxystream default inline threshold. */
-export const DEFAULT_INLINE_THRESHOLD = 64 * 1024;
 /** Filter sweep: keep every 1st, 10th, 100th item (100%, 10%, 1%), at this size. */
 export const FILTER_KEEP_EVERY = [1, 10, 100];
 export const FILTER_SIZE = 1_000_000;
@@ -24,7 +23,7 @@ export interface ScalingBroker {
   repeats: number;
 }
 
-/** The four methods: direct, refs to Redis, refs to a FileStore on /dev/shm, adaptive (64 KiB) with Redis. */
+/** The four methods: direct, refs to Redis, refs to a FileStore on /dev/shm, adaptive (the library's default threshold) with Redis. */
 export function scalingMethods(redisUrl: string, shmDir: string): ScalingMethod[] {
   const redis: StoreSpec = { kind: 'redis', url: redisUrl, keyPrefix: 'scale' };
   return [
@@ -70,7 +69,7 @@ export function scalingPlan(brokers: ScalingBroker[], methods: ScalingMethod[], 
 }
 
 /** Runs the plan with a progress bar; a failed run is recorded and the rest goes on. */
-export async function runScalingPlan(steps: ScalingStep[], progress: Progress): Promise<{ samples: ScalingSample[]; failures: Array<{ step: string; error: string }> }> {
+export async function runScalingPlan(steps: ScalingStep[], progress: Progress, sleepMs = SLEEP_MS): Promise<{ samples: ScalingSample[]; failures: Array<{ step: string; error: string }> }> {
   const samples: ScalingSample[] = [];
   const failures: Array<{ step: string; error: string }> = [];
   for (const step of steps) {
@@ -85,7 +84,7 @@ export async function runScalingPlan(steps: ScalingStep[], progress: Progress): 
             size: step.size,
             items: step.items,
             workers: WORKERS,
-            sleepMs: SLEEP_MS,
+            sleepMs,
             keepEvery: step.keepEvery,
             window: Math.min(400, 2 * WORKERS * step.keepEvery),
             settleMs: step.broker.settleMs,

@@ -5,7 +5,8 @@ import { cleanupRun } from '../lib/cleanup.js';
 import { openStore } from '../lib/specs.js';
 import { median, percentile } from '../lib/stats.js';
 import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
-import { GROUPS, maxEventBytesFor, type DispatcherReport, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
+import { meterCpu } from '../lib/cpu-meter.js';
+import { GROUPS, maxEventBytesFor, type DispatcherReport, type PoolKind, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
 
 /** One stream-scaling run: what to run. */
 export interface ScalingRun {
@@ -24,12 +25,15 @@ export interface ScalingRun {
   settleMs: number;
   /** Sample memory of the dispatcher, the workers and this process every this many ms (memory bench). */
   sampleMs?: number;
+  /** How the dispatcher hands items to the W workers. @default 'remote' */
+  pool?: PoolKind;
 }
 
 /** One measured stream-scaling run. */
 export interface ScalingSample {
   broker: string;
   method: string;
+  pool: PoolKind;
   size: number;
   items: number;
   keepEvery: number;
@@ -48,6 +52,9 @@ export interface ScalingSample {
   dispatcherCpuSeconds: number;
   dispatcherCpuMsPerEvent: number;
   dispatcherPeakRssBytes: number;
+  /** CPU ms per measured item of each role (workers summed), and the share of it GC took. */
+  cpuMsPerItem: { generator: number; dispatcher: number; workers: number };
+  gcShare: { generator: number; dispatcher: number; workers: number };
   payloadsLeft: number | null;
   /** With `sampleMs`: memory samples of each role. */
   memory?: { generator: MemorySample[]; dispatcher: MemorySample[]; workers: MemorySample[][] };
@@ -84,8 +91,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     wake();
   };
   const kept = Math.floor((run.items - 1) / run.keepEvery) + 1;
-  const dispatcher = startChild<DispatcherReport>('bench/stream-scaling/dispatcher.js', { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs }, onEvent);
-  const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: run.workers }, () =>
+  const pool = run.pool ?? 'remote';
+  const dispatcher = startChild<DispatcherReport>(
+    'bench/stream-scaling/dispatcher.js',
+    { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs },
+    onEvent,
+  );
+  const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, () =>
     startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent),
   );
   const roles = [dispatcher, ...workers];
@@ -114,6 +126,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     await waitFor(() => warmed >= warmup);
     const warm = { ...producer.stats };
     const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
+    const cpu = meterCpu();
     const start = process.hrtime.bigint();
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < run.items; i += 1) {
@@ -124,6 +137,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     await Promise.all(sends);
     await waitFor(() => finished >= kept && seen >= run.items);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const generatorCpu = cpu.stop();
     const generatorMemory = sampler?.stop();
     const stats = producer.stats;
     await producer.close();
@@ -131,9 +145,11 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     const [dispatched, ...worked] = await Promise.all([dispatcher.done, ...workers.map((worker) => worker.done)]);
     const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
     const workerEventBytes = worked.reduce((sum, w) => sum + w.eventBytes, 0);
+    const workerCpu = worked.reduce((sum, w) => sum + w.cpuSeconds, 0);
     return {
       broker: brokerName(brokerSpec),
       method: run.method.name,
+      pool,
       size: run.size,
       items: run.items,
       keepEvery: run.keepEvery,
@@ -152,11 +168,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       dispatcherCpuSeconds: dispatched!.cpuSeconds,
       dispatcherCpuMsPerEvent: (dispatched!.cpuSeconds * 1000) / run.items,
       dispatcherPeakRssBytes: dispatched!.peakRssBytes,
+      cpuMsPerItem: { generator: (generatorCpu.cpuSeconds * 1000) / run.items, dispatcher: (dispatched!.cpuSeconds * 1000) / run.items, workers: (workerCpu * 1000) / run.items },
+      gcShare: { generator: generatorCpu.gcSeconds / generatorCpu.cpuSeconds, dispatcher: dispatched!.gcSeconds / dispatched!.cpuSeconds, workers: workerCpu === 0 ? 0 : worked.reduce((sum, w) => sum + w.gcSeconds, 0) / workerCpu },
       payloadsLeft,
       ...(generatorMemory === undefined ? {} : { memory: { generator: generatorMemory, dispatcher: dispatched!.memory ?? [], workers: worked.map((w) => w.memory ?? []) } }),
     };
   } finally {
-    for (const role of roles) role.kill();
+    await Promise.all(roles.map((role) => role.kill(2000)));
     await producerStore?.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await cleanupRun(brokerSpec, [names.topic, names.workTopic], store);

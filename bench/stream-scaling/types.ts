@@ -25,13 +25,25 @@ export interface DispatcherConfig {
   maxEventBytes: number;
   /** Sample memory every this many ms (memory bench). @default off */
   sampleMs?: number;
+  /**
+   * `remote`: re-publish to the work topic for worker processes; `process`: a process pool of
+   * `workers` children runs the task (the dispatcher then reports each finished task).
+   */
+  pool: PoolKind;
+  workers: number;
+  sleepMs: number;
 }
+
+/** How the dispatcher hands items to workers. */
+export type PoolKind = 'remote' | 'process';
 
 /** What the dispatcher child reports. */
 export interface DispatcherReport {
   seen: number;
   kept: number;
+  /** CPU from the first measured item on, and the part GC took. */
   cpuSeconds: number;
+  gcSeconds: number;
   peakRssBytes: number;
   memory?: MemorySample[];
 }
@@ -53,7 +65,9 @@ export interface WorkerReport {
   tasks: number;
   resolvedBytes: number;
   eventBytes: number;
+  /** CPU from the first measured item on, and the part GC took. */
   cpuSeconds: number;
+  gcSeconds: number;
   memory?: MemorySample[];
 }
 

@@ -4,6 +4,7 @@ import { runChild, signalReady } from '../lib/child.js';
 import { openNetBroker } from '../lib/net-specs.js';
 import { openStore } from '../lib/specs.js';
 import { sampleMemory } from '../lib/memory-sampler.js';
+import { meterCpu, type CpuReading } from '../lib/cpu-meter.js';
 import type { TaskDone, WorkerConfig, WorkerReport } from './types.js';
 
 /**
@@ -15,7 +16,8 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
   const broker = openNetBroker(config.broker);
   const store = openStore(config.store);
   const sampler = config.sampleMs === undefined ? undefined : sampleMemory(config.sampleMs);
-  const cpuStart = process.cpuUsage();
+  // CPU is counted from the first measured item (after connecting and the warm-up).
+  let meter: { stop(): CpuReading } | undefined;
   const consumer = new StreamConsumer({
     subscriber: broker.subscriber({ topics: config.workTopic, group: config.group }),
     stores: store === undefined ? [] : [store],
@@ -23,11 +25,12 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
     limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
     signal: stop,
   });
-  const report: WorkerReport = { tasks: 0, resolvedBytes: 0, eventBytes: 0, cpuSeconds: 0 };
+  const report: WorkerReport = { tasks: 0, resolvedBytes: 0, eventBytes: 0, cpuSeconds: 0, gcSeconds: 0 };
   signalReady();
   try {
     for await (const item of consumer) {
       const measured = (item.metadata.i as number) >= 0; // warm-up items have negative i
+      if (measured) meter ??= meterCpu();
       if (measured) report.eventBytes += item.delivery.value.byteLength;
       const start = performance.now();
       const value = (await item.resolve()) as Uint8Array;
@@ -42,8 +45,7 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
   } catch (error) {
     if (!stop.aborted) throw error;
   }
-  const cpu = process.cpuUsage(cpuStart);
-  report.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  Object.assign(report, meter?.stop());
   await consumer.close().catch(() => undefined);
   if (sampler !== undefined) report.memory = sampler.stop();
   await store?.close();

@@ -97,6 +97,12 @@ export interface Delivery {
 /** Options for {@link Subscriber.messages}. */
 export interface ReceiveOptions {
   signal?: AbortSignal;
+  /**
+   * How many messages the reader takes ahead of the one it works on. Brokers that read in batches
+   * (Redis Streams' `batchSize`) read at most this many at a time, so the consumers of a group share
+   * the work instead of one taking a whole batch. @default the broker's batch size
+   */
+  readAhead?: number;
 }
 
 /** Receives messages of one or more topics, as one consumer of a group. */

@@ -56,22 +56,26 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     return this.items();
   }
 
-  /** Items until end of stream, `close()`, or an abort of either signal (which ends iteration quietly). */
-  async *items(options: { signal?: AbortSignal } = {}): AsyncGenerator<StreamItem<T>> {
+  /**
+   * Items until end of stream, `close()`, or an abort of either signal (which ends iteration quietly).
+   * `readAhead` is how many events the caller holds ahead of the one it works on (@default `prefetch`, at least 1).
+   */
+  async *items(options: { signal?: AbortSignal; readAhead?: number } = {}): AsyncGenerator<StreamItem<T>> {
     const local = new AbortController();
     const signals = [local.signal, this.#stopping.signal, options.signal, this.#options.signal].filter((s): s is AbortSignal => s !== undefined);
     const signal = AbortSignal.any(signals);
-    const readAhead = new ReadAhead<StreamItem<T>>(this.#kept(signal), Math.max(1, this.#options.prefetch));
+    const readAhead = Math.max(1, options.readAhead ?? this.#options.prefetch);
+    const buffer = new ReadAhead<StreamItem<T>>(this.#kept(signal, readAhead), readAhead);
     try {
       for (;;) {
-        const item = await readAhead.next();
+        const item = await buffer.next();
         if (item === undefined) return;
         this.#stats.yielded += 1;
         yield item;
       }
     } finally {
       local.abort();
-      const unread = await readAhead.stop();
+      const unread = await buffer.stop();
       await Promise.all(unread.map((item) => item.nack({ requeue: true })));
     }
   }
@@ -103,10 +107,10 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   }
 
   /** Kept items from the subscriber until every topic has ended or the signal fires. */
-  async *#kept(signal: AbortSignal): AsyncGenerator<StreamItem<T>> {
+  async *#kept(signal: AbortSignal, readAhead: number): AsyncGenerator<StreamItem<T>> {
     if (this.ended) return;
     try {
-      for await (const delivery of this.#options.subscriber.messages({ signal })) {
+      for await (const delivery of this.#options.subscriber.messages({ signal, readAhead })) {
         const item = await this.#accept(delivery);
         if (item !== undefined) yield item;
         if (this.ended) return;

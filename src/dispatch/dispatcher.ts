@@ -209,7 +209,8 @@ export class Dispatcher implements AsyncDisposable {
 
   async #read(): Promise<void> {
     const consumer = this.#consumer!;
-    const readAhead = new ReadAhead<StreamItem>(consumer.items({ signal: this.#stopReading.signal }), Math.max(1, this.pipeline.source.prefetch));
+    const prefetch = Math.max(1, this.pipeline.source.prefetch);
+    const readAhead = new ReadAhead<StreamItem>(consumer.items({ signal: this.#stopReading.signal, readAhead: prefetch }), prefetch);
     try {
       for (;;) {
         const item = await readAhead.next();

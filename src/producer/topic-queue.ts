@@ -31,6 +31,7 @@ export class TopicQueue {
   #queuedBytes = 0;
   #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #chain: Promise<void> = Promise.resolve();
+  readonly #accepting = new Set<Promise<void>>();
 
   constructor(hooks: TopicQueueHooks, batch: { maxCount: number; maxBytes: number; lingerMs: number }) {
     this.#hooks = hooks;
@@ -53,11 +54,12 @@ export class TopicQueue {
     }
   }
 
-  /** Publishes everything queued so far; resolves when it has gone out (or failed, per slot). */
-  flush(): Promise<void> {
+  /** Publishes everything queued so far; resolves when it has gone out and its lifetimes are committed (or failed, per slot). */
+  async flush(): Promise<void> {
     this.#clearTimer();
     this.#chain = this.#chain.then(() => this.#drain());
-    return this.#chain;
+    await this.#chain;
+    await Promise.all([...this.#accepting]);
   }
 
   async #drain(): Promise<void> {
@@ -83,12 +85,18 @@ export class TopicQueue {
       for (const slot of batch) slot.finish(error);
       return;
     }
-    try {
-      await this.#hooks.accepted(batch);
-      for (const slot of batch) slot.finish(undefined);
-    } catch (error) {
-      for (const slot of batch) slot.finish(error);
-    }
+    // The next batch goes out while this one's lifetimes are committed: a send still resolves only
+    // once its commit is done, and flush() waits for every commit.
+    const accepting = this.#hooks.accepted(batch).then(
+      () => {
+        for (const slot of batch) slot.finish(undefined);
+      },
+      (error: unknown) => {
+        for (const slot of batch) slot.finish(error);
+      },
+    );
+    this.#accepting.add(accepting);
+    void accepting.finally(() => this.#accepting.delete(accepting));
   }
 
   #clearTimer(): void {

@@ -106,8 +106,8 @@ export class Ref<T = unknown> {
     const context = { storeId: payload.storeId, key: payload.key };
     if (this.#stores === undefined) throw new MissingPayloadError('this ref has no store registry to resolve against', { context });
     const store = this.#stores.get(payload.storeId);
-    const verified = store.getVerified === undefined ? undefined : await store.getVerified(payload.key, { signal });
-    const bytes = store.getVerified === undefined ? await store.get(payload.key, { signal }) : verified?.bytes;
+    const verified = store.getVerified === undefined ? undefined : await store.getVerified(payload.key, { signal, expectedSize: payload.size });
+    const bytes = store.getVerified === undefined ? await store.get(payload.key, { signal, expectedSize: payload.size }) : verified?.bytes;
     if (bytes === undefined) throw new MissingPayloadError(`payload ${payload.key} is not in store ${payload.storeId}`, { context });
     if (bytes.byteLength !== payload.size) {
       throw new CorruptPayloadError(`payload ${payload.key} has ${bytes.byteLength} bytes, its ref says ${payload.size}`, { context });

@@ -31,6 +31,13 @@ export interface PutEntry {
 /** Options for reads. */
 export interface GetOptions {
   signal?: AbortSignal;
+  /**
+   * The size the caller expects (a ref carries it, and verifies size and checksum of what it gets). A
+   * store may use it to skip a metadata read: `RedisStore` reads an object smaller than one chunk with
+   * a single GET, and falls back to the full read when that chunk has another length. The caller
+   * vouches for the hint: a wrong one may return bytes the ref's checks then reject.
+   */
+  expectedSize?: number;
 }
 
 /** What a store holds right now. */

@@ -203,6 +203,18 @@ describe('run', () => {
     expect(messages.at(-1)).toBe('dispatcher closed');
   });
 
+  it('runs score-frames on the embedded default with nothing else alive: stays up until SIGTERM, then exits 0', async () => {
+    const cli = startCli(['run', 'examples/pipelines/score-frames.ts'], { env: { PROXYSTREAM_STORE_DIR: join(dir, 'score-frames-idle') }, timeoutMs: 30_000 });
+    await waitFor(() => jsonLines(cli.stderr()).find((log) => log.msg === 'waiting for events until the source ends or SIGTERM/SIGINT'), 'waiting for events');
+    // Before the fix the process exited with code 13 (unsettled top-level await) about 2 s after starting.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(cli.child.exitCode).toBeNull();
+    cli.child.kill('SIGTERM');
+    const result = await cli.done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(jsonLines(result.stderr).map((log) => log.msg).at(-1)).toBe('dispatcher closed');
+  });
+
   it('a module whose default export is not a pipeline exits 2', async () => {
     const result = await runCli(['run', 'test/cli/fixtures/not-a-pipeline.ts']);
     expect(result.code).toBe(2);

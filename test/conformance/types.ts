@@ -8,6 +8,8 @@ export interface BrokerFactory {
   create(): Promise<Broker>;
   /** Extra settle time after subscribing before publishing (ZeroMQ slow joiner), in ms. */
   subscribeSettleMs?: number;
+  /** A broker whose new topics have several partitions (Kafka), for the load-sharing case; absent where topics are not partitioned. */
+  createPartitioned?(): Promise<Broker>;
 }
 
 /** Makes a fresh store for one test. */

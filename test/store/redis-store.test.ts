@@ -30,6 +30,23 @@ afterAll(async () => {
   raw.disconnect();
 });
 
+/** The commands (by name, lower case) the server ran on keys under `prefix` while `action` ran, seen through MONITOR. */
+async function commandCalls(prefix: string, action: () => Promise<unknown>): Promise<Record<string, number>> {
+  const monitor = await raw.duplicate().monitor();
+  const seen: Record<string, number> = {};
+  monitor.on('monitor', (_time: string, args: string[], source: string) => {
+    // Commands a script runs show up with the source `lua`: count only what the client sent.
+    if (source === 'lua' || !args.some((arg) => String(arg).includes(prefix))) return;
+    const name = String(args[0]).toLowerCase();
+    seen[name] = (seen[name] ?? 0) + 1;
+  });
+  await sleep(50);
+  await action();
+  await sleep(100);
+  monitor.disconnect();
+  return seen;
+}
+
 describe('RedisStore', () => {
   it('round-trips small, empty, multi-part and chunked objects', async () => {
     const s = store();
@@ -72,6 +89,42 @@ describe('RedisStore', () => {
     expect(await s.get('holey')).toBeUndefined();
     expect(await s.delete('holey')).toBe(true);
     expect(await raw.exists(`${objectKeys(prefix, 'holey').chunkPrefix}0`)).toBe(0);
+  });
+
+  it('reads with a size hint: one GET for a one-chunk object; a wrong hint still gives the stored bytes', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    const small = randomBytes(1000);
+    const big = randomBytes(64 * 1024 * 3 + 5);
+    await s.put('small', small);
+    await s.put('big', big);
+    expect(Buffer.from((await s.get('small', { expectedSize: 1000 }))!)).toEqual(small);
+    // A hint that says one chunk for a three-chunk object falls back to the full read.
+    expect(Buffer.from((await s.get('big', { expectedSize: 5000 }))!)).toEqual(big);
+    // A hint that is wrong for a one-chunk object returns what is stored (the ref's size check catches it).
+    expect(Buffer.from((await s.get('small', { expectedSize: 999 }))!)).toEqual(small);
+    expect(await s.get('missing', { expectedSize: 10 })).toBeUndefined();
+    expect(await commandCalls(prefix, () => s.get('small', { expectedSize: 1000 }))).toEqual({ get: 1 });
+  });
+
+  it('writes a one-chunk object with one SET and one meta script, sent together', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    await s.put('warm', randomBytes(10));
+    const calls = await commandCalls(prefix, () => s.put('once', randomBytes(1000), { leaseMs: 60_000, ttlMs: 120_000 }));
+    expect(calls).toEqual({ set: 1, evalsha: 1 });
+  });
+
+  it('settles each of many concurrent releases and commits on its own (sent as one pipeline)', async () => {
+    const s = store();
+    const keys = Array.from({ length: 50 }, (_, i) => `many-${i}`);
+    await Promise.all(keys.map((key) => s.put(key, randomBytes(100), { readers: ['a', 'b'], leaseMs: 60_000, ttlMs: 120_000 })));
+    await s.commit(keys);
+    const first = await Promise.all(keys.map((key, i) => s.release(key, i % 2 === 0 ? 'a' : 'x')));
+    expect(first.every((deleted) => !deleted)).toBe(true);
+    const second = await Promise.all(keys.map((key, i) => s.release(key, i % 2 === 0 ? 'b' : 'a')));
+    expect(second).toEqual(keys.map((_, i) => i % 2 === 0));
+    expect((await Promise.all(keys.map((key) => s.exists(key)))).filter(Boolean)).toHaveLength(25);
   });
 
   it('deletes only after both named groups released', async () => {

@@ -4,7 +4,7 @@ import { LimitExceededError, MalformedEventError } from '../../src/errors/index.
 import { decodeEvent, DEFAULT_WIRE_LIMITS, encodeEvent, idToString, newIdBytes, type EventFields, type Metadata } from '../../src/wire/index.js';
 
 const metadataArbitrary: fc.Arbitrary<Metadata> = fc.dictionary(
-  fc.string({ minLength: 1, maxLength: 12 }).filter((key) => key !== '__proto__'),
+  fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.constantFrom('__proto__', '__proto_', 'constructor')),
   fc.oneof(fc.integer(), fc.double({ noNaN: true }).filter((value) => !Object.is(value, -0)), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 5 })),
   { maxKeys: 8 },
 );
@@ -133,5 +133,16 @@ describe('event envelope', () => {
     const event = decodeEvent(hostile);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(event.metadata)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(event.metadata, '__proto__')?.value).toEqual({ polluted: true });
+  });
+
+  it('keeps metadata keys named __proto__ exactly, at any depth, as own properties', () => {
+    const metadata = JSON.parse('{"__proto__":1,"__proto_":2,"nested":{"__proto__":[{"__proto__":"x"}]}}') as Metadata;
+    const event = decodeEvent(encodeEvent(refEvent(metadata)));
+    expect(Object.keys(event.metadata)).toEqual(['__proto__', '__proto_', 'nested']);
+    expect(JSON.stringify(event.metadata)).toBe(JSON.stringify(metadata));
+    expect(Object.getPrototypeOf(event.metadata)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf((event.metadata.nested as Record<string, unknown>))).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

@@ -55,6 +55,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   #lastClaim = 0;
   #lastEndCheck = 0;
   readonly #held: HeldEntries;
+  /** Entries per XREADGROUP: the broker's batchSize, or less when the reader asked for less. */
+  #count: number;
 
   constructor(parts: RedisStreamsSubscriberParts) {
     this.#context = parts.context;
@@ -67,6 +69,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#onClose = parts.onClose;
     this.#blocking = parts.context.connect();
     this.#held = new HeldEntries(parts.context.commands, parts.group, parts.consumer, parts.context.options.visibilityTimeoutMs);
+    this.#count = parts.context.options.batchSize;
     // Create the groups now, so entries published right after subscriber() returns are not missed.
     this.#groups = this.#ensureGroups();
     this.#groups.catch(() => (this.#groups = undefined));
@@ -78,6 +81,7 @@ export class RedisStreamsSubscriber implements Subscriber {
 
   async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+    this.#count = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
     while (!signal.aborted) {
       const next = this.#queue.shift();
       if (next !== undefined) {
@@ -162,12 +166,12 @@ export class RedisStreamsSubscriber implements Subscriber {
 
   async #read(): Promise<number> {
     await this.#context.ready(this.#blocking);
-    const { batchSize, blockMs } = this.#context.options;
+    const { blockMs } = this.#context.options;
     // Once an end marker is seen, the end comes when the last entries before it are acked (by any
     // consumer of the group): poll for that every END_POLL_MS instead of blocking for new entries.
     const block = this.#endsKnown() ? Math.min(blockMs, END_POLL_MS) : blockMs;
     const reply = await this.#blocking.callBuffer(
-      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', batchSize, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
+      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', this.#count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));

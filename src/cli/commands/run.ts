@@ -86,7 +86,11 @@ ${EXIT_CODES_HELP}`,
       process.on('SIGTERM', secondSignal);
       process.on('SIGINT', secondSignal);
       await dispatcher.start();
-      const result = await dispatcher.drained;
+      // An in-process broker with no producer alive holds no socket or timer, so nothing else keeps
+      // the event loop (and this command) alive while the dispatcher waits for events.
+      const keepAlive = setInterval(() => undefined, 2 ** 30);
+      logger.info({ topics: dispatcher.pipeline.topics, broker: broker.name }, 'waiting for events until the source ends or SIGTERM/SIGINT');
+      const result = await dispatcher.drained.finally(() => clearInterval(keepAlive));
       if (result.error !== undefined) throw result.error;
       context.exitCode = ExitCodes.OK;
     } finally {

@@ -1,6 +1,7 @@
 import { throwIfAborted } from '../../errors/index.js';
 import type { RedisClient } from './connection.js';
 import type { ObjectKeys } from './layout.js';
+import { queueLua, runLua, settleQueuedLua, type LuaCall } from './lua.js';
 
 /** Runs `task(0..count-1)` with at most `window` tasks in flight (commands pipeline on the connection). */
 export async function windowed(count: number, window: number, task: (index: number) => Promise<void>): Promise<void> {
@@ -34,15 +35,42 @@ export function sliceParts(parts: readonly Uint8Array[], start: number, end: num
   return Buffer.concat(pieces, end - start);
 }
 
-/** SETs every chunk (PX `px` when given), `window` at a time. */
-export async function writeChunks(client: RedisClient, keys: ObjectKeys, parts: readonly Uint8Array[], size: number, chunkBytes: number, px: number | undefined, window: number): Promise<number> {
+/** Objects up to this size go out as one pipeline (one socket write); a pipeline copies every value once more, so larger ones do not. */
+const PIPELINE_BYTES = 64 * 1024;
+
+/**
+ * SETs every chunk (PX `px` when given) with at most `window` unanswered, and sends the meta script
+ * `finish` right behind the last chunk without waiting for it: an object of up to `window` chunks is
+ * written in one round trip (and one socket write when small). Commands on one connection run in
+ * order (all keys of an object share one hash slot, so on a Cluster too), so the meta is written after
+ * every chunk; a failed chunk fails the put (its meta then holds only the provisional lease).
+ */
+export async function writeChunks(client: RedisClient, keys: ObjectKeys, parts: readonly Uint8Array[], size: number, chunkBytes: number, px: number | undefined, window: number, finish: LuaCall): Promise<void> {
   const chunks = chunkCount(size, chunkBytes);
-  await windowed(chunks, window, async (index) => {
-    const value = sliceParts(parts, index * chunkBytes, Math.min(size, (index + 1) * chunkBytes));
-    const key = `${keys.chunkPrefix}${index}`;
-    await (px === undefined ? client.set(key, value) : client.set(key, value, 'PX', px));
-  });
-  return chunks;
+  const chunk = (index: number) => ({ key: `${keys.chunkPrefix}${index}`, value: sliceParts(parts, index * chunkBytes, Math.min(size, (index + 1) * chunkBytes)) });
+  if (size <= PIPELINE_BYTES && chunks <= window) {
+    const pipeline = client.pipeline();
+    for (let index = 0; index < chunks; index += 1) {
+      const { key, value } = chunk(index);
+      if (px === undefined) pipeline.set(key, value);
+      else pipeline.set(key, value, 'PX', px);
+    }
+    queueLua(pipeline, finish);
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.slice(0, chunks).find(([error]) => error !== null);
+    if (failed !== undefined) throw failed[0];
+    await settleQueuedLua(client, finish, replies.at(-1));
+    return;
+  }
+  const inFlight: Array<Promise<unknown>> = [];
+  for (let index = 0; index < chunks; index += 1) {
+    if (inFlight.length >= window) await inFlight.shift();
+    const { key, value } = chunk(index);
+    const sent = px === undefined ? client.set(key, value) : client.set(key, value, 'PX', px);
+    sent.catch(() => undefined);
+    inFlight.push(sent);
+  }
+  await Promise.all([...inFlight, runLua(client, finish.script, finish.keys, finish.args)]);
 }
 
 /** What a get learns from its first round trip. */

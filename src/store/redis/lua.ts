@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../errors/index.js';
+import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import { replyCode } from './connection.js';
 
@@ -38,4 +39,26 @@ export async function runLua(client: RedisClient, script: LuaScript, keys: reado
     if (replyCode(error) !== 'NOSCRIPT') throw error;
     return client.eval(script.lua, keys.length, ...keys, ...args);
   }
+}
+
+/** A script with its keys and arguments, ready to run or to queue on a pipeline. */
+export interface LuaCall {
+  script: LuaScript;
+  keys: readonly string[];
+  args: ReadonlyArray<string | number | Buffer>;
+}
+
+/** Queues `call` on `pipeline` by EVALSHA; pass its reply to {@link settleQueuedLua}. */
+export function queueLua(pipeline: ChainableCommander, call: LuaCall): void {
+  if (call.keys.length !== call.script.numberOfKeys) throw new ConfigError(`Lua script ${call.script.name} takes ${call.script.numberOfKeys} keys, got ${call.keys.length}`);
+  pipeline.evalsha(call.script.sha, call.keys.length, ...call.keys, ...call.args);
+}
+
+/** The result of a queued script: its reply, or the script run again by EVAL when the server did not know it; rethrows other errors. */
+export async function settleQueuedLua(client: RedisClient, call: LuaCall, reply: [Error | null, unknown] | undefined): Promise<unknown> {
+  if (reply === undefined) throw new ConfigError(`no reply for Lua script ${call.script.name}`);
+  const [error, result] = reply;
+  if (error === null) return result;
+  if (replyCode(error) !== 'NOSCRIPT') throw error;
+  return client.eval(call.script.lua, call.keys.length, ...call.keys, ...call.args);
 }

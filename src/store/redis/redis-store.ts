@@ -4,10 +4,11 @@ import { parseOptions } from '../../util/options.js';
 import { asParts, assertValidKey, byteLength } from '../keys.js';
 import { lifetimeRecord } from '../lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../types.js';
-import { readFirst, readRest, writeChunks } from './chunks.js';
+import { chunkCount, readFirst, readRest, writeChunks } from './chunks.js';
 import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from './connection.js';
 import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
 import { loadLua, runLua } from './lua.js';
+import { ScriptBatch } from './script-batch.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './options.js';
 
 const scripts = {
@@ -36,6 +37,8 @@ export class RedisStore implements Store {
   readonly #connectTimeoutMs: number;
   #address: string;
   #closed = false;
+  /** Commits and releases of one event-loop turn in one pipeline (standalone Redis). */
+  readonly #batch: ScriptBatch | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     const parsed = parseOptions(redisStoreOptionsSchema, options, 'RedisStore');
@@ -47,6 +50,7 @@ export class RedisStore implements Store {
     this.#window = parsed.pipelineChunks;
     this.#connectTimeoutMs = parsed.connectTimeoutMs;
     this.#address = addressOf(this.#client);
+    this.#batch = this.#client instanceof Cluster ? undefined : new ScriptBatch(this.#client);
   }
 
   async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
@@ -57,10 +61,11 @@ export class RedisStore implements Store {
     const size = byteLength(data);
     const keys = this.#keys(key);
     await this.#run(async (client) => {
-      const chunks = await writeChunks(client, keys, asParts(data), size, this.#chunkBytes, px, this.#window);
+      const chunks = chunkCount(size, this.#chunkBytes);
       const readers = lifetime.readers === undefined ? '' : JSON.stringify(lifetime.readers);
       const ttl = lifetime.ttlMs === undefined ? '' : String(Math.ceil(lifetime.ttlMs));
-      await runLua(client, scripts.putEnd, [keys.meta, keys.released], [keys.chunkPrefix, size, chunks, this.#chunkBytes, readers, ttl, px ?? '']);
+      const putEnd = { script: scripts.putEnd, keys: [keys.meta, keys.released], args: [keys.chunkPrefix, size, chunks, this.#chunkBytes, readers, ttl, px ?? ''] };
+      await writeChunks(client, keys, asParts(data), size, this.#chunkBytes, px, this.#window, putEnd);
     });
   }
 
@@ -72,7 +77,14 @@ export class RedisStore implements Store {
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
     const keys = this.#keys(key);
+    const single = options?.expectedSize !== undefined && options.expectedSize < this.#chunkBytes;
     return this.#run(async (client) => {
+      if (single) {
+        // One chunk: its GET alone is the object. A chunk of another length (a bigger object under
+        // this key) falls back to the full read below.
+        const only = await client.getBuffer(`${keys.chunkPrefix}0`);
+        if (only === null || only.byteLength === options.expectedSize) return only ?? undefined;
+      }
       const head = await readFirst(client, keys);
       return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal);
     });
@@ -134,7 +146,8 @@ export class RedisStore implements Store {
 
   #script(script: (typeof scripts)[keyof typeof scripts], key: string, ...args: string[]): Promise<unknown> {
     const keys = this.#keys(key);
-    return this.#run((client) => runLua(client, script, [keys.meta, keys.released], [keys.chunkPrefix, ...args]));
+    const call = { script, keys: [keys.meta, keys.released], args: [keys.chunkPrefix, ...args] };
+    return this.#run((client) => (this.#batch === undefined ? runLua(client, call.script, call.keys, call.args) : this.#batch.run(call)));
   }
 
   async #run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {

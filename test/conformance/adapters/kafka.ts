@@ -17,5 +17,6 @@ export function kafkaBrokerFactory(name: string, brokers: () => string[], extra:
     // A group join (FindCoordinator, JoinGroup, SyncGroup, OffsetFetch) takes about a second.
     subscribeSettleMs: 1_500,
     create: async () => new KafkaBroker({ brokers: brokers(), clientId: 'proxystream-test', ...kafkaTestOptions, ...extra }),
+    createPartitioned: async () => new KafkaBroker({ brokers: brokers(), clientId: 'proxystream-test', ...kafkaTestOptions, partitions: 4, ...extra }),
   };
 }

@@ -85,7 +85,7 @@ export class PlatformaticDriver implements KafkaDriver {
   }
 
   producer(): ProducerDriver {
-    const producer = new Producer({ ...this.base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, partitioner: compatibilityPartitioner });
+    const producer = new Producer({ ...this.base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, partitioner: kafkajsCompatiblePartitioner() });
     return {
       send: async (topic: string, records: OutgoingRecord[]) => {
         await producer.send({ messages: records.map(({ value, key, partition, headers }) => ({ topic, value, ...(key === undefined ? {} : { key: Buffer.from(key) }), ...(partition === undefined ? {} : { partition }), ...(headers === undefined ? {} : { headers: toBufferHeaders(headers) }) })) });
@@ -144,4 +144,21 @@ function isOnlyTopicExists(error: unknown): boolean {
   const nested = (error as { errors?: unknown[] }).errors;
   const all = Array.isArray(nested) && nested.length > 0 ? nested : [error];
   return all.every((e) => clientErrorInfo(e).type === 'TOPIC_ALREADY_EXISTS' || (Array.isArray((e as { errors?: unknown[] }).errors) && isOnlyTopicExists(e)));
+}
+
+/**
+ * Partitions as kafkajs' default partitioner does, so members of either client share a group cleanly:
+ * a keyed record goes where the Java client puts it (murmur2 of the key, the client's compatibility
+ * partitioner), a keyless one round-robin over the topic's partitions (the client's compatibility
+ * partitioner would put every keyless record on partition 0). The producer takes the result modulo
+ * the partition count.
+ */
+function kafkajsCompatiblePartitioner(): (message: { topic: string }, key: Buffer | undefined) => number {
+  const next = new Map<string, number>();
+  return (message, key) => {
+    if (Buffer.isBuffer(key)) return compatibilityPartitioner(message as never, key);
+    const counter = next.get(message.topic) ?? 0;
+    next.set(message.topic, (counter + 1) % 0x7fffffff);
+    return counter;
+  };
 }
