@@ -7,6 +7,7 @@ import { RedisStore } from '../../src/store/redis/index.js';
 import { loadLua } from '../../src/store/redis/lua.js';
 import { redisStoreFactory, redisTestUrl, testCluster } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
+import { startRedis } from '../../scripts/servers/redis.mjs';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let url: string;
@@ -113,6 +114,50 @@ describe('RedisStore', () => {
     await s.put('warm', randomBytes(10));
     const calls = await commandCalls(prefix, () => s.put('once', randomBytes(1000), { leaseMs: 60_000, ttlMs: 120_000 }));
     expect(calls).toEqual({ set: 1, evalsha: 1 });
+  });
+
+  it('moves large payloads on its bulk connection with the URL\'s user, password and database', async () => {
+    // A user of its own on the shared test server, so AUTH (user + password) and SELECT are exercised.
+    const user = uniqueName('u');
+    await raw.call('ACL', 'SETUSER', user, 'on', '>secret-pw', '~*', '&*', '+@all');
+    try {
+      const address = new URL(url);
+      const prefix = uniqueName('ps');
+      const s = store({ url: `redis://${user}:secret-pw@${address.host}/3`, keyPrefix: prefix });
+      const big = randomBytes(64 * 1024 * 5 + 17);
+      await s.put('big', big);
+      expect(Buffer.from((await s.get('big'))!)).toEqual(big);
+      expect(Buffer.from((await s.get('big', { expectedSize: big.byteLength }))!)).toEqual(big);
+      const db3 = raw.duplicate({ db: 3 });
+      try {
+        expect(await db3.exists(`${objectKeys(prefix, 'big').chunkPrefix}4`, `${objectKeys(prefix, 'big').chunkPrefix}5`)).toBe(2);
+        expect(await raw.exists(`${objectKeys(prefix, 'big').chunkPrefix}0`)).toBe(0);
+      } finally {
+        db3.disconnect();
+      }
+    } finally {
+      await raw.call('ACL', 'DELUSER', user);
+    }
+  });
+
+  it('reconnects its connections, the bulk one included, after the server dropped them', async () => {
+    // A private server: CLIENT KILL must not touch other tests' clients.
+    const own = await startRedis();
+    const admin = new Redis(own.url, { protocol: 2 });
+    try {
+      const s = store({ url: own.url, connectTimeoutMs: 2_000 });
+      const big = randomBytes(64 * 1024 * 3);
+      await s.put('a', big);
+      expect(Buffer.from((await s.get('a'))!)).toEqual(big);
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      await sleep(100);
+      expect(Buffer.from((await s.get('a'))!)).toEqual(big);
+      await s.put('b', big);
+      expect(Buffer.from((await s.get('b'))!)).toEqual(big);
+    } finally {
+      admin.disconnect();
+      await own.stop();
+    }
   });
 
   it('settles each of many concurrent releases and commits on its own (sent as one pipeline)', async () => {

@@ -36,7 +36,7 @@ export function sliceParts(parts: readonly Uint8Array[], start: number, end: num
 }
 
 /** Objects up to this size go out as one pipeline (one socket write); a pipeline copies every value once more, so larger ones do not. */
-const PIPELINE_BYTES = 64 * 1024;
+export const PIPELINE_BYTES = 64 * 1024;
 
 /**
  * SETs every chunk (PX `px` when given) with at most `window` unanswered, and sends the meta script
@@ -115,7 +115,8 @@ export async function readRest(client: RedisClient, keys: ObjectKeys, head: Firs
   return irregular ? readIrregular(client, keys, chunks) : target;
 }
 
-async function readIrregular(client: RedisClient, keys: ObjectKeys, chunks: number): Promise<Buffer | undefined> {
+/** Every chunk as stored, concatenated; undefined when one is missing. */
+export async function readIrregular(client: RedisClient, keys: ObjectKeys, chunks: number): Promise<Buffer | undefined> {
   const parts = await Promise.all(Array.from({ length: chunks }, (_, index) => client.getBuffer(`${keys.chunkPrefix}${index}`)));
   if (parts.some((part) => part === null)) return undefined;
   return Buffer.concat(parts as Buffer[]);

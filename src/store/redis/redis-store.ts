@@ -4,7 +4,9 @@ import { parseOptions } from '../../util/options.js';
 import { asParts, assertValidKey, byteLength } from '../keys.js';
 import { lifetimeRecord } from '../lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../types.js';
-import { chunkCount, readFirst, readRest, writeChunks } from './chunks.js';
+import { readChunksBulk, writeChunksBulk } from './bulk-chunks.js';
+import { BulkConnection, bulkTarget } from './bulk-connection.js';
+import { chunkCount, PIPELINE_BYTES, readFirst, readRest, writeChunks } from './chunks.js';
 import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from './connection.js';
 import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
 import { loadLua, runLua } from './lua.js';
@@ -39,6 +41,8 @@ export class RedisStore implements Store {
   #closed = false;
   /** Commits and releases of one event-loop turn in one pipeline (standalone Redis). */
   readonly #batch: ScriptBatch | undefined;
+  /** Payload bytes of objects above one pipeline's worth (standalone Redis without TLS). */
+  readonly #bulk: BulkConnection | undefined;
 
   constructor(options: RedisStoreOptions = {}) {
     const parsed = parseOptions(redisStoreOptionsSchema, options, 'RedisStore');
@@ -51,6 +55,8 @@ export class RedisStore implements Store {
     this.#connectTimeoutMs = parsed.connectTimeoutMs;
     this.#address = addressOf(this.#client);
     this.#batch = this.#client instanceof Cluster ? undefined : new ScriptBatch(this.#client);
+    const target = bulkTarget(this.#client);
+    this.#bulk = target === undefined ? undefined : new BulkConnection(target, this.#address, this.#connectTimeoutMs);
   }
 
   async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
@@ -65,7 +71,9 @@ export class RedisStore implements Store {
       const readers = lifetime.readers === undefined ? '' : JSON.stringify(lifetime.readers);
       const ttl = lifetime.ttlMs === undefined ? '' : String(Math.ceil(lifetime.ttlMs));
       const putEnd = { script: scripts.putEnd, keys: [keys.meta, keys.released], args: [keys.chunkPrefix, size, chunks, this.#chunkBytes, readers, ttl, px ?? ''] };
-      await writeChunks(client, keys, asParts(data), size, this.#chunkBytes, px, this.#window, putEnd);
+      const bulk = this.#bulk;
+      if (bulk !== undefined && size > PIPELINE_BYTES) await writeChunksBulk(client, bulk, keys, asParts(data), size, this.#chunkBytes, px, this.#window, putEnd);
+      else await writeChunks(client, keys, asParts(data), size, this.#chunkBytes, px, this.#window, putEnd);
     });
   }
 
@@ -79,12 +87,14 @@ export class RedisStore implements Store {
     const keys = this.#keys(key);
     const single = options?.expectedSize !== undefined && options.expectedSize < this.#chunkBytes;
     return this.#run(async (client) => {
+      const bulk = this.#bulk;
       if (single) {
         // One chunk: its GET alone is the object. A chunk of another length (a bigger object under
         // this key) falls back to the full read below.
-        const only = await client.getBuffer(`${keys.chunkPrefix}0`);
-        if (only === null || only.byteLength === options.expectedSize) return only ?? undefined;
+        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`);
+        if (only === null || only === undefined || only.byteLength === options.expectedSize) return only ?? undefined;
       }
+      if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal);
       const head = await readFirst(client, keys);
       return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal);
     });
@@ -133,6 +143,7 @@ export class RedisStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#bulk?.close();
     if (this.#owned) this.#client.disconnect();
   }
 

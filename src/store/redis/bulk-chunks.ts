@@ -1,0 +1,43 @@
+import { throwIfAborted } from '../../errors/index.js';
+import type { BulkConnection } from './bulk-connection.js';
+import { chunkCount, readIrregular, sliceParts, windowed } from './chunks.js';
+import type { RedisClient } from './connection.js';
+import type { ObjectKeys } from './layout.js';
+import { runLua, type LuaCall } from './lua.js';
+
+/**
+ * Writes the chunks over the bulk connection (values go out uncopied, `window` unanswered at most),
+ * then the meta script on the client once every chunk was stored: two connections do not keep each
+ * other's order, so the meta waits for the chunks. A failed chunk fails the put.
+ */
+export async function writeChunksBulk(client: RedisClient, bulk: BulkConnection, keys: ObjectKeys, parts: readonly Uint8Array[], size: number, chunkBytes: number, px: number | undefined, window: number, finish: LuaCall): Promise<void> {
+  await windowed(chunkCount(size, chunkBytes), window, async (index) => {
+    const value = sliceParts(parts, index * chunkBytes, Math.min(size, (index + 1) * chunkBytes));
+    await bulk.set(`${keys.chunkPrefix}${index}`, value, px);
+  });
+  await runLua(client, finish.script, finish.keys, finish.args);
+}
+
+/**
+ * Reads an object over the bulk connection: its meta from the client, then every chunk straight into
+ * its place in one preallocated buffer. Undefined when the meta or any chunk is missing (never a partial
+ * object); chunks of unexpected length (bytes changed behind the store's back) are returned as they are.
+ */
+export async function readChunksBulk(client: RedisClient, bulk: BulkConnection, keys: ObjectKeys, window: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  const meta = await client.hmget(keys.meta, 'size', 'chunks', 'chunkBytes');
+  const [size, chunks, chunkBytes] = meta.map((field) => (field === null ? Number.NaN : Number(field)));
+  if (!Number.isInteger(size) || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return undefined;
+  const target = Buffer.allocUnsafeSlow(size!);
+  let missing = false;
+  let irregular = false;
+  await windowed(chunks!, window, async (index) => {
+    if (missing) return;
+    throwIfAborted(signal);
+    const place = target.subarray(index * chunkBytes!, Math.min(size!, (index + 1) * chunkBytes!));
+    const chunk = await bulk.get(`${keys.chunkPrefix}${index}`, place);
+    if (chunk === undefined) missing = true;
+    else if (chunk !== place) irregular = true;
+  });
+  if (missing) return undefined;
+  return irregular ? readIrregular(client, keys, chunks!) : target;
+}
