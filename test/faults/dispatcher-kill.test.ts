@@ -36,6 +36,9 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('dispat
     const row = await finish(world, '2-dispatcher-kill', { sent, deadLetters }, `first dispatcher handled ${byFirst} before SIGKILL`);
     expect(byFirst).toBeLessThan(N);
     expect(row.lostSeqs).toEqual([]);
+    // What the killed dispatcher held is redelivered, never dead-lettered.
+    expect(row.deadLettered).toBe(0);
+    expect(row.spuriousDeadLetters).toBe(0);
     expect(row.orphans).toBe(0);
   }, 90_000);
 });

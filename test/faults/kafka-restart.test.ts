@@ -24,6 +24,7 @@ describe('kafka broker restart mid-stream (kafka + RedisStore)', () => {
     expect(row.lostSeqs).toEqual([]);
     expect(row.orphans).toBe(0);
     // A send that failed although the broker wrote it must not leave an event without its payload.
+    expect(row.deadLettered).toBe(0);
     expect(row.spuriousDeadLetters).toBe(0);
   }, 90_000);
 
@@ -35,6 +36,7 @@ describe('kafka broker restart mid-stream (kafka + RedisStore)', () => {
     expect(drainError).toBeUndefined();
     expect(row.lostSeqs).toEqual([]);
     expect(row.orphans).toBe(0);
+    expect(row.deadLettered).toBe(0);
     expect(row.spuriousDeadLetters).toBe(0);
   }, 150_000);
 });

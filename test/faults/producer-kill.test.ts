@@ -27,6 +27,7 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('produc
     const row = await finish(world, '8-producer-kill', { sent, deadLetters }, `acked ${sent.length} of ${N} before SIGKILL; ${deadLetters.length} published-but-unacknowledged events found no payload`);
     expect(sent.length).toBeLessThan(N);
     expect(row.lostSeqs).toEqual([]);
+    expect(row.deadLettered).toBe(0);
     expect(row.spuriousDeadLetters).toBe(0);
     expect(row.orphans).toBe(0);
   }, 60_000);

@@ -22,6 +22,9 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('redis-
     const { row, drainError } = await streamThroughRestart(world, '4-redis-restart', { attempts: 10, backoffMs: 200, maxBackoffMs: 1_000 }, () => redis.restart());
     expect(drainError).toBeUndefined();
     expect(row.lostSeqs).toEqual([]);
+    // A restart is survived by retrying: nothing may be dead-lettered.
+    expect(row.deadLettered).toBe(0);
+    expect(row.spuriousDeadLetters).toBe(0);
     expect(row.orphans).toBe(0);
   }, 60_000);
 });
