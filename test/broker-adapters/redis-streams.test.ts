@@ -91,6 +91,25 @@ describe('RedisStreamsBroker', () => {
     expect(z!.map((d) => text(d.value)).sort()).toEqual(inA);
   });
 
+  it('reads only as many entries ahead as the reader holds (readAhead), so a group\'s consumers share a backlog', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 10 }, (_, i) => ({ value: Buffer.from(`m${i}`) })));
+    const first = b.subscriber({ topics: topic, group });
+    const second = b.subscriber({ topics: topic, group });
+    // The first consumer takes one entry and holds it unacked; with readAhead 1 it has read just that one.
+    const iterator = first.messages({ readAhead: 1 });
+    const held = (await iterator.next()).value as Delivery;
+    expect(Buffer.from(held.value).toString()).toBe('m0');
+    // With the default batch size (128) the first read would have claimed all ten; the second consumer gets the other nine.
+    const rest = await take(second, 9, { timeoutMs: 5_000 });
+    expect(rest.map((delivery) => Buffer.from(delivery.value).toString())).toEqual(Array.from({ length: 9 }, (_, i) => `m${i + 1}`));
+    await held.ack();
+    await iterator.return?.();
+  });
+
   it('nack requeues (counting deliveries), nack without requeue drops, delayed nack waits', async () => {
     const b = broker();
     const topic = uniqueName('t');

@@ -2,14 +2,10 @@ import kafkajs, { type Admin, type Kafka, type Producer, type SASLOptions } from
 import { asConnectionError, connectWithin, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from '../driver.js';
 import type { ParsedKafkaOptions } from '../options.js';
 import { TopicCache } from '../topic-cache.js';
+import { kafkaErrorType } from './error-type.js';
 import { KafkajsGroupConsumer } from './group-consumer.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
-
-/** kafkajs errors carry a `type` (protocol error name); this reads it safely. */
-export function kafkaErrorType(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'type' in error && typeof error.type === 'string' ? error.type : undefined;
-}
 
 /** {@link KafkaDriver} on kafkajs: one client, one admin client (connected on first use), producers and consumers made from it. */
 export class KafkajsDriver implements KafkaDriver {

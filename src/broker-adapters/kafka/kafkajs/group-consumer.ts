@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { sleep } from '../../../util/timers.js';
 import { EOS_HEADER, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
-import { kafkaErrorType, type KafkajsDriver } from './driver.js';
+import type { KafkajsDriver } from './driver.js';
+import { kafkaErrorType } from './error-type.js';
 
 /**
  * A kafkajs consumer-group member: kafkajs joins, heartbeats and fetches; batches go to the hooks
