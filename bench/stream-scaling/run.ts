@@ -110,7 +110,8 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       publisher: broker.publisher(),
       store: producerStore,
       inlineThreshold: run.method.inlineThreshold,
-      lifetime: { readers: [GROUPS.workers], ttlMs: 600_000 },
+      // The group that reads payloads: the workers' with a remote pool, the dispatcher's own with a process pool.
+      lifetime: { readers: [pool === 'remote' ? GROUPS.workers : GROUPS.dispatch], ttlMs: 600_000 },
       limits: { maxEventBytes },
       maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
     });

@@ -136,9 +136,16 @@ function isGenerationError(error: unknown): boolean {
 /**
  * A crash kafkajs will not restart from, although the group can go on with a fresh consumer: a
  * TypeError inside kafkajs itself (its offset bookkeeping during a rebalance), or no group coordinator
- * found while a broker restarts (kafkajs counts that one as non-retriable).
+ * found while a broker restarts (kafkajs counts that one as non-retriable, and its retrier may wrap it
+ * in a KafkaJSNonRetriableError, so the cause chain is searched).
  */
 function isReplaceable(error: Error): boolean {
-  if (error.name === 'KafkaJSGroupCoordinatorNotFound') return true;
-  return error.name === 'KafkaJSNonRetriableError' && (error as { cause?: unknown }).cause instanceof TypeError;
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (current.name === 'KafkaJSGroupCoordinatorNotFound') return true;
+    const cause: unknown = (current as { cause?: unknown }).cause;
+    if (current.name === 'KafkaJSNonRetriableError' && cause instanceof TypeError) return true;
+    current = cause;
+  }
+  return false;
 }
