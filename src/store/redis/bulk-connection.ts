@@ -94,6 +94,11 @@ export class BulkConnection {
 
   #send(socket: net.Socket, pending: Omit<Pending, 'resolve' | 'reject'>, parts: Array<string | Uint8Array>): Promise<Uint8Array | undefined> {
     return new Promise((resolve, reject) => {
+      // A socket dropped since the caller got it would swallow the command: fail it now instead.
+      if (socket !== this.#socket || socket.destroyed) {
+        reject(new ConnectionError(`redis at ${this.#address} failed: connection lost`, { context: { address: this.#address } }));
+        return;
+      }
       this.#pending.push({ ...pending, resolve, reject });
       socket.cork();
       for (const part of parts) socket.write(part);
