@@ -7,6 +7,7 @@ import { Progress } from '../lib/progress.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { startRedis } from '../lib/servers.js';
 import type { StoreSpec } from '../lib/specs.js';
+import type { PeerScalingRow } from '../lib/session-report.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import { withTimeout } from '../stream-scaling/plan.js';
 import { runScaling, type ScalingSample } from '../stream-scaling/run.js';
@@ -36,14 +37,9 @@ interface OurRun {
   pool: PoolKind;
 }
 
-interface HopRow {
+/** A median row: the peer's stream-scaling row, for either system, with proxystream's CPU per role. */
+interface HopRow extends Omit<PeerScalingRow, 'dispatcherCpuMsPerTask'> {
   system: 'proxystream' | 'proxystore';
-  method: string;
-  size: number;
-  runs: number;
-  tasksPerSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
   /** CPU ms per item of each role (proxystream; a process pool's children are not counted). */
   cpuMsPerItem?: { generator: number; dispatcher: number; workers: number | null };
   gcShare?: { generator: number; dispatcher: number; workers: number | null };
