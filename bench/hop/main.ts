@@ -7,7 +7,7 @@ import { Progress } from '../lib/progress.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { startRedis } from '../lib/servers.js';
 import type { StoreSpec } from '../lib/specs.js';
-import type { PeerScalingRow } from '../lib/session-report.js';
+import { summarisePeerScaling, type PeerScalingRow, type PeerScalingSample } from '../lib/session-report.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import { withTimeout } from '../stream-scaling/plan.js';
 import { runScaling, type ScalingSample } from '../stream-scaling/run.js';
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     const limits: Limits | undefined = await measureLimits(redis.port, join(shm, 'limits'), SIZES, quick).catch((error: unknown) => (failures.push({ step: 'limits', error: String(error) }), undefined));
     progress.done();
     const samples: Array<ScalingSample & { run: string }> = [];
-    const peerSamples: Array<PeerScalingResult & { method: string; size: number }> = [];
+    const peerSamples: PeerScalingSample[] = [];
     for (let r = 0; r < REPEATS; r += 1) {
       for (const size of SIZES) {
         for (const run of ours) {
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   }
 }
 
-function summarise(samples: Array<ScalingSample & { run: string }>, peer: Array<PeerScalingResult & { method: string; size: number }>): HopRow[] {
+function summarise(samples: Array<ScalingSample & { run: string }>, peer: PeerScalingSample[]): HopRow[] {
   const rows: HopRow[] = [];
   const groups = new Map<string, Array<ScalingSample & { run: string }>>();
   for (const sample of samples) groups.set(`${sample.run}|${sample.size}`, [...(groups.get(`${sample.run}|${sample.size}`) ?? []), sample]);
@@ -152,19 +152,7 @@ function summarise(samples: Array<ScalingSample & { run: string }>, peer: Array<
       payloadsLeft: Math.max(...runs.map((s) => s.payloadsLeft ?? 0)),
     });
   }
-  const peerGroups = new Map<string, Array<PeerScalingResult & { method: string; size: number }>>();
-  for (const sample of peer) peerGroups.set(`${sample.method}|${sample.size}`, [...(peerGroups.get(`${sample.method}|${sample.size}`) ?? []), sample]);
-  for (const runs of peerGroups.values()) {
-    rows.push({
-      system: 'proxystore',
-      method: runs[0]!.method,
-      size: runs[0]!.size,
-      runs: runs.length,
-      tasksPerSecond: median(runs.map((s) => s.tasksPerSecond)),
-      latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
-      latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
-    });
-  }
+  for (const { dispatcherCpuMsPerTask: _cpu, ...row } of summarisePeerScaling(peer)) rows.push({ system: 'proxystore', ...row });
   return rows.sort((a, b) => a.size - b.size || a.system.localeCompare(b.system) || a.method.localeCompare(b.method));
 }
 

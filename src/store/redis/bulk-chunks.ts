@@ -1,6 +1,6 @@
 import { throwIfAborted } from '../../errors/index.js';
 import type { BulkConnection } from './bulk-connection.js';
-import { chunkCount, readIrregular, sliceParts, windowed } from './chunks.js';
+import { chunkCount, readIrregular, readMeta, sliceParts, windowed } from './chunks.js';
 import type { RedisClient } from './connection.js';
 import type { ObjectKeys } from './layout.js';
 import { runLua, type LuaCall } from './lua.js';
@@ -24,20 +24,20 @@ export async function writeChunksBulk(client: RedisClient, bulk: BulkConnection,
  * object); chunks of unexpected length (bytes changed behind the store's back) are returned as they are.
  */
 export async function readChunksBulk(client: RedisClient, bulk: BulkConnection, keys: ObjectKeys, window: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-  const meta = await client.hmget(keys.meta, 'size', 'chunks', 'chunkBytes');
-  const [size, chunks, chunkBytes] = meta.map((field) => (field === null ? Number.NaN : Number(field)));
-  if (!Number.isInteger(size) || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return undefined;
-  const target = Buffer.allocUnsafeSlow(size!);
+  const meta = await readMeta(client, keys);
+  if (meta === undefined) return undefined;
+  const { size, chunks, chunkBytes } = meta;
+  const target = Buffer.allocUnsafeSlow(size);
   let missing = false;
   let irregular = false;
-  await windowed(chunks!, window, async (index) => {
+  await windowed(chunks, window, async (index) => {
     if (missing) return;
     throwIfAborted(signal);
-    const place = target.subarray(index * chunkBytes!, Math.min(size!, (index + 1) * chunkBytes!));
+    const place = target.subarray(index * chunkBytes, Math.min(size, (index + 1) * chunkBytes));
     const chunk = await bulk.get(`${keys.chunkPrefix}${index}`, place);
     if (chunk === undefined) missing = true;
     else if (chunk !== place) irregular = true;
   });
   if (missing) return undefined;
-  return irregular ? readIrregular(client, keys, chunks!) : target;
+  return irregular ? readIrregular(client, keys, chunks) : target;
 }

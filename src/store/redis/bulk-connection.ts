@@ -29,15 +29,12 @@ export function bulkTarget(client: RedisClient): BulkTarget | undefined {
 }
 
 interface Pending {
-  /** `get` takes a bulk reply (or nil); `status` a simple reply. */
-  kind: 'get' | 'status';
-  /** For `get`: where the value should land; a value of another length gets a buffer of its own. */
+  /** Where a bulk value should land; a value of another length gets a buffer of its own. */
   into?: Uint8Array;
   resolve(value: Uint8Array | undefined): void;
   reject(error: Error): void;
 }
 
-const CRLF = Buffer.from('\r\n');
 const SCRATCH_BYTES = 64 * 1024;
 
 /**
@@ -64,8 +61,6 @@ export class BulkConnection {
   #value: Uint8Array | undefined;
   #filled = 0;
   #trailer = 0;
-  /** The buffer the last read was given: a view of `#value` or the scratch. */
-  #given: Uint8Array | undefined;
 
   constructor(target: BulkTarget, address: string, connectTimeoutMs: number) {
     this.#target = target;
@@ -76,7 +71,7 @@ export class BulkConnection {
   /** The value of `key` (undefined when missing). It lands in `into` when its length matches, else in a buffer of its own. */
   async get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
     const socket = await this.#connect();
-    return this.#send(socket, { kind: 'get', ...(into === undefined ? {} : { into }) }, [`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`]);
+    return this.#send(socket, into === undefined ? {} : { into }, [`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`]);
   }
 
   /** SET `key` to `value` (PX `px` when given); `value` is written as it is, not copied. */
@@ -84,7 +79,7 @@ export class BulkConnection {
     const socket = await this.#connect();
     const tail = px === undefined ? '' : `$2\r\nPX\r\n$${String(px).length}\r\n${px}\r\n`;
     const head = `*${px === undefined ? 3 : 5}\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${value.byteLength}\r\n`;
-    await this.#send(socket, { kind: 'status' }, [head, value, tail === '' ? CRLF : Buffer.concat([CRLF, Buffer.from(tail)])]);
+    await this.#send(socket, {}, [head, value, `\r\n${tail}`]);
   }
 
   close(): void {
@@ -141,9 +136,9 @@ export class BulkConnection {
         const handshake: Array<Promise<unknown>> = [];
         if (target.password !== undefined) {
           const args = target.username === undefined ? ['AUTH', target.password] : ['AUTH', target.username, target.password];
-          handshake.push(this.#send(socket, { kind: 'status' }, [command(args)]));
+          handshake.push(this.#send(socket, {}, [command(args)]));
         }
-        if (target.db !== 0) handshake.push(this.#send(socket, { kind: 'status' }, [command(['SELECT', String(target.db)])]));
+        if (target.db !== 0) handshake.push(this.#send(socket, {}, [command(['SELECT', String(target.db)])]));
         Promise.all(handshake).then(
           () => resolve(socket),
           (error: unknown) => {
@@ -173,9 +168,9 @@ export class BulkConnection {
     socket?.destroy();
   }
 
+  /** Where the next socket read goes: the rest of the value being read, else the scratch. */
   #nextBuffer(): Uint8Array {
-    this.#given = this.#phase === 'data' && this.#value !== undefined ? this.#value.subarray(this.#filled) : this.#scratch;
-    return this.#given;
+    return this.#phase === 'data' && this.#value !== undefined ? this.#value.subarray(this.#filled) : this.#scratch;
   }
 
   #onRead(bytes: number, buffer: Uint8Array): void {

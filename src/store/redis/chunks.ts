@@ -74,19 +74,28 @@ export async function writeChunks(client: RedisClient, keys: ObjectKeys, parts: 
 }
 
 /** What a get learns from its first round trip. */
-export interface FirstRead {
+export interface FirstRead extends ObjectMeta {
+  first: Buffer;
+}
+
+/** An object's layout from its meta hash. */
+export interface ObjectMeta {
   size: number;
   chunks: number;
   chunkBytes: number;
-  first: Buffer;
+}
+
+/** The meta hash of an object; undefined when it is missing or not whole. */
+export async function readMeta(client: RedisClient, keys: ObjectKeys): Promise<ObjectMeta | undefined> {
+  const [size, chunks, chunkBytes] = (await client.hmget(keys.meta, 'size', 'chunks', 'chunkBytes')).map((field) => (field === null ? Number.NaN : Number(field)));
+  if (!Number.isInteger(size) || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return undefined;
+  return { size: size!, chunks: chunks!, chunkBytes: chunkBytes! };
 }
 
 /** Meta and chunk 0 in one round trip; undefined when the object (or its first chunk) is missing. */
 export async function readFirst(client: RedisClient, keys: ObjectKeys): Promise<FirstRead | undefined> {
-  const [meta, first] = await Promise.all([client.hmget(keys.meta, 'size', 'chunks', 'chunkBytes'), client.getBuffer(`${keys.chunkPrefix}0`)]);
-  const [size, chunks, chunkBytes] = meta.map((field) => (field === null ? Number.NaN : Number(field)));
-  if (first === null || !Number.isInteger(size) || !Number.isInteger(chunks) || !Number.isInteger(chunkBytes)) return undefined;
-  return { size: size!, chunks: chunks!, chunkBytes: chunkBytes!, first };
+  const [meta, first] = await Promise.all([readMeta(client, keys), client.getBuffer(`${keys.chunkPrefix}0`)]);
+  return meta === undefined || first === null ? undefined : { ...meta, first };
 }
 
 /**
