@@ -1,6 +1,7 @@
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr } from 'msgpackr';
 import { CodecError } from '../errors/index.js';
+import { unpackExact } from './msgpack-exact.js';
 import { decodeNDArray, encodeNDArray, isNDArray, isTypedArray } from './ndarray.js';
 
 /**
@@ -23,7 +24,6 @@ export interface EncodedPayload {
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Picks the codec for a value: bytes for Uint8Array, ndarray for typed arrays, arrow for Tables, else msgpack. */
 export function codecFor(value: unknown): CodecName {
@@ -76,7 +76,7 @@ export function decodePayload(bytes: Uint8Array, codec: CodecName): unknown {
         return table;
       }
       case 'msgpack':
-        return unpackr.unpack(bytes);
+        return unpackExact(bytes);
     }
   } catch (cause) {
     if (cause instanceof CodecError) throw cause;

@@ -1,7 +1,8 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { Packr } from 'msgpackr';
 import { LimitExceededError, MalformedEventError } from '../errors/index.js';
 import { CODEC_IDS, CODEC_NAMES, type CodecName } from './codecs.js';
 import { EVENT_ID_BYTES, idToString } from './ids.js';
+import { unpackExact } from './msgpack-exact.js';
 import { DEFAULT_METADATA_LIMITS, metadataProblem, type Metadata, type MetadataLimits } from './metadata.js';
 
 /** Version of the event envelope written by this library; decoding rejects any other. */
@@ -57,12 +58,6 @@ const PAYLOAD_REF = 1;
 
 // No shared structures or records: every event is self-describing, so a restarted peer decodes it.
 const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
-// msgpackr renames a map key `__proto__` to `__proto_` when it builds objects. Events that hold that key
-// (msgpack fixstr or str8 '__proto__') are decoded into Maps instead and rebuilt with the key kept as an
-// own property, as JSON.parse keeps it: exact, and no prototype is touched.
-const mapUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number' });
-const PROTO_KEYS = [Buffer.from([0xa9, ...Buffer.from('__proto__')]), Buffer.from([0xd9, 0x09, ...Buffer.from('__proto__')])];
 
 /** What {@link encodeEvent} needs; `idBytes` are the raw 16 id bytes. */
 export interface EventFields {
@@ -111,21 +106,11 @@ export function decodeEvent(bytes: Uint8Array, limits: WireLimits = DEFAULT_WIRE
   if (bytes.length > limits.maxEventBytes) throw new MalformedEventError(`event of ${bytes.length} bytes exceeds maxEventBytes ${limits.maxEventBytes}`);
   let decoded: unknown;
   try {
-    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    decoded = PROTO_KEYS.some((key) => view.includes(key)) ? withOwnKeys(mapUnpackr.unpack(bytes)) : unpackr.unpack(bytes);
+    decoded = unpackExact(bytes);
   } catch (cause) {
     throw new MalformedEventError('event is not valid msgpack', { cause });
   }
   return validate(decoded, limits);
-}
-
-/** Maps (from {@link mapUnpackr}) rebuilt as plain objects whose keys, `__proto__` included, are own properties. */
-function withOwnKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withOwnKeys);
-  if (!(value instanceof Map)) return value;
-  const object: Record<string, unknown> = {};
-  for (const [key, child] of value) Object.defineProperty(object, String(key), { value: withOwnKeys(child), enumerable: true, writable: true, configurable: true });
-  return object;
 }
 
 function validate(decoded: unknown, limits: WireLimits): StreamEvent {
