@@ -56,11 +56,16 @@ export interface ProducerStats {
   payloadBytesStored: number;
   payloadBytesInline: number;
   eventBytes: number;
+  /** Payloads written again because their publish outlasted the provisional lease (raise `provisionalLeaseMs` if this grows). */
+  rewritten: number;
 }
 
+/** A stored payload of a slot, kept until its send settles so it can be written again if its lease ran out. */
 interface Stored {
   store: Store;
   key: string;
+  parts: readonly Uint8Array[];
+  checksum: string;
 }
 
 const COMMIT_ATTEMPTS = 3;
@@ -71,8 +76,9 @@ const COMMIT_ATTEMPTS = 3;
  * its full lifetime (before that it holds a short provisional lease, so a producer that dies leaves no
  * orphan for long). A send whose publish fails leaves its stored payload to that lease instead of
  * deleting it: the broker may have written the event before the failure reached us (a timeout, a
- * connection dropped mid-request), and a consumer of that event must still find its payload. Events
- * of a topic go out in call order.
+ * connection dropped mid-request), and a consumer of that event must still find its payload. A
+ * publish that succeeds only after the lease ran out (a client riding out a broker restart) writes its
+ * payload again before the send resolves (`stats.rewritten`). Events of a topic go out in call order.
  * `close()` flushes everything pending.
  */
 export class StreamProducer implements AsyncDisposable {
@@ -81,7 +87,7 @@ export class StreamProducer implements AsyncDisposable {
   readonly #queues = new Map<string, TopicQueue>();
   readonly #windows = new Map<string, AggregationWindow>();
   readonly #budget: ByteBudget;
-  readonly #stats: ProducerStats = { sent: 0, filtered: 0, inline: 0, stored: 0, payloadBytesStored: 0, payloadBytesInline: 0, eventBytes: 0 };
+  readonly #stats: ProducerStats = { sent: 0, filtered: 0, inline: 0, stored: 0, payloadBytesStored: 0, payloadBytesInline: 0, eventBytes: 0, rewritten: 0 };
   #closed = false;
   #closing: Promise<void> | undefined;
 
@@ -200,7 +206,7 @@ export class StreamProducer implements AsyncDisposable {
             const sum = checksum(encoded.parts);
             const { readers, ttlMs } = this.#options.lifetime;
             await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs, checksum: sum });
-            slot.stored = { store, key: id };
+            slot.stored = { store, key: id, parts: encoded.parts, checksum: sum };
             const payload = { type: 'ref' as const, storeId: store.id, key: id, size: encoded.size, checksum: sum, codec: encoded.codec };
             slot.message = { value: encodeEvent({ ...fields, payload }, this.#limits) };
           }
@@ -241,15 +247,28 @@ export class StreamProducer implements AsyncDisposable {
     await this.#options.publisher.publish(topic, messages);
   }
 
+  /**
+   * Gives every stored payload of an accepted batch its full lifetime. A publish that outlasted the
+   * provisional lease (a broker restart the client rode out) finds its payload gone: it is written again
+   * from the bytes the send still holds, with its full lifetime, before the send resolves.
+   */
   async #commit(slots: Array<Slot & { stored?: Stored }>): Promise<void> {
-    const byStore = new Map<Store, string[]>();
-    for (const slot of slots) {
-      if (slot.stored === undefined) continue;
-      const keys = byStore.get(slot.stored.store) ?? [];
-      keys.push(slot.stored.key);
-      byStore.set(slot.stored.store, keys);
+    const byStore = new Map<Store, Map<string, Stored>>();
+    for (const { stored } of slots) {
+      if (stored === undefined) continue;
+      const keys = byStore.get(stored.store) ?? new Map<string, Stored>();
+      keys.set(stored.key, stored);
+      byStore.set(stored.store, keys);
     }
-    await Promise.all([...byStore].map(([store, keys]) => commitWithRetry(store, keys)));
+    await Promise.all(
+      [...byStore].map(async ([store, keys]) => {
+        const expired = await commitWithRetry(store, [...keys.keys()]);
+        if (expired.length === 0) return;
+        this.#stats.rewritten += expired.length;
+        const { readers, ttlMs } = this.#options.lifetime;
+        await store.putMany(expired.map((key) => ({ key, data: keys.get(key)!.parts, options: { readers, ttlMs, checksum: keys.get(key)!.checksum } })));
+      }),
+    );
   }
 
   #count(result: SendResult, eventBytes: number): void {
@@ -265,7 +284,7 @@ export class StreamProducer implements AsyncDisposable {
   }
 }
 
-async function commitWithRetry(store: Store, keys: string[]): Promise<void> {
+async function commitWithRetry(store: Store, keys: string[]): Promise<string[]> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await store.commit(keys);

@@ -120,22 +120,25 @@ export class FileStore implements Store {
     return this.#remove(key);
   }
 
-  async commit(keys: readonly string[]): Promise<void> {
+  async commit(keys: readonly string[]): Promise<string[]> {
     await this.#open();
-    await Promise.all(
+    const found = await Promise.all(
       keys.map(async (key) => {
         assertValidKey(key, this.id);
         const meta = await this.#meta(key);
-        if (meta === undefined) return;
+        if (meta === undefined || isExpired(meta)) return false;
         const temp = join(this.dir, key, `meta.${randomBytes(4).toString('hex')}`);
         try {
           await this.#io.writeParts(temp, [Buffer.from(JSON.stringify({ ...committed(meta), size: meta.size }))]);
           await this.#io.rename(temp, join(this.dir, key, 'meta.json'));
+          return true;
         } catch (error) {
           if (!isMissing(error)) throw error;
+          return false;
         }
       }),
     );
+    return keys.filter((_, i) => !found[i]);
   }
 
   async release(key: string, reader: string): Promise<boolean> {

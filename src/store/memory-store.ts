@@ -87,12 +87,15 @@ export class MemoryStore implements Store {
     return this.#entries.delete(key);
   }
 
-  async commit(keys: readonly string[]): Promise<void> {
+  async commit(keys: readonly string[]): Promise<string[]> {
     this.#open();
+    const missing: string[] = [];
     for (const key of keys) {
       const entry = this.#live(key);
-      if (entry !== undefined) entry.lifetime = committed(entry.lifetime);
+      if (entry === undefined) missing.push(key);
+      else entry.lifetime = committed(entry.lifetime);
     }
+    return missing;
   }
 
   async release(key: string, reader: string): Promise<boolean> {

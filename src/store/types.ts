@@ -70,8 +70,11 @@ export interface Store extends AsyncDisposable {
   exists(key: string): Promise<boolean>;
   /** Deletes an object; true when it existed. */
   delete(key: string): Promise<boolean>;
-  /** Ends the provisional lease of these objects: each gets its full TTL from now. Missing keys are ignored. */
-  commit(keys: readonly string[]): Promise<void>;
+  /**
+   * Ends the provisional lease of these objects: each gets its full TTL from now. Resolves with the keys
+   * it did not find (their lease ran out, or they were deleted), so the caller can write them again.
+   */
+  commit(keys: readonly string[]): Promise<string[]>;
   /**
    * Records that `reader` (a consumer group) is done with the object; deletes it when its lifetime's
    * readers have all released. Idempotent per reader. Returns true when this call deleted the object.

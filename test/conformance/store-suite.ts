@@ -77,11 +77,13 @@ export function storeConformance(factory: StoreFactory): void {
       const [orphan, kept] = [uniqueName('orphan'), uniqueName('kept')];
       await store.put(orphan, Buffer.from('x'), { leaseMs: 150, ttlMs: 60_000 });
       await store.put(kept, Buffer.from('y'), { leaseMs: 150, ttlMs: 60_000 });
-      await store.commit([kept, uniqueName('absent')]);
+      const absent = uniqueName('absent');
+      expect(await store.commit([kept, absent])).toEqual([absent]);
       await sleep(400);
       await store.sweep();
       expect(await store.get(orphan)).toBeUndefined();
       expect(Buffer.from((await store.get(kept))!).toString()).toBe('y');
+      expect(await store.commit([orphan, kept])).toEqual([orphan]);
     });
 
     it('drops a payload at its TTL even if no group released it', async () => {

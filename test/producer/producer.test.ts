@@ -195,6 +195,36 @@ describe('StreamProducer', () => {
     await producer.close();
   });
 
+  it('writes a payload again when its publish outlasted the provisional lease, so the event still finds it', async () => {
+    // A client riding out a broker restart can hold a publish longer than the lease.
+    const broker = new MemoryBroker();
+    const store = new MemoryStore({ sweepIntervalMs: 10 });
+    const topic = uniqueName('t');
+    const inner = broker.publisher();
+    const publisher: Publisher = {
+      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await inner.publish(to, messages);
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, provisionalLeaseMs: 50, lifetime: { readers: ['g'], ttlMs: 60_000 } });
+    const result = await producer.send(topic, Buffer.from('slow but sent'));
+    expect(producer.stats.rewritten).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    for await (const item of consumer) {
+      expect(Buffer.from((await item.resolve()) as Uint8Array).toString()).toBe('slow but sent');
+      await item.ack();
+      break;
+    }
+    // Rewritten with its full lifetime: the group's ack released it.
+    expect(await store.exists(result.id)).toBe(false);
+    await consumer.close();
+    await producer.close();
+  });
+
   it('refuses bad options, topics and metadata with typed errors', async () => {
     const broker = new MemoryBroker();
     expect(() => new StreamProducer({ publisher: broker.publisher(), inlineThreshold: -1 })).toThrow(ConfigError);

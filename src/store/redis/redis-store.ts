@@ -115,9 +115,10 @@ export class RedisStore implements Store {
     return (await this.#script(scripts.delete, key)) === 1;
   }
 
-  async commit(keys: readonly string[]): Promise<void> {
+  async commit(keys: readonly string[]): Promise<string[]> {
     for (const key of keys) assertValidKey(key, this.id);
-    await Promise.all(keys.map((key) => this.#script(scripts.commit, key)));
+    const found = await Promise.all(keys.map((key) => this.#script(scripts.commit, key)));
+    return keys.filter((_, i) => found[i] !== 1);
   }
 
   async release(key: string, reader: string): Promise<boolean> {

@@ -63,7 +63,7 @@ export interface FaultRow extends Omit<Tally, 'lostSeqs'> {
 export function writeRow(row: FaultRow): FaultRow {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, `${row.fault}__${row.adapter}__${row.store}.json`), `${JSON.stringify(row, null, 2)}\n`);
-  process.stderr.write(`[faults] ${row.fault} ${row.adapter}+${row.store}: sent ${row.sent} lost ${row.lost} duplicated ${row.duplicated} dead-lettered ${row.deadLettered} orphans ${row.orphans}\n`);
+  process.stderr.write(`[faults] ${row.fault} ${row.adapter}+${row.store}: sent ${row.sent} lost ${row.lost} duplicated ${row.duplicated} dead-lettered ${row.deadLettered}${row.deadLettered > 0 ? ` ${JSON.stringify(row.deadLetterCodes)}` : ''} orphans ${row.orphans}; ${row.notes ?? ''}\n`);
   return row;
 }
 

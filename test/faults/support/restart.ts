@@ -27,6 +27,6 @@ export async function streamThroughRestart(world: World, fault: string, retry: P
   const drained = await d.drained;
   const deadLetters = await readDeadLetters(world, sent, 5_000);
   const drainError = drained.error?.message;
-  const row = await finish(world, fault, { sent, deadLetters }, `restart took ${restartMs} ms; ${sendErrors} failed sends retried by the caller; drain error: ${drainError ?? 'none'}`);
+  const row = await finish(world, fault, { sent, deadLetters }, `restart took ${restartMs} ms; ${sendErrors} failed sends retried by the caller; ${sender.stats.rewritten} payloads rewritten after their lease; drain error: ${drainError ?? 'none'}`);
   return { row, drainError };
 }
