@@ -66,6 +66,8 @@ interface Stored {
   key: string;
   parts: readonly Uint8Array[];
   checksum: string;
+  /** When the provisional lease has surely run out (measured from the end of the put). */
+  leaseOverAt: number;
 }
 
 const COMMIT_ATTEMPTS = 3;
@@ -206,7 +208,7 @@ export class StreamProducer implements AsyncDisposable {
             const sum = checksum(encoded.parts);
             const { readers, ttlMs } = this.#options.lifetime;
             await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs, checksum: sum });
-            slot.stored = { store, key: id, parts: encoded.parts, checksum: sum };
+            slot.stored = { store, key: id, parts: encoded.parts, checksum: sum, leaseOverAt: Date.now() + this.#options.provisionalLeaseMs };
             const payload = { type: 'ref' as const, storeId: store.id, key: id, size: encoded.size, checksum: sum, codec: encoded.codec };
             slot.message = { value: encodeEvent({ ...fields, payload }, this.#limits) };
           }
@@ -248,9 +250,11 @@ export class StreamProducer implements AsyncDisposable {
   }
 
   /**
-   * Gives every stored payload of an accepted batch its full lifetime. A publish that outlasted the
-   * provisional lease (a broker restart the client rode out) finds its payload gone: it is written again
-   * from the bytes the send still holds, with its full lifetime, before the send resolves.
+   * Gives every stored payload of an accepted batch its full lifetime. A payload the commit does not
+   * find was either consumed and released already (its readers were quick), or lost to its lease
+   * because the publish outlasted it (a broker restart the client rode out). Only the second is
+   * written again, from the bytes the send still holds, with its full lifetime, before the send
+   * resolves: the lease surely ran out when the commit came later than the lease after the put.
    */
   async #commit(slots: Array<Slot & { stored?: Stored }>): Promise<void> {
     const byStore = new Map<Store, Map<string, Stored>>();
@@ -262,7 +266,9 @@ export class StreamProducer implements AsyncDisposable {
     }
     await Promise.all(
       [...byStore].map(async ([store, keys]) => {
-        const expired = await commitWithRetry(store, [...keys.keys()]);
+        const missing = await commitWithRetry(store, [...keys.keys()]);
+        const now = Date.now();
+        const expired = missing.filter((key) => now >= keys.get(key)!.leaseOverAt);
         if (expired.length === 0) return;
         this.#stats.rewritten += expired.length;
         const { readers, ttlMs } = this.#options.lifetime;

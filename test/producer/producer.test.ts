@@ -225,6 +225,32 @@ describe('StreamProducer', () => {
     await producer.close();
   });
 
+  it('does not write again a payload its readers consumed and released before the commit came', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const inner = broker.publisher();
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    const iterator = consumer[Symbol.asyncIterator]();
+    // The broker's acknowledgement arrives only after the consumer has read, acked and released the payload.
+    const publisher: Publisher = {
+      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
+        await inner.publish(to, messages);
+        const { value: item } = await iterator.next();
+        await item!.resolve();
+        await item!.ack();
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, lifetime: { readers: ['g'], ttlMs: 60_000 } });
+    await producer.send(topic, Buffer.from('quickly consumed'));
+    expect(producer.stats.rewritten).toBe(0);
+    expect((await store.stats()).objects).toBe(0);
+    await consumer.close();
+    await producer.close();
+  });
+
   it('refuses bad options, topics and metadata with typed errors', async () => {
     const broker = new MemoryBroker();
     expect(() => new StreamProducer({ publisher: broker.publisher(), inlineThreshold: -1 })).toThrow(ConfigError);
