@@ -1,5 +1,5 @@
 import { ClosedError, PublishError, throwIfAborted } from '../../errors/index.js';
-import { asConnectionError, isReplyError } from '../../store/redis/connection.js';
+import { asConnectionError, coalesceWrites, isReplyError } from '../../store/redis/connection.js';
 import { loadLua } from '../../store/redis/lua.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
 import type { StreamsContext } from './context.js';
@@ -48,6 +48,7 @@ export class RedisStreamsPublisher implements Publisher {
         if (message.key !== undefined) args.push('k', message.key);
         pipeline.call('XADD', ...args);
       }
+      coalesceWrites(commands);
       results = await pipeline.exec();
     } catch (error) {
       const mapped = asConnectionError(error, address);

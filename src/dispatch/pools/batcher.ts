@@ -1,13 +1,14 @@
 /**
  * Groups values into batches of up to `size`, handing a partial batch over `lingerMs` after its first
- * value arrived. `flush()` hands over what is pending at once (used when draining).
+ * value arrived (0: at the end of this turn of the event loop, so values added in one burst go
+ * together). `flush()` hands over what is pending at once (used when draining).
  */
 export class Batcher<T> {
   readonly #size: number;
   readonly #lingerMs: number;
   readonly #emit: (batch: T[]) => void;
   #pending: T[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
 
   constructor(size: number, lingerMs: number, emit: (batch: T[]) => void) {
     this.#size = size;
@@ -23,11 +24,12 @@ export class Batcher<T> {
   add(value: T): void {
     this.#pending.push(value);
     if (this.#pending.length >= this.#size) return this.flush();
-    this.#timer ??= setTimeout(() => this.flush(), this.#lingerMs);
+    this.#timer ??= this.#lingerMs === 0 ? setImmediate(() => this.flush()) : setTimeout(() => this.flush(), this.#lingerMs);
   }
 
   flush(): void {
-    clearTimeout(this.#timer);
+    clearTimeout(this.#timer as NodeJS.Timeout);
+    clearImmediate(this.#timer as NodeJS.Immediate);
     this.#timer = undefined;
     if (this.#pending.length === 0) return;
     const batch = this.#pending;

@@ -45,7 +45,9 @@ export class Pool {
     this.#parts = parts;
     this.capacity = spec.capacity ?? spec.concurrency * 2 * (spec.batch?.size ?? 1);
     this.#queue = new PQueue({ concurrency: spec.concurrency });
-    if (spec.batch !== undefined) this.#batcher = new Batcher(spec.batch.size, spec.batch.lingerMs, (batch) => void this.#job(batch));
+    // A remote pool's unit of work is a publish: the events routed to it in one burst go out together.
+    const batch = spec.batch ?? (spec.kind === 'remote' ? { size: this.capacity, lingerMs: 0 } : undefined);
+    if (batch !== undefined) this.#batcher = new Batcher(batch.size, batch.lingerMs, (items) => void this.#job(items));
   }
 
   /** Items held: queued, batching, running, waiting to retry or being settled. */

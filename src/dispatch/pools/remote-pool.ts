@@ -5,7 +5,9 @@ import type { Executor } from './types.js';
 
 /**
  * Re-publishes routed events, byte for byte (still only refs), to the pool's work topic for workers
- * elsewhere (any process reading that topic with a StreamConsumer). A batch goes out in one publish.
+ * elsewhere (any process reading that topic with a StreamConsumer). A batch goes out in one publish;
+ * without `batch`, the events routed here in one turn of the event loop form one batch (up to the
+ * pool's capacity), so a burst costs one round trip.
  * The attempt succeeds once the broker accepted the events, and only then is the source event acked.
  * Payload lifetimes should therefore name the workers' group as a reader, not the dispatcher's.
  */

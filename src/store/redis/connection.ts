@@ -41,6 +41,25 @@ export function addressOf(client: RedisClient): string {
   return `${client.options.host ?? '127.0.0.1'}:${client.options.port ?? 6379}`;
 }
 
+const corked = new WeakSet<object>();
+
+/**
+ * Holds the writes of a standalone `client` until the current turn of the event loop has run its
+ * callbacks and microtasks, so the commands of one burst (acks, publishes, script calls) leave in one
+ * writev system call instead of one write each. Order is kept; a Cluster is left alone.
+ */
+export function coalesceWrites(client: RedisClient): void {
+  if (client instanceof Cluster) return;
+  const socket = client.stream;
+  if (socket === undefined || socket === null || corked.has(socket) || !socket.writable) return;
+  corked.add(socket);
+  socket.cork();
+  process.nextTick(() => {
+    corked.delete(socket);
+    socket.uncork();
+  });
+}
+
 const waiting = new WeakMap<RedisClient, Promise<void>>();
 
 /**

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { coalesceWrites } from './connection.js';
 import { queueLua, settleQueuedLua, type LuaCall } from './lua.js';
 
 interface Queued {
@@ -34,6 +35,7 @@ export class ScriptBatch {
     const pipeline = this.#client.pipeline();
     for (const { call } of batch) queueLua(pipeline, call);
     let replies: Array<[Error | null, unknown]> | null;
+    coalesceWrites(this.#client);
     try {
       replies = await pipeline.exec();
     } catch (error) {
