@@ -6,6 +6,9 @@ RedisConnector. Usage: driver.py '<json config>'; prints one JSON object on stdo
 
 Modes:
   raw      one producer process -> one consumer process that resolves every item; items/s.
+  store    one step on a big object through a Store over a RedisConnector (cache off), in a process
+           of its own: `put` writes `size` bytes under a key it prints, `get` reads that key back and
+           evicts it; seconds and the rise of the peak RSS above the RSS before the step.
   scaling  a generator -> a dispatcher process that submits each item (a proxy, or the object itself
            in direct mode) to a pool of W worker processes; each resolves, sleeps, returns. Closed
            loop: at most `window` items in flight, after a warm-up of 2W items.
@@ -19,12 +22,13 @@ warnings.filterwarnings('ignore', message='Streaming is an experimental feature'
 
 import json
 import multiprocessing as mp
+import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from proxystore.connectors.redis import RedisConnector
+from proxystore.connectors.redis import RedisConnector, RedisKey
 from proxystore.proxy import Proxy, extract
 from proxystore.store import Store
 from proxystore.stream import StreamConsumer, StreamProducer
@@ -177,9 +181,40 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------------------------------ store
+
+
+def _rss_bytes() -> int:
+    with open('/proc/self/statm') as statm:
+        return int(statm.read().split()[1]) * resource.getpagesize()
+
+
+def run_store(cfg: dict[str, Any]) -> dict[str, Any]:
+    store = Store('peer-big', RedisConnector(cfg['host'], cfg['port']), cache_size=0)
+    before = _rss_bytes()
+    start = time.perf_counter()
+    ok = True
+    key = RedisKey(*cfg['key']) if cfg['op'] == 'get' else None
+    if cfg['op'] == 'put':
+        data = bytearray(b'\x07') * cfg['size']
+        data[0] = 1
+        data[-1] = 2
+        key = store.put(bytes(data))
+    else:
+        got = store.get(key)
+        ok = got is not None and len(got) == cfg['size'] and got[0] == 1 and got[-1] == 2
+    seconds = time.perf_counter() - start
+    peak_rise = max(0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)
+    if cfg['op'] == 'get':
+        store.evict(key)
+    store.close()
+    return {'seconds': seconds, 'peakRise': peak_rise, 'ok': ok, 'key': key}
+
+
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    result = run_raw(cfg) if cfg['mode'] == 'raw' else run_scaling(cfg)
+    modes = {'raw': run_raw, 'scaling': run_scaling, 'store': run_store}
+    result = modes[cfg['mode']](cfg)
     print(json.dumps(result))
 
 

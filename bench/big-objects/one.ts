@@ -1,0 +1,31 @@
+import { RedisStore } from '../../src/store/index.js';
+
+/**
+ * One step of `bench/big-objects` in a process of its own, so its peak RSS is the step's own:
+ * `put` writes `size` bytes under `key` into a `RedisStore` with default options; `get` reads it back,
+ * checks its length and marker bytes, and deletes it. Prints seconds and how far the step raised the
+ * process's peak RSS above its RSS before the step (for `put` that includes the source buffer).
+ * Usage: node dist/bench/big-objects/one.js '{"op":"put"|"get","url":"redis://…","prefix":"…","size":N}'
+ */
+const { op, url, prefix, size } = JSON.parse(process.argv[2]!) as { op: 'put' | 'get'; url: string; prefix: string; size: number };
+const store = new RedisStore({ url, keyPrefix: prefix });
+try {
+  const rssBefore = process.memoryUsage.rss();
+  const start = process.hrtime.bigint();
+  let ok = true;
+  if (op === 'put') {
+    const data = Buffer.alloc(size, 7);
+    data[0] = 1;
+    data[size - 1] = 2;
+    await store.put('object', data);
+  } else {
+    const got = await store.get('object');
+    ok = got !== undefined && got.byteLength === size && got[0] === 1 && got[size - 1] === 2 && got[size >> 1] === 7;
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const peakRise = Math.max(0, process.resourceUsage().maxRSS * 1024 - rssBefore);
+  if (op === 'get') await store.delete('object');
+  process.stdout.write(`${JSON.stringify({ seconds, peakRise, ok })}\n`);
+} finally {
+  await store.close();
+}
