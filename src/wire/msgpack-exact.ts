@@ -2,10 +2,11 @@ import { Unpackr } from 'msgpackr';
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 // msgpackr renames a map key `__proto__` to `__proto_` when it builds objects. Events that hold that key
-// (msgpack fixstr or str8 '__proto__') are decoded into Maps instead and rebuilt with the key kept as an
+// (as msgpack fixstr, str8, str16 or str32 '__proto__') are decoded into Maps instead and rebuilt with the key kept as an
 // own property, as JSON.parse keeps it: exact, and no prototype is touched.
 const mapUnpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: 'number' });
-const PROTO_KEYS = [Buffer.from([0xa9, ...Buffer.from('__proto__')]), Buffer.from([0xd9, 0x09, ...Buffer.from('__proto__')])];
+const PROTO = [...Buffer.from('__proto__')];
+const PROTO_KEYS = [[0xa9], [0xd9, 0x09], [0xda, 0x00, 0x09], [0xdb, 0x00, 0x00, 0x00, 0x09]].map((head) => Buffer.from([...head, ...PROTO]));
 
 /** msgpack bytes decoded with every map key kept exactly (`__proto__` included, as an own property). */
 export function unpackExact(bytes: Uint8Array): unknown {

@@ -136,6 +136,17 @@ describe('event envelope', () => {
     expect(Object.getOwnPropertyDescriptor(event.metadata, '__proto__')?.value).toEqual({ polluted: true });
   });
 
+  it('keeps a __proto__ key written as str16 or str32 (as other msgpack writers may) exactly too', async () => {
+    const { pack } = await import('msgpackr');
+    const placeholder = Buffer.from([0xa9, ...Buffer.from('__proto_X')]);
+    const packed = pack([1, 0, Buffer.alloc(16), 't', 1, { __proto_X: 1 }, [0, 0, Buffer.from('x')]]);
+    for (const head of [[0xda, 0x00, 0x09], [0xdb, 0x00, 0x00, 0x00, 0x09]]) {
+      const at = packed.indexOf(placeholder);
+      const bytes = Buffer.concat([packed.subarray(0, at), Buffer.from([...head, ...Buffer.from('__proto__')]), packed.subarray(at + placeholder.length)]);
+      expect(Object.getOwnPropertyDescriptor(decodeEvent(bytes).metadata, '__proto__')?.value).toBe(1);
+    }
+  });
+
   it('keeps metadata keys named __proto__ exactly, at any depth, as own properties', () => {
     const metadata = JSON.parse('{"__proto__":1,"__proto_":2,"nested":{"__proto__":[{"__proto__":"x"}]}}') as Metadata;
     const event = decodeEvent(encodeEvent(refEvent(metadata)));
