@@ -1,0 +1,75 @@
+"""proxystream for Python: the same wire and stores as the TypeScript engine, byte for byte.
+
+Events are small msgpack records (a ref plus metadata); payloads live in a store. See ``docs/python.md``.
+``ConnectionError`` and ``TimeoutError`` keep their TypeScript names; they are left out of ``__all__`` so that
+``from proxystream import *`` does not hide Python's built-in exceptions of those names.
+"""
+
+from .errors import (
+    AbortedError,
+    ClosedError,
+    CodecError,
+    ConfigError,
+    ConnectionError,
+    CorruptPayloadError,
+    ErrorCodes,
+    HandlerError,
+    InvalidKeyError,
+    LimitExceededError,
+    MalformedEventError,
+    MissingDependencyError,
+    MissingPayloadError,
+    ProxyStreamError,
+    PublishError,
+    TimeoutError,
+    UnknownStoreError,
+    is_proxystream_error,
+)
+from .proxy import Ref, StoreRegistry
+from .store import RedisStore, Store, StoreStats
+from .wire import (
+    EventFields,
+    InlinePayload,
+    RefPayload,
+    StreamEvent,
+    WireLimits,
+    checksum,
+    decode_event,
+    decode_payload,
+    encode_event,
+    encode_payload,
+)
+
+__all__ = [
+    "AbortedError",
+    "ClosedError",
+    "CodecError",
+    "ConfigError",
+    "CorruptPayloadError",
+    "ErrorCodes",
+    "EventFields",
+    "HandlerError",
+    "InlinePayload",
+    "InvalidKeyError",
+    "LimitExceededError",
+    "MalformedEventError",
+    "MissingDependencyError",
+    "MissingPayloadError",
+    "ProxyStreamError",
+    "PublishError",
+    "RedisStore",
+    "Ref",
+    "RefPayload",
+    "Store",
+    "StoreRegistry",
+    "StoreStats",
+    "StreamEvent",
+    "UnknownStoreError",
+    "WireLimits",
+    "checksum",
+    "decode_event",
+    "decode_payload",
+    "encode_event",
+    "encode_payload",
+    "is_proxystream_error",
+]

@@ -1,0 +1,70 @@
+"""A lazy reference to a payload (as ``src/proxy/ref.ts``)."""
+
+from __future__ import annotations
+
+from typing import Union
+
+from ..errors import CorruptPayloadError, MissingPayloadError
+from ..wire import InlinePayload, RefPayload, checksum, decode_payload
+from .store_registry import StoreRegistry
+
+Payload = Union[InlinePayload, RefPayload]
+Bytes = bytes
+
+
+class Ref:
+    """Inline bytes, or an object in a store named by id.
+
+    :meth:`resolve` fetches (once; later calls reuse the bytes), verifies size and xxh64 checksum,
+    and decodes with the payload's codec. A missing object raises :class:`MissingPayloadError`, a size
+    or checksum mismatch :class:`CorruptPayloadError`, an unconfigured store id ``UnknownStoreError``.
+    """
+
+    def __init__(self, payload: Payload, stores: StoreRegistry | None = None) -> None:
+        self.payload = payload
+        self._stores = stores
+        self._bytes: Bytes | None = None
+
+    @property
+    def inline(self) -> bool:
+        """True when the payload travelled inside the event."""
+        return isinstance(self.payload, InlinePayload)
+
+    @property
+    def size(self) -> int:
+        """Payload size in bytes."""
+        return len(self.payload.data) if isinstance(self.payload, InlinePayload) else self.payload.size
+
+    @property
+    def codec(self) -> str:
+        return self.payload.codec
+
+    def bytes(self) -> bytes:
+        """The verified payload bytes."""
+        if isinstance(self.payload, InlinePayload):
+            return self.payload.data
+        if self._bytes is None:
+            self._bytes = self._fetch_verified(self.payload)
+        return self._bytes
+
+    def resolve(self) -> object:
+        """The verified, decoded payload (an ndarray payload is a read-only numpy view of the fetched bytes)."""
+        return decode_payload(self.bytes(), self.payload.codec)
+
+    def forget(self) -> None:
+        """Drops fetched bytes; a later resolve fetches again."""
+        self._bytes = None
+
+    def _fetch_verified(self, payload: RefPayload) -> Bytes:
+        context = {"storeId": payload.store_id, "key": payload.key}
+        if self._stores is None:
+            raise MissingPayloadError("this ref has no store registry to resolve against", context=context)
+        data = self._stores.get(payload.store_id).get(payload.key, expected_size=payload.size)
+        if data is None:
+            raise MissingPayloadError(f"payload {payload.key} is not in store {payload.store_id}", context=context)
+        if len(data) != payload.size:
+            raise CorruptPayloadError(f"payload {payload.key} has {len(data)} bytes, its ref says {payload.size}", context=context)
+        actual = checksum(data)
+        if actual != payload.checksum:
+            raise CorruptPayloadError(f"payload {payload.key} checksum {actual} does not match {payload.checksum}", context=context)
+        return data

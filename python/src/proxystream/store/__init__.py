@@ -1,0 +1,8 @@
+"""Stores that hold payloads by key, with the same layouts and lifetimes as the TypeScript stores."""
+
+from .keys import assert_valid_key
+from .lifetime import Lifetime, lifetime
+from .redis import RedisStore, StoreStats
+from .types import Store
+
+__all__ = ["Lifetime", "RedisStore", "Store", "StoreStats", "assert_valid_key", "lifetime"]

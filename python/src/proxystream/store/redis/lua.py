@@ -1,0 +1,61 @@
+"""The Lua scripts of the RedisStore: the very files the TypeScript store runs (``<name>-<keys>.lua``).
+
+A wheel carries them under ``proxystream/store/redis/lua/``; a source checkout (an editable install)
+reads them from the repository's ``src/store/redis/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Sequence
+
+import redis
+
+from ...errors import ConfigError
+
+_NAME = re.compile(r"(.+)-(\d+)\.lua")
+_SOURCE_DIR = Path(__file__).resolve().parents[5] / "src" / "store" / "redis"
+
+
+@dataclass(frozen=True)
+class LuaScript:
+    name: str
+    number_of_keys: int
+    source: str
+    sha: str
+
+
+def load_lua(file_name: str) -> LuaScript:
+    """Reads ``file_name`` from the package, else from the repository's TypeScript source."""
+    match = _NAME.fullmatch(file_name)
+    if match is None:
+        raise ConfigError(f"Lua file {file_name} must be named <name>-<numberOfKeys>.lua")
+    packaged = resources.files(__package__).joinpath("lua", file_name)
+    if packaged.is_file():
+        source = packaged.read_text(encoding="utf-8")
+    elif (_SOURCE_DIR / file_name).is_file():
+        source = (_SOURCE_DIR / file_name).read_text(encoding="utf-8")
+    else:
+        raise ConfigError(f"Lua file {file_name} is neither in the package nor in {_SOURCE_DIR}")
+    sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
+    return LuaScript(name=match.group(1), number_of_keys=int(match.group(2)), source=source, sha=sha)
+
+
+def queue_lua(pipeline: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> None:
+    """Queues ``script`` on ``pipeline`` by EVALSHA; give its reply to :func:`settle_lua`."""
+    if len(keys) != script.number_of_keys:
+        raise ConfigError(f"Lua script {script.name} takes {script.number_of_keys} keys, got {len(keys)}")
+    pipeline.evalsha(script.sha, len(keys), *keys, *args)
+
+
+def settle_lua(client: redis.Redis, reply: object, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    """The reply of a queued script, or the script run by EVAL when the server did not know it; raises other errors."""
+    if isinstance(reply, redis.exceptions.NoScriptError):
+        return client.eval(script.source, len(keys), *keys, *args)
+    if isinstance(reply, Exception):
+        raise reply
+    return reply

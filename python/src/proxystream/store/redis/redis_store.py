@@ -1,0 +1,311 @@
+"""RedisStore: the key layout, chunking, Lua scripts and lifetimes of ``src/store/redis/redis-store.ts``.
+
+An object written by either language is read, committed, released and deleted by the other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
+
+import redis
+
+from ... import errors
+from ..keys import assert_valid_key
+from ..lifetime import Readers, lifetime
+from .layout import ObjectKeys, chunk_count, meta_pattern, object_keys
+from .lua import LuaScript, load_lua, queue_lua, settle_lua
+
+Buffer = Union[bytes, bytearray, memoryview]
+T = TypeVar("T")
+
+DEFAULT_CHUNK_BYTES = 1024 * 1024
+MAX_READER_NAME = 256
+_KEY_PREFIX = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+_SCRIPTS = {
+    "put_end": load_lua("put-end-2.lua"),
+    "commit": load_lua("commit-2.lua"),
+    "release": load_lua("release-2.lua"),
+    "delete": load_lua("delete-2.lua"),
+}
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    """What a store holds right now."""
+
+    objects: int
+    bytes: int
+
+
+class RedisStore:
+    """A payload store in a standalone Redis, sharing keys and scripts with the TypeScript ``RedisStore``.
+
+    Objects above ``chunk_bytes`` are split into chunks; every key of an object shares one hash tag.
+    Reads return the whole object or None, never part of one. Lifetimes use Redis expiry (PX on every
+    key: the lease first, the TTL on commit) and an atomic Lua release.
+
+    Args:
+        id: Store id that events name. Default ``redis``.
+        url: Server to connect to when no client is given. Default ``redis://127.0.0.1:6379``.
+        client: An existing ``redis.Redis`` (without ``decode_responses``); the caller keeps owning it.
+        key_prefix: Prefix of every key, ``<key_prefix>:{<key>}:m|r|c:<i>``. Default ``ps``.
+        chunk_bytes: Objects larger than this are split into chunks of this size. Default 1 MiB.
+        pipeline_chunks: Chunk commands sent per round trip on put and get. Default 8.
+        connect_timeout_ms: How long to wait for the server before raising ``ConnectionError``. Default 5000.
+    """
+
+    def __init__(
+        self,
+        *,
+        id: str = "redis",
+        url: str = "redis://127.0.0.1:6379",
+        client: redis.Redis | None = None,
+        key_prefix: str = "ps",
+        chunk_bytes: int = DEFAULT_CHUNK_BYTES,
+        pipeline_chunks: int = 8,
+        connect_timeout_ms: int = 5_000,
+    ) -> None:
+        _check_options(id, key_prefix, chunk_bytes, pipeline_chunks, connect_timeout_ms)
+        self.id = id
+        self._prefix = key_prefix
+        self._chunk_bytes = chunk_bytes
+        self._window = pipeline_chunks
+        self._owned = client is None
+        if client is None:
+            try:
+                client = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout_ms / 1000, protocol=2)
+            except ValueError as cause:
+                raise errors.ConfigError(f"invalid redis URL {_redacted(url)}") from cause
+        elif not isinstance(client, redis.Redis) or client.get_encoder().decode_responses:
+            raise errors.ConfigError("client must be a redis.Redis that returns bytes (decode_responses=False)")
+        self._client = client
+        kwargs = client.connection_pool.connection_kwargs
+        self._address = f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
+        self._closed = False
+
+    def put(
+        self,
+        key: str,
+        data: Buffer | Sequence[Buffer],
+        *,
+        readers: Readers | None = None,
+        ttl_ms: float | None = None,
+        lease_ms: float | None = None,
+    ) -> None:
+        """Writes an object (the parts one after another). Readers see all of it or nothing.
+
+        ``readers`` (group names, or how many distinct groups) must release it before it goes;
+        ``ttl_ms`` is the backstop after the commit; ``lease_ms`` makes it expire that soon unless committed.
+        """
+        assert_valid_key(key, self.id)
+        life = lifetime(readers, ttl_ms, lease_ms)
+        first_expiry = life.first_expiry_ms
+        px = None if first_expiry is None else max(1, math.ceil(first_expiry))
+        parts = [memoryview(part).cast("B") for part in _as_parts(data)]
+        size = sum(len(part) for part in parts)
+        keys = self._keys(key)
+        chunks = chunk_count(size, self._chunk_bytes)
+        put_end_args = [
+            keys.chunk_prefix,
+            size,
+            chunks,
+            self._chunk_bytes,
+            "" if life.readers is None else json.dumps(life.readers, separators=(",", ":"), ensure_ascii=False),
+            "" if life.ttl_ms is None else str(math.ceil(life.ttl_ms)),
+            "" if px is None else px,
+        ]
+
+        def write(client: redis.Redis) -> None:
+            for start in range(0, chunks, self._window):
+                pipeline = client.pipeline(transaction=False)
+                for index in range(start, min(chunks, start + self._window)):
+                    value = _slice_parts(parts, index * self._chunk_bytes, min(size, (index + 1) * self._chunk_bytes))
+                    pipeline.set(f"{keys.chunk_prefix}{index}", value, px=px)
+                last = start + self._window >= chunks
+                if last:
+                    queue_lua(pipeline, _SCRIPTS["put_end"], [keys.meta, keys.released], put_end_args)
+                replies = pipeline.execute(raise_on_error=False)
+                for reply in replies[: len(replies) - 1 if last else len(replies)]:
+                    if isinstance(reply, Exception):
+                        raise reply
+                if last:
+                    settle_lua(client, replies[-1], _SCRIPTS["put_end"], [keys.meta, keys.released], put_end_args)
+
+        self._run(write)
+
+    def get(self, key: str, *, expected_size: int | None = None) -> bytes | None:
+        """Reads an object; None when it is missing, expired or not whole.
+
+        ``expected_size`` (a ref carries it) lets an object smaller than one chunk be read with a single GET.
+        """
+        assert_valid_key(key, self.id)
+        keys = self._keys(key)
+
+        def read(client: redis.Redis) -> bytes | None:
+            if expected_size is not None and expected_size < self._chunk_bytes:
+                only = cast("bytes | None", client.get(f"{keys.chunk_prefix}0"))
+                if only is None or len(only) == expected_size:
+                    return only
+            pipeline = client.pipeline(transaction=False)
+            pipeline.hmget(keys.meta, "size", "chunks", "chunkBytes")
+            pipeline.get(f"{keys.chunk_prefix}0")
+            meta, first = cast("tuple[list[bytes | None], bytes | None]", pipeline.execute())
+            layout = _layout(meta)
+            if layout is None or first is None:
+                return None
+            size, chunks, _ = layout
+            if chunks == 1 and len(first) == size:
+                return first
+            rest: list[bytes] = [first]
+            for start in range(1, chunks, self._window):
+                pipeline = client.pipeline(transaction=False)
+                for index in range(start, min(chunks, start + self._window)):
+                    pipeline.get(f"{keys.chunk_prefix}{index}")
+                batch = pipeline.execute()
+                if any(chunk is None for chunk in batch):
+                    return None
+                rest.extend(batch)
+            return b"".join(rest)
+
+        return self._run(read)
+
+    def exists(self, key: str) -> bool:
+        """True when the object's meta hash and first chunk are there."""
+        assert_valid_key(key, self.id)
+        keys = self._keys(key)
+        return self._run(lambda client: int(client.exists(keys.meta, f"{keys.chunk_prefix}0")) == 2)
+
+    def delete(self, key: str) -> bool:
+        """Deletes an object; True when it existed."""
+        assert_valid_key(key, self.id)
+        return bool(self._scripts("delete", [(key, [])])[0] == 1)
+
+    def commit(self, keys: Iterable[str]) -> list[str]:
+        """Ends the provisional lease of these objects (each gets its full TTL from now, or no expiry).
+
+        Returns the keys it did not find (their lease ran out, or they were deleted), to be written again.
+        """
+        wanted = [assert_valid_key(key, self.id) for key in keys]
+        found = self._scripts("commit", [(key, []) for key in wanted])
+        return [key for key, result in zip(wanted, found) if result != 1]
+
+    def release(self, key: str, reader: str) -> bool:
+        """Records that ``reader`` (a consumer group) is done with the object; True when this deleted it."""
+        assert_valid_key(key, self.id)
+        if not isinstance(reader, str) or not 0 < len(reader) <= MAX_READER_NAME:
+            raise errors.ConfigError(f"reader name must be 1-{MAX_READER_NAME} characters")
+        return bool(self._scripts("release", [(key, [reader])])[0] == 1)
+
+    def stats(self) -> StoreStats:
+        """Objects and bytes under the key prefix, by SCAN over meta hashes."""
+
+        def scan(client: redis.Redis) -> StoreStats:
+            objects = 0
+            total = 0
+            for meta in client.scan_iter(match=meta_pattern(self._prefix), count=1000):
+                size = client.hget(meta, "size")
+                if size is not None:
+                    objects += 1
+                    total += int(size)
+            return StoreStats(objects=objects, bytes=total)
+
+        return self._run(scan)
+
+    def close(self) -> None:
+        """Closes the connection pool this store opened (a client given to it stays open). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owned:
+            self._client.close()
+
+    def __enter__(self) -> RedisStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _keys(self, key: str) -> ObjectKeys:
+        return object_keys(self._prefix, key)
+
+    def _scripts(self, name: str, calls: Sequence[tuple[str, list[str]]]) -> list[Any]:
+        """Runs one script per (key, extra args) in one pipeline; replies in order."""
+        script: LuaScript = _SCRIPTS[name]
+        prepared = []
+        for key, extra in calls:
+            keys = self._keys(key)
+            prepared.append(([keys.meta, keys.released], [keys.chunk_prefix, *extra]))
+
+        def run(client: redis.Redis) -> list[Any]:
+            pipeline = client.pipeline(transaction=False)
+            for script_keys, args in prepared:
+                queue_lua(pipeline, script, script_keys, args)
+            replies = pipeline.execute(raise_on_error=False)
+            return [settle_lua(client, reply, script, k, a) for reply, (k, a) in zip(replies, prepared)]
+
+        return self._run(run) if prepared else []
+
+    def _run(self, operation: Callable[[redis.Redis], T]) -> T:
+        if self._closed:
+            raise errors.ClosedError(f"store {self.id} is closed", context={"storeId": self.id})
+        try:
+            return operation(self._client)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as cause:
+            raise errors.ConnectionError(
+                f"redis at {self._address} is unreachable: {cause}", context={"address": self._address}
+            ) from cause
+
+
+def _check_options(store_id: str, key_prefix: str, chunk_bytes: int, pipeline_chunks: int, connect_timeout_ms: int) -> None:
+    if not isinstance(store_id, str) or not 0 < len(store_id) <= 256:
+        raise errors.ConfigError("RedisStore id must be a string of 1 to 256 characters")
+    if not isinstance(key_prefix, str) or _KEY_PREFIX.fullmatch(key_prefix) is None:
+        raise errors.ConfigError("RedisStore key_prefix must be 1-64 characters of [A-Za-z0-9._:-]")
+    for name, value, low, high in (
+        ("chunk_bytes", chunk_bytes, 1024, 256 * 1024 * 1024),
+        ("pipeline_chunks", pipeline_chunks, 1, 1024),
+        ("connect_timeout_ms", connect_timeout_ms, 1, None),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+            bound = f"{low} to {high}" if high is not None else f"at least {low}"
+            raise errors.ConfigError(f"RedisStore {name} must be an integer, {bound}")
+
+
+def _as_parts(data: Buffer | Sequence[Buffer]) -> Sequence[Buffer]:
+    return [data] if isinstance(data, (bytes, bytearray, memoryview)) else data
+
+
+def _slice_parts(parts: Sequence[memoryview], start: int, end: int) -> Buffer:
+    """Bytes [start, end) of the parts: a view when one part holds them, else one copy."""
+    pieces: list[memoryview] = []
+    offset = 0
+    for part in parts:
+        low = max(start, offset)
+        high = min(end, offset + len(part))
+        if low < high:
+            pieces.append(part[low - offset : high - offset])
+        offset += len(part)
+        if offset >= end:
+            break
+    if len(pieces) == 1:
+        return pieces[0]
+    return b"".join(pieces)
+
+
+def _layout(meta: Sequence[bytes | None]) -> tuple[int, int, int] | None:
+    """size, chunks and chunkBytes from the meta hash, or None when it is missing or not whole."""
+    if any(field is None for field in meta):
+        return None
+    try:
+        size, chunks, chunk_bytes = (int(field) for field in meta if field is not None)
+    except ValueError:
+        return None
+    return size, chunks, chunk_bytes
+
+
+def _redacted(url: str) -> str:
+    return json.dumps(re.sub(r"//[^@/]*@", "//***@", url))

@@ -1,0 +1,75 @@
+"""The proxystream wire: events, payload codecs, checksums and dead letters, byte for byte as TypeScript."""
+
+from .checksum import CHECKSUM_ALGORITHM, checksum
+from .codecs import CODEC_IDS, CODEC_NAMES, CodecName, EncodedPayload, codec_for, decode_payload, encode_payload, join_parts
+from .dead_letter import (
+    DEAD_LETTER_VERSION,
+    DEFAULT_MAX_DELIVERIES,
+    DeadLetter,
+    FailedMessage,
+    dead_letter_message,
+    decode_dead_letter,
+    encode_dead_letter,
+    is_dead_letter,
+)
+from .envelope import (
+    DEFAULT_WIRE_LIMITS,
+    WIRE_VERSION,
+    EventFields,
+    InlinePayload,
+    Payload,
+    RefPayload,
+    StreamEvent,
+    WireLimits,
+    decode_event,
+    encode_event,
+)
+from .ids import EVENT_ID_BYTES, id_from_string, id_to_string, new_id_bytes
+from .metadata import DEFAULT_METADATA_LIMITS, Metadata, MetadataLimits, MetadataValue, assert_metadata, metadata_problem
+from .ndarray import DTYPES, NDArrayHeader, decode_ndarray, encode_ndarray, read_ndarray_header
+
+__all__ = [
+    "CHECKSUM_ALGORITHM",
+    "CODEC_IDS",
+    "CODEC_NAMES",
+    "DEAD_LETTER_VERSION",
+    "DEFAULT_MAX_DELIVERIES",
+    "DEFAULT_METADATA_LIMITS",
+    "DEFAULT_WIRE_LIMITS",
+    "DTYPES",
+    "EVENT_ID_BYTES",
+    "WIRE_VERSION",
+    "CodecName",
+    "DeadLetter",
+    "EncodedPayload",
+    "EventFields",
+    "FailedMessage",
+    "InlinePayload",
+    "Metadata",
+    "MetadataLimits",
+    "MetadataValue",
+    "NDArrayHeader",
+    "Payload",
+    "RefPayload",
+    "StreamEvent",
+    "WireLimits",
+    "assert_metadata",
+    "checksum",
+    "codec_for",
+    "dead_letter_message",
+    "decode_dead_letter",
+    "decode_event",
+    "decode_ndarray",
+    "decode_payload",
+    "encode_dead_letter",
+    "encode_event",
+    "encode_ndarray",
+    "encode_payload",
+    "id_from_string",
+    "id_to_string",
+    "is_dead_letter",
+    "join_parts",
+    "metadata_problem",
+    "new_id_bytes",
+    "read_ndarray_header",
+]

@@ -1,0 +1,108 @@
+"""Fixtures: a real Redis (the one the vitest global setup started, else one of our own) and the TS store."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+import redis
+
+from helpers import REPO
+
+REDIS_URL_VARIABLE = "PROXYSTREAM_TEST_REDIS_URL"
+TS_STORE = Path(__file__).with_name("ts_store.mjs")
+DIST_STORE = REPO / "dist" / "src" / "store" / "redis" / "index.js"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _start_redis() -> tuple[subprocess.Popen[bytes], str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server), or set PROXYSTREAM_TEST_REDIS_URL")
+    for _ in range(5):
+        port = _free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"redis://127.0.0.1:{port}"
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while process.poll() is None and time.monotonic() < deadline:
+            try:
+                client.ping()
+                client.close()
+                return process, url
+            except redis.exceptions.ConnectionError:
+                time.sleep(0.05)
+        client.close()
+        process.kill()
+        process.wait()
+    pytest.fail("could not start redis-server on a free loopback port")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The vitest global setup's Redis when it is given, else a redis-server started here and stopped after."""
+    given = os.environ.get(REDIS_URL_VARIABLE, "").strip()
+    if given:
+        yield given
+        return
+    process, url = _start_redis()
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def raw(redis_url: str) -> Iterator[redis.Redis]:
+    """A plain client, to look at keys."""
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def prefix(raw: redis.Redis) -> Iterator[str]:
+    """A key prefix of this test alone; whatever is left under it fails the test's teardown."""
+    name = f"pytest-{uuid.uuid4().hex[:12]}"
+    yield name
+    left = [key.decode() for key in raw.scan_iter(match=f"{name}:*")]
+    if left:
+        raw.delete(*left)
+    assert left == [], f"keys left in Redis: {left}"
+
+
+TsStore = Callable[..., list[Any]]
+
+
+@pytest.fixture
+def ts_store(redis_url: str, prefix: str) -> TsStore:
+    """Runs operations on the TypeScript RedisStore (dist/) under the same prefix; returns their results."""
+    node = shutil.which("node")
+    if node is None or not DIST_STORE.is_file():
+        pytest.fail(f"the interop tests need node and {DIST_STORE} (npm run build)")
+
+    def run(ops: list[dict[str, Any]], chunk_bytes: int = 1024) -> list[Any]:
+        request = json.dumps({"url": redis_url, "keyPrefix": prefix, "chunkBytes": chunk_bytes, "ops": ops})
+        done = subprocess.run([node, str(TS_STORE)], input=request.encode(), capture_output=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr.decode()
+        return json.loads(done.stdout)
+
+    return run

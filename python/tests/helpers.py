@@ -1,0 +1,65 @@
+"""Shared by the tests: tagged JSON (as scripts/vectors/tagged-json.mjs) and what a reader must decode."""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from proxystream.wire import InlinePayload, RefPayload, StreamEvent, read_ndarray_header
+from proxystream.wire.msgpack_js import js_number_string
+
+REPO = Path(__file__).resolve().parents[2]
+VECTORS = REPO / "test" / "vectors"
+
+
+def to_tagged(value: Any) -> Any:
+    """``value`` as tagged JSON: bytes as ``{"$bytes": hex}``, non-finite numbers as ``{"$number": ...}``."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"$bytes": bytes(value).hex()}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"$number": js_number_string(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_tagged(item) for item in value]
+    if isinstance(value, dict):
+        return {key: to_tagged(item) for key, item in value.items()}
+    return value
+
+
+def event_expectation(event: StreamEvent) -> Any:
+    """What a reader must decode from an event, as tagged JSON (the shape the TypeScript writer uses)."""
+    payload: dict[str, Any] | None = None
+    if isinstance(event.payload, InlinePayload):
+        payload = {"type": "inline", "codec": event.payload.codec, "data": event.payload.data}
+    elif isinstance(event.payload, RefPayload):
+        ref = event.payload
+        payload = {"type": "ref", "storeId": ref.store_id, "key": ref.key, "size": ref.size, "checksum": ref.checksum, "codec": ref.codec}
+    return to_tagged(
+        {
+            "kind": event.kind,
+            "id": event.id,
+            "topic": event.topic,
+            "timestamp": event.timestamp,
+            "key": event.key,
+            "metadata": event.metadata,
+            "payload": payload,
+        }
+    )
+
+
+def ndarray_expectation(payload: bytes, array: np.ndarray) -> dict[str, Any]:
+    """dtype, shape, bare flag and values (as JavaScript's ``String`` writes them) of a decoded ndarray."""
+    header = read_ndarray_header(payload)
+    flat = array.reshape(-1)
+    if array.dtype.kind == "f":
+        values = [js_number_string(float(value)) for value in flat]
+    else:
+        values = [str(int(value)) for value in flat]
+    return {"dtype": header.dtype, "shape": list(array.shape), "bare": header.bare, "values": values}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

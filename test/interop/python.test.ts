@@ -1,0 +1,49 @@
+// The Python client (python/, issue 14) inside `npm test`: installs it into a venv under
+// .cache/python-venv (created on first use) and runs its pytest suite against the Redis the global
+// setup started, the TypeScript store (dist/) included. pytest failing fails this test.
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { redisUrl } from '../setup/servers.js';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const venv = `${root}.cache/python-venv`;
+const python = `${venv}/bin/python`;
+const LUA_FILES = ['commit-2.lua', 'delete-2.lua', 'put-end-2.lua', 'release-2.lua'];
+
+/** Runs a command in the repository root; rejects with its output when it fails. */
+async function inRoot(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  try {
+    const { stdout, stderr } = await run(file, args, { cwd: root, env, maxBuffer: 64 * 1024 * 1024 });
+    return `${stdout}${stderr}`;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${file} ${args.join(' ')} failed:\n${failed.stdout ?? ''}${failed.stderr ?? failed.message}`);
+  }
+}
+
+describe('Python client', () => {
+  it('installs from python/ and passes its pytest suite against the test Redis', async () => {
+    const url = redisUrl();
+    if (!existsSync(python)) {
+      await inRoot('python3', ['-m', 'venv', venv]);
+      await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'hatchling>=1.26']);
+    }
+    await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', './python[test]']);
+
+    // The wheel carries the very Lua files the TypeScript store runs.
+    const packaged = await inRoot(python, [
+      '-c',
+      'import json, sys; from importlib import resources; d = resources.files("proxystream.store.redis") / "lua"; json.dump({n: (d / n).read_text() for n in sys.argv[1:]}, sys.stdout)',
+      ...LUA_FILES,
+    ]);
+    const source = Object.fromEntries(LUA_FILES.map((name) => [name, readFileSync(`${root}src/store/redis/${name}`, 'utf8')]));
+    expect(JSON.parse(packaged)).toEqual(source);
+
+    const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url });
+    expect(output).toMatch(/^\d+ passed in /m);
+  }, 300_000);
+});
