@@ -1,3 +1,5 @@
+import type { DeadLetter } from '../wire/index.js';
+
 /** What a broker promises about delivery: at-least-once (acks, redelivery) or at-most-once (may drop). */
 export type DeliveryGuarantee = 'at-least-once' | 'at-most-once';
 
@@ -82,6 +84,14 @@ export interface Delivery {
    * its group has acked everything published before it (where acks exist).
    */
   endOfStream: boolean;
+  /**
+   * The dead-letter record this message is (read from a dead-letter topic): why it failed, where it came
+   * from, the original bytes. Decoded eagerly on receipt by every adapter: only messages tagged as dead
+   * letters are decoded (a check of their first bytes; events never are), so reading events costs
+   * nothing more. Absent for anything else, and for a tagged record that does not decode:
+   * `decodeDeadLetter(value)` says why.
+   */
+  deadLetter?: DeadLetter;
   ack(): Promise<void>;
   nack(options?: NackOptions): Promise<void>;
   /**

@@ -7,7 +7,7 @@ import { ErrorCodes, isProxyStreamError } from '../errors/index.js';
  * - `FAILURE` 1: a runtime failure (a handler-independent error, a source that failed, a bad event file...).
  * - `USAGE` 2: bad usage or configuration (unknown flag, bad URL, bad config file, a module that is not a pipeline).
  * - `CONNECTION` 3: a broker or store could not be reached in time (`PS_CONNECTION`, `PS_TIMEOUT`).
- * - `INTERRUPTED` 130: stopped by SIGINT/SIGTERM before finishing (`produce`, `tail`, `inspect`).
+ * - `INTERRUPTED` 130: stopped by SIGINT/SIGTERM before finishing (`produce`, `tail`, `inspect`, `dlq`).
  */
 export const ExitCodes = {
   OK: 0,

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { tsImport } from 'tsx/esm/api';
 import type { Broker } from '../broker-adapters/index.js';
 import { isPipeline, type Pipeline } from '../dispatch/index.js';
 import { ConfigError, isProxyStreamError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
+import { importOptional } from '../util/optional-import.js';
 
 /** What a pipeline module's optional `setup()` returns: the embedded default broker and stores. */
 export interface PipelineSetup {
@@ -20,8 +20,12 @@ export interface PipelineModule {
   setup?: () => Promise<PipelineSetup>;
 }
 
+/** Extensions of the modules that need tsx (an optional peer dependency) to load. */
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
+
 /**
- * Loads a pipeline module (TypeScript or JavaScript) without a build step, through tsx's ESM API.
+ * Loads a pipeline module without a build step: TypeScript through tsx's ESM API (MissingDependencyError
+ * when tsx is not installed), JavaScript with a plain import.
  * Its default export must be a {@link definePipeline} result; a named `setup()` export is optional.
  * A missing file, a module that fails to load or the wrong exports are a {@link ConfigError}.
  */
@@ -32,9 +36,15 @@ export async function loadPipelineModule(file: string): Promise<PipelineModule> 
   } catch {
     throw new ConfigError(`pipeline file ${file} not found`, { context: { path } });
   }
+  const url = pathToFileURL(path).href;
   let namespace: Record<string, unknown>;
   try {
-    namespace = (await tsImport(pathToFileURL(path).href, { parentURL: import.meta.url })) as Record<string, unknown>;
+    if (TYPESCRIPT.has(extname(path))) {
+      const { tsImport } = await importOptional<typeof import('tsx/esm/api')>('tsx/esm/api', 'loading a TypeScript pipeline');
+      namespace = (await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>;
+    } else {
+      namespace = (await import(url)) as Record<string, unknown>;
+    }
   } catch (error) {
     if (isProxyStreamError(error)) throw error;
     throw new ConfigError(`cannot load pipeline module ${file}: ${(error as Error)?.message ?? String(error)}`, { cause: error, context: { path } });

@@ -1,8 +1,12 @@
 import type { Writable } from 'node:stream';
 
-/** JSON.stringify replacer: bytes become `{ "$bytes": base64 }`, bigints strings. */
-export function jsonReplacer(_key: string, value: unknown): unknown {
-  if (value instanceof Uint8Array) return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+/**
+ * JSON.stringify replacer: bytes become `{ "$bytes": base64 }`, bigints strings. Bytes are taken from
+ * the holder (`this[key]`), since JSON.stringify hands a Buffer's `toJSON()` form to the replacer.
+ */
+export function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return { $bytes: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64') };
   if (typeof value === 'bigint') return value.toString();
   return value;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { dlqCommand } from './commands/dlq.js';
 import { inspectCommand } from './commands/inspect.js';
 import { produceCommand } from './commands/produce.js';
 import { runCommand } from './commands/run.js';
@@ -13,7 +14,7 @@ import { flush } from './output.js';
 /** The `proxystream` command tree; commander's own exits become {@link CommanderError}s. */
 export function buildProgram(context: CliContext): Command {
   const program = new Command('proxystream')
-    .description('proxystream: run pipelines, produce, tail and inspect topics, and look at stores. Connections come only from flags, environment and --config, never from events.')
+    .description('proxystream: run pipelines, produce, tail and inspect topics, list and replay dead letters, and look at stores. Connections come only from flags, environment and --config, never from events.')
     .version(packageVersion(), '-V, --version')
     .option('-v, --verbose', 'print stacks (and causes) of errors')
     .addOption(new Option('--log-level <level>', 'pino log level on stderr (default: info for run, warn otherwise)').choices(LOG_LEVELS))
@@ -21,6 +22,7 @@ export function buildProgram(context: CliContext): Command {
     .addCommand(produceCommand(context))
     .addCommand(tailCommand(context))
     .addCommand(inspectCommand(context))
+    .addCommand(dlqCommand(context))
     .addCommand(storeCommand(context))
     .addHelpText(
       'after',

@@ -1,4 +1,4 @@
-import type { EventSummary, MalformedSummary } from './event-summary.js';
+import type { DeadLetterSummary, EventSummary, MalformedSummary } from './event-summary.js';
 
 interface Tally {
   events: number;
@@ -17,14 +17,23 @@ export class TopicSummary {
   #events = 0;
   #withoutKey = 0;
   #malformed = 0;
+  #deadLetters = 0;
+  readonly #deadLetterCodes = new Map<string, number>();
+  readonly #deadLetterSources = new Map<string, number>();
   #first: number | undefined;
   #last: number | undefined;
 
-  /** Counts one delivery of `eventBytes` bytes. */
-  add(entry: { summary: EventSummary } | { malformed: MalformedSummary }, eventBytes: number): void {
+  /** Counts one delivery of `eventBytes` bytes: an event, a dead letter (by code and source topic) or a malformed message. */
+  add(entry: { summary: EventSummary } | { deadLetter: DeadLetterSummary } | { malformed: MalformedSummary }, eventBytes: number): void {
     this.#eventBytes += eventBytes;
     if ('malformed' in entry) {
       this.#malformed += 1;
+      return;
+    }
+    if ('deadLetter' in entry) {
+      this.#deadLetters += 1;
+      increment(this.#deadLetterCodes, entry.deadLetter.code);
+      increment(this.#deadLetterSources, entry.deadLetter.sourceTopic);
       return;
     }
     const { summary } = entry;
@@ -36,7 +45,7 @@ export class TopicSummary {
     tally.bytes += size;
     if (payload.kind !== 'none') {
       this.#sizes.push(size);
-      this.#codecs.set(payload.codec, (this.#codecs.get(payload.codec) ?? 0) + 1);
+      increment(this.#codecs, payload.codec);
     }
     if (payload.kind === 'ref') {
       const store = this.#stores.get(payload.store) ?? { events: 0, bytes: 0 };
@@ -44,7 +53,7 @@ export class TopicSummary {
       store.bytes += size;
       this.#stores.set(payload.store, store);
     }
-    for (const key of Object.keys(summary.metadata)) this.#metadataKeys.set(key, (this.#metadataKeys.get(key) ?? 0) + 1);
+    for (const key of Object.keys(summary.metadata)) increment(this.#metadataKeys, key);
     if (summary.key === undefined) this.#withoutKey += 1;
     else this.#keys.add(summary.key);
     this.#first = Math.min(this.#first ?? summary.timestamp, summary.timestamp);
@@ -58,6 +67,7 @@ export class TopicSummary {
     return {
       events: this.#events,
       malformed: this.#malformed,
+      deadLetters: { count: this.#deadLetters, codes: Object.fromEntries(this.#deadLetterCodes), sourceTopics: Object.fromEntries(this.#deadLetterSources) },
       eventBytes: this.#eventBytes,
       payloads: this.#payloads,
       payloadSizes: sizes.length === 0 ? null : { min: sizes[0], p50: at(0.5), p99: at(0.99), max: sizes[sizes.length - 1], mean: sizes.reduce((a, b) => a + b, 0) / sizes.length },
@@ -68,4 +78,8 @@ export class TopicSummary {
       timestamps: this.#first === undefined ? null : { first: new Date(this.#first).toISOString(), last: new Date(this.#last!).toISOString() },
     };
   }
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

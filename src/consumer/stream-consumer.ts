@@ -2,7 +2,7 @@ import type { Delivery } from '../broker-adapters/index.js';
 import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../errors/index.js';
 import { Ref } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
-import { DEFAULT_WIRE_LIMITS, decodeEvent, encodeDeadLetter, type StreamEvent, type WireLimits } from '../wire/index.js';
+import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { consumerSchema, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
 import { ReadAhead } from './read-ahead.js';
 import type { StreamItem } from './stream-item.js';
@@ -214,9 +214,8 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     const deadLetter = this.#options.deadLetter;
     if (deadLetter !== undefined) {
       const topic = typeof deadLetter.topic === 'string' ? deadLetter.topic : deadLetter.topic(delivery.topic);
-      const letter = { topic: delivery.topic, position: delivery.position, code: error.code, message: error.message, attempts: delivery.deliveryCount, failedAt: Date.now(), original: delivery.value };
       try {
-        await deadLetter.publisher.publish(topic, [{ value: encodeDeadLetter(letter) }]);
+        await deadLetter.publisher.publish(topic, [deadLetterMessage({ ...delivery, group: this.group }, error)]);
       } catch (cause) {
         this.#report(new ProxyStreamError('PS_PUBLISH', 'dead-lettering a malformed event failed; it will be redelivered', { cause }));
         await delivery.nack({ requeue: true, delayMs: 1000 });

@@ -4,6 +4,7 @@ import { ConfigError } from '../errors/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
 import { nameSchema, parseOptions } from '../util/options.js';
+import { DEFAULT_MAX_DELIVERIES } from '../wire/index.js';
 import type { BatchHandler, FilterFn, ItemHandler, PoolLifecycle, RouteFn } from './types.js';
 
 const fn = <F>(what: string) => z.custom<F>((value) => typeof value === 'function', `expected ${what} to be a function`);
@@ -59,7 +60,7 @@ const pipelineSchema = z.strictObject({
       backoffMs: z.number().nonnegative().default(200),
       maxBackoffMs: z.number().nonnegative().default(10_000),
       jitter: z.number().min(0).max(1).default(0.2),
-      maxDeliveries: z.number().int().min(1).default(10),
+      maxDeliveries: z.number().int().min(1).default(DEFAULT_MAX_DELIVERIES),
     })
     .prefault({}),
   deadLetter: z.union([nameSchema, fn<(topic: string) => string>('deadLetter')]).optional(),
@@ -134,9 +135,13 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     released for that group too, so payloads whose lifetime names the workers do not wait for their TTL.
  * - `retry`: `attempts` (@default 3, counting the first), `backoffMs` (@default 200, doubled each
  *   attempt), `maxBackoffMs` (@default 10 000), `jitter` (±fraction; @default 0.2), `maxDeliveries`
- *   (@default 10): an event the broker delivered more often than this (it kept killing or stalling the
- *   dispatcher) is dead-lettered on arrival instead of being tried again.
- * - `deadLetter`: topic name or `(sourceTopic) => name`. @default `${sourceTopic}.dlq`
+ *   (@default {@link DEFAULT_MAX_DELIVERIES}, 10): an event the broker delivered more often than this (it
+ *   kept killing or stalling the dispatcher) is dead-lettered on arrival instead of being tried again.
+ *   The Redis Streams and Kafka adapters apply their own `maxDeliveries` (same default) before the
+ *   dispatcher sees the event: raise both together.
+ * - `deadLetter`: topic name or `(sourceTopic) => name`. @default `${sourceTopic}.dlq`. Every dead letter
+ *   is one dead-letter record (see `decodeDeadLetter`): the original event, where it came from, the group,
+ *   the delivery count, the error's code and message, and the time.
  * - `stores`: stores refs may name, by id; the Dispatcher's `stores` option overrides it.
  */
 export interface PipelineDefinition {

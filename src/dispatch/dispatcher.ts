@@ -298,7 +298,7 @@ export class Dispatcher implements AsyncDisposable {
     }
     let written: { code: string; bytes: number; topic: string };
     try {
-      written = await writeDeadLetter(this.#publisher!, this.pipeline.deadLetter, { topic: item.topic, position: item.position, value: item.delivery.value }, outcome.error, outcome.attempts, { pool });
+      written = await writeDeadLetter(this.#publisher!, this.pipeline.deadLetter, { ...item, group: this.pipeline.source.group, value: item.delivery.value }, outcome.error, outcome.attempts, { pool });
     } catch (error) {
       this.logger.error({ err: error, pool, id: item.id }, 'dead-lettering failed; the event is handed back for redelivery');
       await item.nack({ requeue: true, delayMs: 1000 });

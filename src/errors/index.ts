@@ -17,6 +17,7 @@ export const ErrorCodes = {
   TIMEOUT: 'PS_TIMEOUT',
   PUBLISH: 'PS_PUBLISH',
   HANDLER: 'PS_HANDLER',
+  MISSING_DEPENDENCY: 'PS_MISSING_DEPENDENCY',
 } as const;
 
 /** One of the closed set of error codes. */
@@ -138,6 +139,16 @@ export class PublishError extends ProxyStreamError {
 export class HandlerError extends ProxyStreamError {
   constructor(message: string, options: Options & { retriable?: boolean } = {}) {
     super(ErrorCodes.HANDLER, message, { retriable: true, ...options });
+  }
+}
+
+/**
+ * A feature needs an optional package that is not installed (a Kafka client, zeromq, apache-arrow,
+ * tsx). `context.package` names it; the message gives the command that installs it.
+ */
+export class MissingDependencyError extends ProxyStreamError {
+  constructor(message: string, options: Options = {}) {
+    super(ErrorCodes.MISSING_DEPENDENCY, message, options);
   }
 }
 

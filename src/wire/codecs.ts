@@ -1,6 +1,7 @@
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import { Packr } from 'msgpackr';
-import { CodecError } from '../errors/index.js';
+import { CodecError, MissingDependencyError } from '../errors/index.js';
+import { importOptional } from '../util/optional-import.js';
 import { unpackExact } from './msgpack-exact.js';
 import { decodeNDArray, encodeNDArray, isNDArray, isTypedArray } from './ndarray.js';
 
@@ -25,11 +26,32 @@ export interface EncodedPayload {
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/**
+ * apache-arrow, an optional peer dependency, or why it could not be loaded. It is imported here, when
+ * installed, rather than on first use: the codec functions are synchronous, and Node 20 cannot import
+ * an ES module synchronously (its CommonJS build is no way out: a Table made by the other copy of the
+ * library does not serialise correctly).
+ */
+const arrow = await importOptional<typeof import('apache-arrow')>('apache-arrow', 'the arrow codec').catch((error: unknown) => error as Error);
+
+/** apache-arrow, or its {@link MissingDependencyError} (or load failure) thrown. */
+function arrowModule(): typeof import('apache-arrow') {
+  if (arrow instanceof Error) throw arrow;
+  return arrow;
+}
+
+/** apache-arrow's mark of a Table, which every copy of the library sets (its `Table.isTable`); needs no import. */
+const ARROW_TABLE = Symbol.for('apache-arrow/Table');
+
+function isArrowTable(value: unknown): value is Table {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ARROW_TABLE] === true;
+}
+
 /** Picks the codec for a value: bytes for Uint8Array, ndarray for typed arrays, arrow for Tables, else msgpack. */
 export function codecFor(value: unknown): CodecName {
   if (value instanceof Uint8Array) return 'bytes';
   if (isTypedArray(value) || isNDArray(value)) return 'ndarray';
-  if (value instanceof Table) return 'arrow';
+  if (isArrowTable(value)) return 'arrow';
   return 'msgpack';
 }
 
@@ -39,7 +61,7 @@ export function encodePayload(value: unknown, codec: CodecName = codecFor(value)
   try {
     parts = encodeParts(value, codec);
   } catch (cause) {
-    if (cause instanceof CodecError) throw cause;
+    if (cause instanceof CodecError || cause instanceof MissingDependencyError) throw cause;
     throw new CodecError(`cannot encode value with codec ${codec}`, { cause });
   }
   return { codec, parts, size: parts.reduce((sum, part) => sum + part.byteLength, 0) };
@@ -54,8 +76,8 @@ function encodeParts(value: unknown, codec: CodecName): Uint8Array[] {
       if (!isTypedArray(value) && !isNDArray(value)) throw new CodecError('codec ndarray needs a typed array or { dtype, shape, data }');
       return encodeNDArray(value);
     case 'arrow':
-      if (!(value instanceof Table)) throw new CodecError('codec arrow needs an apache-arrow Table');
-      return [tableToIPC(value, 'stream')];
+      if (!isArrowTable(value)) throw new CodecError('codec arrow needs an apache-arrow Table');
+      return [arrowModule().tableToIPC(value, 'stream')];
     case 'msgpack':
       if (typeof value === 'function' || typeof value === 'symbol') throw new CodecError(`cannot encode a ${typeof value}`);
       return [packr.pack(value)];
@@ -71,7 +93,7 @@ export function decodePayload(bytes: Uint8Array, codec: CodecName): unknown {
       case 'ndarray':
         return decodeNDArray(bytes);
       case 'arrow': {
-        const table = tableFromIPC(bytes);
+        const table = arrowModule().tableFromIPC(bytes);
         if (bytes.byteLength > 0 && table.schema.fields.length === 0) throw new CodecError('stored bytes are not an Arrow IPC stream');
         return table;
       }
@@ -79,7 +101,7 @@ export function decodePayload(bytes: Uint8Array, codec: CodecName): unknown {
         return unpackExact(bytes);
     }
   } catch (cause) {
-    if (cause instanceof CodecError) throw cause;
+    if (cause instanceof CodecError || cause instanceof MissingDependencyError) throw cause;
     throw new CodecError(`stored bytes are not valid ${codec}`, { cause });
   }
 }

@@ -11,7 +11,17 @@ export {
   type StreamEvent,
   type WireLimits,
 } from './envelope.js';
-export { decodeDeadLetter, encodeDeadLetter, type DeadLetter } from './dead-letter.js';
+export {
+  DEAD_LETTER_VERSION,
+  deadLetterMessage,
+  decodeDeadLetter,
+  DEFAULT_MAX_DELIVERIES,
+  encodeDeadLetter,
+  isDeadLetter,
+  type DeadLetter,
+  type DeadLetterReason,
+  type FailedMessage,
+} from './dead-letter.js';
 export { idFromString, idToString, newIdBytes } from './ids.js';
 export { assertMetadata, DEFAULT_METADATA_LIMITS, metadataProblem, type Metadata, type MetadataLimits, type MetadataValue } from './metadata.js';
 export { decodeNDArray, DTYPES, encodeNDArray, isNDArray, isTypedArray, type DType, type NDArray, type TypedArray } from './ndarray.js';

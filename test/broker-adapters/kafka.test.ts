@@ -8,6 +8,7 @@ import { KafkaBroker, type KafkaBrokerOptions } from '../../src/broker-adapters/
 
 type KafkaClientName = NonNullable<KafkaBrokerOptions['client']>;
 import { ConfigError, ConnectionError, isProxyStreamError, TimeoutError } from '../../src/errors/index.js';
+import { decodeDeadLetter } from '../../src/wire/index.js';
 import { kafkaTestOptions } from '../conformance/adapters/kafka.js';
 import { collect, message, sleep, texts } from '../conformance/helpers.js';
 import { uniqueName } from '../conformance/types.js';
@@ -368,7 +369,8 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
   it('dead-letters a message after maxDeliveries', async () => {
     const b = broker({ maxDeliveries: 2, deadLetterTopic: (topic) => `${topic}.dead` });
     const topic = uniqueName('t');
-    const subscriber = b.subscriber({ topics: topic, group: uniqueName('g') });
+    const group = uniqueName('g');
+    const subscriber = b.subscriber({ topics: topic, group });
     await b.publisher().publish(topic, [message('poison'), message('fine')]);
     const counts: string[] = [];
     for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(20_000) })) {
@@ -378,8 +380,10 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
       if (counts.includes('fine#1') && counts.includes('poison#2')) break;
     }
     expect(counts.filter((entry) => entry.startsWith('poison'))).toEqual(['poison#1', 'poison#2']);
-    const dead = b.subscriber({ topics: `${topic}.dead`, group: uniqueName('dlq') });
-    expect(texts(await collect(dead, 1, { timeoutMs: 20_000 }))).toEqual(['poison']);
+    const dead = await collect(b.subscriber({ topics: `${topic}.dead`, group: uniqueName('dlq') }), 1, { timeoutMs: 20_000 });
+    expect(dead[0]!.deadLetter).toEqual(decodeDeadLetter(dead[0]!.value));
+    expect(dead[0]!.deadLetter).toMatchObject({ topic, position: '0:0', group, deliveryCount: 2, code: 'PS_HANDLER', message: 'delivered 2 times without an ack (maxDeliveries 2)' });
+    expect(Buffer.from(dead[0]!.deadLetter!.original).toString()).toBe('poison');
   });
 
   it('keeps a message whose dead letter cannot be written, and says why', async () => {

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamsBroker, type RedisStreamsBrokerOptions } from '../../src/broker-adapters/redis-streams/index.js';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/types.js';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
+import { decodeDeadLetter } from '../../src/wire/index.js';
 import { redisTestUrl } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
 
@@ -164,21 +165,26 @@ describe('RedisStreamsBroker', () => {
     expect(Date.now() - crashedAt).toBeGreaterThanOrEqual(1_000);
   });
 
-  it('moves an entry past maxDeliveries to the dead-letter stream with the error', async () => {
+  it('moves an entry past maxDeliveries to the dead-letter stream as a dead-letter record', async () => {
     const b = broker({ maxDeliveries: 2 });
     const topic = uniqueName('t');
-    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    const group = uniqueName('g');
+    const sub = b.subscriber({ topics: topic, group });
     await b.publisher().publish(topic, [{ value: bytes('poison'), key: 'p' }]);
+    let position = '';
     for (let i = 0; i < 2; i += 1) {
       const [d] = await take(sub, 1, { ack: false });
       expect(d!.deliveryCount).toBe(i + 1);
+      position = d!.position;
       await d!.nack();
     }
     expect(await nothingWithin(sub, 1_000)).toEqual([]);
-    const dead = (await raw.xrange(`${topic}.dlq`, '-', '+')) as Array<[string, string[]]>;
-    expect(dead).toHaveLength(1);
-    const fields = Object.fromEntries(dead[0]![1].flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])));
-    expect(fields).toMatchObject({ v: 'poison', k: 'p', topic, deliveryCount: '3', error: 'max deliveries exceeded' });
+    const [dead] = await take(b.subscriber({ topics: `${topic}.dlq`, group: uniqueName('dlq'), from: 'earliest' }), 1);
+    expect(dead!.key).toBe('p');
+    expect(dead!.deadLetter).toEqual(decodeDeadLetter(dead!.value));
+    expect(dead!.deadLetter).toMatchObject({ topic, position, group, deliveryCount: 2, code: ErrorCodes.HANDLER, message: 'delivered 2 times without an ack (maxDeliveries 2)', key: 'p' });
+    expect(text(dead!.deadLetter!.original)).toBe('poison');
+    expect(await raw.xpending(topic, group)).toEqual([0, null, null, null]);
   });
 
   it('replays from an entry id and from a timestamp (both inclusive)', async () => {

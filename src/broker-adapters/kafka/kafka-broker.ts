@@ -3,11 +3,10 @@ import { subscription } from '../subscription.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import type { KafkaDriver } from './driver.js';
-import { KafkajsDriver } from './kafkajs/driver.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { KafkaSubscriber } from './kafka-subscriber.js';
+import { LazyKafkaDriver } from './lazy-driver.js';
 import { kafkaOptionsSchema, type KafkaBrokerOptions } from './options.js';
-import { PlatformaticDriver } from './platformatic/driver.js';
 
 /**
  * Kafka adapter on @platformatic/kafka (default) or kafkajs (`client: 'kafkajs'`), tested against
@@ -16,7 +15,9 @@ import { PlatformaticDriver } from './platformatic/driver.js';
  * `partitions` and `replicationFactor`; groups are Kafka consumer groups (load-balanced within a
  * group, every group reads every message); a subscriber without a group gets a private group from
  * 'latest', deleted on close. Replay: `from` 'earliest' | 'latest' | `{ offset }` | `{ timestamp }`
- * applies to partitions where the group has no commit yet.
+ * applies to partitions where the group has no commit yet. The client is an optional peer dependency,
+ * imported by the first call that talks to Kafka; when it is not installed, that call rejects with
+ * MissingDependencyError.
  *
  * Guarantee: at-least-once. The publisher is idempotent (acks -1). Offsets are committed by the
  * adapter, only up to the first unacked message of each partition; what a member held unacked when it
@@ -38,8 +39,8 @@ import { PlatformaticDriver } from './platformatic/driver.js';
  *
  * An unreachable broker raises ConnectionError (context `address`) or TimeoutError within about
  * `connectTimeoutMs`. Defaults: clientId 'proxystream', 1 partition, replication 1, session 10 s,
- * heartbeat 1 s, rebalance 10 s, connect 5 s, buffer 256 messages, dead letters in `<topic>.dlq`,
- * unlimited deliveries.
+ * heartbeat 1 s, rebalance 10 s, connect 5 s, buffer 256 messages, dead letters (dead-letter records,
+ * see `decodeDeadLetter`) in `<topic>.dlq` after maxDeliveries 10 (`DEFAULT_MAX_DELIVERIES`).
  */
 export class KafkaBroker implements Broker {
   readonly name = 'kafka';
@@ -57,7 +58,7 @@ export class KafkaBroker implements Broker {
 
   constructor(options: KafkaBrokerOptions) {
     const parsed = parseOptions(kafkaOptionsSchema, options, 'KafkaBroker');
-    this.#driver = parsed.client === 'kafkajs' ? new KafkajsDriver(parsed) : new PlatformaticDriver(parsed);
+    this.#driver = new LazyKafkaDriver(parsed);
   }
 
   publisher(): Publisher {

@@ -60,16 +60,6 @@ export class KafkaPublisher implements Publisher {
     await this.#produce(topic, records, messages.length);
   }
 
-  /** Sends raw records (used for dead letters), after earlier publishes; PublishError on failure. */
-  sendRecords(topic: string, records: OutgoingRecord[]): Promise<void> {
-    const run = this.#tail.then(async () => {
-      await this.#driver.ensureTopics([topic]);
-      await this.#produce(topic, records, records.length);
-    });
-    this.#tail = run.catch(() => undefined);
-    return run;
-  }
-
   async #produce(topic: string, records: OutgoingRecord[], count: number): Promise<void> {
     try {
       this.#producer ??= this.#driver.producer();

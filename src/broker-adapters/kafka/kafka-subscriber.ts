@@ -1,4 +1,5 @@
 import { AbortedError } from '../../errors/index.js';
+import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { decodeCommitNote } from './commit-note.js';
 import { sleepUntilWoken } from '../../util/timers.js';
@@ -240,8 +241,7 @@ export class KafkaSubscriber implements Subscriber {
   async #deliver(fetched: Fetched): Promise<Delivery | undefined> {
     const { state, epoch, offset } = fetched;
     if (epoch !== this.#epoch) return undefined;
-    const { maxDeliveries } = this.#driver.options;
-    if (maxDeliveries !== undefined && fetched.count > maxDeliveries) {
+    if (fetched.count > this.#driver.options.maxDeliveries) {
       try {
         await this.#deadLetter(fetched);
       } catch (error) {
@@ -282,24 +282,16 @@ export class KafkaSubscriber implements Subscriber {
       },
     };
     if (fetched.key !== undefined) delivery.key = fetched.key;
-    return delivery;
+    return withDeadLetter(delivery);
   }
 
-  /** Copies a message past maxDeliveries to the dead-letter topic, then settles it. */
+  /** Writes the dead letter of a message fetched once more than maxDeliveries allows, then settles it. */
   async #deadLetter(fetched: Fetched): Promise<void> {
     const { state, offset } = fetched;
+    const { deadLetterTopic, maxDeliveries } = this.#driver.options;
+    const failed = { topic: state.topic, position: `${state.partition}:${offset}`, deliveryCount: fetched.count - 1, group: this.group, value: fetched.value, key: fetched.key };
     this.#deadLetters ??= new KafkaPublisher(this.#driver, () => undefined);
-    await this.#deadLetters.sendRecords(this.#driver.options.deadLetterTopic(state.topic), [
-      {
-        value: fetched.value,
-        ...(fetched.key === undefined ? {} : { key: fetched.key }),
-        headers: {
-          'ps-error': `delivered ${fetched.count - 1} times without an ack (maxDeliveries ${this.#driver.options.maxDeliveries})`,
-          'ps-source': `${state.topic}:${state.partition}:${offset}`,
-          'ps-group': this.group,
-        },
-      },
-    ]);
+    await this.#deadLetters.publish(deadLetterTopic(state.topic), [overDeliveredLetter(failed, maxDeliveries)]);
     if (fetched.epoch === this.#epoch && state.settle(offset)) this.#scheduleCommit();
   }
 

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { z } from 'zod';
 import { nameSchema } from '../../util/options.js';
+import { DEFAULT_MAX_DELIVERIES } from '../../wire/index.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -22,8 +23,11 @@ export const kafkaOptionsSchema = z.object({
   heartbeatIntervalMs: positiveInt().default(1_000),
   /** How long the coordinator waits for members to rejoin during a rebalance. @default 10000 */
   rebalanceTimeoutMs: positiveInt().default(10_000),
-  /** Deliveries after which a message goes to the dead-letter topic instead. @default unlimited */
-  maxDeliveries: positiveInt().optional(),
+  /**
+   * Deliveries after which a message goes to the dead-letter topic instead, as a dead-letter record
+   * (see `decodeDeadLetter`). @default {@link DEFAULT_MAX_DELIVERIES} (10, as a pipeline's `retry.maxDeliveries`)
+   */
+  maxDeliveries: positiveInt().default(DEFAULT_MAX_DELIVERIES),
   /** Dead-letter topic of a topic. @default `${topic}.dlq` */
   deadLetterTopic: z.custom<(topic: string) => string>((value) => typeof value === 'function', 'expected a function').default(() => (topic: string) => `${topic}.dlq`),
   /** Bound on reaching the brokers (per connection attempt and overall) before ConnectionError/TimeoutError. @default 5000 */

@@ -1,4 +1,5 @@
 import { AbortedError } from '../../errors/index.js';
+import { withDeadLetter } from '../dead-letters.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { GroupCursor, Take } from './group-cursor.js';
 import type { TopicLog } from './topic-log.js';
@@ -88,7 +89,7 @@ export class MemorySubscriber implements Subscriber {
       },
     };
     if (entry.key !== undefined) delivery.key = entry.key;
-    return delivery;
+    return withDeadLetter(delivery);
   }
 
   #idle(signal: AbortSignal): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { DEFAULT_MAX_DELIVERIES } from '../../wire/index.js';
 
 /** Makes a new ioredis connection; the broker calls it once for commands and once per subscriber. */
 export type RedisFactory = () => Redis;
@@ -22,8 +23,11 @@ export const redisStreamsOptionsSchema = z.object({
   batchSize: z.number().int().positive().default(128),
   /** An unacked entry goes to another consumer after this long, in ms. @default 30000 */
   visibilityTimeoutMs: z.number().int().positive().default(30_000),
-  /** Deliveries after which an entry goes to the dead-letter stream instead. @default unlimited */
-  maxDeliveries: z.number().int().positive().optional(),
+  /**
+   * Deliveries after which an entry goes to the dead-letter stream instead, as a dead-letter record
+   * (see `decodeDeadLetter`). @default {@link DEFAULT_MAX_DELIVERIES} (10, as a pipeline's `retry.maxDeliveries`)
+   */
+  maxDeliveries: z.number().int().positive().default(DEFAULT_MAX_DELIVERIES),
   /** Dead-letter topic of a topic. @default `${topic}.dlq` */
   deadLetterStream: z.custom<(topic: string) => string>((value) => typeof value === 'function', 'expected a function').default(() => (topic: string) => `${topic}.dlq`),
   /** How long to wait for the server before raising ConnectionError, in ms. @default 5000 */

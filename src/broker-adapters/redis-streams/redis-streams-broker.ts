@@ -22,7 +22,8 @@ import { groupStartId } from './stream-ids.js';
  * An unreachable server raises ConnectionError (context `address`) within `connectTimeoutMs`;
  * a short restart is survived (reconnect, groups recreated when the server lost them).
  * Defaults: url `redis://127.0.0.1:6379`, blockMs 1000, batchSize 128, visibilityTimeoutMs 30000,
- * connectTimeoutMs 5000, dead letters in `<topic>.dlq`, no trimming, unlimited deliveries.
+ * connectTimeoutMs 5000, no trimming, dead letters (dead-letter records, see `decodeDeadLetter`) in
+ * `<topic>.dlq` after maxDeliveries 10 (`DEFAULT_MAX_DELIVERIES`).
  */
 export class RedisStreamsBroker implements Broker {
   readonly name = 'redis-streams';

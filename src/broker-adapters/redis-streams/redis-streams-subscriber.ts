@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import { AbortedError, isProxyStreamError } from '../../errors/index.js';
-import { asConnectionError, isReplyError, replyCode } from '../../store/redis/connection.js';
+import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../store/redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
+import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
@@ -198,7 +199,7 @@ export class RedisStreamsSubscriber implements Subscriber {
         await commands.xack(entry.stream, this.group, entry.id);
         continue;
       }
-      if (options.maxDeliveries !== undefined && entry.count > options.maxDeliveries) {
+      if (entry.count > options.maxDeliveries) {
         await this.#deadLetter(topic, entry, value, key);
         continue;
       }
@@ -206,9 +207,11 @@ export class RedisStreamsSubscriber implements Subscriber {
     }
   }
 
+  /** Writes the dead letter of an entry read once more than maxDeliveries allows, and acks the entry, in one MULTI. */
   async #deadLetter(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Promise<void> {
-    const fields: Array<string | Buffer> = ['v', value, 'topic', topic, 'position', entry.id, 'deliveryCount', String(entry.count), 'error', 'max deliveries exceeded'];
-    if (key !== undefined) fields.push('k', key);
+    const letter = overDeliveredLetter({ topic, position: entry.id, deliveryCount: entry.count - 1, group: this.group, value, key }, this.#context.options.maxDeliveries);
+    const fields: Array<string | Buffer> = ['v', letter.value];
+    if (letter.key !== undefined) fields.push('k', letter.key);
     const dlq = this.#context.deadLetter(topic);
     await this.#context.commands.multi().call('XADD', dlq, '*', ...fields).xack(entry.stream, this.group, entry.id).exec();
   }
@@ -223,6 +226,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       this.#held.release(entry.stream, entry.id);
       try {
         await this.#context.ready();
+        coalesceWrites(commands);
         await operation();
       } catch (error) {
         throw asConnectionError(error, address);
@@ -246,7 +250,7 @@ export class RedisStreamsSubscriber implements Subscriber {
         }),
     };
     if (key !== undefined) delivery.key = key;
-    return delivery;
+    return withDeadLetter(delivery);
   }
 
   #endsKnown(): boolean {

@@ -1,5 +1,14 @@
 import type { Socket } from 'zeromq';
 import { ConfigError, ConnectionError, type ProxyStreamError } from '../../errors/index.js';
+import { importOptional } from '../../util/optional-import.js';
+
+let zeromq: Promise<typeof import('zeromq')> | undefined;
+
+/** zeromq, an optional peer dependency, imported when the first socket is made; MissingDependencyError when it is not installed. */
+export function loadZeromq(): Promise<typeof import('zeromq')> {
+  zeromq ??= importOptional<typeof import('zeromq')>('zeromq', 'the ZeroMQ broker');
+  return zeromq;
+}
 
 /** Error codes from zeromq that mean "try again later" rather than "fix the configuration". */
 const RETRIABLE = new Set(['EADDRINUSE', 'ECONNREFUSED', 'EAGAIN', 'EINTR']);

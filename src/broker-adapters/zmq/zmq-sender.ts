@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { Publisher as PubSocket, Push } from 'zeromq';
+import type { Publisher as PubSocket, Push } from 'zeromq';
 import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '../../errors/index.js';
 import type { OutgoingMessage } from '../types.js';
 import { encodeHeader, topicFrame } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
 import { raceAbort } from '../../util/timers.js';
-import { bindSocket, connectSocket, quiet } from './sockets.js';
+import { bindSocket, connectSocket, loadZeromq, quiet } from './sockets.js';
 
 /**
  * The one sending socket (PUB or PUSH) a {@link ZmqBroker} shares among its publishers. Sends are
@@ -13,7 +13,8 @@ import { bindSocket, connectSocket, quiet } from './sockets.js';
  * count gaps. `publish` resolves when ZeroMQ has queued every message: there is no broker ack.
  */
 export class ZmqSender {
-  readonly #socket: PubSocket | Push;
+  /** Made once zeromq is imported; rejects with MissingDependencyError when it is not installed. */
+  readonly #socket: Promise<PubSocket | Push>;
   readonly #id = randomBytes(8);
   readonly #sequences = new Map<string, number>();
   readonly #ready: Promise<string>;
@@ -25,16 +26,16 @@ export class ZmqSender {
   #closed = false;
 
   constructor(options: ResolvedZmqOptions, binds: boolean, connectTo: () => Promise<string>) {
-    const socketOptions = { sendHighWaterMark: options.sendHighWaterMark, linger: options.lingerMs };
-    this.#socket = options.pattern === 'pub-sub' ? new PubSocket(socketOptions) : new Push(socketOptions);
-    if (!binds) this.#socket.connectTimeout = options.connectTimeoutMs;
     this.#lingerMs = options.lingerMs;
-    this.#ready = binds
-      ? bindSocket(this.#socket, options.endpoint)
-      : connectTo().then((endpoint) => {
-          connectSocket(this.#socket, endpoint);
-          return endpoint;
-        });
+    this.#socket = this.#open(options, binds);
+    this.#ready = this.#socket.then((socket) =>
+      binds
+        ? bindSocket(socket, options.endpoint)
+        : connectTo().then((endpoint) => {
+            connectSocket(socket, endpoint);
+            return endpoint;
+          }),
+    );
     void quiet(this.#ready);
   }
 
@@ -60,18 +61,28 @@ export class ZmqSender {
     if (this.#closed) return;
     this.#closed = true;
     await waitUpTo(this.#chain, this.#lingerMs);
-    this.#socket.close();
+    (await this.#socket.catch(() => undefined))?.close();
+  }
+
+  async #open(options: ResolvedZmqOptions, binds: boolean): Promise<PubSocket | Push> {
+    const { Publisher, Push } = await loadZeromq();
+    if (this.#closed) throw new ClosedError('ZeroMQ publisher is closed', { context: { endpoint: options.endpoint } });
+    const socketOptions = { sendHighWaterMark: options.sendHighWaterMark, linger: options.lingerMs };
+    const socket = options.pattern === 'pub-sub' ? new Publisher(socketOptions) : new Push(socketOptions);
+    if (!binds) socket.connectTimeout = options.connectTimeoutMs;
+    return socket;
   }
 
   async #send(topic: string, messages: readonly OutgoingMessage[], signal: AbortSignal | undefined): Promise<void> {
     await raceAbort(this.#ready, signal, 'publish');
+    const socket = await this.#socket;
     await this.#abandoned;
     const frame = topicFrame(topic);
     let sequence = this.#sequences.get(topic) ?? 0;
     try {
       for (const message of messages) {
         throwIfAborted(signal);
-        const sent = this.#socket.send([frame, encodeHeader(this.#id, sequence, message.endOfStream === true, message.key), message.value]);
+        const sent = socket.send([frame, encodeHeader(this.#id, sequence, message.endOfStream === true, message.key), message.value]);
         sequence += 1;
         if (signal === undefined) await sent;
         else {
@@ -81,15 +92,15 @@ export class ZmqSender {
         this.#sent += 1;
       }
     } catch (error) {
-      throw this.#sendError(error, topic);
+      throw this.#sendError(socket, error, topic);
     } finally {
       this.#sequences.set(topic, sequence);
     }
   }
 
-  #sendError(error: unknown, topic: string): unknown {
+  #sendError(socket: PubSocket | Push, error: unknown, topic: string): unknown {
     if (isProxyStreamError(error)) return error;
-    if (this.#socket.closed) return new ClosedError('ZeroMQ publisher is closed', { cause: error, context: { topic } });
+    if (socket.closed) return new ClosedError('ZeroMQ publisher is closed', { cause: error, context: { topic } });
     return new PublishError('ZeroMQ could not queue the message', { cause: error, context: { topic } });
   }
 }

@@ -1,10 +1,11 @@
-import { Pull, Subscriber as SubSocket } from 'zeromq';
-import { AbortedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+import type { Pull, Subscriber as SubSocket } from 'zeromq';
+import { AbortedError, ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+import { withDeadLetter } from '../dead-letters.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
 import { raceAbort } from '../../util/timers.js';
-import { bindSocket, connectSocket, quiet } from './sockets.js';
+import { bindSocket, connectSocket, loadZeromq, quiet } from './sockets.js';
 
 /** Counters of one {@link ZmqSubscriber}. */
 export interface ZmqSubscriberStats {
@@ -40,7 +41,8 @@ const settled = async (): Promise<void> => undefined;
 export class ZmqSubscriber implements Subscriber {
   readonly topics: readonly string[];
   readonly group: string;
-  readonly #socket: SubSocket | Pull;
+  /** Made once zeromq is imported; rejects with MissingDependencyError when it is not installed. */
+  readonly #socket: Promise<SubSocket | Pull>;
   readonly #ready: Promise<string>;
   readonly #topicSet: ReadonlySet<string>;
   readonly #countGaps: boolean;
@@ -59,26 +61,19 @@ export class ZmqSubscriber implements Subscriber {
     this.#topicSet = new Set(parts.topics);
     this.#countGaps = options.pattern === 'pub-sub';
     this.#onClose = parts.onClose;
-    const socketOptions = { receiveHighWaterMark: options.receiveHighWaterMark, linger: 0 };
-    if (options.pattern === 'pub-sub') {
-      const socket = new SubSocket(socketOptions);
-      socket.subscribe(...parts.topics.map(subscriptionPrefix));
-      this.#socket = socket;
-    } else {
-      this.#socket = new Pull(socketOptions);
-    }
-    if (!parts.binds) this.#socket.connectTimeout = options.connectTimeoutMs;
-    this.#ready = parts.binds
-      ? bindSocket(this.#socket, options.endpoint).then((endpoint) => {
-          parts.onBound(endpoint);
-          return endpoint;
-        })
-      : parts.connectTo().then((endpoint) => {
-          connectSocket(this.#socket, endpoint);
-          return endpoint;
-        });
+    this.#socket = this.#open(parts);
+    this.#ready = this.#socket.then((socket) =>
+      parts.binds
+        ? bindSocket(socket, options.endpoint).then((endpoint) => {
+            parts.onBound(endpoint);
+            return endpoint;
+          })
+        : parts.connectTo().then((endpoint) => {
+            connectSocket(socket, endpoint);
+            return endpoint;
+          }),
+    );
     void quiet(this.#ready);
-    if (parts.binds && options.pattern === 'pub-sub') this.#nudge = this.#startNudging();
   }
 
   /** The concrete endpoint once bound or connected; rejects with ConfigError/ConnectionError. */
@@ -104,8 +99,9 @@ export class ZmqSubscriber implements Subscriber {
     const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
     try {
       await raceAbort(this.#ready, signal, 'receive');
+      const socket = await this.#socket;
       while (!signal.aborted) {
-        const delivery = this.#decode(await this.#receive(signal));
+        const delivery = this.#decode(await this.#receive(socket, signal));
         if (delivery !== undefined) yield delivery;
       }
     } catch (error) {
@@ -119,7 +115,7 @@ export class ZmqSubscriber implements Subscriber {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
     clearInterval(this.#nudge);
-    this.#socket.close();
+    (await this.#socket.catch(() => undefined))?.close();
     this.#onClose(this);
   }
 
@@ -132,17 +128,35 @@ export class ZmqSubscriber implements Subscriber {
    * socket processes its commands; until then that publisher drops everything. A pending receive
    * does it; between receives, reading ZMQ_EVENTS every 20 ms does.
    */
-  #startNudging(): NodeJS.Timeout {
+  #startNudging(socket: SubSocket | Pull): NodeJS.Timeout {
     const timer = setInterval(() => {
-      if (this.#pending === undefined && !this.#socket.closed) void this.#socket.readable;
+      if (this.#pending === undefined && !socket.closed) void socket.readable;
     }, NUDGE_MS);
     timer.unref();
     return timer;
   }
 
-  async #receive(signal: AbortSignal): Promise<Buffer[]> {
+  async #open(parts: ZmqSubscriberParts): Promise<SubSocket | Pull> {
+    const { options } = parts;
+    const { Pull, Subscriber } = await loadZeromq();
+    if (this.#closing.signal.aborted) throw new ClosedError('ZeroMQ subscriber is closed', { context: { topics: this.topics.join(',') } });
+    const socketOptions = { receiveHighWaterMark: options.receiveHighWaterMark, linger: 0 };
+    let socket: SubSocket | Pull;
+    if (options.pattern === 'pub-sub') {
+      const sub = new Subscriber(socketOptions);
+      sub.subscribe(...parts.topics.map(subscriptionPrefix));
+      socket = sub;
+    } else {
+      socket = new Pull(socketOptions);
+    }
+    if (!parts.binds) socket.connectTimeout = options.connectTimeoutMs;
+    if (parts.binds && options.pattern === 'pub-sub') this.#nudge = this.#startNudging(socket);
+    return socket;
+  }
+
+  async #receive(socket: SubSocket | Pull, signal: AbortSignal): Promise<Buffer[]> {
     try {
-      this.#pending ??= this.#socket.receive();
+      this.#pending ??= socket.receive();
       const frames = await raceAbort(this.#pending, signal, 'receive');
       this.#pending = undefined;
       return frames;
@@ -182,7 +196,7 @@ export class ZmqSubscriber implements Subscriber {
       nack: settled,
     };
     if (header.key !== undefined) delivery.key = header.key;
-    return delivery;
+    return withDeadLetter(delivery);
   }
 
   #countGap(topic: string, header: FrameHeader): void {

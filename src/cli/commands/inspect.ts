@@ -17,11 +17,12 @@ interface InspectFlags extends ConnectionFlags {
 /**
  * `proxystream inspect <topic>`: reads up to `--max` events from earliest in a private group (so it
  * disturbs nobody) and prints one JSON document: counts by payload kind, sizes, codecs, stores,
- * metadata keys, message keys and the time span. Payloads are never read.
+ * metadata keys, message keys and the time span, and dead letters by code and source topic. Payloads
+ * are never read.
  */
 export function inspectCommand(context: CliContext): Command {
   const command = new Command('inspect')
-    .description('summarise the events of a topic (payload kinds, sizes, stores, metadata keys) as JSON, reading from earliest in a private group')
+    .description('summarise the events of a topic (payload kinds, sizes, stores, metadata keys; dead letters by code) as JSON, reading from earliest in a private group')
     .argument('<topic>', 'topic to inspect')
     .option('-n, --max <n>', 'read at most n events', intFlag('--max', 1), 10_000)
     .option('--idle-ms <ms>', 'stop when no event arrives for this long', intFlag('--idle-ms', 1), 2_000);

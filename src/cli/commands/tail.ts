@@ -4,7 +4,7 @@ import { openBroker, openStores } from '../../config/index.js';
 import { StoreRegistry } from '../../proxy/index.js';
 import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import type { CliContext } from '../context.js';
-import { summarise } from '../event-summary.js';
+import { summarise, type DeadLetterSummary } from '../event-summary.js';
 import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
 import { interruptSignal } from '../interrupt.js';
 import { fromFlag, intFlag } from '../options.js';
@@ -22,7 +22,9 @@ interface TailFlags extends ConnectionFlags {
 /**
  * `proxystream tail <topic>`: prints each event as a JSON line (id, topic, key, timestamp, position,
  * deliveryCount, metadata, payload kind/codec/size/store/key) decoded from the event alone: payloads are
- * never read. Reads in a private group (from latest) unless `--group`; in a named group it acks only
+ * never read. A dead letter prints as `{ deadLetter: true, code, message, sourceTopic, ... }` with its
+ * original event summarised (see {@link DeadLetterSummary}); `--ack` never releases a dead letter's
+ * payload. Reads in a private group (from latest) unless `--group`; in a named group it acks only
  * with `--ack` (then also releases the group's hold on each payload in the configured stores).
  */
 export function tailCommand(context: CliContext): Command {
@@ -64,7 +66,7 @@ ${EXIT_CODES_HELP}`,
         ...(flags.idleMs === undefined ? {} : { idleMs: flags.idleMs }),
         onEvent: async (delivery: Delivery) => {
           const result = summarise(delivery);
-          await writeJsonLine(context.stdout, 'malformed' in result ? result.malformed : result.summary);
+          await writeJsonLine(context.stdout, 'malformed' in result ? result.malformed : 'deadLetter' in result ? result.deadLetter : result.summary);
           if (!settle) return;
           await delivery.ack();
           const payload = 'summary' in result ? result.summary.payload : undefined;
