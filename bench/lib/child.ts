@@ -1,4 +1,4 @@
-import { fork, type ChildProcess, type Serializable } from 'node:child_process';
+import { fork, spawn, type ChildProcess, type Serializable, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
 
 /** A message between a benchmark orchestrator and one of its child processes. */
@@ -17,10 +17,13 @@ export interface ChildRole<R> {
 
 /**
  * Forks `dist/<modulePath>` (the compiled bench), sends it `config` and wires the {@link ChildMessage}
- * protocol; `onEvent` hears the child's `event` messages. Extra `env` is merged into the child's.
+ * protocol; `onEvent` hears the child's `event` messages. Extra `env` is merged into the child's. A
+ * `prefix` command (such as `ip netns exec <ns>`, which execs node in place) runs node through it.
  */
-export function startChild<R>(modulePath: string, config: unknown, onEvent: (event: Record<string, unknown>) => void = () => undefined, env: Record<string, string> = {}): ChildRole<R> {
-  const child = fork(join(process.cwd(), 'dist', modulePath), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+export function startChild<R>(modulePath: string, config: unknown, onEvent: (event: Record<string, unknown>) => void = () => undefined, env: Record<string, string> = {}, prefix: readonly string[] = []): ChildRole<R> {
+  const file = join(process.cwd(), 'dist', modulePath);
+  const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions, env: { ...process.env, ...env } };
+  const child = prefix.length === 0 ? fork(file, options) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...process.execArgv, file], options);
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const done = new Promise<R>((resolve, reject) => {

@@ -27,6 +27,8 @@ export interface ScalingRun {
   sampleMs?: number;
   /** How the dispatcher hands items to the W workers. @default 'remote' */
   pool?: PoolKind;
+  /** Command the dispatcher and worker processes run through (`ip netns exec <ns>` puts them on a topology host). @default none */
+  rolePrefix?: readonly string[];
 }
 
 /** One measured stream-scaling run. */
@@ -96,9 +98,11 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     'bench/stream-scaling/dispatcher.js',
     { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs },
     onEvent,
+    {},
+    run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, () =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent, {}, run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);

@@ -1,0 +1,64 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sizeLabel } from '../lib/stats.js';
+import type { TopologyRow } from './summary.js';
+import type { LinkRate } from './types.js';
+
+/**
+ * Writes the tables of docs/topology.md (between `<!-- topology:begin -->` and `<!-- topology:end -->`)
+ * from bench/results/topology.json, so every figure there comes from the JSON a run wrote.
+ * Usage: node dist/bench/topology/table.js
+ */
+interface Results {
+  mode: string;
+  date: string;
+  commit: string;
+  config: { repeats: number; warmupItems: number };
+  scenarios: Array<{ name: string; linkRates: LinkRate[]; rows: TopologyRow[] }>;
+  failures: Array<{ step: string; error: string }>;
+}
+
+const BEGIN = '<!-- topology:begin -->';
+const END = '<!-- topology:end -->';
+const doc = join(process.cwd(), 'docs', 'topology.md');
+const results = JSON.parse(await readFile(join(process.cwd(), 'bench', 'results', 'topology.json'), 'utf8')) as Results;
+
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const lines = [
+  `<!-- generated from bench/results/topology.json (${results.date}, commit ${results.commit.slice(0, 7)}, mode ${results.mode}) by bench/topology/table.ts -->`,
+  '',
+  'Measured link rates (a 1 s bulk TCP transfer per link and direction, to and from the bridge):',
+  '',
+  '| scenario | host | configured Mbit/s | measured up Mbit/s | measured down Mbit/s |',
+  '| --- | --- | ---: | ---: | ---: |',
+  ...results.scenarios.flatMap((scenario) => scenario.linkRates.map((rate) => `| ${scenario.name} | ${rate.host} | ${rate.configuredMbit} | ${fixed(rate.upMbit, 0)} | ${fixed(rate.downMbit, 0)} |`)),
+  '',
+  `Runs: medians of ${results.config.repeats} interleaved runs. The last four columns are MB per item on each link direction, from interface counters (↑ the host sends, ↓ the host receives); the counters include the warm-up items, so they are divided by items + warm-up.`,
+  '',
+  '| scenario | size | method | items | tasks/s | × direct | link ceiling tasks/s | p50 ms | p99 ms | producer ↑ | broker ↓ | broker ↑ | worker ↓ |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.scenarios.flatMap((scenario) =>
+    scenario.rows.map((run) => {
+      const perItem = (host: string, direction: 'upBytes' | 'downBytes') => fixed(run.links.find((l) => l.host === host)![direction] / (run.items + results.config.warmupItems) / 1e6, 3);
+      return `| ${scenario.name} | ${sizeLabel(run.size)} | ${run.method} | ${run.items} | ${fixed(run.tasksPerSecond, 1)} | ${fixed(run.overDirect, 2)} | ${fixed(run.linkCeilingTasksPerSecond, 0)} | ${fixed(run.latencyP50Ms, 0)} | ${fixed(run.latencyP99Ms, 0)} | ${perItem('producer', 'upBytes')} | ${perItem('broker', 'downBytes')} | ${perItem('broker', 'upBytes')} | ${perItem('worker', 'downBytes')} |`;
+    }),
+  ),
+  '',
+  'Against the goals of issue 15 (refs at least 5× direct at 1 MB and above, adaptive never below direct):',
+  '',
+  ...results.scenarios.map((scenario) => {
+    const over = (method: string, big: boolean) => scenario.rows.filter((r) => r.method === method && (!big || r.size >= 1_000_000)).map((r) => r.overDirect);
+    const refs = over('ref', true);
+    const adaptive = over('adaptive', false);
+    const list = (values: number[]) => values.map((v) => `${fixed(v, 2)}×`).join(', ');
+    return `- ${scenario.name}: ref over direct at 1 MB and 10 MB ${list(refs)} (${refs.length > 0 && refs.every((r) => r >= 5) ? 'meets' : 'misses'} 5×); adaptive over direct at 10 kB, 1 MB, 10 MB ${list(adaptive)} (${adaptive.length > 0 && adaptive.every((r) => r >= 1) ? 'never' : 'sometimes'} below direct).`;
+  }),
+  ...(results.failures.length === 0 ? [] : ['', `Failed or skipped: ${results.failures.map((f) => `${f.step} (${f.error})`).join('; ')}.`]),
+];
+
+const text = await readFile(doc, 'utf8');
+const from = text.indexOf(BEGIN);
+const to = text.indexOf(END);
+if (from === -1 || to < from) throw new Error(`${doc} has no ${BEGIN} … ${END} block`);
+await writeFile(doc, `${text.slice(0, from + BEGIN.length)}\n${lines.join('\n')}\n${text.slice(to)}`);
+console.log(`wrote the topology tables of ${doc}`);
