@@ -25,10 +25,23 @@ async function inRoot(file: string, args: string[], env: NodeJS.ProcessEnv = pro
   }
 }
 
+/** Debian splits venv support out of python3: as root, install python3-venv when it is missing. */
+async function ensureVenvSupport(): Promise<void> {
+  if (await run('python3', ['-c', 'import ensurepip, venv']).then(() => true, () => false)) return;
+  if (process.getuid?.() !== 0) throw new Error('python3 has no venv support: install python3-venv (apt-get install python3-venv)');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => inRoot('apt-get', ['install', '-y', '--no-install-recommends', 'python3-venv'], env);
+  await install().catch(async () => {
+    await inRoot('apt-get', ['update'], env);
+    await install();
+  });
+}
+
 describe('Python client', () => {
   it('installs from python/ and passes its pytest suite against the test Redis', async () => {
     const url = redisUrl();
     if (!existsSync(python)) {
+      await ensureVenvSupport();
       await inRoot('python3', ['-m', 'venv', venv]);
       await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'hatchling>=1.26']);
     }
