@@ -1,0 +1,42 @@
+// Extra generated blocks derived from a results file, for update-readme.mjs: `derivedBlocks(name, results)`
+// returns `{ BLOCK: markdown }` for the `<!-- BLOCK:begin -->` ... `<!-- BLOCK:end -->` markers. Only the
+// hop benchmark has any: `hop-summary` (the headline ratios in two sentences, for README and
+// docs/benchmarks.md) and `hop-rows` (every proxystream row: rate, p99, CPU per item by role).
+
+const sizeLabel = (bytes) => (bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} kB`);
+const fixed = (value, digits) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
+const times = (value) => `${fixed(value, 2)}×`;
+
+function hopSummary(results) {
+  const rows = results.headline;
+  const and = (parts) => `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  const ratios = (field, sizes = false) => and(rows.map((row) => `${times(row[field])}${sizes ? ` at ${sizeLabel(row.size)}` : ''}`));
+  return [
+    `Dispatcher hop on one Redis with no compute, against ProxyStore's ProxyStream at its best (run of`,
+    `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
+    `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
+    `the items/s of sending every payload inside the event.`,
+  ].join('\n');
+}
+
+function hopRows(results) {
+  const bestPeer = new Map();
+  for (const row of results.rows) if (row.system === 'proxystore') bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
+  const lines = [
+    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | payloads left |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const row of results.rows.filter((r) => r.system === 'proxystream')) {
+    const cpu = row.cpuMsPerItem ?? {};
+    const workers = cpu.workers === null ? 'in pool' : fixed(cpu.workers, 2);
+    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${row.payloadsLeft ?? 'n/a'} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
+export function derivedBlocks(name, results) {
+  if (name !== 'hop') return {};
+  if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
+  return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results) };
+}
