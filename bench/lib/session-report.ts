@@ -130,7 +130,7 @@ export function headline(scaling: ScalingRow[], peer: PeerScalingRow[], raw: Raw
 
 const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 
-/** The headline as a Markdown table (for the README). */
+/** The headline as a Markdown table (for docs/benchmarks.md). */
 export function headlineMarkdown(rows: HeadlineRow[]): string {
   const lines = [
     '| item size | ideal tasks/s | direct | proxystream | ProxyStore (peer) | limit | × direct | × peer | of limit | p99 ms (ours / peer) | raw items/s (ours / peer) | raw × peer | raw of Redis limit |',

@@ -17,7 +17,7 @@ export type Aggregator = (items: Array<{ value: unknown; metadata: Metadata }>) 
 
 /**
  * Payloads smaller than this travel inside the event by default. Chosen from bench/results/brokers-*.json:
- * see the README's "Choosing the inline threshold".
+ * see "Choosing the inline threshold" in docs/stores.md.
  */
 export const DEFAULT_INLINE_THRESHOLD = 256 * 1024;
 

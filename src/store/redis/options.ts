@@ -2,7 +2,7 @@ import { Cluster, Redis } from 'ioredis';
 import { z } from 'zod';
 import { nameSchema } from '../../util/options.js';
 
-/** Default chunk size: the fastest of 64 KiB / 256 KiB / 1 MiB / 4 MiB for a 64 MB put+get on loopback (see README). */
+/** Default chunk size: the fastest of 64 KiB / 256 KiB / 1 MiB / 4 MiB for a 64 MB put+get on loopback (see docs/stores.md). */
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
 
 /** Schema of {@link RedisStoreOptions}, with defaults. */
