@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { memoryCopy } from '../limits/memory-copy.js';
+import { redisBenchmark, type RedisBenchmarkRow } from '../limits/redis-benchmark.js';
+import { DEFAULT_CHUNK_BYTES } from '../../src/store/redis/options.js';
 import { ensurePeer, PROXYSTORE_VERSION } from '../peers/proxystore/peer.js';
 import { Progress } from '../lib/progress.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
@@ -13,7 +15,8 @@ const run = promisify(execFile);
 /**
  * `npm run bench:big-objects`: put and get of one big object (100 MiB, 256 MiB, 1 GiB) through a
  * `RedisStore` with default options, against ProxyStore's `Store` over a `RedisConnector` (cache off)
- * on the same private Redis, and against the machine's memory copy rate at that size. Every step runs
+ * on the same private Redis, and against the machine's limits: the memory copy rate at that size and
+ * redis-benchmark's SET and GET rates for values of the store's chunk size. Every step runs
  * in a process of its own, so the peak RSS it reports is the step's alone; repeats interleave both
  * systems at every size; rows are medians of 3. Goals (issue #11): ≥ 1 GB/s each way, and a get
  * whose peak RSS rises by at most the object's size + 64 MiB. `--quick`: one repeat of 32 and 100 MiB.
@@ -79,7 +82,7 @@ interface Row {
   size: number;
   proxystream: SystemRow;
   proxystore: SystemRow;
-  memoryCopyBytesPerSecond: number;
+  memoryCopy: { reusedBytesPerSecond: number; freshBytesPerSecond: number };
 }
 
 function rate(steps: Array<Step | { error: string }>, size: number): Rate {
@@ -95,9 +98,12 @@ async function main(): Promise<void> {
   try {
     const python = await ensurePeer().catch((error: unknown) => (failures.push({ step: 'peer setup', error: String(error) }), undefined));
     const progress = new Progress(quick ? 'big objects (quick)' : 'big objects');
-    progress.plan(1 + REPEATS * SIZES.length * 2);
+    progress.plan(2 + REPEATS * SIZES.length * 2);
     progress.step('limit: memory copy');
     const copies = memoryCopy(SIZES, quick ? 2e9 : 8e9);
+    progress.done();
+    progress.step('limit: redis-benchmark SET and GET of one chunk');
+    const [chunk] = await redisBenchmark(redis.port, [DEFAULT_CHUNK_BYTES], { budgetBytes: quick ? 5e8 : 4e9 });
     progress.done();
     const samples: Sample[] = [];
     for (let rep = 0; rep < REPEATS; rep += 1) {
@@ -117,7 +123,7 @@ async function main(): Promise<void> {
         return { put: rate(of.map((sample) => sample.put), size), get: rate(of.map((sample) => sample.get), size), errors: [...new Set(of.flatMap((sample) => [sample.put, sample.get]).flatMap((step) => ('error' in step ? [step.error] : [])))] };
       };
       const copy = copies.find((one) => one.size === size)!;
-      return { size, proxystream: row('proxystream'), proxystore: row('proxystore'), memoryCopyBytesPerSecond: copy.freshBytesPerSecond };
+      return { size, proxystream: row('proxystream'), proxystore: row('proxystore'), memoryCopy: { reusedBytesPerSecond: copy.preallocatedBytesPerSecond, freshBytesPerSecond: copy.freshBytesPerSecond } };
     });
     const results = {
       benchmark: 'big-objects',
@@ -127,7 +133,8 @@ async function main(): Promise<void> {
       seconds: (Date.now() - started) / 1000,
       config: { sizes: SIZES, repeats: REPEATS, store: 'RedisStore, default options', peer: 'Store(RedisConnector, cache_size=0)', goals: { bytesPerSecond: GOAL_BYTES_PER_SECOND, getPeakRiseOverSizeBytes: GOAL_OVERHEAD_BYTES } },
       rows,
-      headlineMarkdown: markdown(rows),
+      redisChunkLimit: chunk,
+      headlineMarkdown: markdown(rows, chunk!),
       samples,
       failures,
     };
@@ -146,19 +153,19 @@ function overhead(value: number | null): string {
   return value === null ? '–' : `${value >= 0 ? '+' : ''}${Math.round(value / MIB)} MiB`;
 }
 
-function markdown(rows: readonly Row[]): string {
+function markdown(rows: readonly Row[], chunk: RedisBenchmarkRow): string {
   const lines = [
-    '| object | proxystream put | proxystream get | get peak RSS over the object | ProxyStore put | ProxyStore get | its get peak RSS over the object | memory copy (limit) |',
+    '| object | proxystream put | proxystream get | get peak RSS over the object | ProxyStore put | ProxyStore get | its get peak RSS over the object | memory copy, reused / fresh buffer (limit) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  const redisLimit = `redis-benchmark on the same server, values of one ${DEFAULT_CHUNK_BYTES / MIB} MiB chunk: SET ${gbps(chunk.setBytesPerSecond)}, GET ${gbps(chunk.getBytesPerSecond)}.`;
   for (const row of rows) {
     const ps = row.proxystore;
-    const peerNote = ps.errors.length > 0 && ps.put.bytesPerSecond === null ? ` (${ps.errors[0]!.slice(0, 60)})` : '';
     lines.push(
-      `| ${row.size / MIB} MiB | ${gbps(row.proxystream.put.bytesPerSecond)} | ${gbps(row.proxystream.get.bytesPerSecond)} | ${overhead(row.proxystream.get.peakRiseOverSize)} | ${gbps(ps.put.bytesPerSecond)}${peerNote} | ${gbps(ps.get.bytesPerSecond)} | ${overhead(ps.get.peakRiseOverSize)} | ${gbps(row.memoryCopyBytesPerSecond)} |`,
+      `| ${row.size / MIB} MiB | ${gbps(row.proxystream.put.bytesPerSecond)} | ${gbps(row.proxystream.get.bytesPerSecond)} | ${overhead(row.proxystream.get.peakRiseOverSize)} | ${gbps(ps.put.bytesPerSecond)} | ${gbps(ps.get.bytesPerSecond)} | ${overhead(ps.get.peakRiseOverSize)} | ${gbps(row.memoryCopy.reusedBytesPerSecond)} / ${gbps(row.memoryCopy.freshBytesPerSecond)} |`,
     );
   }
-  return lines.join('\n');
+  return `${lines.join('\n')}\n\n${redisLimit}`;
 }
 
 await main();
