@@ -29,6 +29,8 @@ export interface ScalingRun {
   pool?: PoolKind;
   /** Command the dispatcher and worker processes run through (`ip netns exec <ns>` puts them on a topology host). @default none */
   rolePrefix?: readonly string[];
+  /** With a remote pool: worker i runs through `workerPrefixes[i % length]` instead of `rolePrefix` (workers spread over topology hosts). @default rolePrefix */
+  workerPrefixes?: ReadonlyArray<readonly string[]>;
 }
 
 /** One measured stream-scaling run. */
@@ -101,8 +103,8 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     {},
     run.rolePrefix,
   );
-  const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, () =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent, {}, run.rolePrefix),
+  const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);

@@ -1,16 +1,21 @@
 import { runChild } from '../lib/child.js';
-import { runScaling, type ScalingSample } from '../stream-scaling/run.js';
-import { topologyMethod, type HostRunConfig } from './plan.js';
+import { runScaling } from '../stream-scaling/run.js';
+import { runFanout } from './fanout-run.js';
+import { topologyMethod, type HostRunConfig, type TopologySample } from './plan.js';
 
 /**
- * The generator's process, started on the producer host: one stream-scaling run (generator here, the
- * dispatcher with a process pool of `workers` children on the worker host, no simulated compute), so
- * each payload crosses the worker's link once, from the broker (direct) or from the store (refs).
+ * The generator's process, started on the producer host. A: one stream-scaling run with the dispatcher
+ * and a process pool of `workers` children on the worker host. B: a fan-out run to two consumer groups
+ * on two hosts. C: one stream-scaling run with the dispatcher on its own host and a remote pool whose
+ * workers alternate between the two worker hosts. No simulated compute anywhere.
  */
-runChild<HostRunConfig, ScalingSample>(async (config) =>
-  runScaling({
-    broker: () => ({ kind: 'redis-streams-tuned', url: config.brokerUrl, batchSize: 8, blockMs: 100 }),
-    method: topologyMethod(config.method, config.storeUrl),
+runChild<HostRunConfig, TopologySample>(async (config) => {
+  const broker = () => ({ kind: 'redis-streams-tuned' as const, url: config.brokerUrl, batchSize: 8, blockMs: 100 });
+  const method = topologyMethod(config.method, config.storeUrl);
+  if (config.kind === 'B') return runFanout({ broker: broker(), method, size: config.size, items: config.items, workersPerGroup: config.workers / 2, window: config.window, groupPrefixes: config.spreadPrefixes });
+  return runScaling({
+    broker,
+    method,
     size: config.size,
     items: config.items,
     workers: config.workers,
@@ -18,7 +23,8 @@ runChild<HostRunConfig, ScalingSample>(async (config) =>
     keepEvery: 1,
     window: config.window,
     settleMs: 200,
-    pool: 'process',
+    pool: config.kind === 'A' ? 'process' : 'remote',
     rolePrefix: config.dispatcherPrefix,
-  }),
-);
+    ...(config.kind === 'C' ? { workerPrefixes: config.spreadPrefixes } : {}),
+  });
+});

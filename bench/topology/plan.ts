@@ -1,5 +1,6 @@
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import type { StoreSpec } from '../lib/specs.js';
+import type { ScalingSample } from '../stream-scaling/run.js';
 import type { ScalingMethod } from '../stream-scaling/types.js';
 import type { TopologySpec } from './types.js';
 
@@ -10,11 +11,15 @@ export type TopologyMethod = (typeof TOPOLOGY_METHODS)[number];
 /** Payload sizes: 10 kB, 1 MB, 10 MB. */
 export const TOPOLOGY_SIZES = [10_000, 1_000_000, 10_000_000];
 
-/** Process-pool children of the dispatcher on the worker host. */
+/** Workers per run: process-pool children (A, and 2 per consumer group in B) or remote workers (C, 2 per worker host). */
 export const WORKERS = 4;
+
+/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host. */
+export type TopologyKind = 'A' | 'B' | 'C';
 
 /** What one topology run asks of the producer host. */
 export interface HostRunConfig {
+  kind: TopologyKind;
   method: TopologyMethod;
   brokerUrl: string;
   storeUrl: string;
@@ -22,9 +27,14 @@ export interface HostRunConfig {
   items: number;
   workers: number;
   window: number;
-  /** Prefix that starts the dispatcher on its host (`ip netns exec <worker ns>`). */
+  /** A and C: prefix that starts the dispatcher on its host (`ip netns exec <ns>`). */
   dispatcherPrefix: string[];
+  /** B: one prefix per consumer group (its dispatcher and process pool); C: one per worker host. */
+  spreadPrefixes: string[][];
 }
+
+/** What one topology run measured (a stream-scaling sample has these and more). */
+export type TopologySample = Pick<ScalingSample, 'tasks' | 'seconds' | 'tasksPerSecond' | 'latencyP50Ms' | 'latencyP99Ms' | 'payloadsLeft'>;
 
 /** direct: every payload inline, no store; ref: every payload in the store; adaptive: the library's default threshold. */
 export function topologyMethod(method: TopologyMethod, storeUrl: string): ScalingMethod {
@@ -45,62 +55,118 @@ export function topologyWindow(size: number): number {
   return size >= 1_000_000 ? 16 : 64;
 }
 
-/** One link-rate setting of topology A. */
+/** One link-rate setting: the broker host's link and every other host's link, in Mbit/s. */
 export interface Scenario {
   name: string;
-  /** Link rates in Mbit/s per host. */
-  producerMbit: number;
   brokerMbit: number;
-  workerMbit: number;
+  otherMbit: number;
 }
 
 /**
- * The scenarios: the broker behind a 1 Gbit/s link with fast producer and worker links (what refs are
- * for), every link at 1 Gbit/s (the store's host link is as slow as the broker's: where refs stop
- * helping), and every link at 10 Gbit/s.
+ * The scenarios: the broker behind a 1 Gbit/s link with fast links elsewhere (what refs are for), every
+ * link at 10 Gbit/s, and every link at 1 Gbit/s (the store's host link is as slow as the broker's: where
+ * refs stop helping).
  */
 export const SCENARIOS: Scenario[] = [
-  { name: 'broker-1g', producerMbit: 10_000, brokerMbit: 1_000, workerMbit: 10_000 },
-  { name: 'all-1g', producerMbit: 1_000, brokerMbit: 1_000, workerMbit: 1_000 },
-  { name: 'all-10g', producerMbit: 10_000, brokerMbit: 10_000, workerMbit: 10_000 },
+  { name: 'broker-1g', brokerMbit: 1_000, otherMbit: 10_000 },
+  { name: 'all-10g', brokerMbit: 10_000, otherMbit: 10_000 },
+  { name: 'all-1g', brokerMbit: 1_000, otherMbit: 1_000 },
 ];
 
+/** A link direction a payload crosses `times` times per item: `up` is host → bridge, `down` bridge → host. */
+export interface Crossing {
+  host: string;
+  direction: 'up' | 'down';
+  times: number;
+}
+
+/** A topology the bench runs: its declaration per scenario, the scenarios it runs in, and where each payload goes. */
+export interface TopologyPlan {
+  kind: TopologyKind;
+  /** Scenario names this topology runs in. */
+  scenarios: string[];
+  spec(scenario: Scenario): TopologySpec;
+  /** B: the roles of the two consumer groups; C: the roles of the two worker hosts' workers (see {@link HostRunConfig.spreadPrefixes}). */
+  spreadRoles: string[];
+  /** Every link direction a payload crosses, inline or by ref. */
+  crossings(inline: boolean): Crossing[];
+}
+
+const up = (host: string, times = 1): Crossing => ({ host, direction: 'up', times });
+const down = (host: string, times = 1): Crossing => ({ host, direction: 'down', times });
+const link = (scenario: Scenario, host: string) => ({ name: host, linkMbit: host === 'broker' ? scenario.brokerMbit : scenario.otherMbit });
+
 /**
- * Topology A, a remote broker: the generator and its node-local store (a RedisStore on its own
- * redis-server) on the producer host, Redis Streams on the broker host, the dispatcher and its workers
- * on the worker host.
+ * A, a remote broker: the generator and its node-local store (a RedisStore on its own redis-server) on
+ * the producer host, Redis Streams on the broker host, the dispatcher and a process pool of 4 workers on
+ * the worker host. Inline: producer → broker → worker; by ref: producer (the store) → worker.
  */
-export function topologyA(scenario: Scenario): TopologySpec {
-  return {
+const A: TopologyPlan = {
+  kind: 'A',
+  scenarios: ['broker-1g', 'all-1g', 'all-10g'],
+  spec: (scenario) => ({
     name: `A-remote-broker/${scenario.name}`,
-    hosts: [
-      { name: 'producer', linkMbit: scenario.producerMbit },
-      { name: 'broker', linkMbit: scenario.brokerMbit },
-      { name: 'worker', linkMbit: scenario.workerMbit },
-    ],
+    hosts: ['producer', 'broker', 'worker'].map((host) => link(scenario, host)),
     servers: [
       { name: 'broker', kind: 'redis', host: 'broker', port: 6379 },
       { name: 'store', kind: 'redis', host: 'producer', port: 6380 },
     ],
     roles: { generator: 'producer', dispatcher: 'worker', workers: 'worker' },
-  };
-}
-
-/** A link direction a payload crosses: `up` is host → bridge, `down` bridge → host. */
-export interface Crossing {
-  host: string;
-  direction: 'up' | 'down';
-}
+  }),
+  spreadRoles: [],
+  crossings: (inline) => (inline ? [up('producer'), down('broker'), up('broker'), down('worker')] : [up('producer'), down('worker')]),
+};
 
 /**
- * The link directions every payload crosses in topology A: inline (direct, and adaptive below its
- * threshold) producer → broker → worker; by ref only producer (the store) → worker.
+ * B, fan-out: the generator and its store on the producer host, Redis Streams on the broker host, and two
+ * consumer groups on two hosts, each a dispatcher with a process pool of 2 that resolves every item.
+ * Inline: the broker sends each payload twice; by ref: the store does.
  */
-export function crossings(method: TopologyMethod, size: number): Crossing[] {
-  const inline = method === 'direct' || (method === 'adaptive' && size < DEFAULT_INLINE_THRESHOLD);
-  const ends: Crossing[] = [
-    { host: 'producer', direction: 'up' },
-    { host: 'worker', direction: 'down' },
-  ];
-  return inline ? [...ends, { host: 'broker', direction: 'down' }, { host: 'broker', direction: 'up' }] : ends;
+const B: TopologyPlan = {
+  kind: 'B',
+  scenarios: ['broker-1g', 'all-10g'],
+  spec: (scenario) => ({
+    name: `B-fan-out/${scenario.name}`,
+    hosts: ['producer', 'broker', 'consumer-a', 'consumer-b'].map((host) => link(scenario, host)),
+    servers: [
+      { name: 'broker', kind: 'redis', host: 'broker', port: 6379 },
+      { name: 'store', kind: 'redis', host: 'producer', port: 6380 },
+    ],
+    roles: { generator: 'producer', 'group-a': 'consumer-a', 'group-b': 'consumer-b' },
+  }),
+  spreadRoles: ['group-a', 'group-b'],
+  crossings: (inline) => (inline ? [up('producer'), down('broker'), up('broker', 2), down('consumer-a'), down('consumer-b')] : [up('producer', 2), down('consumer-a'), down('consumer-b')]),
+};
+
+/**
+ * C, a dispatcher on its own host (the DeepDriveMD layout): the generator and its store on the producer
+ * host, Redis Streams on the broker host, the dispatcher on the dispatch host handing work through a
+ * remote pool (the work topic) to 2 workers on each of two worker hosts. Inline: the broker carries each
+ * payload in and out twice (source and work topic) and the dispatch host once each way; by ref:
+ * producer (the store) → one of the worker hosts.
+ */
+const C: TopologyPlan = {
+  kind: 'C',
+  scenarios: ['broker-1g', 'all-10g'],
+  spec: (scenario) => ({
+    name: `C-dispatcher-host/${scenario.name}`,
+    hosts: ['producer', 'broker', 'dispatch', 'worker-a', 'worker-b'].map((host) => link(scenario, host)),
+    servers: [
+      { name: 'broker', kind: 'redis', host: 'broker', port: 6379 },
+      { name: 'store', kind: 'redis', host: 'producer', port: 6380 },
+    ],
+    roles: { generator: 'producer', dispatcher: 'dispatch', 'workers-a': 'worker-a', 'workers-b': 'worker-b' },
+  }),
+  spreadRoles: ['workers-a', 'workers-b'],
+  crossings: (inline) =>
+    inline
+      ? [up('producer'), down('broker', 2), up('broker', 2), down('dispatch'), up('dispatch'), down('worker-a', 0.5), down('worker-b', 0.5)]
+      : [up('producer'), down('worker-a', 0.5), down('worker-b', 0.5)],
+};
+
+export const TOPOLOGIES: TopologyPlan[] = [A, B, C];
+
+/** Whether `method` sends a `size`-byte payload inside the event. */
+export function inline(method: TopologyMethod, size: number): boolean {
+  return method === 'direct' || (method === 'adaptive' && size < DEFAULT_INLINE_THRESHOLD);
 }

@@ -1,5 +1,5 @@
 import { median } from '../lib/stats.js';
-import { crossings, TOPOLOGY_METHODS, type TopologyMethod } from './plan.js';
+import { inline, TOPOLOGY_METHODS, type TopologyMethod, type TopologyPlan } from './plan.js';
 import type { LinkBytes, LinkRate } from './types.js';
 
 /** One measured run on a topology. */
@@ -27,7 +27,7 @@ export interface TopologyRow {
   tasksPerSecond: number;
   /** Median tasks/s over direct's median at the same size. */
   overDirect: number;
-  /** The most tasks/s the measured link rates allow: the slowest link direction the payload crosses, over the payload size. */
+  /** The most tasks/s the measured link rates allow: over every link direction the payload crosses, its rate over the bytes it carries per item. */
   linkCeilingTasksPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
@@ -37,8 +37,8 @@ export interface TopologyRow {
   payloadsLeft: number;
 }
 
-/** Medians per method and size, with the ratio to direct and the link ceiling from the measured rates. */
-export function summarise(runs: readonly TopologyRun[], rates: readonly LinkRate[]): TopologyRow[] {
+/** Medians per method and size, with the ratio to direct and the link ceiling from the measured rates and the plan's crossings. */
+export function summarise(runs: readonly TopologyRun[], rates: readonly LinkRate[], plan: TopologyPlan): TopologyRow[] {
   const rows: TopologyRow[] = [];
   for (const size of [...new Set(runs.map((r) => r.size))].sort((a, b) => a - b)) {
     const direct = median(runs.filter((r) => r.size === size && r.method === 'direct').map((r) => r.tasksPerSecond));
@@ -46,7 +46,7 @@ export function summarise(runs: readonly TopologyRun[], rates: readonly LinkRate
       const mine = runs.filter((r) => r.size === size && r.method === method);
       if (mine.length === 0) continue;
       const tasksPerSecond = median(mine.map((r) => r.tasksPerSecond));
-      const slowestMbit = Math.min(...crossings(method, size).map((c) => rates.find((r) => r.host === c.host)![c.direction === 'up' ? 'upMbit' : 'downMbit']));
+      const ceilingMbit = Math.min(...plan.crossings(inline(method, size)).map((c) => rates.find((r) => r.host === c.host)![c.direction === 'up' ? 'upMbit' : 'downMbit'] / c.times));
       rows.push({
         method,
         size,
@@ -54,7 +54,7 @@ export function summarise(runs: readonly TopologyRun[], rates: readonly LinkRate
         runs: mine.length,
         tasksPerSecond,
         overDirect: tasksPerSecond / direct,
-        linkCeilingTasksPerSecond: (slowestMbit * 1e6) / 8 / size,
+        linkCeilingTasksPerSecond: (ceilingMbit * 1e6) / 8 / size,
         latencyP50Ms: median(mine.map((r) => r.latencyP50Ms)),
         latencyP99Ms: median(mine.map((r) => r.latencyP99Ms)),
         links: mine[0]!.links.map((link) => ({

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sizeLabel } from '../lib/stats.js';
+import type { TopologyKind } from './plan.js';
 import type { TopologyRow } from './summary.js';
 import type { LinkRate } from './types.js';
 
@@ -13,8 +14,8 @@ interface Results {
   mode: string;
   date: string;
   commit: string;
-  config: { repeats: number; warmupItems: number };
-  scenarios: Array<{ name: string; linkRates: LinkRate[]; rows: TopologyRow[] }>;
+  config: { repeats: number; warmupItems: Record<TopologyKind, number> };
+  scenarios: Array<{ topology: TopologyKind; name: string; linkRates: LinkRate[]; rows: TopologyRow[] }>;
   failures: Array<{ step: string; error: string }>;
 }
 
@@ -22,28 +23,42 @@ const BEGIN = '<!-- topology:begin -->';
 const END = '<!-- topology:end -->';
 const doc = join(process.cwd(), 'docs', 'topology.md');
 const results = JSON.parse(await readFile(join(process.cwd(), 'bench', 'results', 'topology.json'), 'utf8')) as Results;
+const TITLES: Record<TopologyKind, string> = { A: 'Topology A, a remote broker', B: 'Topology B, fan-out to two consumer groups', C: 'Topology C, a dispatcher on its own host' };
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
+const kinds = [...new Set(results.scenarios.map((s) => s.topology))].sort();
+/** One table per topology: a column per host with MB per item up and down. */
+const runTable = (kind: TopologyKind) => {
+  const scenarios = results.scenarios.filter((s) => s.topology === kind);
+  const hosts = scenarios[0]!.linkRates.map((rate) => rate.host);
+  const warmup = results.config.warmupItems[kind];
+  return [
+    `**${TITLES[kind]}** (MB per item, ↑ / ↓):`,
+    '',
+    `| scenario | size | method | items | tasks/s | × direct | link ceiling tasks/s | p50 ms | p99 ms | ${hosts.map((host) => `${host} ↑ / ↓`).join(' | ')} |`,
+    `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ${hosts.map(() => '---:').join(' | ')} |`,
+    ...scenarios.flatMap((scenario) =>
+      scenario.rows.map((run) => {
+        const perItem = (bytes: number) => fixed(bytes / (run.items + warmup) / 1e6, 3);
+        const links = hosts.map((host) => run.links.find((l) => l.host === host)!).map((l) => `${perItem(l.upBytes)} / ${perItem(l.downBytes)}`);
+        return `| ${scenario.name} | ${sizeLabel(run.size)} | ${run.method} | ${run.items} | ${fixed(run.tasksPerSecond, 1)} | ${fixed(run.overDirect, 2)} | ${fixed(run.linkCeilingTasksPerSecond, 0)} | ${fixed(run.latencyP50Ms, 0)} | ${fixed(run.latencyP99Ms, 0)} | ${links.join(' | ')} |`;
+      }),
+    ),
+    '',
+  ];
+};
 const lines = [
   `<!-- generated from bench/results/topology.json (${results.date}, commit ${results.commit.slice(0, 7)}, mode ${results.mode}) by bench/topology/table.ts -->`,
   '',
   'Measured link rates (a 1 s bulk TCP transfer per link and direction, to and from the bridge):',
   '',
-  '| scenario | host | configured Mbit/s | measured up Mbit/s | measured down Mbit/s |',
-  '| --- | --- | ---: | ---: | ---: |',
-  ...results.scenarios.flatMap((scenario) => scenario.linkRates.map((rate) => `| ${scenario.name} | ${rate.host} | ${rate.configuredMbit} | ${fixed(rate.upMbit, 0)} | ${fixed(rate.downMbit, 0)} |`)),
+  '| topology | scenario | host | configured Mbit/s | measured up Mbit/s | measured down Mbit/s |',
+  '| --- | --- | --- | ---: | ---: | ---: |',
+  ...results.scenarios.flatMap((scenario) => scenario.linkRates.map((rate) => `| ${scenario.topology} | ${scenario.name} | ${rate.host} | ${rate.configuredMbit} | ${fixed(rate.upMbit, 0)} | ${fixed(rate.downMbit, 0)} |`)),
   '',
-  `Runs: medians of ${results.config.repeats} interleaved runs. The last four columns are MB per item on each link direction, from interface counters (↑ the host sends, ↓ the host receives); the counters include the warm-up items, so they are divided by items + warm-up.`,
+  `Runs: ${results.config.repeats === 1 ? 'one run' : `medians of ${results.config.repeats} interleaved runs`} per row. The host columns give MB per item on each host's link, from interface counters: ↑ the host sends, ↓ the host receives. The counters include the warm-up items, so they are divided by items + warm-up.`,
   '',
-  '| scenario | size | method | items | tasks/s | × direct | link ceiling tasks/s | p50 ms | p99 ms | producer ↑ | broker ↓ | broker ↑ | worker ↓ |',
-  '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...results.scenarios.flatMap((scenario) =>
-    scenario.rows.map((run) => {
-      const perItem = (host: string, direction: 'upBytes' | 'downBytes') => fixed(run.links.find((l) => l.host === host)![direction] / (run.items + results.config.warmupItems) / 1e6, 3);
-      return `| ${scenario.name} | ${sizeLabel(run.size)} | ${run.method} | ${run.items} | ${fixed(run.tasksPerSecond, 1)} | ${fixed(run.overDirect, 2)} | ${fixed(run.linkCeilingTasksPerSecond, 0)} | ${fixed(run.latencyP50Ms, 0)} | ${fixed(run.latencyP99Ms, 0)} | ${perItem('producer', 'upBytes')} | ${perItem('broker', 'downBytes')} | ${perItem('broker', 'upBytes')} | ${perItem('worker', 'downBytes')} |`;
-    }),
-  ),
-  '',
+  ...kinds.flatMap(runTable),
   'Against the goals of issue 15 (refs at least 5× direct at 1 MB and above, adaptive never below direct):',
   '',
   ...results.scenarios.map((scenario) => {
@@ -51,7 +66,7 @@ const lines = [
     const refs = over('ref', true);
     const adaptive = over('adaptive', false);
     const list = (values: number[]) => values.map((v) => `${fixed(v, 2)}×`).join(', ');
-    return `- ${scenario.name}: ref over direct at 1 MB and 10 MB ${list(refs)} (${refs.length > 0 && refs.every((r) => r >= 5) ? 'meets' : 'misses'} 5×); adaptive over direct at 10 kB, 1 MB, 10 MB ${list(adaptive)} (${adaptive.length > 0 && adaptive.every((r) => r >= 1) ? 'never' : 'sometimes'} below direct).`;
+    return `- ${scenario.topology} ${scenario.name}: ref over direct at 1 MB and 10 MB ${list(refs)} (${refs.length > 0 && refs.every((r) => r >= 5) ? 'meets' : 'misses'} 5×); adaptive over direct at 10 kB, 1 MB, 10 MB ${list(adaptive)} (${adaptive.length > 0 && adaptive.every((r) => r >= 1) ? 'never' : 'sometimes'} below direct).`;
   }),
   ...(results.failures.length === 0 ? [] : ['', `Failed or skipped: ${results.failures.map((f) => `${f.step} (${f.error})`).join('; ')}.`]),
 ];

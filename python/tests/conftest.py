@@ -106,3 +106,65 @@ def ts_store(redis_url: str, prefix: str) -> TsStore:
         return json.loads(done.stdout)
 
     return run
+
+
+TS_STREAMS = Path(__file__).with_name("ts_streams.mjs")
+
+
+@pytest.fixture
+def stream_prefix(raw: redis.Redis) -> Iterator[str]:
+    """A stream key prefix of this test alone; its streams and end-of-stream hashes are deleted after it."""
+    name = f"pytest-streams-{uuid.uuid4().hex[:12]}:"
+    yield name
+    left = list(raw.scan_iter(match=f"{name}*"))
+    if left:
+        raw.delete(*left)
+
+
+class TsStreams:
+    """Runs ``ts_streams.mjs`` (the TypeScript StreamProducer and StreamConsumer on dist/), or another node
+    script of this folder (``ts_dispatch.mjs``: the Dispatcher), against the test's Redis, stream prefix and
+    store key prefix."""
+
+    def __init__(self, redis_url: str, stream_prefix: str, key_prefix: str) -> None:
+        node = shutil.which("node")
+        if node is None or not DIST_STORE.is_file():
+            pytest.fail(f"the interop tests need node and {DIST_STORE} (npm run build)")
+        self._node = node
+        self._base = {"url": redis_url, "streamPrefix": stream_prefix, "keyPrefix": key_prefix}
+
+    def start(self, request: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Starts one request; give the process to :meth:`wait`."""
+        return self.start_script(TS_STREAMS.name, request)
+
+    def start_script(self, script: str, request: dict[str, Any]) -> subprocess.Popen[bytes]:
+        """Starts a node script of this folder with ``request`` (plus the Redis and prefixes) on its stdin."""
+        process = subprocess.Popen([self._node, str(TS_STREAMS.with_name(script))], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert process.stdin is not None
+        process.stdin.write(json.dumps({**self._base, **request}).encode())
+        process.stdin.close()
+        return process
+
+    def wait(self, process: subprocess.Popen[bytes], timeout: float = 60) -> Any:
+        """The printed result of a started request; fails the test when it failed."""
+        assert process.stdout is not None and process.stderr is not None
+        try:
+            process.wait(timeout=timeout)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                process.wait()
+        stdout, stderr = process.stdout.read(), process.stderr.read()
+        process.stdout.close()
+        process.stderr.close()
+        assert process.returncode == 0, stderr.decode()
+        return json.loads(stdout)
+
+    def run(self, request: dict[str, Any]) -> Any:
+        """Runs one request to the end."""
+        return self.wait(self.start(request))
+
+
+@pytest.fixture
+def ts_streams(redis_url: str, stream_prefix: str, prefix: str) -> TsStreams:
+    return TsStreams(redis_url, stream_prefix, prefix)

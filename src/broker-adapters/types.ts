@@ -120,7 +120,11 @@ export interface Subscriber extends AsyncIterable<Delivery>, AsyncDisposable {
   readonly topics: readonly string[];
   /** The group this subscriber belongs to (a generated private name when none was given). */
   readonly group: string;
-  /** Messages until closed or aborted. One iteration at a time per subscriber. */
+  /**
+   * Messages until closed or aborted. One iteration at a time per subscriber. When `options.signal`
+   * aborts, the iteration throws `AbortedError` (code `PS_ABORTED`, `cause` the signal's reason),
+   * also for a signal aborted before the first read; `close()` ends it quietly, without an error.
+   */
   messages(options?: ReceiveOptions): AsyncIterableIterator<Delivery>;
   /** Stops receiving. Messages received but not acked are returned for redelivery where the broker allows. Idempotent. */
   close(): Promise<void>;
@@ -140,6 +144,19 @@ export interface Broker extends AsyncDisposable {
    * (ZeroMQ). End-of-stream markers count as messages.
    */
   lag?(topic: string, group: string): Promise<number | undefined>;
+  /**
+   * Where `topic` was ended: the position of its end-of-stream marker, or undefined when it was not
+   * ended (or does not exist). Present where the broker records the end beside the topic (Redis Streams).
+   */
+  endOf?(topic: string): Promise<string | undefined>;
+  /**
+   * Clears the end of `topic` (its end-of-stream markers and their record), so later runs of existing
+   * groups and new groups read on past it; resolves true when the topic was ended. Groups that are
+   * running keep the end they already yielded.
+   */
+  resetEnd?(topic: string): Promise<boolean>;
+  /** Deletes `topic` with its messages, groups and end record; resolves true when it existed. */
+  deleteTopic?(topic: string): Promise<boolean>;
   /** Closes every publisher and subscriber it made. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { produceCommand } from './commands/produce.js';
 import { runCommand } from './commands/run.js';
 import { storeCommand } from './commands/store.js';
 import { tailCommand } from './commands/tail.js';
+import { topicCommand } from './commands/topic.js';
 import { processContext, type CliContext } from './context.js';
 import { errorLine, EXIT_CODES_HELP, exitCodeFor, ExitCodes } from './exit-codes.js';
 import { LOG_LEVELS } from './logger.js';
@@ -14,7 +15,7 @@ import { flush } from './output.js';
 /** The `proxystream` command tree; commander's own exits become {@link CommanderError}s. */
 export function buildProgram(context: CliContext): Command {
   const program = new Command('proxystream')
-    .description('proxystream: run pipelines, produce, tail and inspect topics, list and replay dead letters, and look at stores. Connections come only from flags, environment and --config, never from events.')
+    .description('proxystream: run pipelines, produce, tail, inspect, reset and delete topics, list and replay dead letters, and look at stores. Connections come only from flags, environment and --config, never from events.')
     .version(packageVersion(), '-V, --version')
     .option('-v, --verbose', 'print stacks (and causes) of errors')
     .addOption(new Option('--log-level <level>', 'pino log level on stderr (default: info for run, warn otherwise)').choices(LOG_LEVELS))
@@ -24,9 +25,14 @@ export function buildProgram(context: CliContext): Command {
     .addCommand(inspectCommand(context))
     .addCommand(dlqCommand(context))
     .addCommand(storeCommand(context))
+    .addCommand(topicCommand(context))
     .addHelpText(
       'after',
       `
+Example:
+  proxystream produce jobs --broker redis://127.0.0.1:6379 --size 64k --count 10 --end
+  proxystream inspect jobs --broker redis://127.0.0.1:6379
+
 Environment: PROXYSTREAM_BROKER, PROXYSTREAM_STORES, PROXYSTREAM_CONFIG, PROXYSTREAM_CONNECT_TIMEOUT_MS
 (flags win over the environment, which wins over the config file).
 

@@ -31,15 +31,16 @@ export function openBroker(config: ConnectionConfig): Broker {
 
 /**
  * Makes every configured store, in order (empty when none is configured). Redis stores connect
- * lazily; file stores create their directory. The caller owns the stores and closes them.
+ * lazily; file stores create their directory, unless `create` is false (read-only tools): then a
+ * missing directory fails the store's calls with ConfigError. The caller owns the stores and closes them.
  */
-export function openStores(config: ConnectionConfig): Store[] {
+export function openStores(config: ConnectionConfig, { create = true }: { create?: boolean } = {}): Store[] {
   return config.stores.map((spec): Store => {
     switch (spec.kind) {
       case 'memory':
         return new MemoryStore({ id: spec.id });
       case 'file':
-        return new FileStore({ id: spec.id, dir: spec.dir });
+        return new FileStore({ id: spec.id, dir: spec.dir, create });
       case 'redis':
         return new RedisStore({ id: spec.id, url: spec.url, connectTimeoutMs: config.connectTimeoutMs });
     }

@@ -2,9 +2,9 @@ import type { Delivery } from '../broker-adapters/index.js';
 import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../errors/index.js';
 import { Ref } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
+import { ReadAhead } from '../util/read-ahead.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { consumerSchema, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
-import { ReadAhead } from './read-ahead.js';
 import type { StreamItem } from './stream-item.js';
 
 /** How long `close()` waits for payload releases that wait on the broker confirming acks. */

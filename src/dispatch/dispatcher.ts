@@ -4,11 +4,11 @@ import { Registry } from 'prom-client';
 import type { Publisher } from '../broker-adapters/index.js';
 import { StreamConsumer, type StreamItem } from '../consumer/index.js';
 import { StreamProducer } from '../producer/index.js';
-import { ReadAhead } from '../consumer/read-ahead.js';
-import { AbortedError, ClosedError, ConfigError, HandlerError } from '../errors/index.js';
+import { AbortedError, ClosedError, ConfigError, ConnectionError, HandlerError } from '../errors/index.js';
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
+import { ReadAhead } from '../util/read-ahead.js';
 import { sleep, withTimeout } from '../util/timers.js';
 import { deadLetterTopic, writeDeadLetter } from './dead-letter.js';
 import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
@@ -165,7 +165,8 @@ export class Dispatcher implements AsyncDisposable {
       });
       this.#cleanups.push(
         metrics.attach({
-          pools: () => [...this.#pools.values()].map((pool) => ({ name: pool.name, queued: pool.queued, busy: pool.busy })),
+          pools: () =>
+            [...this.#pools.values()].map((pool) => ({ name: pool.name, queued: pool.queued, busy: pool.busy, concurrency: pipeline.pools[pool.name]!.concurrency, capacity: pool.capacity })),
           stores: () => this.#stores,
           ...(this.#lagOf === undefined ? {} : { lag: () => this.#lag() }),
         }),
@@ -335,7 +336,7 @@ export class Dispatcher implements AsyncDisposable {
 
   async #lag(): Promise<Array<{ topic: string; events: number }>> {
     // A broker that is away must not stall the scrape: past LAG_TIMEOUT_MS the lag series is left out.
-    const lagOf = (topic: string) => withTimeout(this.#lagOf!(topic, this.pipeline.source.group), LAG_TIMEOUT_MS, `lag of ${topic}`);
+    const lagOf = (topic: string) => withTimeout(this.#lagOf!(topic, this.pipeline.source.group), LAG_TIMEOUT_MS, () => new ConnectionError(`lag of ${topic}`, { context: { timeoutMs: LAG_TIMEOUT_MS } }));
     const lags = await Promise.all(this.pipeline.topics.map(async (topic) => ({ topic, events: await lagOf(topic) })));
     return lags.filter((lag): lag is { topic: string; events: number } => typeof lag.events === 'number');
   }

@@ -13,5 +13,6 @@ export {
 } from './definition.js';
 export { Dispatcher, type DispatcherState, type DrainResult } from './dispatcher.js';
 export type { DispatcherOptions } from './options.js';
-export { backoffDelay, isRetriable, type RetryPolicy } from './retry.js';
+export { isRetriable, type RetryPolicy } from './retry.js';
+export { backoffDelay } from '../util/retry.js';
 export type { BatchHandler, DispatchItem, FilterFn, HandlerContext, ItemHandler, PoolLifecycle, PoolStartContext, RouteFn } from './types.js';

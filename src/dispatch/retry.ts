@@ -1,33 +1,21 @@
 import { ErrorCodes, isProxyStreamError, ProxyStreamError, type ErrorCode } from '../errors/index.js';
+import { isFlaggedRetriable, type BackoffPolicy } from '../util/retry.js';
 
-/** Retry policy of a pipeline (validated, defaults applied). */
-export interface RetryPolicy {
+/** Retry policy of a pipeline (validated, defaults applied): the shared backoff plus an attempt bound. */
+export interface RetryPolicy extends BackoffPolicy {
   attempts: number;
-  backoffMs: number;
-  maxBackoffMs: number;
-  jitter: number;
 }
 
 /**
- * Whether a failed attempt is worth repeating. Policy: everything is retried except a
- * {@link ProxyStreamError} flagged `retriable: false`. So plain errors thrown by user handlers,
- * `HandlerError` (worker crash), `TimeoutError` and `ConnectionError` are retried, while
- * `MissingPayloadError`, `CorruptPayloadError`, `UnknownStoreError`, `MalformedEventError` and
- * `ConfigError` go straight to the dead-letter topic. A handler opts out with
- * `new HandlerError(msg, { retriable: false })`.
+ * Whether a failed handler attempt is worth repeating: an error flagged retriable
+ * ({@link isFlaggedRetriable}), or one that is not a {@link ProxyStreamError} at all, since a plain
+ * error thrown by a user handler carries no flag. So user errors, `HandlerError` (worker crash),
+ * `TimeoutError` and `ConnectionError` are retried, while `MissingPayloadError`,
+ * `CorruptPayloadError`, `UnknownStoreError`, `MalformedEventError` and `ConfigError` go straight to
+ * the dead-letter topic. A handler opts out with `new HandlerError(msg, { retriable: false })`.
  */
 export function isRetriable(error: unknown): boolean {
-  return !(error instanceof ProxyStreamError) || error.retriable;
-}
-
-/**
- * Delay before attempt `attempt + 1` (attempt counts from 1): `backoffMs × 2^(attempt-1)`, capped at
- * `maxBackoffMs`, then spread uniformly by ±`jitter` (a fraction) so retries of many items do not align.
- */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const base = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** Math.max(0, attempt - 1));
-  const spread = base * policy.jitter * (random() * 2 - 1);
-  return Math.max(0, Math.round(base + spread));
+  return !(error instanceof ProxyStreamError) || isFlaggedRetriable(error);
 }
 
 /** The dead-letter code of an error: its proxystream code, or `PS_HANDLER` for anything else. */

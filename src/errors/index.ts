@@ -156,8 +156,3 @@ export class MissingDependencyError extends ProxyStreamError {
 export function isProxyStreamError(error: unknown, code?: ErrorCode): error is ProxyStreamError {
   return error instanceof ProxyStreamError && (code === undefined || error.code === code);
 }
-
-/** Throws {@link AbortedError} when the signal has fired. */
-export function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new AbortedError('operation aborted', { cause: signal.reason });
-}

@@ -27,10 +27,16 @@ export const MetricNames = {
   poolQueueDepth: 'proxystream_pool_queue_depth',
   /** Gauge {pool}: handler attempts running now. */
   poolBusyWorkers: 'proxystream_pool_busy_workers',
+  /** Gauge {pool}: attempts the pool runs at once (its `concurrency`); busy workers reach it when saturated. */
+  poolConcurrency: 'proxystream_pool_concurrency',
+  /** Gauge {pool}: items the pool holds (queued, running, retrying) before the dispatcher stops reading for it. */
+  poolCapacity: 'proxystream_pool_capacity',
   /** Gauge {topic}: events not yet read by the group, where the broker can tell (optional hook). */
   sourceLag: 'proxystream_source_lag_events',
   /** Gauge {store}: bytes a store holds, read from `store.stats()` at scrape time. */
   storeBytes: 'proxystream_store_bytes',
+  /** Gauge {store}: objects a store holds, read from `store.stats()` at scrape time. */
+  storeObjects: 'proxystream_store_objects',
 } as const;
 
 /** One of the metric names in {@link MetricNames}. */

@@ -1,12 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Store } from '../store/index.js';
+import type { Store, StoreStats } from '../store/index.js';
 import { MetricNames } from './names.js';
 
 /** What one dispatcher exposes to gauges collected at scrape time. */
 export interface MetricsSource {
-  /** Per pool: items queued (admitted, not running) and attempts running. */
-  pools(): Iterable<{ name: string; queued: number; busy: number }>;
-  /** Stores whose size `proxystream_store_bytes` reports (deduplicated by identity). */
+  /** Per pool: items queued (admitted, not running), attempts running, attempts allowed at once and items admitted at most. */
+  pools(): Iterable<{ name: string; queued: number; busy: number; concurrency: number; capacity: number }>;
+  /** Stores whose size `proxystream_store_bytes` and `proxystream_store_objects` report (deduplicated by identity). */
   stores(): Iterable<Store>;
   /** Events not yet read, per topic, where the broker can tell. */
   lag?(): Promise<Iterable<{ topic: string; events: number }>>;
@@ -19,7 +19,8 @@ const registries = new WeakMap<Registry, DispatchMetrics>();
  * The dispatcher's metrics on one prom-client {@link Registry} (never the global one unless the caller
  * passes it). One instance per registry: dispatchers that share a registry share the counters, and the
  * gauges sum what every attached {@link MetricsSource} reports. Gauges are collected lazily at scrape
- * time; a failing `store.stats()` or lag hook leaves its series out rather than failing the scrape.
+ * time; a failing `store.stats()` or lag hook leaves its series out rather than failing the scrape. Each
+ * scrape calls `store.stats()` once per store for both store gauges.
  */
 export class DispatchMetrics {
   readonly registry: Registry;
@@ -56,26 +57,21 @@ export class DispatchMetrics {
       registers,
     });
     const sources = this.#sources;
-    new Gauge({
-      name: MetricNames.poolQueueDepth,
-      help: 'Items admitted to a pool and not running (queued, batching, waiting to retry).',
-      labelNames: ['pool'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, pool.queued);
-      },
-    });
-    new Gauge({
-      name: MetricNames.poolBusyWorkers,
-      help: 'Handler attempts running now.',
-      labelNames: ['pool'],
-      registers,
-      collect() {
-        this.reset();
-        for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, pool.busy);
-      },
-    });
+    const poolGauge = (name: string, help: string, value: (pool: { queued: number; busy: number; concurrency: number; capacity: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['pool'],
+        registers,
+        collect() {
+          this.reset();
+          for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, value(pool));
+        },
+      });
+    poolGauge(MetricNames.poolQueueDepth, 'Items admitted to a pool and not running (queued, batching, waiting to retry).', (pool) => pool.queued);
+    poolGauge(MetricNames.poolBusyWorkers, 'Handler attempts running now.', (pool) => pool.busy);
+    poolGauge(MetricNames.poolConcurrency, 'Handler attempts a pool runs at once (its concurrency).', (pool) => pool.concurrency);
+    poolGauge(MetricNames.poolCapacity, 'Items a pool holds (queued, running, waiting to retry) before reading pauses for it.', (pool) => pool.capacity);
     new Gauge({
       name: MetricNames.sourceLag,
       help: 'Events the group has not acked yet (unread plus in flight), where the broker can tell.',
@@ -89,23 +85,31 @@ export class DispatchMetrics {
         }
       },
     });
-    new Gauge({
-      name: MetricNames.storeBytes,
-      help: 'Bytes a store holds, read at scrape time.',
-      labelNames: ['store'],
-      registers,
-      async collect() {
-        this.reset();
+    // Both store gauges are collected concurrently in one scrape: they share one in-flight stats() per store.
+    let reading: Promise<Array<{ id: string; stats: StoreStats }>> | undefined;
+    const storeStats = () => {
+      reading ??= (async () => {
         const stores = new Set<Store>();
         for (const source of sources) for (const store of source.stores()) stores.add(store);
-        await Promise.all(
-          [...stores].map(async (store) => {
-            const stats = await store.stats().catch(() => undefined);
-            if (stats !== undefined) this.set({ store: store.id }, stats.bytes);
-          }),
-        );
-      },
-    });
+        const all = await Promise.all([...stores].map(async (store) => ({ id: store.id, stats: await store.stats().catch(() => undefined) })));
+        return all.flatMap(({ id, stats }) => (stats === undefined ? [] : [{ id, stats }]));
+      })().finally(() => (reading = undefined));
+      return reading;
+    };
+    const storeGauge = (name: string, help: string, value: (stats: StoreStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['store'],
+        registers,
+        async collect() {
+          const stats = await storeStats();
+          this.reset();
+          for (const store of stats) this.set({ store: store.id }, value(store.stats));
+        },
+      });
+    storeGauge(MetricNames.storeBytes, 'Bytes a store holds, read at scrape time.', (stats) => stats.bytes);
+    storeGauge(MetricNames.storeObjects, 'Objects a store holds, read at scrape time.', (stats) => stats.objects);
     if (defaults && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
   }
 

@@ -1,4 +1,5 @@
-import { CorruptPayloadError, MissingPayloadError, throwIfAborted } from '../errors/index.js';
+import { CorruptPayloadError, MissingPayloadError } from '../errors/index.js';
+import { throwIfAborted } from '../util/abort.js';
 import { checksum, decodePayload, type CodecName, type InlinePayload, type RefPayload } from '../wire/index.js';
 import type { StoreRegistry } from './store-registry.js';
 

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ClosedError, ConfigError, ConnectionError, throwIfAborted } from '../errors/index.js';
+import { ClosedError, ConfigError, ConnectionError } from '../errors/index.js';
+import { throwIfAborted } from '../util/abort.js';
 import { nameSchema, parseOptions } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asyncIo, syncIo, type FileIo } from './file-io.js';
@@ -11,8 +12,14 @@ import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
 
 const optionsSchema = z.object({
-  /** Directory that holds the objects; created when missing. */
+  /** Directory that holds the objects; created when missing unless `create` is false. */
   dir: z.string().min(1),
+  /**
+   * Create the directory when it is missing. False (read-only tools such as `proxystream store stats`):
+   * nothing is created, and a missing directory fails every call with ConfigError "no such store directory".
+   * @default true
+   */
+  create: z.boolean().default(true),
   id: nameSchema.default('file'),
   sweepIntervalMs: z.number().positive().default(30_000),
   /** Leftover temp directories older than this are removed by sweep. */
@@ -55,7 +62,7 @@ export class FileStore implements Store {
     this.dir = parsed.dir;
     this.#staleTempMs = parsed.staleTempMs;
     this.#io = parsed.io === 'sync' ? syncIo : asyncIo;
-    this.#ready = Promise.all([this.#io.mkdir(join(this.dir, TEMP)), this.#io.mkdir(join(this.dir, TRASH))]).then(() => undefined);
+    this.#ready = parsed.create ? Promise.all([this.#io.mkdir(join(this.dir, TEMP)), this.#io.mkdir(join(this.dir, TRASH))]).then(() => undefined) : this.#mustExist();
     this.#ready.catch(() => undefined);
     this.#sweeper = unrefInterval(() => void this.sweep().catch(() => undefined), parsed.sweepIntervalMs);
   }
@@ -252,6 +259,12 @@ export class FileStore implements Store {
       const path = join(dir, name);
       const modified = await this.#io.modifiedMs(path);
       if (modified !== undefined && modified < olderThan) await this.#io.removeTree(path);
+    }
+  }
+
+  async #mustExist(): Promise<void> {
+    if ((await this.#io.modifiedMs(this.dir)) === undefined) {
+      throw new ConfigError(`file store ${this.id}: no such store directory ${this.dir}`, { context: { storeId: this.id, address: this.dir } });
     }
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ClosedError, throwIfAborted } from '../errors/index.js';
+import { ClosedError } from '../errors/index.js';
 import { checksum } from '../wire/index.js';
+import { throwIfAborted } from '../util/abort.js';
 import { nameSchema, parseOptions } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asParts, assertValidKey, byteLength } from './keys.js';

@@ -1,4 +1,4 @@
-import { AbortedError, ConnectionError } from '../errors/index.js';
+import { AbortedError } from '../errors/index.js';
 
 /** Resolves after `ms`, or rejects with {@link AbortedError} when the signal fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -67,11 +67,15 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
   });
 }
 
-/** Rejects with a {@link ConnectionError} when `promise` has not settled within `ms` (0: no bound). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+/**
+ * Settles like `promise`, or rejects with the error `timedOut()` makes when `promise` has not settled
+ * within `ms` (0: no bound). The caller picks the error (ConnectionError for a peer that never
+ * showed up, TimeoutError for a call that took too long); the promise itself keeps running.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   if (ms <= 0) return promise;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new ConnectionError(message, { context: { timeoutMs: ms } })), ms);
+    const timer = setTimeout(() => reject(timedOut()), ms);
     timer.unref();
     promise.then(
       (value) => {

@@ -69,6 +69,17 @@ describe('RedisStreamsBroker', () => {
     expect(await raw.xinfo('GROUPS', topic)).toEqual([]);
   });
 
+  it('reads and acks a topic whose name is not ASCII (stream names are UTF-8)', async () => {
+    const b = broker();
+    const topic = uniqueName('µ-frames');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('one') }]);
+    const [got] = await take(sub, 1);
+    expect(got?.topic).toBe(topic);
+    expect(await raw.xpending(topic, sub.group)).toEqual([0, null, null, null]);
+    await sub.close();
+  });
+
   it('fans out to every group and load-balances within one, across several topics', async () => {
     const b = broker({ batchSize: 1 });
     const [t1, t2] = [uniqueName('t'), uniqueName('t')];

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker-adapters/index.js';
+import { AbortedError, ErrorCodes } from '../../src/errors/index.js';
 import { collect, message, sleep, texts } from './helpers.js';
 import { uniqueName, type BrokerFactory } from './types.js';
 
@@ -224,20 +225,47 @@ export function brokerConformance(factory: BrokerFactory): void {
       await Promise.all([...subscribers.map((s) => s.close()), publisher.close()]);
     });
 
-    it('stops iterating promptly when its signal aborts', async () => {
+    it('throws AbortedError (PS_ABORTED, cause the signal\'s reason) promptly when its signal aborts while waiting', async () => {
       const subscriber = broker.subscriber({ topics: uniqueName('t'), group: uniqueName('g') });
       const controller = new AbortController();
-      setTimeout(() => controller.abort(), 100);
+      const reason = new Error('caller gave up');
+      setTimeout(() => controller.abort(reason), 100);
       const started = Date.now();
       let received = 0;
-      try {
+      const reading = (async () => {
         for await (const _ of subscriber.messages({ signal: controller.signal })) received += 1;
-      } catch (error) {
-        expect(controller.signal.aborted).toBe(true);
-      }
+      })();
+      const error = await reading.then(() => undefined, (failure: unknown) => failure);
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(error).toMatchObject({ code: ErrorCodes.ABORTED, cause: reason });
       expect(received).toBe(0);
       expect(Date.now() - started).toBeLessThan(5_000);
       await subscriber.close();
+    });
+
+    it('throws AbortedError at once for a signal aborted before reading, and a later read still works', async () => {
+      const topic = uniqueName('t');
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      const early = subscriber.messages({ signal: AbortSignal.abort() });
+      await expect(early.next()).rejects.toBeInstanceOf(AbortedError);
+      const received = collect(subscriber, 2);
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, [message('a'), message('b')]);
+      expect(texts(await received)).toEqual(['a', 'b']);
+      await Promise.all([subscriber.close(), publisher.close()]);
+    });
+
+    it('ends iterating quietly, without an error, when the subscriber closes', async () => {
+      const subscriber = broker.subscriber({ topics: uniqueName('t'), group: uniqueName('g') });
+      const reading = (async () => {
+        let received = 0;
+        for await (const _ of subscriber.messages()) received += 1;
+        return received;
+      })();
+      await sleep(100);
+      await subscriber.close();
+      await expect(reading).resolves.toBe(0);
     });
   });
 }

@@ -5,12 +5,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPrometheus, type PrometheusServer } from '../../scripts/servers/prometheus.mjs';
 import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { definePipeline, Dispatcher } from '../../src/dispatch/index.js';
+import { defineWorker, ModelMetricNames } from '../../src/inference-worker/index.js';
 import { MetricNames } from '../../src/metrics/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const TOPIC = 'grafana-frames';
+const MODELS = 'grafana-models';
+const ALERTS = 7;
 
 interface Panel {
   id: number;
@@ -25,6 +28,13 @@ interface Dashboard {
   uid: string;
   panels: Panel[];
   templating: { list: Array<{ name: string; type: string; allValue?: string; definition?: string }> };
+}
+
+interface RulesReply {
+  data: { groups: Array<{ rules: Array<{ name: string; type: string; health: string; lastError?: string }> }> };
+}
+interface AlertsReply {
+  data: { alerts: Array<{ labels: Record<string, string>; state: string; annotations: Record<string, string> }> };
 }
 
 interface QueryReply {
@@ -93,6 +103,8 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
             throw new Error('always fails');
           },
         },
+        // No events route here: it loads a model at start and swaps in the one published on MODELS.
+        infer: defineWorker({ modelTopic: MODELS, load: ({ model }) => model ?? { weights: [] }, handle: () => undefined }),
       },
       retry: { attempts: 2, backoffMs: 1, maxBackoffMs: 5 },
     });
@@ -102,7 +114,7 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
       stores: [store],
       http: { port: 0 },
       logger: pino({ level: 'silent' }),
-      // The memory broker has no lag API: events sent minus events the dispatcher received.
+      // A lag the test controls: events sent minus events the dispatcher received.
       lag: async () => Math.max(0, sent - received),
     });
     await dispatcher.start();
@@ -112,6 +124,7 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
     }, 100);
     countReceived.unref();
     producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 1024 });
+    await producer.send(MODELS, { weights: [1, 2, 3] }, { metadata: { version: 2 } });
     for (let i = 0; i < 64; i++) await send(i);
     // Keep events flowing while Prometheus scrapes, so rates and quantiles have data.
     let next = 64;
@@ -119,8 +132,10 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
 
     const scrapeConfig = (await readFile(`${root}grafana/prometheus/prometheus.yml`, 'utf8'))
       .replaceAll('127.0.0.1:9464', `127.0.0.1:${dispatcher.httpPort}`)
-      .replace(/(scrape_interval|scrape_timeout|evaluation_interval): 2s/g, '$1: 1s');
+      .replace(/(scrape_interval|scrape_timeout|evaluation_interval): 2s/g, '$1: 1s')
+      .replace('- alerts.yml', `- ${root}grafana/prometheus/alerts.yml`);
     expect(scrapeConfig).toContain(`127.0.0.1:${dispatcher.httpPort}`);
+    expect(scrapeConfig).toContain(`${root}grafana/prometheus/alerts.yml`);
     prometheus = await startPrometheus({ configYaml: scrapeConfig });
 
     // At least 3 successful scrapes: rate() needs two samples inside its window.
@@ -156,7 +171,7 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
         exprs.push(target.expr);
       }
     }
-    for (const name of Object.values(MetricNames)) expect(exprs.some((expr) => expr.includes(name)), `${name} is on no panel`).toBe(true);
+    for (const name of [...Object.values(MetricNames), ...Object.values(ModelMetricNames)]) expect(exprs.some((expr) => expr.includes(name)), `${name} is on no panel`).toBe(true);
   });
 
   it('every PromQL expression parses and returns data', async () => {
@@ -187,5 +202,40 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
     expect(await value(`sum(${MetricNames.eventsAcked}{outcome="ok"})`)).toBeGreaterThanOrEqual(40);
     expect(await value(`sum(${MetricNames.eventsDeadLettered}{code="PS_HANDLER"})`)).toBeGreaterThanOrEqual(8);
     expect(await value(`sum(${MetricNames.payloadBytesResolved})`)).toBeGreaterThan(0);
+    expect(await value(`sum(${ModelMetricNames.swaps})`)).toBe(1);
+    expect(await value(`sum(${MetricNames.poolCapacity}{pool="work"})`)).toBe(4);
+    expect(await value(`sum(${MetricNames.poolConcurrency}{pool="work"})`)).toBe(2);
+    expect(await value(`sum(${MetricNames.storeObjects}{store="mem"})`)).toBeGreaterThan(0);
+  });
+
+  it('loads every alert rule of alerts.yml and evaluates each without error', async () => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const reply = (await (await fetch(`${prometheus!.url}/api/v1/rules?type=alert`)).json()) as RulesReply;
+      const rules = reply.data.groups.flatMap((group) => group.rules);
+      expect(rules.map((rule) => rule.type)).toEqual(new Array(ALERTS).fill('alerting'));
+      if (rules.every((rule) => rule.health === 'ok')) break;
+      const bad = rules.filter((rule) => rule.health === 'err');
+      expect(bad.map((rule) => `${rule.name}: ${rule.lastError}`)).toEqual([]);
+      if (Date.now() > deadline) throw new Error(`rules not evaluated in 20 s: ${JSON.stringify(rules)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+
+  it("fires ProxystreamDeadLetters for the flaky pool's dead letters, and no dispatcher-down alert", async () => {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const reply = (await (await fetch(`${prometheus!.url}/api/v1/alerts`)).json()) as AlertsReply;
+      const fired = reply.data.alerts.find((alert) => alert.labels.alertname === 'ProxystreamDeadLetters');
+      if (fired !== undefined) {
+        expect(['pending', 'firing']).toContain(fired.state);
+        expect(fired.labels).toMatchObject({ job: 'proxystream', topic: TOPIC, pool: 'flaky', code: 'PS_HANDLER', severity: 'warning' });
+        expect(fired.annotations.summary).toBe(`Dead letters on ${TOPIC} (PS_HANDLER, pool flaky)`);
+        expect(reply.data.alerts.map((alert) => alert.labels.alertname)).not.toContain('ProxystreamDispatcherDown');
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`ProxystreamDeadLetters did not fire in 30 s: ${JSON.stringify(reply.data.alerts)}`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   });
 });

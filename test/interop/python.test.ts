@@ -12,7 +12,11 @@ const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const venv = `${root}.cache/python-venv`;
 const python = `${venv}/bin/python`;
-const LUA_FILES = ['commit-2.lua', 'delete-2.lua', 'put-end-2.lua', 'release-2.lua'];
+/** Lua files the Python client runs, by package folder, with the TypeScript source folder they are copied from. */
+const LUA = [
+  { module: 'proxystream.store.redis', source: 'src/store/redis', files: ['commit-2.lua', 'delete-2.lua', 'put-end-2.lua', 'release-2.lua'] },
+  { module: 'proxystream.broker.redis_streams', source: 'src/broker-adapters/redis-streams', files: ['publish-eos-2.lua'] },
+];
 
 /** Runs a command in the repository root; rejects with its output when it fails. */
 async function inRoot(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -47,14 +51,16 @@ describe('Python client', () => {
     }
     await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', './python[test]']);
 
-    // The wheel carries the very Lua files the TypeScript store runs.
-    const packaged = await inRoot(python, [
-      '-c',
-      'import json, sys; from importlib import resources; d = resources.files("proxystream.store.redis") / "lua"; json.dump({n: (d / n).read_text() for n in sys.argv[1:]}, sys.stdout)',
-      ...LUA_FILES,
-    ]);
-    const source = Object.fromEntries(LUA_FILES.map((name) => [name, readFileSync(`${root}src/store/redis/${name}`, 'utf8')]));
-    expect(JSON.parse(packaged)).toEqual(source);
+    // The wheel carries the very Lua files the TypeScript store and Redis Streams adapter run.
+    for (const { module, source, files } of LUA) {
+      const packaged = await inRoot(python, [
+        '-c',
+        'import json, sys; from importlib import resources; d = resources.files(sys.argv[1]) / "lua"; json.dump({n: (d / n).read_text() for n in sys.argv[2:]}, sys.stdout)',
+        module,
+        ...files,
+      ]);
+      expect(JSON.parse(packaged)).toEqual(Object.fromEntries(files.map((name) => [name, readFileSync(`${root}${source}/${name}`, 'utf8')])));
+    }
 
     const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url });
     expect(output).toMatch(/^\d+ passed in /m);

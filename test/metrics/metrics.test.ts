@@ -1,5 +1,5 @@
 import { register as globalRegistry, Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MetricNames, MetricsServer } from '../../src/metrics/index.js';
 import { deferred, dispatcher, produce, silent, until, world } from '../dispatch/helpers.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
@@ -103,7 +103,15 @@ describe('metrics and the HTTP endpoint', () => {
     expect(samples.get(`${MetricNames.poolBusyWorkers}{pool="work"}`)).toBe(1);
     expect(samples.get(`${MetricNames.poolQueueDepth}{pool="work"}`)).toBe(0);
     expect(samples.get(`${MetricNames.sourceLag}{${t}}`)).toBe(7);
+    expect(samples.get(`${MetricNames.poolConcurrency}{pool="work"}`)).toBe(2);
+    expect(samples.get(`${MetricNames.poolCapacity}{pool="work"}`)).toBe(4); // concurrency × 2
+    expect(samples.get(`${MetricNames.poolCapacity}{pool="fail"}`)).toBe(2);
     expect(samples.get(`${MetricNames.storeBytes}{store="mem"}`)).toBe((await w.store.stats()).bytes);
+    expect(samples.get(`${MetricNames.storeObjects}{store="mem"}`)).toBe((await w.store.stats()).objects);
+    const stats = vi.spyOn(w.store, 'stats');
+    await d.registry.metrics();
+    expect(stats).toHaveBeenCalledTimes(1); // one stats() per store and scrape feeds both store gauges
+    stats.mockRestore();
 
     const closing = d.close();
     await until(() => d.state === 'draining');

@@ -1,16 +1,24 @@
 // Credentials and TLS options pass through to the clients. Redis AUTH is tested for real against a
 // redis-server started with --requirepass; Kafka SASL and TLS options against a PLAINTEXT broker give a
-// typed error in bounded time. Real TLS and SASL servers: tls.test.ts.
+// ConnectionError (PS_CONNECTION) in bounded time. Real TLS and SASL servers: tls.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';
 import { RedisStreamsBroker } from '../../src/broker-adapters/redis-streams/index.js';
-import { ConfigError, isProxyStreamError } from '../../src/errors/index.js';
+import { ConfigError, ConnectionError, ErrorCodes } from '../../src/errors/index.js';
 import { RedisStore } from '../../src/store/index.js';
 import { ensureRedis, redisCommand } from '../../scripts/servers/redis.mjs';
 import { getFreePort } from '../../scripts/servers/ports.mjs';
-import { failure } from './support/failure.js';
+import { collect, texts } from '../conformance/helpers.js';
+import { uniqueName } from '../conformance/types.js';
 import { kafkaBrokers } from '../setup/servers.js';
+import { failure } from './support/failure.js';
+
+/** A refused or unreachable server is reported as the retriable ConnectionError, never as anything looser. */
+function expectConnectionError(error: unknown): void {
+  expect(error, String(error)).toBeInstanceOf(ConnectionError);
+  expect(error).toMatchObject({ code: ErrorCodes.CONNECTION, retriable: true });
+}
 
 let server: ChildProcess;
 let port: number;
@@ -39,35 +47,32 @@ describe('Redis AUTH (real, redis-server --requirepass)', () => {
   const url = (password: string) => `redis://:${password}@127.0.0.1:${port}`;
 
   it('RedisStore and RedisStreamsBroker work with the password in the URL', async () => {
-    const store = new RedisStore({ id: 'auth', url: url('secret'), keyPrefix: 'auth' });
+    const store = new RedisStore({ id: 'auth', url: url('secret'), keyPrefix: uniqueName('auth') });
     await store.put('k', Buffer.from('payload'));
     expect(Buffer.from((await store.get('k'))!).toString()).toBe('payload');
     await store.close();
     const broker = new RedisStreamsBroker({ url: url('secret'), blockMs: 100 });
-    const subscriber = broker.subscriber({ topics: 'auth-topic', group: 'g', from: 'earliest' });
-    await broker.publisher().publish('auth-topic', [{ value: Buffer.from('hello') }]);
-    for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(5_000) })) {
-      expect(Buffer.from(delivery.value).toString()).toBe('hello');
-      await delivery.ack();
-      break;
-    }
+    const topic = uniqueName('auth-topic');
+    const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' });
+    await broker.publisher().publish(topic, [{ value: Buffer.from('hello') }]);
+    expect(texts(await collect(subscriber, 1, { timeoutMs: 5_000 }))).toEqual(['hello']);
     await broker.close();
   });
 
   it.each([
     ['a wrong password', () => url('wrong')],
     ['no password', () => `redis://127.0.0.1:${port}`],
-  ])('%s → a typed error in bounded time', async (_, targetOf) => {
+  ])('%s → ConnectionError (PS_CONNECTION) in bounded time', async (_, targetOf) => {
     const target = targetOf();
-    const store = new RedisStore({ id: 'auth', url: target, keyPrefix: 'auth', connectTimeoutMs: 1_000 });
+    const store = new RedisStore({ id: 'auth', url: target, keyPrefix: uniqueName('auth'), connectTimeoutMs: 1_000 });
     const put = await failure(() => store.put('k', Buffer.from('x')));
     await store.close();
-    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
+    expectConnectionError(put.error);
     expect(put.ms).toBeLessThan(5_000);
     const broker = new RedisStreamsBroker({ url: target, connectTimeoutMs: 1_000 });
-    const publish = await failure(() => broker.publisher().publish('auth-topic', [{ value: Buffer.from('x') }]));
+    const publish = await failure(() => broker.publisher().publish(uniqueName('auth-topic'), [{ value: Buffer.from('x') }]));
     await broker.close();
-    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
+    expectConnectionError(publish.error);
     expect(publish.ms).toBeLessThan(5_000);
   });
 
@@ -77,11 +82,11 @@ describe('Redis AUTH (real, redis-server --requirepass)', () => {
     expect(() => new RedisStreamsBroker({ url: 'redis://127.0.0.1:notaport' })).toThrow(ConfigError);
   });
 
-  it('rediss:// (TLS) against a plaintext server → a typed error in bounded time', async () => {
-    const store = new RedisStore({ id: 'tls', url: `rediss://:secret@127.0.0.1:${port}`, keyPrefix: 'tls', connectTimeoutMs: 1_000 });
+  it('rediss:// (TLS) against a plaintext server → ConnectionError (PS_CONNECTION) in bounded time', async () => {
+    const store = new RedisStore({ id: 'tls', url: `rediss://:secret@127.0.0.1:${port}`, keyPrefix: uniqueName('tls'), connectTimeoutMs: 1_000 });
     const put = await failure(() => store.put('k', Buffer.from('x')));
     await store.close();
-    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
+    expectConnectionError(put.error);
     expect(put.ms).toBeLessThan(5_000);
   });
 });
@@ -91,17 +96,20 @@ describe.each(['kafkajs', 'platformatic'] as const)('Kafka SASL and TLS options 
     ['SASL/PLAIN', { sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' } }],
     ['SASL/SCRAM-SHA-512', { sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' } }],
     ['TLS', { ssl: true }],
-  ])('%s against a PLAINTEXT broker → a typed error in bounded time', async (_, extra) => {
+  ])('%s against a PLAINTEXT broker → ConnectionError (PS_CONNECTION) in bounded time', async (_, extra) => {
     const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', client, connectTimeoutMs: 2_000, ...extra });
-    const publish = await failure(() => broker.publisher().publish('auth-topic', [{ value: Buffer.from('x') }]));
+    const publish = await failure(() => broker.publisher().publish(uniqueName('auth-topic'), [{ value: Buffer.from('x') }]));
     await broker.close();
-    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
+    expectConnectionError(publish.error);
     expect(publish.ms).toBeLessThan(15_000);
   }, 30_000);
 
-  it('the same broker without SASL/TLS works (the failure above is the option, not the broker)', async () => {
+  it('the same broker without SASL/TLS delivers (the failure above is the option, not the broker)', async () => {
     const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', client, connectTimeoutMs: 5_000 });
-    await broker.publisher().publish('auth-topic-plain', [{ value: Buffer.from('x') }]);
+    const topic = uniqueName('auth-topic-plain');
+    const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' });
+    await broker.publisher().publish(topic, [{ value: Buffer.from('plain') }]);
+    expect(texts(await collect(subscriber, 1, { timeoutMs: 20_000 }))).toEqual(['plain']);
     await broker.close();
   }, 30_000);
 });

@@ -7,11 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';
 import { RedisStreamsBroker } from '../../src/broker-adapters/redis-streams/index.js';
 import type { Broker } from '../../src/broker-adapters/types.js';
-import { isProxyStreamError } from '../../src/errors/index.js';
+import { ConnectionError, ErrorCodes } from '../../src/errors/index.js';
 import { RedisStore } from '../../src/store/index.js';
 import { ensureRedis } from '../../scripts/servers/redis.mjs';
 import { startKafka, type KafkaServer } from '../../scripts/servers/kafka.mjs';
 import { getFreePort } from '../../scripts/servers/ports.mjs';
+import { collect, texts } from '../conformance/helpers.js';
+import { uniqueName } from '../conformance/types.js';
 import { makeCertificates, type TestCertificates } from './support/certs.js';
 import { failure } from './support/failure.js';
 
@@ -21,15 +23,18 @@ let tlsPort: number;
 let kafka: KafkaServer;
 const kafkaUsers = { alice: 'alice-secret' };
 
-/** Publishes one message and reads it back through a fresh group. */
-async function roundTrip(broker: Broker, topic: string): Promise<string> {
-  const subscriber = broker.subscriber({ topics: topic, group: `g-${topic}`, from: 'earliest' });
-  await broker.publisher().publish(topic, [{ value: Buffer.from(`hello over ${topic}`) }]);
-  for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(30_000) })) {
-    await delivery.ack();
-    return Buffer.from(delivery.value).toString();
-  }
-  throw new Error('no message');
+/** Publishes one message to a fresh topic and reads it back through a fresh group. */
+async function roundTrip(broker: Broker): Promise<string[]> {
+  const topic = uniqueName('tls-topic');
+  const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' });
+  await broker.publisher().publish(topic, [{ value: Buffer.from('hello over tls') }]);
+  return texts(await collect(subscriber, 1, { timeoutMs: 30_000 }));
+}
+
+/** A server that refuses the client is reported as ConnectionError, whose message says why. */
+function expectRefused(error: unknown, why: RegExp): void {
+  expect(error, String(error)).toBeInstanceOf(ConnectionError);
+  expect(error).toMatchObject({ code: ErrorCodes.CONNECTION, message: expect.stringMatching(why) });
 }
 
 beforeAll(async () => {
@@ -59,7 +64,7 @@ describe('Redis over TLS (real redis-server --tls-port, AUTH on)', () => {
 
   it('RedisStore on a TLS client round-trips a chunked object', async () => {
     const client = new Redis(url(), { tls: { ca: certs.ca } });
-    const store = new RedisStore({ id: 'tls', redis: client, keyPrefix: 'tls' });
+    const store = new RedisStore({ id: 'tls', redis: client, keyPrefix: uniqueName('tls') });
     const payload = Buffer.alloc(3 * 1024 * 1024 + 17, 0xab);
     await store.put('big', payload);
     expect(Buffer.compare(Buffer.from((await store.get('big'))!), payload)).toBe(0);
@@ -69,16 +74,15 @@ describe('Redis over TLS (real redis-server --tls-port, AUTH on)', () => {
 
   it('RedisStreamsBroker with rediss:// and the CA in its ioredis options delivers', async () => {
     const broker = new RedisStreamsBroker({ url: url(), redis: { tls: { ca: certs.ca } }, blockMs: 100 });
-    expect(await roundTrip(broker, 'tls-topic')).toBe('hello over tls-topic');
+    expect(await roundTrip(broker)).toEqual(['hello over tls']);
     await broker.close();
   });
 
-  it('a client that does not trust the server certificate gets a typed error that says why, in bounded time', async () => {
-    const store = new RedisStore({ id: 'tls', url: url(), keyPrefix: 'tls', connectTimeoutMs: 1_000 });
+  it('a client that does not trust the server certificate gets a ConnectionError (PS_CONNECTION) that says why, in bounded time', async () => {
+    const store = new RedisStore({ id: 'tls', url: url(), keyPrefix: uniqueName('tls'), connectTimeoutMs: 1_000 });
     const put = await failure(() => store.put('k', Buffer.from('x')));
     await store.close();
-    expect(isProxyStreamError(put.error), String(put.error)).toBe(true);
-    expect(String(put.error)).toMatch(/certificate/);
+    expectRefused(put.error, /certificate/);
     expect(put.ms).toBeLessThan(5_000);
   });
 });
@@ -97,19 +101,18 @@ describe.each(['kafkajs', 'platformatic'] as const)('Kafka over SASL_SSL with %s
 
   it('publishes and consumes with the right credentials and CA', async () => {
     const broker = secure();
-    expect(await roundTrip(broker, `sasl-ssl-topic-${client}`)).toBe(`hello over sasl-ssl-topic-${client}`);
+    expect(await roundTrip(broker)).toEqual(['hello over tls']);
     await broker.close();
   }, 60_000);
 
   it.each([
     ['a wrong password', { sasl: { mechanism: 'plain' as const, username: 'alice', password: 'wrong' } }, /authentication failed/i],
     ['a client that does not trust the CA', { ssl: true }, /certificate/],
-  ])('%s → a typed error that says why, in bounded time', async (_, extra, reason) => {
+  ])('%s → a ConnectionError (PS_CONNECTION) that says why, in bounded time', async (_, extra, reason) => {
     const broker = secure({ ...extra, connectTimeoutMs: 2_000 });
-    const publish = await failure(() => broker.publisher().publish('sasl-ssl-denied', [{ value: Buffer.from('x') }]));
+    const publish = await failure(() => broker.publisher().publish(uniqueName('sasl-ssl-denied'), [{ value: Buffer.from('x') }]));
     await broker.close();
-    expect(isProxyStreamError(publish.error), String(publish.error)).toBe(true);
-    expect(String(publish.error)).toMatch(reason);
+    expectRefused(publish.error, reason);
     expect(publish.ms).toBeLessThan(15_000);
   }, 30_000);
 });

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
 import { objectKeys } from '../../src/store/redis/layout.js';
 import { RedisStore } from '../../src/store/redis/index.js';
-import { loadLua } from '../../src/store/redis/lua.js';
+import { loadLua } from '../../src/redis/lua.js';
 import { redisStoreFactory, redisTestUrl, testCluster } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
 import { startRedis } from '../../scripts/servers/redis.mjs';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AbortedError } from '../../src/errors/index.js';
-import { raceAbort, sleepUntilWoken } from '../../src/util/timers.js';
+import { AbortedError, ConnectionError, TimeoutError } from '../../src/errors/index.js';
+import { raceAbort, sleepUntilWoken, withTimeout } from '../../src/util/timers.js';
 
 /** Collects unhandled rejections while `run` and a few turns of the event loop after it go by. */
 async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
@@ -64,5 +64,16 @@ describe('sleepUntilWoken', () => {
     await aborted;
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(wake).toBeUndefined();
+  });
+});
+
+describe('withTimeout', () => {
+  it('settles like the promise in time, and rejects with the error the caller picks when late', async () => {
+    const late = () => new TimeoutError('late');
+    await expect(withTimeout(Promise.resolve(7), 1_000, late)).resolves.toBe(7);
+    await expect(withTimeout(Promise.reject(new Error('boom')), 1_000, late)).rejects.toThrow('boom');
+    await expect(withTimeout(new Promise(() => undefined), 20, late)).rejects.toBeInstanceOf(TimeoutError);
+    await expect(withTimeout(new Promise(() => undefined), 20, () => new ConnectionError('away'))).rejects.toMatchObject({ code: 'PS_CONNECTION' });
+    await expect(withTimeout(new Promise((resolve) => setTimeout(resolve, 30, 'slow')), 0, late)).resolves.toBe('slow');
   });
 });

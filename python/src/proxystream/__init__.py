@@ -25,6 +25,10 @@ from .errors import (
     UnknownStoreError,
     is_proxystream_error,
 )
+from .broker import Delivery, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber
+from .broker.redis_streams import RedisStreamsOptions
+from .consumer import ConsumerStats, StreamConsumer, StreamItem
+from .producer import DEFAULT_INLINE_THRESHOLD, PayloadLifetime, ProducerStats, SendResult, StreamProducer
 from .proxy import Ref, StoreRegistry
 from .store import RedisStore, Store, StoreStats
 from .wire import (
@@ -41,11 +45,14 @@ from .wire import (
 )
 
 __all__ = [
+    "DEFAULT_INLINE_THRESHOLD",
     "AbortedError",
     "ClosedError",
     "CodecError",
     "ConfigError",
+    "ConsumerStats",
     "CorruptPayloadError",
+    "Delivery",
     "ErrorCodes",
     "EventFields",
     "HandlerError",
@@ -55,15 +62,26 @@ __all__ = [
     "MalformedEventError",
     "MissingDependencyError",
     "MissingPayloadError",
+    "OutgoingMessage",
+    "PayloadLifetime",
+    "ProducerStats",
     "ProxyStreamError",
     "PublishError",
+    "Publisher",
     "RedisStore",
+    "RedisStreamsBroker",
+    "RedisStreamsOptions",
     "Ref",
     "RefPayload",
     "Store",
     "StoreRegistry",
+    "SendResult",
     "StoreStats",
+    "StreamConsumer",
     "StreamEvent",
+    "StreamItem",
+    "StreamProducer",
+    "Subscriber",
     "UnknownStoreError",
     "WireLimits",
     "checksum",

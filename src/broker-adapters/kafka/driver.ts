@@ -1,4 +1,6 @@
 import { ConnectionError, isProxyStreamError, TimeoutError } from '../../errors/index.js';
+import type { BackoffPolicy } from '../../util/retry.js';
+import { withTimeout } from '../../util/timers.js';
 import type { ParsedKafkaOptions } from './options.js';
 
 /**
@@ -21,6 +23,8 @@ export interface KafkaDriver {
   /** Earliest and end offsets per partition; undefined when the topic does not exist. */
   bounds(topic: string): Promise<PartitionBounds[] | undefined>;
   deleteGroup(group: string): Promise<void>;
+  /** Deletes a topic (its records and the groups' offsets on it); false when it did not exist. */
+  deleteTopic(topic: string): Promise<boolean>;
   /** A new idempotent producer (acks all, one request in flight); connects on first send. */
   producer(): ProducerDriver;
   /** A new member of `group` reading `topics`; joins on `start()`. */
@@ -117,6 +121,9 @@ export function partitionKey(topic: string, partition: number): string {
 /** How long a group member keeps rejoining after a failure (a broker restart) before it gives up. */
 export const RESTART_WINDOW_MS = 60_000;
 
+/** Backoff between the attempts of a member rejoining (or learning its positions) during a broker restart. */
+export const RESTART_BACKOFF: BackoffPolicy = { backoffMs: 300, maxBackoffMs: 5_000, jitter: 0.2 };
+
 /** Header marking an end-of-stream message; its value is `1`. */
 export const EOS_HEADER = 'ps-eos';
 
@@ -148,16 +155,10 @@ function reason(error: unknown, depth = 0): string {
  * `address`). On timeout or failure, `abandon` releases whatever the step left half-open.
  */
 export async function connectWithin<T>(address: string, ms: number, what: string, step: () => Promise<T>, abandon: () => Promise<unknown>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${what}: no answer from Kafka at ${address} within ${ms} ms`, { context: { address, timeoutMs: ms } })), ms);
-  });
   try {
-    return await Promise.race([step(), deadline]);
+    return await withTimeout(step(), ms, () => new TimeoutError(`${what}: no answer from Kafka at ${address} within ${ms} ms`, { context: { address, timeoutMs: ms } }));
   } catch (error) {
     void abandon().catch(() => undefined);
     throw asConnectionError(address, error, what);
-  } finally {
-    clearTimeout(timer);
   }
 }

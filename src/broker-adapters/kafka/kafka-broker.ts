@@ -90,6 +90,16 @@ export class KafkaBroker implements Broker {
     }
   }
 
+  /** Deletes the topic (records, and the groups' committed offsets and end notes on it); false when it did not exist. */
+  async deleteTopic(topic: string): Promise<boolean> {
+    this.#clients.assertOpen();
+    try {
+      return await this.#driver.deleteTopic(topic);
+    } catch (error) {
+      throw this.#driver.asConnectionError(error, `delete topic ${topic}`);
+    }
+  }
+
   async close(): Promise<void> {
     if (await this.#clients.closeAll()) await this.#driver.close();
   }

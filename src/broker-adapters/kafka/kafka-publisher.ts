@@ -1,4 +1,5 @@
-import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '../../errors/index.js';
+import { ClosedError, isProxyStreamError, PublishError } from '../../errors/index.js';
+import { throwIfAborted } from '../../util/abort.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
 import { clientErrorInfo, EOS_HEADER, type KafkaDriver, type OutgoingRecord, type ProducerDriver } from './driver.js';
 

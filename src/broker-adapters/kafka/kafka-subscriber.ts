@@ -2,8 +2,9 @@ import { AbortedError } from '../../errors/index.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { decodeCommitNote } from './commit-note.js';
+import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
 import { sleepUntilWoken } from '../../util/timers.js';
-import { partitionKey, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
+import { partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
 import { startOffsets } from './start-position.js';
@@ -30,8 +31,8 @@ interface Fetched {
 }
 
 const EMPTY = Buffer.alloc(0);
-/** Pause before a failed offset commit (coordinator away) is tried again. */
-const COMMIT_RETRY_MS = 500;
+/** Backoff between failed commits (the group coordinator away or moving); reset by a commit that succeeds. */
+const COMMIT_BACKOFF: BackoffPolicy = { backoffMs: 500, maxBackoffMs: 5_000, jitter: 0.2 };
 const NO_OP = async () => undefined;
 
 /**
@@ -71,6 +72,7 @@ export class KafkaSubscriber implements Subscriber {
   #lastEndCheck = 0;
   #deadLetters: KafkaPublisher | undefined;
   #commitRetry: NodeJS.Timeout | undefined;
+  #commitFailures = 0;
 
   constructor(parts: KafkaSubscriberParts) {
     this.#driver = parts.driver;
@@ -167,14 +169,8 @@ export class KafkaSubscriber implements Subscriber {
   /** {@link #prepare}, retried while a broker restart lasts (up to RESTART_WINDOW_MS) and the generation holds. */
   async #prepareWithRetry(epoch: number, assignment: Record<string, number[]>): Promise<void> {
     const started = Date.now();
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.#prepare(epoch, assignment);
-      } catch (error) {
-        if (epoch !== this.#epoch || this.#closing.signal.aborted || Date.now() - started > RESTART_WINDOW_MS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * attempt)));
-      }
-    }
+    const retriable = () => epoch === this.#epoch && !this.#closing.signal.aborted && Date.now() - started <= RESTART_WINDOW_MS;
+    await retry(() => this.#prepare(epoch, assignment), { ...RESTART_BACKOFF, retriable, signal: this.#closing.signal });
   }
 
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {
@@ -334,6 +330,7 @@ export class KafkaSubscriber implements Subscriber {
       try {
         await this.#consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
         for (const { state, commit } of batch) state.committed(commit);
+        this.#commitFailures = 0;
       } catch {
         // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
         // coordinator away or moving) try again soon, so acked progress is not left uncommitted.
@@ -347,10 +344,11 @@ export class KafkaSubscriber implements Subscriber {
 
   #retryCommitLater(): void {
     if (this.#commitRetry !== undefined) return;
+    this.#commitFailures += 1;
     this.#commitRetry = setTimeout(() => {
       this.#commitRetry = undefined;
       if (!this.#closing.signal.aborted) this.#scheduleCommit();
-    }, COMMIT_RETRY_MS);
+    }, backoffDelay(this.#commitFailures, COMMIT_BACKOFF));
     this.#commitRetry.unref();
   }
 

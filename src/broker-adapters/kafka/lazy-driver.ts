@@ -1,16 +1,21 @@
 import { importOptional } from '../../util/optional-import.js';
 import { asConnectionError, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from './driver.js';
 import type { ParsedKafkaOptions } from './options.js';
+import { probeBrokers } from './probe.js';
 
 /**
  * The {@link KafkaDriver} of the chosen client, which is imported on the first call that talks to
  * Kafka: both clients are optional peer dependencies, and a KafkaBroker is made synchronously. A
- * client that is not installed rejects that call with MissingDependencyError.
+ * client that is not installed rejects that call with MissingDependencyError. Until a bootstrap broker
+ * has answered once, each call first probes them (see `probeBrokers`), so a refused connection fails
+ * at once instead of after the clients' retries; once one answered, the clients' own reconnects
+ * ride out a restart.
  */
 export class LazyKafkaDriver implements KafkaDriver {
   readonly options: ParsedKafkaOptions;
   readonly address: string;
   #driver: Promise<KafkaDriver> | undefined;
+  #answered = false;
 
   constructor(options: ParsedKafkaOptions) {
     this.options = options;
@@ -41,12 +46,20 @@ export class LazyKafkaDriver implements KafkaDriver {
     await (await this.#load()).deleteGroup(group);
   }
 
+  async deleteTopic(topic: string): Promise<boolean> {
+    return (await this.#load()).deleteTopic(topic);
+  }
+
   producer(): ProducerDriver {
     let producer: Promise<ProducerDriver> | undefined;
     return {
       send: async (topic: string, records: OutgoingRecord[]) => {
-        producer ??= this.#load().then((driver) => driver.producer());
-        await (await producer).send(topic, records);
+        const made = (producer ??= this.#load().then((driver) => driver.producer()));
+        const ready = await made.catch((error: unknown) => {
+          if (producer === made) producer = undefined; // refused: the next send tries again
+          throw error;
+        });
+        await ready.send(topic, records);
       },
       close: async () => {
         await (await producer?.catch(() => undefined))?.close();
@@ -81,7 +94,11 @@ export class LazyKafkaDriver implements KafkaDriver {
     await (await this.#driver?.catch(() => undefined))?.close();
   }
 
-  #load(): Promise<KafkaDriver> {
+  async #load(): Promise<KafkaDriver> {
+    if (!this.#answered) {
+      await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
+      this.#answered = true;
+    }
     this.#driver ??= loadDriver(this.options);
     return this.#driver;
   }

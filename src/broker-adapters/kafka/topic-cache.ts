@@ -7,6 +7,11 @@ export class TopicCache {
     this.#create = create;
   }
 
+  /** Forgets a deleted topic, so the next `ensure` creates it again. */
+  forget(topic: string): void {
+    this.#created.delete(topic);
+  }
+
   ensure(topics: readonly string[]): Promise<void> {
     const missing = topics.filter((topic) => !this.#created.has(topic));
     if (missing.length > 0) {

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { addressOf, whenReady } from '../../store/redis/connection.js';
+import { addressOf, whenReady } from '../../redis/connection.js';
 import type { ParsedRedisStreamsOptions } from './options.js';
 
 /** What publishers and subscribers of one broker share: options, the command connection, key names. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { replyCode } from '../../store/redis/connection.js';
+import { replyCode } from '../../redis/connection.js';
 import { field, parseAutoClaim, type StreamEntry } from './replies.js';
 import { compareIds } from './stream-ids.js';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
-import { asConnectionError, openRedis } from '../../store/redis/connection.js';
+import { asConnectionError, openRedis } from '../../redis/connection.js';
 import { parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, Publisher, Subscriber, SubscriberOptions } from '../types.js';
 import { StreamsContext } from './context.js';
@@ -10,6 +11,7 @@ import { redisStreamsOptionsSchema, type RedisStreamsBrokerOptions } from './opt
 import { RedisStreamsPublisher } from './redis-streams-publisher.js';
 import { RedisStreamsSubscriber } from './redis-streams-subscriber.js';
 import { groupStartId } from './stream-ids.js';
+import { clearEnds, deleteStream, endId } from './topic-admin.js';
 
 /**
  * Redis Streams adapter. Topics are streams; groups are consumer groups (load-balanced within a
@@ -77,6 +79,31 @@ export class RedisStreamsBroker implements Broker {
     await this.#context.ready();
     try {
       return await groupLag(this.#context.commands, this.#context.stream(topic), group);
+    } catch (error) {
+      throw asConnectionError(error, this.#context.address);
+    }
+  }
+
+  /** The id of the end-of-stream entry recorded beside the stream (`<stream>:ps-eos`), or undefined. */
+  endOf(topic: string): Promise<string | undefined> {
+    return this.#admin((client) => endId(client, this.#context.eosKey(topic)));
+  }
+
+  /** XDELs the end-of-stream entries of the stream (a scan of the whole stream) and deletes `<stream>:ps-eos`. */
+  resetEnd(topic: string): Promise<boolean> {
+    return this.#admin((client) => clearEnds(client, this.#context.stream(topic), this.#context.eosKey(topic)));
+  }
+
+  /** Deletes the stream (entries and groups) and `<stream>:ps-eos`; the dead-letter stream stays. */
+  deleteTopic(topic: string): Promise<boolean> {
+    return this.#admin((client) => deleteStream(client, this.#context.stream(topic), this.#context.eosKey(topic)));
+  }
+
+  async #admin<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
+    this.#clients.assertOpen();
+    await this.#context.ready();
+    try {
+      return await operation(this.#context.commands);
     } catch (error) {
       throw asConnectionError(error, this.#context.address);
     }

@@ -1,6 +1,7 @@
-import { ClosedError, PublishError, throwIfAborted } from '../../errors/index.js';
-import { asConnectionError, coalesceWrites, isReplyError } from '../../store/redis/connection.js';
-import { loadLua } from '../../store/redis/lua.js';
+import { ClosedError, PublishError } from '../../errors/index.js';
+import { asConnectionError, coalesceWrites, isReplyError } from '../../redis/connection.js';
+import { loadLua } from '../../redis/lua.js';
+import { throwIfAborted } from '../../util/abort.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
 import type { StreamsContext } from './context.js';
 

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import { AbortedError, isProxyStreamError } from '../../errors/index.js';
-import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../store/redis/connection.js';
+import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
+import { dropUnusedStream } from './topic-admin.js';
 import { autoClaim, ensureGroups, handBack, settledBefore } from './group-ops.js';
 import { parseReadReply, type StreamEntry } from './replies.js';
 
@@ -104,8 +105,13 @@ export class RedisStreamsSubscriber implements Subscriber {
     try {
       if (commands.status === 'ready') {
         for (const stream of this.#streams) {
-          if (this.#private) await commands.xgroup('DESTROY', stream, this.group);
-          else await handBack(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs + 1);
+          if (this.#private) {
+            await commands.xgroup('DESTROY', stream, this.group);
+            // XGROUP CREATE MKSTREAM made the stream if it was missing: a reader leaves nothing behind.
+            await dropUnusedStream(commands, stream);
+          } else {
+            await handBack(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs + 1);
+          }
         }
       }
     } catch {

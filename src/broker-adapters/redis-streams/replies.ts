@@ -8,7 +8,7 @@ export interface StreamEntry {
 type Raw = Buffer | string | null | Raw[];
 
 function text(value: Raw | undefined): string {
-  return Buffer.isBuffer(value) ? value.toString('latin1') : String(value);
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
 /** `[id, [field, value, ...]]` pairs; entries whose fields are gone (deleted) are skipped. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConfigError } from '../../errors/index.js';
+import { ConfigError, ConnectionError } from '../../errors/index.js';
 import { parseOptions } from '../../util/options.js';
 import { withTimeout } from '../../util/timers.js';
 import { OwnedClients } from '../owned-clients.js';
@@ -145,7 +145,8 @@ export class ZmqBroker implements Broker {
     const { endpoint, bind, connectTimeoutMs } = this.#options;
     if (!hasWildcard(endpoint)) return Promise.resolve(endpoint);
     if (bind === 'publisher') return this.#ensureSender().ready();
-    return withTimeout(this.#bound.promise, connectTimeoutMs, `no subscriber of this broker bound ${endpoint} within ${connectTimeoutMs} ms`);
+    const message = `no subscriber of this broker bound ${endpoint} within ${connectTimeoutMs} ms`;
+    return withTimeout(this.#bound.promise, connectTimeoutMs, () => new ConnectionError(message, { context: { timeoutMs: connectTimeoutMs } }));
   }
 
   #defaultGroup(): string {

@@ -1,5 +1,6 @@
-import { ClosedError, throwIfAborted } from '../../errors/index.js';
+import { ClosedError } from '../../errors/index.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
+import { throwIfAborted } from '../../util/abort.js';
 import { checkTopic } from './topics.js';
 import type { ZmqSender } from './zmq-sender.js';
 

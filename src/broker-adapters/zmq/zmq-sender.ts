@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Publisher as PubSocket, Push } from 'zeromq';
-import { ClosedError, isProxyStreamError, PublishError, throwIfAborted } from '../../errors/index.js';
+import { ClosedError, isProxyStreamError, PublishError } from '../../errors/index.js';
+import { throwIfAborted } from '../../util/abort.js';
+import { raceAbort } from '../../util/timers.js';
 import type { OutgoingMessage } from '../types.js';
 import { encodeHeader, topicFrame } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
-import { raceAbort } from '../../util/timers.js';
 import { bindSocket, connectSocket, loadZeromq, quiet } from './sockets.js';
 
 /**

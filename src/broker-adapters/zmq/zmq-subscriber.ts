@@ -44,6 +44,8 @@ export class ZmqSubscriber implements Subscriber {
   /** Made once zeromq is imported; rejects with MissingDependencyError when it is not installed. */
   readonly #socket: Promise<SubSocket | Pull>;
   readonly #ready: Promise<string>;
+  /** Resolves when a peer first connects (to this socket's bind, or accepting its connect). */
+  readonly #peered: Promise<void>;
   readonly #topicSet: ReadonlySet<string>;
   readonly #countGaps: boolean;
   readonly #lastSequence = new Map<string, number>();
@@ -62,6 +64,8 @@ export class ZmqSubscriber implements Subscriber {
     this.#countGaps = options.pattern === 'pub-sub';
     this.#onClose = parts.onClose;
     this.#socket = this.#open(parts);
+    this.#peered = this.#socket.then(watchPeer);
+    void quiet(this.#peered);
     this.#ready = this.#socket.then((socket) =>
       parts.binds
         ? bindSocket(socket, options.endpoint).then((endpoint) => {
@@ -79,6 +83,23 @@ export class ZmqSubscriber implements Subscriber {
   /** The concrete endpoint once bound or connected; rejects with ConfigError/ConnectionError. */
   ready(): Promise<string> {
     return this.#ready;
+  }
+
+  /**
+   * True once a peer is connected, false when none is within `timeoutMs`. Connecting to an endpoint
+   * nobody has bound is no error in ZeroMQ (the socket keeps reconnecting in the background): this is
+   * how a caller learns that nobody is there.
+   */
+  async peer(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#peered.then(() => true), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Messages counted lost (PUB/SUB sequence gaps). */
@@ -205,6 +226,17 @@ export class ZmqSubscriber implements Subscriber {
     if (last !== undefined && header.sequence > last + 1) this.#stats.dropped += header.sequence - last - 1;
     if (last === undefined || header.sequence > last) this.#lastSequence.set(id, header.sequence);
   }
+}
+
+/** Resolves on the socket's first `connect` or `accept` event, and stops listening. */
+function watchPeer(socket: SubSocket | Pull): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.events.off('connect', done).off('accept', done);
+      resolve();
+    };
+    socket.events.on('connect', done).on('accept', done);
+  });
 }
 
 function tryHeader(frame: Buffer): FrameHeader | undefined {

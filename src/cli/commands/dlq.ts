@@ -10,6 +10,7 @@ import { EXIT_CODES_HELP, ExitCodes, UsageError } from '../exit-codes.js';
 import { interruptSignal } from '../interrupt.js';
 import { intFlag } from '../options.js';
 import { jsonReplacer, writeJsonLine } from '../output.js';
+import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
 
 interface DlqFlags extends ConnectionFlags {
@@ -83,6 +84,7 @@ ${EXIT_CODES_HELP}`,
     const broker = openBroker(config);
     const interrupt = interruptSignal();
     const subscriber = broker.subscriber({ topics: topic, from: 'earliest' });
+    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
     const list = flags.show === undefined && flags.replay === undefined;
     const read: ReadLetter[] = [];
     try {
@@ -98,6 +100,7 @@ ${EXIT_CODES_HELP}`,
         },
         onEnd: (delivery) => delivery.ack(),
       });
+      await peer.finish();
       logger.info({ topic, reason }, 'dlq read');
       if (reason === 'interrupted') {
         context.exitCode = ExitCodes.INTERRUPTED;

@@ -6,6 +6,7 @@ import { summarise } from '../event-summary.js';
 import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
 import { interruptSignal } from '../interrupt.js';
 import { intFlag } from '../options.js';
+import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
 import { TopicSummary } from '../topic-summary.js';
 
@@ -18,7 +19,9 @@ interface InspectFlags extends ConnectionFlags {
  * `proxystream inspect <topic>`: reads up to `--max` events from earliest in a private group (so it
  * disturbs nobody) and prints one JSON document: counts by payload kind, sizes, codecs, stores,
  * metadata keys, message keys and the time span, and dead letters by code and source topic. Payloads
- * are never read.
+ * are never read. `ended` says the topic has an end-of-stream marker, which ends every later run
+ * until `proxystream topic reset`: from the broker's record (Redis Streams: `<stream>:ps-eos`, also
+ * given as `endPosition`), or because the read reached the marker (Kafka, memory).
  */
 export function inspectCommand(context: CliContext): Command {
   const command = new Command('inspect')
@@ -27,13 +30,24 @@ export function inspectCommand(context: CliContext): Command {
     .option('-n, --max <n>', 'read at most n events', intFlag('--max', 1), 10_000)
     .option('--idle-ms <ms>', 'stop when no event arrives for this long', intFlag('--idle-ms', 1), 2_000);
   withConnectionOptions(command, { broker: true, stores: false });
-  command.addHelpText('after', `\n${EXIT_CODES_HELP}`);
+  command.addHelpText(
+    'after',
+    `
+Example:
+  proxystream inspect jobs --broker redis://127.0.0.1:6379 --max 1000
+
+"ended": true means the topic has an end-of-stream marker (produce --end): every later run stops
+there until proxystream topic reset.
+
+${EXIT_CODES_HELP}`,
+  );
   return command.action(async (topic: string, flags: InspectFlags, self: Command) => {
     const logger = context.logger(self, 'warn');
     const config = await configFrom(flags);
     const broker = openBroker(config);
     const interrupt = interruptSignal();
     const subscriber = broker.subscriber({ topics: topic, from: 'earliest' });
+    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
     const summary = new TopicSummary();
     const started = Date.now();
     try {
@@ -47,7 +61,10 @@ export function inspectCommand(context: CliContext): Command {
         },
         onEnd: (delivery) => delivery.ack(),
       });
-      const report = { topic, broker: broker.name, stoppedBy: reason, endOfStream: reason === 'end', ...summary.toJSON(), readMs: Date.now() - started };
+      await peer.finish();
+      const endPosition = await broker.endOf?.(topic);
+      const ended = endPosition !== undefined || reason === 'end';
+      const report = { topic, broker: broker.name, stoppedBy: reason, endOfStream: reason === 'end', ended, ...(endPosition === undefined ? {} : { endPosition }), ...summary.toJSON(), readMs: Date.now() - started };
       context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       logger.info({ topic, reason }, 'inspect done');
       context.exitCode = reason === 'interrupted' ? ExitCodes.INTERRUPTED : ExitCodes.OK;

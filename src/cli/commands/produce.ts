@@ -64,7 +64,20 @@ export function produceCommand(context: CliContext): Command {
     .option('--end', 'end the topic (end-of-stream marker) after sending')
     .option('-q, --quiet', 'do not print a line per sent event');
   withConnectionOptions(command);
-  command.addHelpText('after', `\nWithout a store, every payload travels inline.\n\n${EXIT_CODES_HELP}`);
+  command.addHelpText(
+    'after',
+    `
+Examples:
+  # one event per stdin line
+  printf 'a\\nb\\n' | proxystream produce jobs --broker redis://127.0.0.1:6379
+  # 100 payloads of 4 MiB through a file store, then end the topic
+  proxystream produce jobs --broker redis://127.0.0.1:6379 --store 'file:///dev/shm/ps?id=shm' --size 4m --count 100 --end
+
+Without a store, every payload travels inline. An ended topic ends every later run of every group
+(inspect shows "ended"); proxystream topic reset clears it.
+
+${EXIT_CODES_HELP}`,
+  );
   return command.action(async (topic: string, flags: ProduceFlags, self: Command) => {
     const logger = context.logger(self, 'warn');
     const source = sourceOf(flags);

@@ -35,6 +35,12 @@ export function runCommand(context: CliContext): Command {
   command.addHelpText(
     'after',
     `
+Examples:
+  # run a pipeline against a local Redis, large payloads in a file store, metrics on port 9464
+  proxystream run examples/pipelines/score-frames.ts --broker redis://127.0.0.1:6379 --store 'file:///dev/shm/ps?id=shm' --metrics-port 9464
+  # run it on the embedded default its setup() gives
+  proxystream run examples/pipelines/score-frames.ts
+
 Broker and stores: from --broker/--store, PROXYSTREAM_BROKER/PROXYSTREAM_STORES or --config. When no
 broker is configured, the module's named export setup() gives the embedded default { broker, stores }
 (configured stores still override its stores). Logs are pino JSON lines on stderr.

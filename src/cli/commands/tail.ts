@@ -9,6 +9,7 @@ import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
 import { interruptSignal } from '../interrupt.js';
 import { fromFlag, intFlag } from '../options.js';
 import { writeJsonLine } from '../output.js';
+import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
 
 interface TailFlags extends ConnectionFlags {
@@ -40,6 +41,12 @@ export function tailCommand(context: CliContext): Command {
   command.addHelpText(
     'after',
     `
+Examples:
+  # print new events of topic jobs until interrupted
+  proxystream tail jobs --broker redis://127.0.0.1:6379
+  # print the first 10 events already on the topic
+  proxystream tail jobs --broker kafka://127.0.0.1:9092 --from earliest --max 10
+
 Without --ack, a named group's events are handed back when tail exits (they will be delivered again),
 and its end of stream arrives only after the group settled everything before it: use --max or --idle-ms.
 
@@ -51,10 +58,11 @@ ${EXIT_CODES_HELP}`,
     const privateGroup = flags.group === undefined;
     const release = flags.ack === true && !privateGroup;
     // Stores are opened only to release payloads (a lifetime update, never a read).
-    const stores = release ? new StoreRegistry(openStores(config)) : undefined;
+    const stores = release ? new StoreRegistry(openStores(config, { create: false })) : undefined;
     const broker = openBroker(config);
     const interrupt = interruptSignal();
     const subscriber = broker.subscriber({ topics: topic, ...(privateGroup ? {} : { group: flags.group }), ...(flags.from === undefined ? {} : { from: flags.from }) });
+    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
     // Acks in the private group disturb nobody and let end of stream through.
     const settle = privateGroup || flags.ack === true;
     const unreleased = new Set<string>();
@@ -81,6 +89,7 @@ ${EXIT_CODES_HELP}`,
           if (settle) await delivery.ack();
         },
       });
+      await peer.finish();
       logger.info({ topic, reason }, 'tail stopped');
       context.exitCode = reason === 'interrupted' ? ExitCodes.INTERRUPTED : ExitCodes.OK;
     } finally {

@@ -3,9 +3,10 @@ import type { Logger } from 'pino';
 import type { StreamItem } from '../../consumer/index.js';
 import { AbortedError, ProxyStreamError, TimeoutError } from '../../errors/index.js';
 import type { DispatchMetrics } from '../../metrics/index.js';
+import { backoffDelay } from '../../util/retry.js';
 import { sleep } from '../../util/timers.js';
 import type { PoolSpec } from '../definition.js';
-import { backoffDelay, isRetriable, type RetryPolicy } from '../retry.js';
+import { isRetriable, type RetryPolicy } from '../retry.js';
 import { Batcher } from './batcher.js';
 import type { Executor, Settle } from './types.js';
 

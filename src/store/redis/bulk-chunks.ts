@@ -1,9 +1,9 @@
-import { throwIfAborted } from '../../errors/index.js';
+import type { RedisClient } from '../../redis/connection.js';
+import { runLua, type LuaCall } from '../../redis/lua.js';
+import { throwIfAborted } from '../../util/abort.js';
 import type { BulkConnection } from './bulk-connection.js';
 import { chunkCount, readIrregular, readMeta, sliceParts, windowed } from './chunks.js';
-import type { RedisClient } from './connection.js';
 import type { ObjectKeys } from './layout.js';
-import { runLua, type LuaCall } from './lua.js';
 
 /**
  * Writes the chunks over the bulk connection (values go out uncopied, `window` unanswered at most),

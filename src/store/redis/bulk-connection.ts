@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Redis, ReplyError } from 'ioredis';
 import { ClosedError, ConnectionError } from '../../errors/index.js';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../../redis/connection.js';
 
 /** Where a {@link BulkConnection} connects, taken from a standalone client's options. */
 export interface BulkTarget {

@@ -1,7 +1,7 @@
-import { throwIfAborted } from '../../errors/index.js';
-import type { RedisClient } from './connection.js';
+import type { RedisClient } from '../../redis/connection.js';
+import { queueLua, runLua, settleQueuedLua, type LuaCall } from '../../redis/lua.js';
+import { throwIfAborted } from '../../util/abort.js';
 import type { ObjectKeys } from './layout.js';
-import { queueLua, runLua, settleQueuedLua, type LuaCall } from './lua.js';
 
 /** Runs `task(0..count-1)` with at most `window` tasks in flight (commands pipeline on the connection). */
 export async function windowed(count: number, window: number, task: (index: number) => Promise<void>): Promise<void> {

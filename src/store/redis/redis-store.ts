@@ -1,5 +1,8 @@
 import { Cluster, type Redis } from 'ioredis';
-import { ClosedError, ConfigError, throwIfAborted } from '../../errors/index.js';
+import { ClosedError, ConfigError } from '../../errors/index.js';
+import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from '../../redis/connection.js';
+import { loadLua, runLua } from '../../redis/lua.js';
+import { throwIfAborted } from '../../util/abort.js';
 import { parseOptions } from '../../util/options.js';
 import { asParts, assertValidKey, byteLength } from '../keys.js';
 import { lifetimeRecord } from '../lifetime.js';
@@ -7,9 +10,7 @@ import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../typ
 import { readChunksBulk, writeChunksBulk } from './bulk-chunks.js';
 import { BulkConnection, bulkTarget } from './bulk-connection.js';
 import { chunkCount, PIPELINE_BYTES, readFirst, readRest, writeChunks } from './chunks.js';
-import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from './connection.js';
 import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
-import { loadLua, runLua } from './lua.js';
 import { ScriptBatch } from './script-batch.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './options.js';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { coalesceWrites } from './connection.js';
-import { queueLua, settleQueuedLua, type LuaCall } from './lua.js';
+import { coalesceWrites } from '../../redis/connection.js';
+import { queueLua, settleQueuedLua, type LuaCall } from '../../redis/lua.js';
 
 interface Queued {
   call: LuaCall;

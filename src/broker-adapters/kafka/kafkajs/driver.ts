@@ -84,6 +84,14 @@ export class KafkajsDriver implements KafkaDriver {
     await admin.deleteGroups([group]);
   }
 
+  async deleteTopic(topic: string): Promise<boolean> {
+    const admin = await this.admin();
+    if (!(await admin.listTopics()).includes(topic)) return false;
+    await admin.deleteTopics({ topics: [topic], timeout: Math.max(5_000, this.options.connectTimeoutMs) });
+    this.#topics.forget(topic);
+    return true;
+  }
+
   producer(): ProducerDriver {
     let connected: Promise<Producer> | undefined;
     const connect = () => {

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
-import { sleep } from '../../../util/timers.js';
-import { EOS_HEADER, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { retry } from '../../../util/retry.js';
+import { EOS_HEADER, RESTART_BACKOFF, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { KafkajsDriver } from './driver.js';
 import { kafkaErrorType } from './error-type.js';
 
@@ -39,7 +39,7 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
       maxWaitTimeInMs: options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
       // A broker restart can outlast kafkajs' own retries: rejoin for up to RESTART_WINDOW_MS after the first failure.
-      retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000, restartOnFailure: async () => this.#mayRestart() },
+      retry: { retries: 8, initialRetryTime: RESTART_BACKOFF.backoffMs, maxRetryTime: RESTART_BACKOFF.maxBackoffMs, factor: RESTART_BACKOFF.jitter, restartOnFailure: async () => this.#mayRestart() },
     });
     this.#consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
@@ -100,20 +100,22 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
    */
   async #replace(crashed: Consumer): Promise<void> {
     await crashed.disconnect().catch(() => undefined);
-    for (let attempt = 1; !this.#closed; attempt += 1) {
-      this.#hooks.joined({});
-      try {
-        await this.start();
-        return;
-      } catch (error) {
-        if (this.#closed) return;
-        if (!this.#mayRestart()) {
-          this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} (restart)`));
-          return;
-        }
-        await this.#consumer?.disconnect().catch(() => undefined);
-        await sleep(Math.min(5_000, 300 * attempt));
-      }
+    try {
+      await retry(() => this.#rejoin(), { ...RESTART_BACKOFF, retriable: () => this.#mayRestart() });
+    } catch (error) {
+      if (!this.#closed) this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} (restart)`));
+    }
+  }
+
+  /** One attempt of {@link #replace}: a fresh consumer with a void generation; disconnected again when it fails to start. */
+  async #rejoin(): Promise<void> {
+    if (this.#closed) return;
+    this.#hooks.joined({});
+    try {
+      await this.start();
+    } catch (error) {
+      await this.#consumer?.disconnect().catch(() => undefined);
+      throw error;
     }
   }
 

@@ -1,8 +1,13 @@
 import { Admin, compatibilityPartitioner, ListOffsetTimestamps, ProduceAcks, Producer, type BaseOptions } from '@platformatic/kafka';
+import { TimeoutError } from '../../../errors/index.js';
+import { retry, type RetryOptions } from '../../../util/retry.js';
 import { asConnectionError, clientErrorInfo, connectWithin, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from '../driver.js';
 import type { ParsedKafkaOptions } from '../options.js';
 import { TopicCache } from '../topic-cache.js';
 import { PlatformaticGroupConsumer } from './group-consumer.js';
+
+/** Up to 5 s, every 100 ms: a new topic's partitions get their leaders. */
+const LEADER_POLL: RetryOptions = { attempts: 50, backoffMs: 100, maxBackoffMs: 100, jitter: 0, retriable: () => true };
 
 /**
  * {@link KafkaDriver} on @platformatic/kafka: one Admin client for metadata, offsets and topics;
@@ -84,6 +89,13 @@ export class PlatformaticDriver implements KafkaDriver {
     await this.#admin.deleteGroups({ groups: [group] });
   }
 
+  async deleteTopic(topic: string): Promise<boolean> {
+    if (!(await this.#admin.listTopics()).includes(topic)) return false;
+    await this.#admin.deleteTopics({ topics: [topic] });
+    this.#topics.forget(topic);
+    return true;
+  }
+
   producer(): ProducerDriver {
     const producer = new Producer({ ...this.base, idempotent: true, acks: ProduceAcks.ALL, autocreateTopics: false, partitioner: kafkajsCompatiblePartitioner() });
     return {
@@ -124,12 +136,13 @@ export class PlatformaticDriver implements KafkaDriver {
 
   /** Waits until every partition of `topics` has a leader (a new topic's leaders take a moment). */
   async #leadersOf(topics: string[]): Promise<void> {
-    for (let attempt = 0; attempt < 50; attempt += 1) {
-      const metadata = await this.#admin.metadata({ topics, forceUpdate: true }).catch(() => undefined);
-      const ready = metadata !== undefined && topics.every((topic) => (metadata.topics.get(topic)?.partitions ?? []).length > 0 && metadata.topics.get(topic)!.partitions.every((p) => p.leader >= 0));
-      if (ready) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const poll = async () => {
+      const metadata = await this.#admin.metadata({ topics, forceUpdate: true });
+      const ready = topics.every((topic) => (metadata.topics.get(topic)?.partitions ?? []).length > 0 && metadata.topics.get(topic)!.partitions.every((p) => p.leader >= 0));
+      if (!ready) throw new TimeoutError(`topics ${topics.join(', ')}: partitions without a leader`);
+    };
+    // Best effort: after LEADER_POLL's attempts the first produce or fetch finds out.
+    await retry(poll, LEADER_POLL).catch(() => undefined);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
+import { backoffDelay, retry, type BackoffPolicy } from '../../../util/retry.js';
 import { sleep, sleepUntilWoken } from '../../../util/timers.js';
-import { EOS_HEADER, partitionKey, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { EOS_HEADER, partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
 /** Where one assigned partition is read from next. */
@@ -23,6 +24,8 @@ type FetchResponse = fetchV17.FetchResponse;
 
 const IS_CONTROL_BATCH = 0x20;
 const OFFSET_OUT_OF_RANGE = 1;
+/** Backoff between failed fetch rounds (a leader moving, a broker away). */
+const FETCH_BACKOFF: BackoffPolicy = { backoffMs: 100, maxBackoffMs: 2_000, jitter: 0.2 };
 
 /**
  * A consumer-group member on @platformatic/kafka. The client joins the group, heartbeats and rejoins
@@ -167,30 +170,25 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     if (this.#replacing || this.#closed) return;
     this.#replacing = true;
     const since = Date.now();
-    let reason = error;
     try {
-      for (let attempt = 1; !this.#closed; attempt += 1) {
-        const old = this.#consumer;
-        this.#consumer = this.#makeConsumer();
-        this.#member = undefined;
-        this.#heartbeatFailingSince = undefined;
-        this.#newGeneration({});
-        void this.#closeConsumer(old);
-        try {
-          await this.#consumer.joinGroup({});
-          return;
-        } catch (failure) {
-          reason = failure instanceof Error ? failure : reason;
-        }
-        if (Date.now() - since > RESTART_WINDOW_MS) {
-          this.#fail(reason, 'restart');
-          return;
-        }
-        await sleep(Math.min(5_000, 300 * attempt));
-      }
+      await retry(() => this.#rejoin(), { ...RESTART_BACKOFF, retriable: () => !this.#closed && Date.now() - since <= RESTART_WINDOW_MS });
+    } catch (failure) {
+      if (!this.#closed) this.#fail(failure instanceof Error ? failure : error, 'restart');
     } finally {
       this.#replacing = false;
     }
+  }
+
+  /** One attempt of {@link #replace}: a fresh consumer, with a void generation, joins the group. */
+  async #rejoin(): Promise<void> {
+    if (this.#closed) return;
+    const old = this.#consumer;
+    this.#consumer = this.#makeConsumer();
+    this.#member = undefined;
+    this.#heartbeatFailingSince = undefined;
+    this.#newGeneration({});
+    void this.#closeConsumer(old);
+    await this.#consumer.joinGroup({});
   }
 
   /** Fails the member for good: leaves the group (so its partitions move on) and tells the subscriber. */
@@ -207,21 +205,24 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   async #fetchLoop(): Promise<void> {
     let failingSince: number | undefined;
+    let failures = 0;
     while (!this.#closed) {
       const generation = this.#generation;
       try {
         const fetched = await this.#fetchOnce(generation);
         failingSince = undefined;
+        failures = 0;
         if (fetched === 0 && !this.#closed) await this.#idle(generation);
       } catch (error) {
         if (this.#closed) return;
         failingSince ??= Date.now();
+        failures += 1;
         if (Date.now() - failingSince > RESTART_WINDOW_MS) {
           this.#fail(error, 'fetch');
           return;
         }
         this.#refreshMetadata = true;
-        await sleep(Math.min(2_000, 100 + (Date.now() - failingSince) / 10));
+        await sleep(backoffDelay(failures, FETCH_BACKOFF));
       }
     }
   }

@@ -1,7 +1,8 @@
-"""The Lua scripts of the RedisStore: the very files the TypeScript store runs (``<name>-<keys>.lua``).
+"""Lua scripts: the very files the TypeScript engine runs (``<name>-<keys>.lua``).
 
-A wheel carries them under ``proxystream/store/redis/lua/``; a source checkout (an editable install)
-reads them from the repository's ``src/store/redis/``.
+A wheel carries the RedisStore's under ``proxystream/store/redis/lua/`` and the Redis Streams broker's
+under ``proxystream/broker/redis_streams/lua/``; a source checkout (an editable install) reads them from
+the repository's ``src/store/redis/`` and ``src/broker-adapters/redis-streams/``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import redis
 from ...errors import ConfigError
 
 _NAME = re.compile(r"(.+)-(\d+)\.lua")
-_SOURCE_DIR = Path(__file__).resolve().parents[5] / "src" / "store" / "redis"
+REPOSITORY = Path(__file__).resolve().parents[5]
+"""The repository root of a source checkout (where the TypeScript source lives)."""
+_SOURCE_DIR = REPOSITORY / "src" / "store" / "redis"
 
 
 @dataclass(frozen=True)
@@ -29,18 +32,18 @@ class LuaScript:
     sha: str
 
 
-def load_lua(file_name: str) -> LuaScript:
-    """Reads ``file_name`` from the package, else from the repository's TypeScript source."""
+def load_lua(file_name: str, package: str = __package__, source_dir: Path = _SOURCE_DIR) -> LuaScript:
+    """Reads ``file_name`` from ``package``'s ``lua/`` folder, else from ``source_dir`` of the TypeScript source."""
     match = _NAME.fullmatch(file_name)
     if match is None:
         raise ConfigError(f"Lua file {file_name} must be named <name>-<numberOfKeys>.lua")
-    packaged = resources.files(__package__).joinpath("lua", file_name)
+    packaged = resources.files(package).joinpath("lua", file_name)
     if packaged.is_file():
         source = packaged.read_text(encoding="utf-8")
-    elif (_SOURCE_DIR / file_name).is_file():
-        source = (_SOURCE_DIR / file_name).read_text(encoding="utf-8")
+    elif (source_dir / file_name).is_file():
+        source = (source_dir / file_name).read_text(encoding="utf-8")
     else:
-        raise ConfigError(f"Lua file {file_name} is neither in the package nor in {_SOURCE_DIR}")
+        raise ConfigError(f"Lua file {file_name} is neither in the package nor in {source_dir}")
     sha = hashlib.sha1(source.encode("utf-8")).hexdigest()
     return LuaScript(name=match.group(1), number_of_keys=int(match.group(2)), source=source, sha=sha)
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from '../../errors/index.js';
+import { ConfigError } from '../errors/index.js';
 import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import { replyCode } from './connection.js';

@@ -1,12 +1,17 @@
 import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
-import { ClosedError, ConfigError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
+import { ClosedError, ConfigError, ConnectionError, isProxyStreamError } from '../errors/index.js';
+import { backoffDelay, type BackoffPolicy } from '../util/retry.js';
+import { refusalOf } from '../util/refusal.js';
+
+/** Delays between reconnects: 100 ms doubling up to 1 s, jittered so clients do not reconnect in step. */
+const RECONNECT_BACKOFF: BackoffPolicy = { backoffMs: 100, maxBackoffMs: 1_000, jitter: 0.2 };
 
 /** A standalone ioredis client or a Cluster. */
 export type RedisClient = Redis | Cluster;
 
 /**
  * ioredis settings that make failures typed and bounded in time while surviving a short server
- * restart: lazy connect, RESP2 replies, reconnect forever with a backoff capped at 1 s, and queued
+ * restart: lazy connect, RESP2 replies, reconnect forever with {@link RECONNECT_BACKOFF}, and queued
  * commands failed after two reconnect attempts instead of twenty.
  */
 export function boundedRedisOptions(connectTimeoutMs: number): RedisOptions {
@@ -16,7 +21,7 @@ export function boundedRedisOptions(connectTimeoutMs: number): RedisOptions {
     connectTimeout: connectTimeoutMs,
     maxRetriesPerRequest: 2,
     enableOfflineQueue: true,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1_000),
+    retryStrategy: (times: number) => backoffDelay(times, RECONNECT_BACKOFF),
   };
 }
 
@@ -62,13 +67,19 @@ export function coalesceWrites(client: RedisClient): void {
 
 const waiting = new WeakMap<RedisClient, Promise<void>>();
 
+const readyOnce = new WeakSet<RedisClient>();
+
 /**
  * Resolves once `client` is ready, connecting a lazy client first. Rejects with
- * {@link ConnectionError} (context `address`) after `timeoutMs`, or {@link ClosedError} when the client
- * was closed for good. Concurrent callers share one wait.
+ * {@link ConnectionError} (context `address`) after `timeoutMs`, at once when a client that was never
+ * ready is refused (ECONNREFUSED, unknown host: see `refusalOf`; one that was ready waits out a
+ * restart), or with {@link ClosedError} when the client was closed for good. Concurrent callers share one wait.
  */
 export function whenReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve();
+  if (client.status === 'ready') {
+    readyOnce.add(client);
+    return Promise.resolve();
+  }
   if (client.status === 'end') return Promise.reject(new ClosedError(`redis connection to ${address} is closed`, { context: { address } }));
   let wait = waiting.get(client);
   if (wait === undefined) {
@@ -82,7 +93,13 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
   if (client.status === 'wait') client.connect().catch(() => undefined);
   return new Promise((resolve, reject) => {
     let lastError: unknown;
-    const onError = (error: unknown) => (lastError = error);
+    const onError = (error: unknown) => {
+      lastError = error;
+      const refusal = readyOnce.has(client) ? undefined : refusalOf(error);
+      if (refusal === undefined) return;
+      cleanup();
+      reject(new ConnectionError(`redis at ${address}: ${refusal}`, { cause: error, context: { address } }));
+    };
     const cleanup = () => {
       clearTimeout(timer);
       client.off('ready', onReady);
@@ -90,6 +107,7 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
       client.off('error', onError);
     };
     const onReady = () => {
+      readyOnce.add(client);
       cleanup();
       resolve();
     };

@@ -1,0 +1,48 @@
+"""What the publishers and subscribers of one broker share: options, the command connection, key names."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable, TypeVar
+
+import redis
+
+from ... import errors
+from .options import RedisStreamsOptions
+
+T = TypeVar("T")
+
+
+class StreamsContext:
+    """Options, the command connection (thread-safe: a pool) and the key names of one broker."""
+
+    def __init__(self, options: RedisStreamsOptions) -> None:
+        self.options = options
+        self.commands = self.connect()
+        kwargs = self.commands.connection_pool.connection_kwargs
+        self.address = f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
+
+    def connect(self) -> redis.Redis:
+        """A new client (subscribers block on their own)."""
+        try:
+            return redis.Redis.from_url(self.options.url, socket_connect_timeout=self.options.connect_timeout_ms / 1000, protocol=2)
+        except ValueError as cause:
+            raise errors.ConfigError(f"invalid redis URL {json.dumps(re.sub(r'//[^@/]*@', '//***@', self.options.url))}") from cause
+
+    def stream(self, topic: str) -> str:
+        return f"{self.options.stream_prefix}{topic}"
+
+    def eos_key(self, topic: str) -> str:
+        """Hash beside a stream recording its end-of-stream entry: id, v (value), k (key)."""
+        return f"{self.stream(topic)}:ps-eos"
+
+    def dead_letter(self, topic: str) -> str:
+        return self.stream(self.options.dead_letter_stream(topic))
+
+    def run(self, operation: Callable[[], T]) -> T:
+        """Runs ``operation``, raising ``ConnectionError`` (context ``address``) when Redis is unreachable."""
+        try:
+            return operation()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as cause:
+            raise errors.ConnectionError(f"redis at {self.address} is unreachable: {cause}", context={"address": self.address}) from cause

@@ -1,0 +1,210 @@
+"""StreamConsumer: events as an iterable of items whose payloads resolve lazily (as ``src/consumer/stream-consumer.ts``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Sequence
+
+from . import errors
+from .broker.types import Delivery, Subscriber
+from .proxy import Ref, StoreRegistry
+from .store.types import Store
+from .wire import DEFAULT_WIRE_LIMITS, Metadata, RefPayload, StreamEvent, WireLimits, decode_event
+
+
+@dataclass
+class ConsumerStats:
+    """Counters since the consumer was made."""
+
+    received: int = 0
+    filtered: int = 0
+    malformed: int = 0
+    yielded: int = 0
+
+
+class StreamItem:
+    """One received item: its event's metadata and a lazy :class:`Ref` to its payload.
+
+    Nothing is read from the store until :meth:`resolve`. Call :meth:`ack` when done (it also releases
+    this group's hold on the payload) or :meth:`nack` to have it delivered again.
+    """
+
+    def __init__(self, event: StreamEvent, delivery: Delivery, ref: Ref, release: Callable[[Sequence[str]], None]) -> None:
+        self.event = event
+        """The decoded event."""
+        self.delivery = delivery
+        """The raw broker delivery."""
+        self.ref = ref
+        self.id = event.id
+        self.topic = delivery.topic
+        """The topic the item arrived on."""
+        self.key = event.key
+        self.metadata: Metadata = event.metadata
+        self.timestamp = event.timestamp
+        """Producer clock, ms since the epoch."""
+        self.position = delivery.position
+        """Broker position (a stream entry id)."""
+        self.delivery_count = delivery.delivery_count
+        """1 on first delivery."""
+        self._release = release
+        self._settled = False
+
+    def resolve(self) -> object:
+        """The verified, decoded payload; raises :class:`MissingPayloadError`, :class:`CorruptPayloadError` or :class:`UnknownStoreError`."""
+        return self.ref.resolve()
+
+    def ack(self, *, release_for: Sequence[str] = ()) -> None:
+        """Acks upstream, then releases the payload for this consumer's group and for ``release_for``
+        (groups downstream that will never read this item). Idempotent."""
+        if self._settled:
+            return
+        self._settled = True
+        self.delivery.ack()
+        self.ref.forget()
+        self._release(release_for)
+
+    def nack(self, *, requeue: bool = True, delay_ms: float = 0) -> None:
+        """Hands the item back for redelivery after ``delay_ms`` (or drops it with ``requeue=False``). Idempotent."""
+        if self._settled:
+            return
+        self._settled = True
+        self.ref.forget()
+        self.delivery.nack(requeue=requeue, delay_ms=delay_ms)
+
+    def __repr__(self) -> str:
+        return f"StreamItem(id={self.id!r}, topic={self.topic!r}, position={self.position!r}, metadata={self.metadata!r})"
+
+
+class StreamConsumer:
+    """Reads a subscriber's events as an iterable of :class:`StreamItem`.
+
+    It decodes and filters on metadata without touching the store (it acks and releases what the filter
+    drops), and stops when every subscribed topic has reached end of stream (then :attr:`ended` is True).
+    Items not acked are redelivered per the broker's guarantee. A malformed event is reported to
+    ``on_error`` and acked. Use it as a context manager: leaving the block closes the subscriber.
+
+    Args:
+        subscriber: Where events come from (``RedisStreamsBroker(...).subscriber(topic, group)``); its
+            group is the reader that releases payloads. Closed with the consumer unless ``close_subscriber=False``.
+        stores: The stores refs may name, by id; any other id is :class:`UnknownStoreError` on resolve.
+        filter: ``filter(metadata)``; an item it returns False for is acked and released unread.
+        release_on_ack: Release this group's hold on a payload when its item is acked. Default True.
+        release_dropped_for: Further groups released when the filter drops an event.
+        on_error: Hears about malformed events and failed releases (a :class:`ProxyStreamError`).
+        limits: Wire limits for decoding.
+    """
+
+    def __init__(
+        self,
+        subscriber: Subscriber,
+        stores: StoreRegistry | Iterable[Store] = (),
+        *,
+        filter: Callable[[Metadata], bool] | None = None,
+        release_on_ack: bool = True,
+        release_dropped_for: Sequence[str] = (),
+        on_error: Callable[[errors.ProxyStreamError], None] | None = None,
+        limits: WireLimits = DEFAULT_WIRE_LIMITS,
+        close_subscriber: bool = True,
+    ) -> None:
+        if not callable(getattr(subscriber, "messages", None)):
+            raise errors.ConfigError("StreamConsumer subscriber must have a messages method")
+        self._subscriber = subscriber
+        self._stores = stores if isinstance(stores, StoreRegistry) else StoreRegistry(stores)
+        self._filter = filter
+        self._release_on_ack = release_on_ack
+        self._release_dropped_for = tuple(release_dropped_for)
+        self._on_error = on_error
+        self._limits = limits
+        self._close_subscriber = close_subscriber
+        self._ended: set[str] = set()
+        self._closed = False
+        self.stats = ConsumerStats()
+
+    @property
+    def group(self) -> str:
+        """The consumer group whose hold on payloads this consumer releases."""
+        return self._subscriber.group
+
+    @property
+    def ended(self) -> bool:
+        """True once every subscribed topic has reached end of stream."""
+        return all(topic in self._ended for topic in self._subscriber.topics)
+
+    def __iter__(self) -> Iterator[StreamItem]:
+        """Items until end of stream or :meth:`close`."""
+        if self.ended or self._closed:
+            return
+        for delivery in self._subscriber.messages():
+            item = self._accept(delivery)
+            if item is not None:
+                self.stats.yielded += 1
+                yield item
+            if self.ended or self._closed:
+                return
+
+    def close(self) -> None:
+        """Stops iteration and closes the subscriber (unless ``close_subscriber=False``), handing unacked entries back. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._close_subscriber:
+            self._subscriber.close()
+
+    def __enter__(self) -> StreamConsumer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _accept(self, delivery: Delivery) -> StreamItem | None:
+        self.stats.received += 1
+        if delivery.end_of_stream:
+            self._ended.add(delivery.topic)
+            delivery.ack()
+            return None
+        try:
+            event = decode_event(delivery.value, self._limits)
+            if event.kind == "end":
+                raise errors.MalformedEventError("end-of-stream event arrived without the broker marking it", context={"topic": delivery.topic})
+        except errors.ProxyStreamError as error:
+            self.stats.malformed += 1
+            self._report(error)
+            delivery.ack()
+            return None
+        if self._filter is not None and not self._passes(event):
+            self.stats.filtered += 1
+            delivery.ack()
+            self._release(event, (self.group, *self._release_dropped_for))
+            return None
+        assert event.payload is not None
+        ref = Ref(event.payload, self._stores)
+        return StreamItem(event, delivery, ref, lambda release_for: self._release(event, (self.group, *release_for)))
+
+    def _passes(self, event: StreamEvent) -> bool:
+        assert self._filter is not None
+        try:
+            return bool(self._filter(event.metadata))
+        except Exception as cause:
+            error = errors.MalformedEventError("filter raised; the item is kept", context={"topic": event.topic})
+            error.__cause__ = cause
+            self._report(error)
+            return True
+
+    def _release(self, event: StreamEvent, groups: Sequence[str]) -> None:
+        payload = event.payload
+        if not self._release_on_ack or not isinstance(payload, RefPayload) or payload.store_id not in self._stores:
+            return
+        store = self._stores.get(payload.store_id)
+        for group in groups:
+            try:
+                store.release(payload.key, group)
+            except errors.ProxyStreamError as error:
+                self._report(error)
+
+    def _report(self, error: errors.ProxyStreamError) -> None:
+        if self._on_error is None:
+            return
+        try:
+            self._on_error(error)
+        except Exception:
+            return
