@@ -6,7 +6,8 @@ import { probeBrokers } from './probe.js';
 /**
  * The {@link KafkaDriver} of the chosen client, which is imported on the first call that talks to
  * Kafka: both clients are optional peer dependencies, and a KafkaBroker is made synchronously. A
- * client that is not installed rejects that call with MissingDependencyError. Until a bootstrap broker
+ * client that is not installed rejects that call with MissingDependencyError, before any connection
+ * is tried. Until a bootstrap broker
  * has answered once, each call first probes them (see `probeBrokers`), so a refused connection fails
  * at once instead of after the clients' retries; once one answered, the clients' own reconnects
  * ride out a restart.
@@ -95,12 +96,13 @@ export class LazyKafkaDriver implements KafkaDriver {
   }
 
   async #load(): Promise<KafkaDriver> {
+    this.#driver ??= loadDriver(this.options);
+    const driver = await this.#driver;
     if (!this.#answered) {
       await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
       this.#answered = true;
     }
-    this.#driver ??= loadDriver(this.options);
-    return this.#driver;
+    return driver;
   }
 }
 
