@@ -1,12 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/store/index.js';
 import { redisUrl } from '../setup/servers.js';
-import { ensureBuilt, jsonLines, runCli, startCli, waitFor } from './helpers.js';
+import { ensureBuilt, freePort, jsonLines, runCli, startCli, unique, waitFor } from './helpers.js';
 
 let dir: string;
 
@@ -19,16 +17,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
 describe('usage', () => {
   it.each([[[]], [['run']], [['produce']], [['tail']], [['inspect']], [['store']], [['store', 'stats']]])('%j --help exits 0 and lists the exit codes', async (command) => {

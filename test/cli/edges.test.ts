@@ -1,14 +1,12 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZmqBroker } from '../../src/broker-adapters/zmq/index.js';
 import { kafkaBrokers, redisUrl } from '../setup/servers.js';
-import { ensureBuilt, jsonLines, runCli } from './helpers.js';
+import { ensureBuilt, freePort, jsonLines, runCli, unique } from './helpers.js';
 
 let dir: string;
 let redis: Redis;
@@ -24,16 +22,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** A port with nothing listening on it. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 const lastLine = (text: string) => text.trim().split('\n').at(-1);
 
 describe('a refused connection', () => {

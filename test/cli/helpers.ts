@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -114,3 +116,15 @@ function cleanEnv(): NodeJS.ProcessEnv {
   for (const name of ['PROXYSTREAM_BROKER', 'PROXYSTREAM_STORES', 'PROXYSTREAM_CONFIG', 'PROXYSTREAM_CONNECT_TIMEOUT_MS']) delete env[name];
   return env;
 }
+
+/** A loopback port with nothing listening on it. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `prefix` plus a short random suffix, for names on shared servers. */
+export const unique = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
