@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from proxystream.wire import InlinePayload, RefPayload, StreamEvent, read_ndarray_header
+from proxystream.wire import DeadLetter, InlinePayload, RefPayload, StreamEvent, read_ndarray_header
 from proxystream.wire.msgpack_js import js_number_string
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,3 +63,21 @@ def ndarray_expectation(payload: bytes, array: np.ndarray) -> dict[str, Any]:
 
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def dead_letter_expectation(letter: DeadLetter) -> Any:
+    """A dead letter's fields under the TypeScript names, as tagged JSON (what a reader must decode)."""
+    return to_tagged(
+        {
+            "topic": letter.topic,
+            "position": letter.position,
+            "group": letter.group,
+            "deliveryCount": letter.delivery_count,
+            "code": letter.code,
+            "message": letter.message,
+            "failedAt": letter.failed_at,
+            "original": letter.original,
+            "attempts": letter.attempts,
+            "key": letter.key,
+        }
+    )

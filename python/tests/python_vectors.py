@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from helpers import VECTORS, event_expectation, ndarray_expectation, to_tagged
+from helpers import VECTORS, dead_letter_expectation, event_expectation, ndarray_expectation, to_tagged
 from proxystream.wire import (
     DeadLetter,
     EventFields,
@@ -124,19 +124,7 @@ def _dead_letters() -> list[dict[str, Any]]:
     keyed = DeadLetter(**{**plain.__dict__, "attempts": 2, "key": "run-2"})
     vectors = []
     for name, letter in (("plain", plain), ("with attempts and key", keyed)):
-        expect = {
-            "topic": letter.topic,
-            "position": letter.position,
-            "group": letter.group,
-            "deliveryCount": letter.delivery_count,
-            "code": letter.code,
-            "message": letter.message,
-            "failedAt": letter.failed_at,
-            "original": letter.original,
-            "attempts": letter.attempts,
-            "key": letter.key,
-        }
-        vectors.append({"name": name, "base64": _b64(encode_dead_letter(letter)), "expect": to_tagged(expect)})
+        vectors.append({"name": name, "base64": _b64(encode_dead_letter(letter)), "expect": dead_letter_expectation(letter)})
     return vectors
 
 
