@@ -1,17 +1,15 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { Broker, Delivery, OutgoingMessage } from '../../broker-adapters/index.js';
-import { openBroker } from '../../config/index.js';
 import type { MalformedEventError } from '../../errors/index.js';
 import { decodeDeadLetter, type DeadLetter } from '../../wire/index.js';
 import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import type { CliContext } from '../context.js';
 import { deadLetterLine, deadLetterSummary, malformedSummary } from '../event-summary.js';
 import { EXIT_CODES_HELP, ExitCodes, UsageError } from '../exit-codes.js';
-import { interruptSignal } from '../interrupt.js';
 import { intFlag } from '../options.js';
 import { jsonReplacer, writeJsonLine } from '../output.js';
-import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
+import { openTopicReader } from '../topic-reader.js';
 
 interface DlqFlags extends ConnectionFlags {
   show?: string;
@@ -81,15 +79,12 @@ ${EXIT_CODES_HELP}`,
     if (flags.to !== undefined && flags.replay === undefined) throw new UsageError('--to needs --replay');
     const logger = context.logger(self, 'warn');
     const config = await configFrom(flags);
-    const broker = openBroker(config);
-    const interrupt = interruptSignal();
-    const subscriber = broker.subscriber({ topics: topic, from: 'earliest' });
-    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
+    const reader = openTopicReader(config, { topics: topic, from: 'earliest' }, logger);
     const list = flags.show === undefined && flags.replay === undefined;
     const read: ReadLetter[] = [];
     try {
-      const reason = await readDeliveries(subscriber, {
-        signal: interrupt.signal,
+      const reason = await readDeliveries(reader.subscriber, {
+        signal: reader.interrupt,
         idleMs: flags.idleMs,
         ...(flags.max === undefined ? {} : { max: flags.max }),
         onEvent: async (delivery) => {
@@ -100,7 +95,7 @@ ${EXIT_CODES_HELP}`,
         },
         onEnd: (delivery) => delivery.ack(),
       });
-      await peer.finish();
+      await reader.peer.finish();
       logger.info({ topic, reason }, 'dlq read');
       if (reason === 'interrupted') {
         context.exitCode = ExitCodes.INTERRUPTED;
@@ -112,14 +107,12 @@ ${EXIT_CODES_HELP}`,
       }
       if (flags.replay !== undefined) {
         const letters = flags.replay === 'all' ? wellFormed(read, logger.warn.bind(logger)) : chosen(read, flags.replay, topic);
-        const { replayed, topics } = await replayDeadLetters(broker, letters.map((entry) => entry.letter), flags.to);
+        const { replayed, topics } = await replayDeadLetters(reader.broker, letters.map((entry) => entry.letter), flags.to);
         await writeJsonLine(context.stdout, { replayed, skipped: flags.replay === 'all' ? read.length - letters.length : 0, topics });
       }
       context.exitCode = ExitCodes.OK;
     } finally {
-      interrupt.dispose();
-      await subscriber.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
+      await reader.close();
     }
   });
 }

@@ -1,13 +1,11 @@
 import { Command } from 'commander';
-import { openBroker } from '../../config/index.js';
 import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import type { CliContext } from '../context.js';
 import { summarise } from '../event-summary.js';
 import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
-import { interruptSignal } from '../interrupt.js';
 import { intFlag } from '../options.js';
-import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
+import { openTopicReader } from '../topic-reader.js';
 import { TopicSummary } from '../topic-summary.js';
 
 interface InspectFlags extends ConnectionFlags {
@@ -44,15 +42,12 @@ ${EXIT_CODES_HELP}`,
   return command.action(async (topic: string, flags: InspectFlags, self: Command) => {
     const logger = context.logger(self, 'warn');
     const config = await configFrom(flags);
-    const broker = openBroker(config);
-    const interrupt = interruptSignal();
-    const subscriber = broker.subscriber({ topics: topic, from: 'earliest' });
-    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
+    const reader = openTopicReader(config, { topics: topic, from: 'earliest' }, logger);
     const summary = new TopicSummary();
     const started = Date.now();
     try {
-      const reason = await readDeliveries(subscriber, {
-        signal: interrupt.signal,
+      const reason = await readDeliveries(reader.subscriber, {
+        signal: reader.interrupt,
         max: flags.max,
         idleMs: flags.idleMs,
         onEvent: async (delivery) => {
@@ -61,17 +56,15 @@ ${EXIT_CODES_HELP}`,
         },
         onEnd: (delivery) => delivery.ack(),
       });
-      await peer.finish();
-      const endPosition = await broker.endOf?.(topic);
+      await reader.peer.finish();
+      const endPosition = await reader.broker.endOf?.(topic);
       const ended = endPosition !== undefined || reason === 'end';
-      const report = { topic, broker: broker.name, stoppedBy: reason, endOfStream: reason === 'end', ended, ...(endPosition === undefined ? {} : { endPosition }), ...summary.toJSON(), readMs: Date.now() - started };
+      const report = { topic, broker: reader.broker.name, stoppedBy: reason, endOfStream: reason === 'end', ended, ...(endPosition === undefined ? {} : { endPosition }), ...summary.toJSON(), readMs: Date.now() - started };
       context.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       logger.info({ topic, reason }, 'inspect done');
       context.exitCode = reason === 'interrupted' ? ExitCodes.INTERRUPTED : ExitCodes.OK;
     } finally {
-      interrupt.dispose();
-      await subscriber.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
+      await reader.close();
     }
   });
 }

@@ -1,16 +1,15 @@
 import { Command } from 'commander';
 import type { Delivery } from '../../broker-adapters/index.js';
-import { openBroker, openStores } from '../../config/index.js';
+import { openStores } from '../../config/index.js';
 import { StoreRegistry } from '../../proxy/index.js';
 import { configFrom, withConnectionOptions, type ConnectionFlags } from '../connection-options.js';
 import type { CliContext } from '../context.js';
 import { summarise, type DeadLetterSummary } from '../event-summary.js';
 import { EXIT_CODES_HELP, ExitCodes } from '../exit-codes.js';
-import { interruptSignal } from '../interrupt.js';
 import { fromFlag, intFlag } from '../options.js';
 import { writeJsonLine } from '../output.js';
-import { watchPeer } from '../peer-warning.js';
 import { readDeliveries } from '../read-deliveries.js';
+import { openTopicReader } from '../topic-reader.js';
 
 interface TailFlags extends ConnectionFlags {
   group?: string;
@@ -59,17 +58,15 @@ ${EXIT_CODES_HELP}`,
     const release = flags.ack === true && !privateGroup;
     // Stores are opened only to release payloads (a lifetime update, never a read).
     const stores = release ? new StoreRegistry(openStores(config, { create: false })) : undefined;
-    const broker = openBroker(config);
-    const interrupt = interruptSignal();
-    const subscriber = broker.subscriber({ topics: topic, ...(privateGroup ? {} : { group: flags.group }), ...(flags.from === undefined ? {} : { from: flags.from }) });
-    const peer = watchPeer(subscriber, config.connectTimeoutMs, logger);
+    const reader = openTopicReader(config, { topics: topic, ...(privateGroup ? {} : { group: flags.group }), ...(flags.from === undefined ? {} : { from: flags.from }) }, logger);
+    const { subscriber } = reader;
     // Acks in the private group disturb nobody and let end of stream through.
     const settle = privateGroup || flags.ack === true;
     const unreleased = new Set<string>();
     try {
       logger.info({ topic, group: subscriber.group, ack: settle }, 'tail reading');
       const reason = await readDeliveries(subscriber, {
-        signal: interrupt.signal,
+        signal: reader.interrupt,
         ...(flags.max === undefined ? {} : { max: flags.max }),
         ...(flags.idleMs === undefined ? {} : { idleMs: flags.idleMs }),
         onEvent: async (delivery: Delivery) => {
@@ -89,13 +86,11 @@ ${EXIT_CODES_HELP}`,
           if (settle) await delivery.ack();
         },
       });
-      await peer.finish();
+      await reader.peer.finish();
       logger.info({ topic, reason }, 'tail stopped');
       context.exitCode = reason === 'interrupted' ? ExitCodes.INTERRUPTED : ExitCodes.OK;
     } finally {
-      interrupt.dispose();
-      await subscriber.close().catch(() => undefined);
-      await broker.close().catch(() => undefined);
+      await reader.close();
       await stores?.close().catch(() => undefined);
     }
   });
