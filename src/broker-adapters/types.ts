@@ -92,7 +92,9 @@ export interface Delivery {
    * `decodeDeadLetter(value)` says why.
    */
   deadLetter?: DeadLetter;
+  /** Settles the message as handled. The first of `ack()` and `nack()` settles a delivery; later calls do nothing. */
   ack(): Promise<void>;
+  /** Settles the message as not handled: redelivered unless `requeue` is false (where the broker redelivers). */
   nack(options?: NackOptions): Promise<void>;
   /**
    * Optional, for brokers whose `ack()` returns before the ack is durable (Kafka commits offsets in the

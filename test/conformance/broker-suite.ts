@@ -193,6 +193,29 @@ export function brokerConformance(factory: BrokerFactory): void {
       await publisher.close();
     });
 
+    when('redelivery', 'settles a delivery once: the first of ack and nack wins, and the other does nothing', async () => {
+      const topic = uniqueName('t');
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      await settle();
+      const publisher = broker.publisher();
+      await publisher.publish(topic, [message('nacked'), message('acked')]);
+      const got: string[] = [];
+      try {
+        for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(3_000) })) {
+          const text = Buffer.from(delivery.value).toString();
+          got.push(`${text}#${delivery.deliveryCount}`);
+          const [first, second] = text === 'nacked' && delivery.deliveryCount === 1 ? [() => delivery.nack({ requeue: true }), () => delivery.ack()] : [() => delivery.ack(), () => delivery.nack({ requeue: true })];
+          const settling = first();
+          await second();
+          await settling;
+        }
+      } catch (error) {
+        if (!(error instanceof AbortedError)) throw error;
+      }
+      expect(got.sort()).toEqual(['acked#1', 'nacked#1', 'nacked#2']);
+      await Promise.all([subscriber.close(), publisher.close()]);
+    });
+
     when('replay', 'lets a late group replay from the earliest message, and a latest group skip the past', async () => {
       const topic = uniqueName('t');
       const publisher = broker.publisher();

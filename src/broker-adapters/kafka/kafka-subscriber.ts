@@ -1,9 +1,9 @@
-import { AbortedError } from '../../errors/index.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { receiveLoop } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { decodeCommitNote } from './commit-note.js';
 import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
-import { sleepUntilWoken } from '../../util/timers.js';
+import { raceAbort, sleepUntilWoken } from '../../util/timers.js';
 import { partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
@@ -62,6 +62,8 @@ export class KafkaSubscriber implements Subscriber {
   #prepared: Promise<void> = Promise.resolve();
   #consumer: GroupConsumerDriver | undefined;
   #started: Promise<void> | undefined;
+  /** Set once {@link #start} has resolved: the group is joined. */
+  #running = false;
   #fatal: Error | undefined;
   #wakeReader: (() => void) | undefined;
   #wakeFetcher: (() => void) | undefined;
@@ -87,32 +89,34 @@ export class KafkaSubscriber implements Subscriber {
     return this.messages();
   }
 
-  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+  messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    return receiveLoop({ take: () => this.#take(), wait: (signal) => this.#wait(signal) }, this.#closing.signal, options);
+  }
+
+  /** The next fetched message (messages of a lost generation and dead-lettered ones are skipped), else an end of stream. */
+  async #take(): Promise<Delivery | undefined> {
+    if (this.#fatal !== undefined) throw this.#fatal;
+    for (let fetched = this.#retries.shift() ?? this.#buffer.shift(); fetched !== undefined; fetched = this.#retries.shift() ?? this.#buffer.shift()) {
+      this.#wakeFetcher?.();
+      const delivery = await this.#deliver(fetched);
+      if (delivery !== undefined) return delivery;
+    }
+    return this.#ends.shift();
+  }
+
+  /** Joins the group on the first call; then checks for ends of stream when due, and idles until a fetch or a failure wakes it. */
+  async #wait(signal: AbortSignal): Promise<void> {
     if (this.#started === undefined) {
       this.#started = this.#start();
       this.#started.catch(() => undefined);
     }
-    const started = this.#started;
-    await Promise.race([started, aborted(signal)]);
-    while (!signal.aborted) {
-      if (this.#fatal !== undefined) throw this.#fatal;
-      const fetched = this.#retries.shift() ?? this.#buffer.shift();
-      if (fetched !== undefined) {
-        this.#wakeFetcher?.();
-        const delivery = await this.#deliver(fetched);
-        if (delivery !== undefined) yield delivery;
-        continue;
-      }
-      const end = this.#ends.shift();
-      if (end !== undefined) {
-        yield end;
-        continue;
-      }
-      if (Date.now() - this.#lastEndCheck >= this.#driver.options.endOfStreamPollMs) await this.#checkEnds();
-      if (this.#ends.length === 0) await this.#idle(signal);
+    if (!this.#running) {
+      await raceAbort(this.#started, signal, 'receive');
+      this.#running = true;
+      return;
     }
-    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+    if (Date.now() - this.#lastEndCheck >= this.#driver.options.endOfStreamPollMs) await this.#checkEnds();
+    if (this.#ends.length === 0) await this.#idle(signal);
   }
 
   async close(): Promise<void> {
@@ -382,11 +386,6 @@ export class KafkaSubscriber implements Subscriber {
   #waitForSpace(ms: number): Promise<void> {
     return sleepUntilWoken(ms, (wake) => (this.#wakeFetcher = wake));
   }
-}
-
-
-function aborted(signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
 }
 
 /** A promise with its resolver. */

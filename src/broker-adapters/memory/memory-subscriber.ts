@@ -1,5 +1,5 @@
-import { AbortedError } from '../../errors/index.js';
 import { withDeadLetter } from '../dead-letters.js';
+import { receiveLoop } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { GroupCursor, Take } from './group-cursor.js';
 import type { TopicLog } from './topic-log.js';
@@ -37,17 +37,8 @@ export class MemorySubscriber implements Subscriber {
     return this.messages();
   }
 
-  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
-    while (!signal.aborted) {
-      const delivery = this.#next();
-      if (delivery !== undefined) {
-        yield delivery;
-        continue;
-      }
-      await this.#idle(signal);
-    }
-    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+  messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    return receiveLoop({ take: () => this.#next(), wait: (signal) => this.#idle(signal) }, this.#closing.signal, options);
   }
 
   async close(): Promise<void> {

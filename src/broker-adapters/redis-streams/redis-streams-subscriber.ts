@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import { AbortedError, isProxyStreamError } from '../../errors/index.js';
+import { isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { receiveLoop } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
@@ -81,18 +82,9 @@ export class RedisStreamsSubscriber implements Subscriber {
     return this.messages();
   }
 
-  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
+  messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     this.#count = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
-    while (!signal.aborted) {
-      const next = this.#queue.shift();
-      if (next !== undefined) {
-        yield next;
-        continue;
-      }
-      await this.#fill(signal);
-    }
-    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+    return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#closing.signal, options);
   }
 
   /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */

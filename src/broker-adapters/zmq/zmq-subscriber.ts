@@ -1,6 +1,7 @@
 import type { Pull, Subscriber as SubSocket } from 'zeromq';
 import { AbortedError, ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
 import { withDeadLetter } from '../dead-letters.js';
+import { receiveLoop } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
@@ -116,19 +117,18 @@ export class ZmqSubscriber implements Subscriber {
     return this.messages();
   }
 
-  async *messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    const signal = options.signal === undefined ? this.#closing.signal : AbortSignal.any([options.signal, this.#closing.signal]);
-    try {
+  messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
+    let received: Delivery | undefined;
+    const take = () => {
+      const delivery = received;
+      received = undefined;
+      return delivery;
+    };
+    const wait = async (signal: AbortSignal) => {
       await raceAbort(this.#ready, signal, 'receive');
-      const socket = await this.#socket;
-      while (!signal.aborted) {
-        const delivery = this.#decode(await this.#receive(socket, signal));
-        if (delivery !== undefined) yield delivery;
-      }
-    } catch (error) {
-      if (!signal.aborted) throw error;
-    }
-    if (options.signal?.aborted && !this.#closing.signal.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
+      received = this.#decode(await this.#receive(await this.#socket, signal));
+    };
+    return receiveLoop({ take, wait }, this.#closing.signal, options);
   }
 
   /** Closes the socket at once (receiving sockets do not linger); ends every iteration. Idempotent. */
