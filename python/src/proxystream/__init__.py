@@ -30,7 +30,7 @@ from .broker.redis_streams import RedisStreamsOptions
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
 from .producer import DEFAULT_INLINE_THRESHOLD, PayloadLifetime, ProducerStats, SendResult, StreamProducer
 from .proxy import Ref, StoreRegistry
-from .store import RedisStore, Store, StoreStats
+from .store import FileStore, RedisStore, Store, StoreStats
 from .wire import (
     EventFields,
     InlinePayload,
@@ -55,6 +55,7 @@ __all__ = [
     "Delivery",
     "ErrorCodes",
     "EventFields",
+    "FileStore",
     "HandlerError",
     "InlinePayload",
     "InvalidKeyError",

@@ -1,8 +1,9 @@
 """Stores that hold payloads by key, with the same layouts and lifetimes as the TypeScript stores."""
 
+from .file_store import FileStore
 from .keys import assert_valid_key
 from .lifetime import Lifetime, lifetime
 from .redis import RedisStore, StoreStats
 from .types import Store
 
-__all__ = ["Lifetime", "RedisStore", "Store", "StoreStats", "assert_valid_key", "lifetime"]
+__all__ = ["FileStore", "Lifetime", "RedisStore", "Store", "StoreStats", "assert_valid_key", "lifetime"]
