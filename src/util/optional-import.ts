@@ -7,14 +7,16 @@ import { MissingDependencyError } from '../errors/index.js';
  *
  * @param specifier - the package, or a subpath of it such as `tsx/esm/api`
  * @param feature - what needs it, for the message, e.g. "the ZeroMQ broker"
+ * @param version - the exact version the install command names, for a package pinned to one
  */
-export async function importOptional<T>(specifier: string, feature: string): Promise<T> {
+export async function importOptional<T>(specifier: string, feature: string, version?: string): Promise<T> {
   try {
     return (await import(specifier)) as T;
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
     const name = packageName(specifier);
-    throw new MissingDependencyError(`${feature} needs the package ${name}, which is not installed: npm install ${name}`, { cause: error, context: { package: name, feature } });
+    const install = version === undefined ? name : `${name}@${version}`;
+    throw new MissingDependencyError(`${feature} needs the package ${name}, which is not installed: npm install ${install}`, { cause: error, context: { package: name, feature } });
   }
 }
 

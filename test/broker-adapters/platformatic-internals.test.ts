@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Base, ConnectionPool, Consumer, offsetCommitV8 } from '@platformatic/kafka';
+import { PLATFORMATIC_KAFKA_VERSION } from '../../src/broker-adapters/kafka/lazy-driver.js';
 
 // The platformatic member (src/broker-adapters/kafka/platformatic/) reaches past @platformatic/kafka's
 // documented API: it commits through offsetCommitV8 (to send commit metadata), closes a stuck consumer
@@ -19,6 +20,7 @@ describe('@platformatic/kafka internals the platformatic member relies on', () =
     expect(manifest.peerDependencies!['@platformatic/kafka']).toMatch(/^\d+\.\d+\.\d+$/);
     expect(manifest.devDependencies!['@platformatic/kafka']).toBe(manifest.peerDependencies!['@platformatic/kafka']);
     expect(installed).toBe(manifest.peerDependencies!['@platformatic/kafka']);
+    expect(PLATFORMATIC_KAFKA_VERSION, 'the version MissingDependencyError tells users to install').toBe(installed);
   });
 
   it('still has the functions and accessors it calls', () => {

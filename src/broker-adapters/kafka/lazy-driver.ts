@@ -106,6 +106,9 @@ export class LazyKafkaDriver implements KafkaDriver {
   }
 }
 
+/** The one @platformatic/kafka version the platformatic member is built and tested against (package.json pins it). */
+export const PLATFORMATIC_KAFKA_VERSION = '1.35.0';
+
 /** Imports the chosen client (MissingDependencyError when it is not installed), then its driver. */
 async function loadDriver(options: ParsedKafkaOptions): Promise<KafkaDriver> {
   if (options.client === 'kafkajs') {
@@ -113,7 +116,7 @@ async function loadDriver(options: ParsedKafkaOptions): Promise<KafkaDriver> {
     const { KafkajsDriver } = await import('./kafkajs/driver.js');
     return new KafkajsDriver(options);
   }
-  await importOptional('@platformatic/kafka', 'the Kafka broker');
+  await importOptional('@platformatic/kafka', 'the Kafka broker', PLATFORMATIC_KAFKA_VERSION);
   const { PlatformaticDriver } = await import('./platformatic/driver.js');
   return new PlatformaticDriver(options);
 }
