@@ -49,8 +49,8 @@ async function run(config: RoleConfig): Promise<RoleReport> {
   for await (const item of consumer) {
     report.kept += 1;
     if (config.role === 'relay') {
-      await publisher!.publish(config.workTopic!, [{ value: item.delivery.value }]);
-      report.forwardedBytes += item.delivery.value.byteLength;
+      await publisher!.publish(config.workTopic!, [{ value: item.bytes }]);
+      report.forwardedBytes += item.bytes.byteLength;
     } else {
       const bytes = await item.ref.bytes();
       if (!item.ref.inline) report.resolvedBytes += bytes.byteLength;

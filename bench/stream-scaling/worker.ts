@@ -31,7 +31,7 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
     for await (const item of consumer) {
       const measured = (item.metadata.i as number) >= 0; // warm-up items have negative i
       if (measured) meter ??= meterCpu();
-      if (measured) report.eventBytes += item.delivery.value.byteLength;
+      if (measured) report.eventBytes += item.bytes.byteLength;
       const start = performance.now();
       const value = (await item.resolve()) as Uint8Array;
       const resolveMs = performance.now() - start;

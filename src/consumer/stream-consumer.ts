@@ -166,13 +166,13 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
       position: delivery.position,
       deliveryCount: delivery.deliveryCount,
       event,
-      delivery,
+      bytes: delivery.value,
       resolve: (options) => ref.resolve(options),
       ack: (options) =>
         (settled ??= (async () => {
           await delivery.ack();
           ref.forget();
-          await this.#releaseAfter(delivery, event, [this.group, ...(options?.releaseFor ?? [])]);
+          if (options?.release !== false) await this.#releaseAfter(delivery, event, [this.group, ...(options?.releaseFor ?? [])]);
         })()),
       nack: (options) =>
         (settled ??= (async () => {

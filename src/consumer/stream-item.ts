@@ -1,4 +1,4 @@
-import type { Delivery, NackOptions } from '../broker-adapters/index.js';
+import type { NackOptions } from '../broker-adapters/index.js';
 import type { Ref, ResolveOptions } from '../proxy/index.js';
 import type { Metadata, StreamEvent } from '../wire/index.js';
 
@@ -24,13 +24,15 @@ export interface StreamItem<T = unknown> {
   resolve(options?: ResolveOptions): Promise<T>;
   /**
    * Acks upstream, then releases the payload for this consumer's group and for `releaseFor` (groups
-   * downstream that will never read this item, e.g. remote workers it was not routed to). Idempotent.
+   * downstream that will never read this item, e.g. remote workers it was not routed to). With
+   * `release: false` nothing is released: something still names the payload (a dead letter does), so
+   * it stays until its TTL. The first of `ack()` and `nack()` settles the item; later calls return its promise.
    */
-  ack(options?: { releaseFor?: readonly string[] }): Promise<void>;
+  ack(options?: { releaseFor?: readonly string[]; release?: boolean }): Promise<void>;
   /** Hands the item back for redelivery (or drops it with `requeue: false`). Idempotent. */
   nack(options?: NackOptions): Promise<void>;
   /** The decoded event. */
   event: StreamEvent;
-  /** The raw broker delivery. */
-  delivery: Delivery;
+  /** The event exactly as received (its encoded bytes): to re-publish or dead-letter it unchanged. */
+  bytes: Uint8Array;
 }

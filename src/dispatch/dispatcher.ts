@@ -299,14 +299,14 @@ export class Dispatcher implements AsyncDisposable {
     }
     let written: { code: string; bytes: number; topic: string };
     try {
-      written = await writeDeadLetter(this.#publisher!, this.pipeline.deadLetter, { ...item, group: this.pipeline.source.group, value: item.delivery.value }, outcome.error, outcome.attempts, { pool });
+      written = await writeDeadLetter(this.#publisher!, this.pipeline.deadLetter, { ...item, group: this.pipeline.source.group, value: item.bytes }, outcome.error, outcome.attempts, { pool });
     } catch (error) {
       this.logger.error({ err: error, pool, id: item.id }, 'dead-lettering failed; the event is handed back for redelivery');
       await item.nack({ requeue: true, delayMs: 1000 });
       return;
     }
     // Ack the delivery without releasing the payload: a dead letter still names it, so it stays until its TTL.
-    await item.delivery.ack();
+    await item.ack({ release: false });
     this.metrics.brokerEventBytes.inc({ topic: written.topic }, written.bytes);
     this.metrics.eventsDeadLettered.inc({ ...labels, code: written.code });
     this.metrics.eventsAcked.inc({ ...labels, outcome: 'dead_letter' });

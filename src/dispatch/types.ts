@@ -10,7 +10,7 @@ import type { Metadata, StreamEvent } from '../wire/index.js';
  * dispatcher's job). The dispatcher never reads the payload; only a handler that calls `resolve()` (or
  * `ref.bytes()`) fetches it, straight from the store, counted in `proxystream_payload_bytes_resolved_total`.
  */
-export type DispatchItem<T = unknown> = Omit<StreamItem<T>, 'ack' | 'nack' | 'delivery'>;
+export type DispatchItem<T = unknown> = Omit<StreamItem<T>, 'ack' | 'nack' | 'bytes'>;
 
 /** The second argument of every handler. */
 export interface HandlerContext {

@@ -4,7 +4,7 @@ import { StreamConsumer } from '../../src/consumer/index.js';
 import { ConfigError, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { decodeDeadLetter } from '../../src/wire/index.js';
+import { decodeDeadLetter, decodeEvent } from '../../src/wire/index.js';
 import { collect } from '../conformance/helpers.js';
 import { uniqueName } from '../conformance/types.js';
 
@@ -153,6 +153,26 @@ describe('StreamConsumer', () => {
       if (sizes.length === 3) break;
     }
     expect(sizes).toEqual([64, 64, 64]);
+    await consumer.close();
+  });
+
+  it('hands out the event bytes as received, and acks without releasing the payload when told to', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0, lifetime: { readers: ['g'], ttlMs: 60_000 } });
+    const [kept, released] = await Promise.all([producer.send(topic, Buffer.alloc(64, 1)), producer.send(topic, Buffer.alloc(64, 2))]);
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    const items = [];
+    for await (const item of consumer) {
+      expect(decodeEvent(item.bytes).id).toBe(item.id);
+      await item.ack(items.length === 0 ? { release: false } : undefined);
+      items.push(item);
+      if (items.length === 2) break;
+    }
+    expect(items.map((item) => item.id)).toEqual([kept!.id, released!.id]);
+    expect(await store.exists(items[0]!.ref.key!)).toBe(true);
+    expect(await store.exists(items[1]!.ref.key!)).toBe(false);
     await consumer.close();
   });
 

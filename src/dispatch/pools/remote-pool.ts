@@ -28,7 +28,7 @@ export class RemoteExecutor implements Executor {
 
   async run(items: readonly StreamItem[], _attempt: number, signal: AbortSignal, started: () => void): Promise<void> {
     started();
-    const messages = items.map((item) => (item.key === undefined ? { value: item.delivery.value } : { value: item.delivery.value, key: item.key }));
+    const messages = items.map((item) => (item.key === undefined ? { value: item.bytes } : { value: item.bytes, key: item.key }));
     await this.#publisher.publish(this.#spec.topic, messages, { signal });
     this.#onPublished(this.#spec.topic, messages.reduce((sum, message) => sum + message.value.byteLength, 0));
   }

@@ -83,7 +83,7 @@ export class WorkerExecutor implements Executor {
           signal.removeEventListener('abort', onAbort);
           reject(new HandlerError(`pool ${this.#parts.name}: worker exited (${code}) during attempt ${attempt}`, { context: { pool: this.#parts.name, exit: String(code) } }));
         };
-        const events = items.map((item) => ({ topic: item.topic, bytes: item.delivery.value, position: item.position, deliveryCount: item.deliveryCount }));
+        const events = items.map((item) => ({ topic: item.topic, bytes: item.bytes, position: item.position, deliveryCount: item.deliveryCount }));
         worker.channel.post({ t: 'run', id, attempt, events });
       });
     } finally {
