@@ -2,7 +2,7 @@ import { fork, spawn, type ChildProcess, type Serializable, type StdioOptions } 
 import { join } from 'node:path';
 
 /** A message between a benchmark orchestrator and one of its child processes. */
-export type ChildMessage = { type: 'ready' } | { type: 'done'; report: unknown } | { type: 'failed'; message: string } | { type: 'stop' } | ({ type: 'event' } & Record<string, unknown>);
+export type ChildMessage = { type: 'ready' } | { type: 'done'; report: unknown } | { type: 'failed'; message: string } | { type: 'stop' } | { type: 'events'; events: Array<Record<string, unknown>> };
 
 /** A running child role: `ready` once it can take work, `done` with its report after `stop()` (or by itself). */
 export interface ChildRole<R> {
@@ -17,7 +17,7 @@ export interface ChildRole<R> {
 
 /**
  * Forks `dist/<modulePath>` (the compiled bench), sends it `config` and wires the {@link ChildMessage}
- * protocol; `onEvent` hears the child's `event` messages. Extra `env` is merged into the child's. A
+ * protocol; `onEvent` hears each event the child emits (a turn's events cross in one message). Extra `env` is merged into the child's. A
  * `prefix` command (such as `ip netns exec <ns>`, which execs node in place) runs node through it.
  */
 export function startChild<R>(modulePath: string, config: unknown, onEvent: (event: Record<string, unknown>) => void = () => undefined, env: Record<string, string> = {}, prefix: readonly string[] = []): ChildRole<R> {
@@ -29,7 +29,7 @@ export function startChild<R>(modulePath: string, config: unknown, onEvent: (eve
   const done = new Promise<R>((resolve, reject) => {
     child.on('message', (message: ChildMessage) => {
       if (message.type === 'ready') onReady();
-      else if (message.type === 'event') onEvent(message);
+      else if (message.type === 'events') for (const event of message.events) onEvent(event);
       else if (message.type === 'done') resolve(message.report as R);
       else if (message.type === 'failed') reject(new Error(`${modulePath} failed: ${message.message}`));
     });
@@ -59,13 +59,26 @@ export function startChild<R>(modulePath: string, config: unknown, onEvent: (eve
  */
 export function runChild<C, R>(body: (config: C, stop: AbortSignal, emit: (event: Record<string, unknown>) => void) => Promise<R>): void {
   const stop = new AbortController();
-  const emit = (event: Record<string, unknown>) => process.send?.({ ...event, type: 'event' });
+  // Events of one turn cross in one message: a per-task report costs the roles about what the peer's
+  // shared-memory counter does, instead of an IPC write per task.
+  let pending: Array<Record<string, unknown>> = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    process.send?.({ type: 'events', events: pending });
+    pending = [];
+  };
+  const emit = (event: Record<string, unknown>) => {
+    if (pending.push(event) === 1) setImmediate(flush);
+  };
   process.on('message', (message: ChildMessage) => {
     if (typeof message === 'object' && message !== null && message.type === 'stop') stop.abort();
   });
   process.once('message', (config: C) => {
     body(config, stop.signal, emit).then(
-      (report) => process.send?.({ type: 'done', report }, () => process.exit(0)),
+      (report) => {
+        flush();
+        process.send?.({ type: 'done', report }, () => process.exit(0));
+      },
       (error: unknown) => {
         console.error(error);
         process.send?.({ type: 'failed', message: String((error as Error)?.stack ?? error) }, () => process.exit(1));
