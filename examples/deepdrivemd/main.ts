@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { resultsDir } from '../../bench/lib/report.js';
 import { BROKER_URL_FORMS, parseBrokerUrl, parseStoreUrl, STORE_URL_FORMS } from '../../src/config/index.js';
 import { CONTACTS_PER_FRAME } from './frames.js';
 import { printReport, writeReport } from './report.js';
@@ -31,7 +30,7 @@ const program = new Command('deepdrivemd')
   .option('--task-slots <n>', 'baseline tasks running at once', positiveInt, 2)
   .option('--broker <url>', `broker every mode uses: ${BROKER_URL_FORMS}`, 'memory:')
   .option('--store <url>', `store of proxystream mode: ${STORE_URL_FORMS} (default: a FileStore under /dev/shm)`)
-  .option('--out <base>', 'results path without extension (default: bench/results/deepdrivemd)')
+  .option('--out <base>', 'results path without extension (default: demo-results/deepdrivemd, ignored by git; bench/results/deepdrivemd is the committed reference run)')
   .parse();
 
 interface Flags {
@@ -87,7 +86,7 @@ async function main(): Promise<void> {
       bar.stop();
     }
     await printReport(results);
-    const base = flags.out ?? join(resultsDir(), 'deepdrivemd');
+    const base = flags.out ?? join('demo-results', 'deepdrivemd');
     await writeReport(base, config, results);
     console.log(`\nwrote ${base}.json, ${base}.svg and ${base}.png`);
   } finally {
