@@ -1,5 +1,5 @@
-import type { Broker, OutgoingMessage, Publisher } from '../../src/broker-adapters/index.js';
-import type { Store } from '../../src/store/index.js';
+import type { Broker, Publisher, Store } from 'proxystream';
+import type { OutgoingMessage } from 'proxystream/broker-adapters';
 
 /** Bytes a run moved: through the broker (or task system) and in and out of the store. */
 export interface ByteCounts {

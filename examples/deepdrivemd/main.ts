@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { BROKER_URL_FORMS, parseBrokerUrl, parseStoreUrl, STORE_URL_FORMS } from '../../src/config/index.js';
+import { BROKER_URL_FORMS, parseBrokerUrl, parseStoreUrl, STORE_URL_FORMS } from 'proxystream/config';
 import { CONTACTS_PER_FRAME } from './frames.js';
 import { printReport, writeReport } from './report.js';
 import { MODES, runMode, type DemoConfig, type Mode, type ModeResult } from './run-mode.js';

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { StreamConsumer } from '../../src/consumer/index.js';
-import { StreamProducer } from '../../src/producer/index.js';
-import { openBroker, openStores, type BrokerSpec, type StoreSpec } from '../../src/config/index.js';
-import type { Store } from '../../src/store/index.js';
+import { StreamConsumer, StreamProducer, type Store } from 'proxystream';
+import { openBroker, openStores, type BrokerSpec, type StoreSpec } from 'proxystream/config';
 import { countingBroker, countingStore, type ByteCounts } from './accounting.js';
 import type { FramePayload } from './frames.js';
 import type { Restart } from './inference.js';

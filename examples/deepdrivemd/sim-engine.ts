@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { StreamProducer } from '../../src/producer/index.js';
-import { openStores, type StoreSpec } from '../../src/config/index.js';
+import { StreamProducer } from 'proxystream';
+import { openStores, type StoreSpec } from 'proxystream/config';
 import { countingStore, type ByteCounts } from './accounting.js';
 import { CONTACTS_PER_FRAME, COORDS_PER_FRAME, frameMetadata, toPayload, type FrameBatch } from './frames.js';
 import { bridgedPublisher } from './thread-bridge.js';

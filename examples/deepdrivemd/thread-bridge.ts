@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { OutgoingMessage, Publisher } from '../../src/broker-adapters/index.js';
-import { PublishError } from '../../src/errors/index.js';
+import { PublishError, type Publisher } from 'proxystream';
+import type { OutgoingMessage } from 'proxystream/broker-adapters';
 
 /** A publish request a worker thread sends to the thread that owns the broker. */
 export interface BridgedPublish {

@@ -1,5 +1,4 @@
-import type { StreamConsumer } from '../../src/consumer/index.js';
-import type { StreamProducer } from '../../src/producer/index.js';
+import type { StreamConsumer, StreamProducer } from 'proxystream';
 import { CONTACTS_PER_FRAME, fromPayload, type FramePayload } from './frames.js';
 import { ContactMapModel } from './science/model.js';
 

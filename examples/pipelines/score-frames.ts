@@ -1,9 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryBroker, type Broker } from '../../src/broker-adapters/index.js';
-import { definePipeline, type DispatchItem, type HandlerContext } from '../../src/index.js';
-import { FileStore, type Store } from '../../src/store/index.js';
+import { definePipeline, FileStore, MemoryBroker, type Broker, type DispatchItem, type HandlerContext, type Store } from 'proxystream';
 
 /**
  * Scores MD frames (Float32Array payloads on `md-frames`, metadata `{ kind, sim, step, rmsd }`).

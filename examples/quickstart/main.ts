@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileStore, MemoryBroker, StoreRegistry, StreamConsumer, StreamProducer } from '../../src/index.js';
+import { FileStore, MemoryBroker, StoreRegistry, StreamConsumer, StreamProducer } from 'proxystream';
 
 /**
  * Quick start on the embedded default: an in-process broker and a FileStore in a temp directory

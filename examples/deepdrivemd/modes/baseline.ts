@@ -1,8 +1,6 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
-import type { Broker } from '../../../src/broker-adapters/index.js';
-import { StreamConsumer } from '../../../src/consumer/index.js';
-import { StreamProducer } from '../../../src/producer/index.js';
+import { StreamConsumer, StreamProducer, type Broker } from 'proxystream';
 import type { TaskRequest } from '../baseline-task.js';
 import { fromPayload, type FramePayload } from '../frames.js';
 import type { Restart } from '../inference.js';

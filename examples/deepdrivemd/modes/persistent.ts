@@ -1,8 +1,5 @@
 import { pino } from 'pino';
-import type { Broker } from '../../../src/broker-adapters/index.js';
-import { definePipeline, Dispatcher } from '../../../src/dispatch/index.js';
-import { defineWorker } from '../../../src/inference-worker/index.js';
-import type { Store } from '../../../src/store/index.js';
+import { definePipeline, defineWorker, Dispatcher, type Broker, type Store } from 'proxystream';
 import { fromPayload, type FramePayload } from '../frames.js';
 import { scoreFrames } from '../inference.js';
 import { ContactMapModel } from '../science/model.js';
