@@ -1,3 +1,8 @@
+/**
+ * proxystream: stream processing that keeps bulk data out of the broker. Events (metadata plus a ref
+ * or a small inline payload) travel through Kafka, Redis Streams, ZeroMQ or memory; payloads stay in a store.
+ * @module proxystream
+ */
 export * from './errors/index.js';
 export {
   checksum,

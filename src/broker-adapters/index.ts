@@ -1,3 +1,7 @@
+/**
+ * The broker adapters with their own types, importable as `proxystream/broker-adapters`.
+ * @module proxystream/broker-adapters
+ */
 export { MemoryBroker, type MemoryBrokerOptions } from './memory/memory-broker.js';
 export { RedisStreamsBroker, type RedisFactory, type RedisStreamsBrokerOptions } from './redis-streams/index.js';
 export { KafkaBroker, type KafkaBrokerOptions } from './kafka/index.js';

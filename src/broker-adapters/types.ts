@@ -8,6 +8,7 @@ export type DeliveryGuarantee = 'at-least-once' | 'at-most-once';
  * capability rules out, saying so in the test name.
  */
 export interface BrokerCapabilities {
+  /** The delivery guarantee the adapter gives. */
   delivery: DeliveryGuarantee;
   /** Named consumer groups: load-balanced within a group, every group gets every message. */
   groups: boolean;
@@ -25,7 +26,9 @@ export interface BrokerCapabilities {
 
 /** A message to publish: opaque event bytes plus an optional partition/ordering key. */
 export interface OutgoingMessage {
+  /** The event bytes, passed through unchanged. */
   value: Uint8Array;
+  /** Partition/ordering key: messages with the same key keep their order where the broker orders per key. */
   key?: string;
   /** Marks the end-of-stream message of its topic. */
   endOfStream?: boolean;
@@ -33,6 +36,7 @@ export interface OutgoingMessage {
 
 /** Options for {@link Publisher.publish}. */
 export interface PublishOptions {
+  /** Aborts the publish: it rejects with `AbortedError`; messages may or may not have been sent. */
   signal?: AbortSignal;
 }
 
@@ -48,7 +52,17 @@ export interface Publisher extends AsyncDisposable {
 }
 
 /** Where a new group (or group-less subscriber) starts reading. */
-export type StartPosition = 'earliest' | 'latest' | { offset: string } | { timestamp: number };
+export type StartPosition =
+  | 'earliest'
+  | 'latest'
+  | {
+      /** Start at this position, written as {@link Delivery.position} (Kafka also takes a bare offset for every partition). */
+      offset: string;
+    }
+  | {
+      /** The first message at or after this time, in milliseconds since the epoch. */
+      timestamp: number;
+    };
 
 /** Options for {@link Broker.subscriber}. */
 export interface SubscriberOptions {
@@ -72,8 +86,11 @@ export interface NackOptions {
 
 /** One received message. Exactly one of ack()/nack() should be called; later calls are no-ops. */
 export interface Delivery {
+  /** The topic the message was read from. */
   topic: string;
+  /** The message bytes as published. */
   value: Uint8Array;
+  /** The key it was published with, if any. */
   key?: string;
   /** Broker position: a log offset, a stream entry id, or `partition:offset`. */
   position: string;
@@ -108,6 +125,7 @@ export interface Delivery {
 
 /** Options for {@link Subscriber.messages}. */
 export interface ReceiveOptions {
+  /** Ends the iteration with `AbortedError` when it aborts. */
   signal?: AbortSignal;
   /**
    * How many messages the reader takes ahead of the one it works on. Brokers that read in batches
@@ -119,6 +137,7 @@ export interface ReceiveOptions {
 
 /** Receives messages of one or more topics, as one consumer of a group. */
 export interface Subscriber extends AsyncIterable<Delivery>, AsyncDisposable {
+  /** The topics it reads, as given in {@link SubscriberOptions.topics}. */
   readonly topics: readonly string[];
   /** The group this subscriber belongs to (a generated private name when none was given). */
   readonly group: string;
@@ -136,8 +155,11 @@ export interface Subscriber extends AsyncIterable<Delivery>, AsyncDisposable {
 export interface Broker extends AsyncDisposable {
   /** Short adapter name: `memory`, `redis-streams`, `kafka`, `zmq`. */
   readonly name: string;
+  /** What this adapter can do; the conformance suite checks every claim. */
   readonly capabilities: BrokerCapabilities;
+  /** A new publisher on this broker's connection settings; {@link Broker.close} closes it too. */
   publisher(): Publisher;
+  /** A new subscriber to `options.topics`; {@link Broker.close} closes it too. */
   subscriber(options: SubscriberOptions): Subscriber;
   /**
    * Messages of `topic` that `group` has not acked yet (not delivered plus in flight), where the broker

@@ -1,14 +1,12 @@
 import { z } from 'zod';
 
-/**
- * Schema of a connection config file (JSON). Every field is optional; unknown fields are an error.
- * - `broker`: a broker URL (see {@link parseBrokerUrl}).
- * - `stores`: store URLs (see {@link parseStoreUrl}), or one URL.
- * - `connectTimeoutMs`: bound on reaching a server before a connection error. @default 5000
- */
+/** Schema of a connection config file (JSON). Every field is optional; unknown fields are an error. */
 export const configFileSchema = z.strictObject({
+  /** A broker URL (see {@link parseBrokerUrl}). */
   broker: z.string().min(1).optional(),
+  /** Store URLs (see {@link parseStoreUrl}), or one URL. */
   stores: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+  /** Bound on reaching a server before a connection error, in ms (at most 600000). @default 5000 */
   connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
 });
 

@@ -2,16 +2,57 @@ import { ConfigError } from '../errors/index.js';
 
 /** A broker named by a connection URL; see {@link parseBrokerUrl}. */
 export type BrokerSpec =
-  | { kind: 'memory' }
-  | { kind: 'redis-streams'; url: string }
-  | { kind: 'kafka'; brokers: string[]; client?: 'kafkajs' | 'platformatic' }
-  | { kind: 'zmq'; endpoint: string; bind: 'publisher' | 'subscriber' };
+  | {
+      /** The in-process broker. */
+      kind: 'memory';
+    }
+  | {
+      /** Redis Streams. */
+      kind: 'redis-streams';
+      /** The Redis URL, normalized. */
+      url: string;
+    }
+  | {
+      /** Kafka. */
+      kind: 'kafka';
+      /** Bootstrap brokers, each `host:port`. */
+      brokers: string[];
+      /** The client library behind the adapter; absent when the URL names none (platformatic is used). */
+      client?: 'kafkajs' | 'platformatic';
+    }
+  | {
+      /** ZeroMQ PUB/SUB. */
+      kind: 'zmq';
+      /** `tcp://host:port`. */
+      endpoint: string;
+      /** Which side binds the endpoint (the other connects). */
+      bind: 'publisher' | 'subscriber';
+    };
 
 /** A store named by a connection URL; see {@link parseStoreUrl}. */
 export type StoreSpec =
-  | { kind: 'memory'; id: string }
-  | { kind: 'file'; id: string; dir: string }
-  | { kind: 'redis'; id: string; url: string };
+  | {
+      /** An in-process store. */
+      kind: 'memory';
+      /** The store id events name. */
+      id: string;
+    }
+  | {
+      /** A file store. */
+      kind: 'file';
+      /** The store id events name. */
+      id: string;
+      /** Absolute directory of the objects. */
+      dir: string;
+    }
+  | {
+      /** A Redis store. */
+      kind: 'redis';
+      /** The store id events name. */
+      id: string;
+      /** The Redis URL, without the `id` parameter. */
+      url: string;
+    };
 
 /** The broker URL forms, for messages and `--help`. */
 export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...][?client=kafkajs] | zmq+tcp://host:port[?bind=subscriber]';
@@ -76,7 +117,7 @@ export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
 /**
  * Parses a store URL; the `id` parameter is the store id events name (@default the store's own
  * default: `file`, `redis`, `memory`). Other parameters are a {@link ConfigError}.
- * - `file:///absolute/dir?id=shm` — a {@link FileStore} in that directory (e.g. under /dev/shm).
+ * - `file:///absolute/dir?id=shm` — a `FileStore` in that directory (e.g. under /dev/shm).
  * - `redis://[user:pass@]host:port[/db]?id=redis-main` (or `rediss://`) — a RedisStore.
  * - `memory:?id=mem` — a MemoryStore (useful only inside one process).
  */

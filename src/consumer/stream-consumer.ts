@@ -12,9 +12,13 @@ const RELEASE_WAIT_MS = 5_000;
 
 /** Counters since the consumer was made. */
 export interface ConsumerStats {
+  /** Deliveries taken from the subscriber, end-of-stream markers included. */
   received: number;
+  /** Events dropped (acked, not yielded) by `filter`. */
   filtered: number;
+  /** Deliveries that did not decode as events (reported and, with `deadLetter`, dead-lettered). */
   malformed: number;
+  /** Items handed to the caller. */
   yielded: number;
 }
 
@@ -38,6 +42,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     this.#limits = { ...DEFAULT_WIRE_LIMITS, ...this.#options.limits };
   }
 
+  /** A snapshot of the counters. */
   get stats(): Readonly<ConsumerStats> {
     return { ...this.#stats };
   }
@@ -52,6 +57,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     return this.#options.subscriber.topics.every((topic) => this.#ended.has(topic));
   }
 
+  /** Same as {@link StreamConsumer.items} with no options. */
   [Symbol.asyncIterator](): AsyncIterator<StreamItem<T>> {
     return this.items();
   }
@@ -81,7 +87,12 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   }
 
   /** Resolved payloads with their items, acking each item when the next one is requested. */
-  async *withPayloads(options: { signal?: AbortSignal } = {}): AsyncGenerator<{ item: StreamItem<T>; value: T }> {
+  async *withPayloads(options: { signal?: AbortSignal } = {}): AsyncGenerator<{
+    /** The item, acked when the next one is requested. */
+    item: StreamItem<T>;
+    /** Its resolved payload. */
+    value: T;
+  }> {
     for await (const item of this.items(options)) {
       const value = await item.resolve();
       yield { item, value };
@@ -102,6 +113,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     return this.#closing;
   }
 
+  /** Same as {@link StreamConsumer.close}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

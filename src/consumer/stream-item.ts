@@ -8,13 +8,17 @@ import type { Metadata, StreamEvent } from '../wire/index.js';
  * the payload) or `nack()` to have it delivered again.
  */
 export interface StreamItem<T = unknown> {
+  /** The event's id, as in {@link StreamEvent.id}. */
   id: string;
   /** The topic the item arrived on (`event.topic` is the topic its producer named, which may differ after a re-publish). */
   topic: string;
+  /** The key it was published with, if any. */
   key?: string;
+  /** The event's metadata, decoded. */
   metadata: Metadata;
   /** Producer clock, ms since the epoch. */
   timestamp: number;
+  /** The payload, not yet read: inline bytes or a reference into a store. */
   ref: Ref<T>;
   /** Broker position of this delivery. */
   position: string;

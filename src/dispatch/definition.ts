@@ -71,7 +71,9 @@ const pipelineSchema = z.strictObject({
 
 /** Batching of a pool: up to `size` items, waiting at most `lingerMs` (@default 10) for a batch to fill. */
 export interface BatchOptions {
+  /** Most items in one batch. */
   size: number;
+  /** Longest wait, in ms, for a batch to fill before it runs with fewer items. @default 10 */
   lingerMs?: number;
 }
 
@@ -87,25 +89,48 @@ export interface PoolCommon {
 
 /** An in-process pool (the default kind), run on a p-queue; `lifecycle` lets a stateful pool start and stop with the dispatcher. */
 export type AsyncPoolDefinition =
-  | (PoolCommon & { kind?: 'async'; batch?: undefined; handle: ItemHandler; lifecycle?: PoolLifecycle })
-  | (PoolCommon & { kind?: 'async'; batch: BatchOptions; handleBatch: BatchHandler; lifecycle?: PoolLifecycle });
+  | (PoolCommon & {
+      /** In-process (the default kind). */
+      kind?: 'async';
+      /** No batching: `handle` gets one item at a time. */
+      batch?: undefined;
+      /** Handles one item. */
+      handle: ItemHandler;
+      /** Start and stop hooks, run with the dispatcher. */
+      lifecycle?: PoolLifecycle;
+    })
+  | (PoolCommon & {
+      /** In-process (the default kind). */
+      kind?: 'async';
+      /** How items are batched for `handleBatch`. */
+      batch: BatchOptions;
+      /** Handles a batch of items. */
+      handleBatch: BatchHandler;
+      /** Start and stop hooks, run with the dispatcher. */
+      lifecycle?: PoolLifecycle;
+    });
 
 /** A pool of worker threads (`thread`) or crash-isolated child processes (`process`) running a module's export. */
 export interface WorkerPoolDefinition extends PoolCommon {
+  /** `thread`: worker_threads; `process`: child processes (crash-isolated). */
   kind: 'thread' | 'process';
   /** Absolute path or file URL of a compiled JS module. */
   module: string | URL;
   /** Export that handles an item (an array of items when `batch` is set). @default 'default' */
   export?: string;
+  /** Batching: the export is then given an array of items. */
   batch?: BatchOptions;
 }
 
 /** Re-publishes routed events (refs only) to a work topic for workers elsewhere. */
 export interface RemotePoolDefinition extends PoolCommon {
+  /** Re-publishes to a work topic. */
   kind: 'remote';
+  /** The work topic the routed events (refs only) are re-published to. */
   topic: string;
   /** The consumer group of the workers reading `topic`: payloads of events the filter drops or routes elsewhere are released for it too. */
   readerGroup?: string;
+  /** Events published together. @default all routed events at hand, up to `capacity`, without lingering */
   batch?: BatchOptions;
 }
 
@@ -147,21 +172,53 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
 export interface PipelineDefinition {
   /** Used in logs. @default the source group */
   name?: string;
-  source: { topics: string | readonly string[]; group: string; from?: StartPosition; prefetch?: number };
+  /** Where events come from. */
+  source: {
+    /** Source topic or topics. */
+    topics: string | readonly string[];
+    /** The consumer group the dispatcher reads as. */
+    group: string;
+    /** Where a new group starts. @default the broker's default */
+    from?: StartPosition;
+    /** Events read ahead of the pools. @default 16 */
+    prefetch?: number;
+  };
+  /** Metadata filter: false drops the event (acked, its payload never read). */
   filter?: FilterFn;
+  /** Names each event's pool; optional with exactly one pool. An unknown name or a throw dead-letters with `PS_CONFIG`. */
   route?: RouteFn;
+  /** The pools, by name; at least one. */
   pools: Record<string, PoolDefinition>;
-  retry?: { attempts?: number; backoffMs?: number; maxBackoffMs?: number; jitter?: number; maxDeliveries?: number };
+  /** Retry policy of failed handler attempts. */
+  retry?: {
+    /** Attempts per delivery, counting the first. @default 3 */
+    attempts?: number;
+    /** Backoff before the second attempt, doubled each attempt, in ms. @default 200 */
+    backoffMs?: number;
+    /** Longest backoff, in ms. @default 10000 */
+    maxBackoffMs?: number;
+    /** Random spread of each backoff, ± this fraction (0 to 1). @default 0.2 */
+    jitter?: number;
+    /** Deliveries after which an arriving event is dead-lettered without a try. @default 10 ({@link DEFAULT_MAX_DELIVERIES}) */
+    maxDeliveries?: number;
+  };
+  /** Dead-letter topic, or a function of the source topic. @default `${sourceTopic}.dlq` */
   deadLetter?: string | ((sourceTopic: string) => string);
+  /** Stores refs may name, by id; the Dispatcher's `stores` option overrides it. */
   stores?: StoreRegistry | Store[];
 }
 
 /** A validated pipeline with defaults applied; what {@link definePipeline} returns. */
 export type Pipeline = Omit<z.output<typeof pipelineSchema>, 'stores' | 'pools'> & {
+  /** Brand that {@link isPipeline} checks. */
   readonly [PIPELINE]: true;
+  /** The pipeline's name (the source group unless given). */
   name: string;
+  /** The source topics, as a list. */
   topics: readonly string[];
+  /** The validated pools, by name. */
   pools: Record<string, PoolSpec>;
+  /** The stores as a registry; undefined when the definition gave none. */
   stores: StoreRegistry | undefined;
 };
 

@@ -30,6 +30,7 @@ export type DispatcherState = 'new' | 'running' | 'draining' | 'closed';
 
 /** How a dispatcher ended: `error` is set when the source failed (the dispatcher then drained and closed). */
 export interface DrainResult {
+  /** Why the source failed; absent after a normal drain. */
   error?: Error;
 }
 
@@ -51,9 +52,13 @@ export interface DrainResult {
  * When every source topic reaches end of stream, the dispatcher drains and closes by itself.
  */
 export class Dispatcher implements AsyncDisposable {
+  /** The pipeline it runs, validated ({@link definePipeline}). */
   readonly pipeline: Pipeline;
+  /** The prom-client registry of its metrics (the `registry` option, else its own). */
   readonly registry: Registry;
+  /** Its metrics, on {@link Dispatcher.registry}. */
   readonly metrics: DispatchMetrics;
+  /** Its pino logger (the `logger` option, or pino at level info), bound to the pipeline name. */
   readonly logger: Logger;
   /** Resolves (never rejects) once the dispatcher has drained and closed. */
   readonly drained: Promise<DrainResult>;
@@ -99,6 +104,7 @@ export class Dispatcher implements AsyncDisposable {
     setMaxListeners(0, this.#stopReading.signal, this.#stopPools.signal);
   }
 
+  /** Where it is in its life: `new`, `running`, `draining` or `closed`. */
   get state(): DispatcherState {
     return this.#state;
   }
@@ -114,7 +120,16 @@ export class Dispatcher implements AsyncDisposable {
   }
 
   /** Pool names with their load, for inspection. */
-  get pools(): ReadonlyArray<{ name: string; load: number; capacity: number; busy: number }> {
+  get pools(): ReadonlyArray<{
+    /** The pool's name. */
+    name: string;
+    /** Items it holds: queued, batching, running, waiting to retry. */
+    load: number;
+    /** Items it holds before reading pauses for it. */
+    capacity: number;
+    /** Attempts running now. */
+    busy: number;
+  }> {
     return [...this.#pools.values()].map((pool) => ({ name: pool.name, load: pool.load, capacity: pool.capacity, busy: pool.busy }));
   }
 
@@ -191,6 +206,7 @@ export class Dispatcher implements AsyncDisposable {
     await this.#closing;
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -3,12 +3,13 @@ import { isFlaggedRetriable, type BackoffPolicy } from '../util/retry.js';
 
 /** Retry policy of a pipeline (validated, defaults applied): the shared backoff plus an attempt bound. */
 export interface RetryPolicy extends BackoffPolicy {
+  /** Attempts per delivery, counting the first. */
   attempts: number;
 }
 
 /**
  * Whether a failed handler attempt is worth repeating: an error flagged retriable
- * ({@link isFlaggedRetriable}), or one that is not a {@link ProxyStreamError} at all, since a plain
+ * ({@link ProxyStreamError.retriable}), or one that is not a {@link ProxyStreamError} at all, since a plain
  * error thrown by a user handler carries no flag. So user errors, `HandlerError` (worker crash),
  * `TimeoutError` and `ConnectionError` are retried, while `MissingPayloadError`,
  * `CorruptPayloadError`, `UnknownStoreError`, `MalformedEventError` and `ConfigError` go straight to

@@ -25,6 +25,7 @@ export interface HandlerContext {
   signal: AbortSignal;
   /** Stores refs may name (the worker's own registry in thread and process pools). */
   stores: StoreRegistry;
+  /** A pino logger whose lines carry the pool name. */
   logger: Logger;
 }
 
@@ -42,10 +43,13 @@ export type RouteFn = (metadata: Metadata, event: StreamEvent) => string;
 
 /** What a stateful pool gets when its dispatcher (or worker thread/process) starts it. */
 export interface PoolStartContext {
+  /** Name of the pool being started. */
   pool: string;
   /** The dispatcher's broker (in a worker thread/process: the module's `broker()` export, if any). */
   broker: Broker | undefined;
+  /** Stores refs may name (the worker's own registry in thread and process pools). */
   stores: StoreRegistry;
+  /** A pino logger whose lines carry the pool name. */
   logger: Logger;
   /** Where the pool registers its own metrics (absent in worker threads and processes). */
   registry: Registry | undefined;

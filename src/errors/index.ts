@@ -3,20 +3,35 @@
  * Match on `code` (or use {@link isProxyStreamError}), never on message text.
  */
 export const ErrorCodes = {
+  /** The code of {@link MalformedEventError}. */
   MALFORMED_EVENT: 'PS_MALFORMED_EVENT',
+  /** The code of {@link MissingPayloadError}. */
   MISSING_PAYLOAD: 'PS_MISSING_PAYLOAD',
+  /** The code of {@link CorruptPayloadError}. */
   CORRUPT_PAYLOAD: 'PS_CORRUPT_PAYLOAD',
+  /** The code of {@link UnknownStoreError}. */
   UNKNOWN_STORE: 'PS_UNKNOWN_STORE',
+  /** The code of {@link InvalidKeyError}. */
   INVALID_KEY: 'PS_INVALID_KEY',
+  /** The code of {@link LimitExceededError}. */
   LIMIT_EXCEEDED: 'PS_LIMIT_EXCEEDED',
+  /** The code of {@link CodecError}. */
   CODEC: 'PS_CODEC',
+  /** The code of {@link ConfigError}. */
   CONFIG: 'PS_CONFIG',
+  /** The code of {@link ClosedError}. */
   CLOSED: 'PS_CLOSED',
+  /** The code of {@link AbortedError}. */
   ABORTED: 'PS_ABORTED',
+  /** The code of {@link ConnectionError}. */
   CONNECTION: 'PS_CONNECTION',
+  /** The code of {@link TimeoutError}. */
   TIMEOUT: 'PS_TIMEOUT',
+  /** The code of {@link PublishError}. */
   PUBLISH: 'PS_PUBLISH',
+  /** The code of {@link HandlerError}. */
   HANDLER: 'PS_HANDLER',
+  /** The code of {@link MissingDependencyError}. */
   MISSING_DEPENDENCY: 'PS_MISSING_DEPENDENCY',
 } as const;
 
@@ -28,7 +43,9 @@ export type ErrorContext = Record<string, string | number | boolean | undefined>
 
 /** Root of every proxystream error. `code` is stable; `context` names what was involved. */
 export class ProxyStreamError extends Error {
+  /** Stable identifier of the failure, one of {@link ErrorCodes}; match on this, not on the message. */
   readonly code: ErrorCode;
+  /** What was involved (topic, store id, key...); `{}` when nothing is attached. */
   readonly context: ErrorContext;
   /** True when retrying the same operation later may succeed (a server away, a timeout). */
   readonly retriable: boolean;

@@ -8,14 +8,19 @@ import { ModelHolder, type LoadContext } from './model-holder.js';
 
 /** One resolved input of a batch: the item (metadata, ref) and its payload. */
 export interface WorkerInput<T> {
+  /** The item as dispatched (metadata, ref, topic...). */
   item: DispatchItem<T>;
+  /** Its resolved payload. */
   value: T;
 }
 
 /** One result to publish: small values travel inline, large ones by ref (the results store). */
 export interface WorkerOutput {
+  /** The result payload. */
   value: unknown;
+  /** Metadata of the result event. @default `{}` */
   metadata?: Metadata;
+  /** Partition / ordering key of the result event. */
   key?: string;
 }
 
@@ -30,7 +35,9 @@ export interface WorkerContext extends HandlerContext {
  * on `modelTopic`); `handle` scores a batch of resolved inputs with it and may return results.
  */
 export interface WorkerDefinition<M, T> {
+  /** Builds the model: at start, then for each model published on `modelTopic`. A failed swap keeps the current model. */
   load(context: LoadContext): M | Promise<M>;
+  /** Handles one batch with one model; the returned outputs are published to `results.topic` before the batch counts as done. */
   handle(inputs: Array<WorkerInput<T>>, model: M, context: WorkerContext): WorkerOutput[] | void | Promise<WorkerOutput[] | void>;
   /** Frees a model that was swapped out. */
   dispose?(model: M): void | Promise<void>;
@@ -41,7 +48,16 @@ export interface WorkerDefinition<M, T> {
   /** Topic whose events carry new models (as refs); each is loaded and swapped in between batches. */
   modelTopic?: string;
   /** Where results go: `topic`, the store id for large results, and the inline threshold. */
-  results?: { topic: string; storeId?: string; inlineThreshold?: number; ttlMs?: number };
+  results?: {
+    /** Topic the results are published to. */
+    topic: string;
+    /** Store (by id, among the pipeline's stores) for results at or above `inlineThreshold`. Absent: every result travels inline. */
+    storeId?: string;
+    /** Results smaller than this many bytes travel inline. @default 262144 ({@link DEFAULT_INLINE_THRESHOLD}) */
+    inlineThreshold?: number;
+    /** TTL of stored results, in ms. @default 86400000 (24 h) */
+    ttlMs?: number;
+  };
   /** Per-batch bound in ms. */
   timeoutMs?: number;
 }
@@ -62,12 +78,17 @@ const definitionSchema = z.object({
  * and as the default export of a module run by a `thread` or `process` pool.
  */
 export interface StatefulWorkerPool {
+  /** Always `async`: the worker runs in the process that loads it. */
   kind: 'async';
   /** Two batches in flight: one resolving its inputs (prefetch) while the other computes. */
   concurrency: number;
+  /** The definition's `batch`. */
   batch: BatchOptions;
+  /** The definition's per-batch bound in ms. */
   timeoutMs?: number;
+  /** Resolves a batch's payloads, runs `handle` with the current model and publishes its outputs. */
   handleBatch: BatchHandler;
+  /** Loads the model and follows `modelTopic` on start; stops following and closes the results producer on stop. */
   lifecycle: PoolLifecycle;
   /** Version of the model in use. */
   readonly modelVersion: number;

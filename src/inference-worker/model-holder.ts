@@ -18,9 +18,13 @@ export const ModelMetricNames = {
 
 /** What `load` gets: the model payload from the model topic (absent for the first load without one). */
 export interface LoadContext {
+  /** The resolved payload of the model event; undefined for the first load when none was published. */
   model: unknown;
+  /** The model event's metadata; undefined when `model` is. */
   metadata: Metadata | undefined;
+  /** The pipeline's stores, for models that name further objects. */
   stores: StoreRegistry;
+  /** The pipeline's logger. */
   logger: Logger;
 }
 

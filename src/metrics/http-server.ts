@@ -62,6 +62,7 @@ export class MetricsServer implements AsyncDisposable {
     return port === undefined ? undefined : `http://${this.#options.host.includes(':') ? `[${this.#options.host}]` : this.#options.host}:${port}`;
   }
 
+  /** Stops listening and ends idle connections; resolves once the server has closed. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -72,6 +73,7 @@ export class MetricsServer implements AsyncDisposable {
     });
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

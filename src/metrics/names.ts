@@ -37,6 +37,22 @@ export const MetricNames = {
   storeBytes: 'proxystream_store_bytes',
   /** Gauge {store}: objects a store holds, read from `store.stats()` at scrape time. */
   storeObjects: 'proxystream_store_objects',
+  /** Counter {producer}: events a producer published (read from its `stats` at scrape time, as the other producer counters). */
+  producerEventsSent: 'proxystream_producer_events_sent_total',
+  /** Counter {producer}: values its producer-side filter dropped (nothing stored or published). */
+  producerEventsFiltered: 'proxystream_producer_events_filtered_total',
+  /** Counter {producer}: events whose payload travelled inside the event. */
+  producerEventsInline: 'proxystream_producer_events_inline_total',
+  /** Counter {producer}: payloads written to a store (events sent by ref). */
+  producerPayloadsStored: 'proxystream_producer_payloads_stored_total',
+  /** Counter {producer}: payloads written again because their provisional lease ran out before the publish confirmed. */
+  producerPayloadsRewritten: 'proxystream_producer_payloads_rewritten_total',
+  /** Counter {producer}: payload bytes written to stores. */
+  producerPayloadBytesStored: 'proxystream_producer_payload_bytes_stored_total',
+  /** Counter {producer}: payload bytes sent inside events. */
+  producerPayloadBytesInline: 'proxystream_producer_payload_bytes_inline_total',
+  /** Counter {producer}: bytes of events published to the broker. */
+  producerEventBytes: 'proxystream_producer_event_bytes_total',
 } as const;
 
 /** One of the metric names in {@link MetricNames}. */

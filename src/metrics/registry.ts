@@ -1,38 +1,78 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ProducerStats } from '../producer/index.js';
 import type { Store, StoreStats } from '../store/index.js';
 import { MetricNames } from './names.js';
 
-/** What one dispatcher exposes to gauges collected at scrape time. */
+/**
+ * What one dispatcher, or a script of producers, exposes to metrics collected at scrape time. Every
+ * part is optional: a producer script attaches `{ producers: () => [{ name: 'sim', stats: producer.stats }] }`.
+ */
 export interface MetricsSource {
   /** Per pool: items queued (admitted, not running), attempts running, attempts allowed at once and items admitted at most. */
-  pools(): Iterable<{ name: string; queued: number; busy: number; concurrency: number; capacity: number }>;
+  pools?(): Iterable<{
+    /** The pool's name (the `pool` label). */
+    name: string;
+    /** Items admitted and not running (queued, batching, waiting to retry). */
+    queued: number;
+    /** Handler attempts running now. */
+    busy: number;
+    /** Handler attempts it runs at once. */
+    concurrency: number;
+    /** Items it holds before reading pauses for it. */
+    capacity: number;
+  }>;
   /** Stores whose size `proxystream_store_bytes` and `proxystream_store_objects` report (deduplicated by identity). */
-  stores(): Iterable<Store>;
+  stores?(): Iterable<Store>;
+  /** Producers whose `stats` the `proxystream_producer_*` counters report, by name (the `producer` label). */
+  producers?(): Iterable<{
+    /** The producer's name (the `producer` label). */
+    name: string;
+    /** Its running totals, as `StreamProducer.stats` gives them. */
+    stats: Readonly<ProducerStats>;
+  }>;
   /** Events not yet read, per topic, where the broker can tell. */
-  lag?(): Promise<Iterable<{ topic: string; events: number }>>;
+  lag?(): Promise<
+    Iterable<{
+      /** The topic (the `topic` label). */
+      topic: string;
+      /** Events the group has not acked yet. */
+      events: number;
+    }>
+  >;
 }
 
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const registries = new WeakMap<Registry, DispatchMetrics>();
 
 /**
- * The dispatcher's metrics on one prom-client {@link Registry} (never the global one unless the caller
+ * The dispatcher's metrics on one prom-client `Registry` (never the global one unless the caller
  * passes it). One instance per registry: dispatchers that share a registry share the counters, and the
  * gauges sum what every attached {@link MetricsSource} reports. Gauges are collected lazily at scrape
  * time; a failing `store.stats()` or lag hook leaves its series out rather than failing the scrape. Each
  * scrape calls `store.stats()` once per store for both store gauges.
  */
 export class DispatchMetrics {
+  /** The prom-client registry every metric here is registered on. */
   readonly registry: Registry;
+  /** Data events read from the broker, before the filter. */
   readonly eventsReceived: Counter<'topic'>;
+  /** Events dropped by the pipeline filter. */
   readonly eventsFiltered: Counter<'topic'>;
+  /** Events handed to a pool. */
   readonly eventsDispatched: Counter<'topic' | 'pool'>;
+  /** Events acked upstream, by outcome (`ok` or `dead_letter`). */
   readonly eventsAcked: Counter<'topic' | 'pool' | 'outcome'>;
+  /** Handler attempts repeated after a failure. */
   readonly eventsRetried: Counter<'topic' | 'pool'>;
+  /** Events written to the dead-letter topic, by error code. */
   readonly eventsDeadLettered: Counter<'topic' | 'pool' | 'code'>;
+  /** Payload bytes handlers resolved from stores. */
   readonly payloadBytesResolved: Counter<'pool'>;
+  /** Bytes of events read from or published to the broker. */
   readonly brokerEventBytes: Counter<'topic'>;
+  /** Event timestamp to first handler start, in seconds. */
   readonly dispatchLatency: Histogram;
+  /** Duration of one handler attempt, in seconds, by outcome (`ok`, `error`, `timeout`). */
   readonly handlerDuration: Histogram<'pool' | 'outcome'>;
   readonly #sources = new Set<MetricsSource>();
 
@@ -65,7 +105,7 @@ export class DispatchMetrics {
         registers,
         collect() {
           this.reset();
-          for (const source of sources) for (const pool of source.pools()) this.inc({ pool: pool.name }, value(pool));
+          for (const source of sources) for (const pool of source.pools?.() ?? []) this.inc({ pool: pool.name }, value(pool));
         },
       });
     poolGauge(MetricNames.poolQueueDepth, 'Items admitted to a pool and not running (queued, batching, waiting to retry).', (pool) => pool.queued);
@@ -90,7 +130,7 @@ export class DispatchMetrics {
     const storeStats = () => {
       reading ??= (async () => {
         const stores = new Set<Store>();
-        for (const source of sources) for (const store of source.stores()) stores.add(store);
+        for (const source of sources) for (const store of source.stores?.() ?? []) stores.add(store);
         const all = await Promise.all([...stores].map(async (store) => ({ id: store.id, stats: await store.stats().catch(() => undefined) })));
         return all.flatMap(({ id, stats }) => (stats === undefined ? [] : [{ id, stats }]));
       })().finally(() => (reading = undefined));
@@ -110,12 +150,32 @@ export class DispatchMetrics {
       });
     storeGauge(MetricNames.storeBytes, 'Bytes a store holds, read at scrape time.', (stats) => stats.bytes);
     storeGauge(MetricNames.storeObjects, 'Objects a store holds, read at scrape time.', (stats) => stats.objects);
+    // Producer counters mirror each attached producer's running totals at scrape time.
+    const producerCounter = (name: string, help: string, value: (stats: Readonly<ProducerStats>) => number) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['producer'],
+        registers,
+        collect() {
+          this.reset();
+          for (const source of sources) for (const producer of source.producers?.() ?? []) this.inc({ producer: producer.name }, value(producer.stats));
+        },
+      });
+    producerCounter(MetricNames.producerEventsSent, 'Events a producer published.', (stats) => stats.sent);
+    producerCounter(MetricNames.producerEventsFiltered, 'Values a producer-side filter dropped.', (stats) => stats.filtered);
+    producerCounter(MetricNames.producerEventsInline, 'Events whose payload travelled inside the event.', (stats) => stats.inline);
+    producerCounter(MetricNames.producerPayloadsStored, 'Payloads written to a store (events sent by ref).', (stats) => stats.stored);
+    producerCounter(MetricNames.producerPayloadsRewritten, 'Payloads written again after their provisional lease ran out before the publish confirmed.', (stats) => stats.rewritten);
+    producerCounter(MetricNames.producerPayloadBytesStored, 'Payload bytes written to stores.', (stats) => stats.payloadBytesStored);
+    producerCounter(MetricNames.producerPayloadBytesInline, 'Payload bytes sent inside events.', (stats) => stats.payloadBytesInline);
+    producerCounter(MetricNames.producerEventBytes, 'Bytes of events published to the broker.', (stats) => stats.eventBytes);
     if (defaults && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
   }
 
   /**
    * The metrics on `registry`, created (with prom-client's default process metrics unless
-   * `defaultMetrics` is false) on first use. @default registry a new {@link Registry}
+   * `defaultMetrics` is false) on first use. @default registry a new prom-client `Registry`
    */
   static for(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}): DispatchMetrics {
     let metrics = registries.get(registry);

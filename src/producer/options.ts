@@ -13,7 +13,19 @@ const lifetimeSchema = z.object({
 });
 
 /** Combines a window of small values into one payload (aggregation). */
-export type Aggregator = (items: Array<{ value: unknown; metadata: Metadata }>) => { value: unknown; metadata: Metadata };
+export type Aggregator = (
+  items: Array<{
+    /** A value as passed to `send()`. */
+    value: unknown;
+    /** Its metadata. */
+    metadata: Metadata;
+  }>,
+) => {
+  /** The one payload sent for the window. */
+  value: unknown;
+  /** The metadata of the combined event. */
+  metadata: Metadata;
+};
 
 /**
  * Payloads smaller than this travel inside the event by default. Chosen from bench/results/brokers-*.json:

@@ -23,6 +23,7 @@ import { TopicQueue, type Slot } from './topic-queue.js';
 
 /** Per-call options of {@link StreamProducer.send}. */
 export interface SendOptions {
+  /** The event's metadata: what filters and routes see without reading the payload. @default `{}` */
   metadata?: Metadata;
   /** Partition / ordering key. */
   key?: string;
@@ -34,6 +35,7 @@ export interface SendOptions {
 export interface SendResult {
   /** Event id (also the store key of a stored payload). */
   id: string;
+  /** The topic it was sent to. */
   topic: string;
   /** True when the producer-side filter dropped it: nothing was stored or published. */
   filtered: boolean;
@@ -49,12 +51,19 @@ export interface SendResult {
 
 /** Counters since the producer was made. */
 export interface ProducerStats {
+  /** Values published (an aggregated event counts each value it packs). */
   sent: number;
+  /** Values the producer-side filter dropped. */
   filtered: number;
+  /** Events published with the payload inline. */
   inline: number;
+  /** Events published with the payload in a store. */
   stored: number;
+  /** Encoded payload bytes written to stores. */
   payloadBytesStored: number;
+  /** Encoded payload bytes carried inside events. */
   payloadBytesInline: number;
+  /** Encoded event bytes published. */
   eventBytes: number;
   /** Payloads written again because their publish outlasted the provisional lease (raise `provisionalLeaseMs` if this grows). */
   rewritten: number;
@@ -100,6 +109,7 @@ export class StreamProducer implements AsyncDisposable {
     this.#budget = new ByteBudget(this.#options.maxInFlightBytes);
   }
 
+  /** A snapshot of the counters. */
   get stats(): Readonly<ProducerStats> {
     return { ...this.#stats };
   }
@@ -154,6 +164,7 @@ export class StreamProducer implements AsyncDisposable {
     return this.#closing;
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

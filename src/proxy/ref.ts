@@ -5,11 +5,32 @@ import type { StoreRegistry } from './store-registry.js';
 
 /** The serialisable form of a {@link Ref}: what `toJSON()` gives and `Ref.fromJSON()` takes. */
 export type RefJSON =
-  | { type: 'inline'; codec: CodecName; data: string }
-  | { type: 'ref'; storeId: string; key: string; size: number; checksum: string; codec: CodecName };
+  | {
+      /** An inline payload. */
+      type: 'inline';
+      /** The codec that encoded the bytes. */
+      codec: CodecName;
+      /** The encoded bytes, base64. */
+      data: string;
+    }
+  | {
+      /** A payload in a store. */
+      type: 'ref';
+      /** Id of the store that holds it. */
+      storeId: string;
+      /** Its key in that store. */
+      key: string;
+      /** Its size in bytes. */
+      size: number;
+      /** xxh64 of the stored bytes, 16 hex digits. */
+      checksum: string;
+      /** The codec that encoded the stored bytes. */
+      codec: CodecName;
+    };
 
 /** Options for {@link Ref.resolve} and {@link Ref.bytes}. */
 export interface ResolveOptions {
+  /** Aborts waiting with `AbortedError`. */
   signal?: AbortSignal;
 }
 
@@ -20,6 +41,7 @@ export interface ResolveOptions {
  * raises {@link CorruptPayloadError}; an unconfigured store id raises `UnknownStoreError`.
  */
 export class Ref<T = unknown> {
+  /** The payload field of the event, as decoded. */
   readonly payload: InlinePayload | RefPayload;
   readonly #stores: StoreRegistry | undefined;
   #bytes: Promise<Uint8Array> | undefined;
@@ -39,6 +61,7 @@ export class Ref<T = unknown> {
     return this.payload.type === 'inline' ? this.payload.data.byteLength : this.payload.size;
   }
 
+  /** The codec that decodes the payload bytes. */
   get codec(): CodecName {
     return this.payload.codec;
   }
@@ -79,6 +102,7 @@ export class Ref<T = unknown> {
     this.#bytes = undefined;
   }
 
+  /** The serialisable form; inline bytes become base64. {@link Ref.fromJSON} reverses it. */
   toJSON(): RefJSON {
     const p = this.payload;
     if (p.type === 'inline') return { type: 'inline', codec: p.codec, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength).toString('base64') };

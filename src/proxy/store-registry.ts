@@ -30,10 +30,12 @@ export class StoreRegistry implements AsyncDisposable {
     return store;
   }
 
+  /** True when a store with this id was added. */
   has(id: string): boolean {
     return this.#stores.has(id);
   }
 
+  /** The stores, in the order they were added. */
   [Symbol.iterator](): IterableIterator<Store> {
     return this.#stores.values();
   }
@@ -43,6 +45,7 @@ export class StoreRegistry implements AsyncDisposable {
     await Promise.all([...this.#stores.values()].map((store) => store.close()));
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -49,6 +49,7 @@ const MAX_READER_NAME = 100;
  */
 export class FileStore implements Store {
   readonly id: string;
+  /** The directory that holds the objects, as given in the options. */
   readonly dir: string;
   readonly #staleTempMs: number;
   readonly #io: FileIo;
@@ -208,6 +209,7 @@ export class FileStore implements Store {
     clearInterval(this.#sweeper);
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

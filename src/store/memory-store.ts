@@ -62,7 +62,15 @@ export class MemoryStore implements Store {
   }
 
   /** The object and the checksum computed when it was written (bytes in process memory cannot change at rest). */
-  async getVerified(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined> {
+  async getVerified(key: string, options?: GetOptions): Promise<
+    | {
+        /** The object's bytes. */
+        bytes: Uint8Array;
+        /** xxh64 of the bytes, computed when they were written. */
+        checksum: string;
+      }
+    | undefined
+  > {
     this.#open();
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
@@ -136,6 +144,7 @@ export class MemoryStore implements Store {
     this.#entries.clear();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -23,13 +23,17 @@ export interface PutOptions extends Lifetime {
 
 /** One object for {@link Store.putMany}. */
 export interface PutEntry {
+  /** The object's key. */
   key: string;
+  /** Its bytes; the parts are concatenated. */
   data: Uint8Array | readonly Uint8Array[];
+  /** As for {@link Store.put}. */
   options?: PutOptions;
 }
 
 /** Options for reads. */
 export interface GetOptions {
+  /** Aborts the read with `AbortedError`. */
   signal?: AbortSignal;
   /**
    * The size the caller expects (a ref carries it, and verifies size and checksum of what it gets). A
@@ -42,7 +46,9 @@ export interface GetOptions {
 
 /** What a store holds right now. */
 export interface StoreStats {
+  /** Objects held. */
   objects: number;
+  /** Their total size in bytes. */
   bytes: number;
 }
 
@@ -52,6 +58,7 @@ export interface StoreStats {
  * Keys are 1–255 characters of `[A-Za-z0-9._-]`, not starting with a dot; any other key raises `InvalidKeyError`.
  */
 export interface Store extends AsyncDisposable {
+  /** The id events name this store by. */
   readonly id: string;
   /** Writes an object (the parts are concatenated). Atomic: readers see all of it or nothing. */
   put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void>;
@@ -64,9 +71,18 @@ export interface Store extends AsyncDisposable {
    * stores whose bytes cannot change at rest (process memory). A ref then compares checksums instead of
    * hashing the bytes again. Stores whose bytes can be changed behind their back do not offer it.
    */
-  getVerified?(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined>;
+  getVerified?(key: string, options?: GetOptions): Promise<
+    | {
+        /** The object's bytes. */
+        bytes: Uint8Array;
+        /** xxh64 of the bytes as written, 16 hex digits. */
+        checksum: string;
+      }
+    | undefined
+  >;
   /** Reads several objects; each `undefined` when missing. */
   getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>>;
+  /** True when the object is there and not expired. */
   exists(key: string): Promise<boolean>;
   /** Deletes an object; true when it existed. */
   delete(key: string): Promise<boolean>;
@@ -82,6 +98,7 @@ export interface Store extends AsyncDisposable {
   release(key: string, reader: string): Promise<boolean>;
   /** Deletes every expired object now (stores also do this on a timer). Returns how many went. */
   sweep(): Promise<number>;
+  /** Counts what the store holds now. */
   stats(): Promise<StoreStats>;
   /** Stops timers and connections. Idempotent. */
   close(): Promise<void>;

@@ -26,6 +26,7 @@ export interface DeadLetter {
   deliveryCount: number;
   /** Error code (a proxystream code, or `PS_HANDLER` for user errors and messages nobody acked). */
   code: string;
+  /** The error's message, for people; match on `code`. */
   message: string;
   /** Handler attempts in the delivery that gave up (the Dispatcher's retries); absent where none were made. */
   attempts?: number;

@@ -10,34 +10,47 @@ export const WIRE_VERSION = 1;
 
 /** A payload carried inside the event. */
 export interface InlinePayload {
+  /** Marks an inline payload. */
   type: 'inline';
+  /** The codec that encoded `data`. */
   codec: CodecName;
+  /** The encoded payload bytes. */
   data: Uint8Array;
 }
 
 /** A payload held in a store: the event carries only where it is and how to check it. */
 export interface RefPayload {
+  /** Marks a payload held in a store. */
   type: 'ref';
+  /** Id of the store that holds the bytes. */
   storeId: string;
+  /** The object's key in that store. */
   key: string;
+  /** Length of the stored bytes. */
   size: number;
   /** xxh64 of the stored bytes, 16 hex digits. */
   checksum: string;
+  /** The codec that encoded the stored bytes. */
   codec: CodecName;
 }
 
 /** A decoded event: a data item (with a payload) or the end-of-stream marker of its topic. */
 export interface StreamEvent {
+  /** Envelope version; always {@link WIRE_VERSION} once decoded. */
   version: number;
+  /** `data` for an item, `end` for the end-of-stream marker. */
   kind: 'data' | 'end';
   /** 22-character base64url form of a random 128-bit id. */
   id: string;
+  /** The topic its producer sent it to. */
   topic: string;
   /** Producer clock, ms since the epoch. */
   timestamp: number;
+  /** Plain, msgpack-encodable data describing the item, within {@link WireLimits}. */
   metadata: Metadata;
   /** Partitioning / ordering key, when the producer gave one. */
   key?: string;
+  /** The item's payload, inline or a ref into a store: always on `data` events, never on `end` ones. */
   payload?: InlinePayload | RefPayload;
 }
 
@@ -49,6 +62,7 @@ export interface WireLimits extends MetadataLimits {
   maxNameLength: number;
 }
 
+/** The default limits: 16 MiB events, 256-character names, metadata 8 deep with 4096 entries. */
 export const DEFAULT_WIRE_LIMITS: WireLimits = { ...DEFAULT_METADATA_LIMITS, maxEventBytes: 16 * 1024 * 1024, maxNameLength: 256 };
 
 const KIND_DATA = 0;

@@ -3,25 +3,40 @@ import { CodecError } from '../errors/index.js';
 
 /** Element types an {@link NDArray} may hold, named as in NumPy. */
 export const DTYPES = {
+  /** 8-bit signed integers. */
   int8: Int8Array,
+  /** 8-bit unsigned integers. */
   uint8: Uint8Array,
+  /** 16-bit signed integers. */
   int16: Int16Array,
+  /** 16-bit unsigned integers. */
   uint16: Uint16Array,
+  /** 32-bit signed integers. */
   int32: Int32Array,
+  /** 32-bit unsigned integers. */
   uint32: Uint32Array,
+  /** 32-bit floats. */
   float32: Float32Array,
+  /** 64-bit floats. */
   float64: Float64Array,
+  /** 64-bit signed integers (bigint). */
   int64: BigInt64Array,
+  /** 64-bit unsigned integers (bigint). */
   uint64: BigUint64Array,
 } as const;
 
+/** Name of an element type: `int8` ... `uint64`, `float32`, `float64`. */
 export type DType = keyof typeof DTYPES;
+/** A typed array of one of the {@link DType}s (any kind but `Uint8ClampedArray`). */
 export type TypedArray = InstanceType<(typeof DTYPES)[DType]>;
 
 /** An n-dimensional array: a flat typed array in row-major (C) order, with its dtype and shape. */
 export interface NDArray<D extends DType = DType> {
+  /** The element type. */
   dtype: D;
+  /** Length of each dimension; their product is `data.length`. */
   shape: number[];
+  /** The elements, flat, in row-major order. */
   data: InstanceType<(typeof DTYPES)[D]>;
 }
 

@@ -124,6 +124,8 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
     }, 100);
     countReceived.unref();
     producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 1024 });
+    const scraped = producer;
+    dispatcher.metrics.attach({ producers: () => [{ name: 'frames', stats: scraped.stats }] });
     await producer.send(MODELS, { weights: [1, 2, 3] }, { metadata: { version: 2 } });
     for (let i = 0; i < 64; i++) await send(i);
     // Keep events flowing while Prometheus scrapes, so rates and quantiles have data.
@@ -206,6 +208,9 @@ describe('grafana dashboard against a real Prometheus scraping a real Dispatcher
     expect(await value(`sum(${MetricNames.poolCapacity}{pool="work"})`)).toBe(4);
     expect(await value(`sum(${MetricNames.poolConcurrency}{pool="work"})`)).toBe(2);
     expect(await value(`sum(${MetricNames.storeObjects}{store="mem"})`)).toBeGreaterThan(0);
+    expect(await value(`sum(${MetricNames.producerEventsSent}{producer="frames"})`)).toBeGreaterThanOrEqual(65);
+    expect(await value(`sum(${MetricNames.producerPayloadsStored}{producer="frames"})`)).toBeGreaterThan(0);
+    expect(await value(`sum(${MetricNames.producerPayloadBytesStored}{producer="frames"})`)).toBeGreaterThan(await value(`sum(${MetricNames.producerEventBytes}{producer="frames"})`));
   });
 
   it('loads every alert rule of alerts.yml and evaluates each without error', async () => {

@@ -1,6 +1,9 @@
 import { register as globalRegistry, Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MetricNames, MetricsServer } from '../../src/metrics/index.js';
+import { DispatchMetrics, MetricNames, MetricsServer } from '../../src/metrics/index.js';
+import { MemoryBroker } from '../../src/broker-adapters/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { deferred, dispatcher, produce, silent, until, world } from '../dispatch/helpers.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
 
@@ -148,5 +151,33 @@ describe('metrics and the HTTP endpoint', () => {
     expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).toBe(405);
     await server.close();
     await server.close();
+  });
+});
+
+describe('producer metrics', () => {
+  it('report the running totals of every attached producer, by name, at scrape time', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 1024, filter: (metadata) => metadata.keep === true });
+    const metrics = DispatchMetrics.for(new Registry(), { defaultMetrics: false });
+    const detach = metrics.attach({ producers: () => [{ name: 'sim', stats: producer.stats }] });
+    await producer.send('frames', new Uint8Array(4096), { metadata: { keep: true } });
+    await producer.send('frames', new Uint8Array(16), { metadata: { keep: true } });
+    await producer.send('frames', new Uint8Array(16), { metadata: { keep: false } });
+    const value = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.find((sample) => sample.labels.producer === 'sim')?.value;
+    expect(await value(MetricNames.producerEventsSent)).toBe(2);
+    expect(await value(MetricNames.producerEventsFiltered)).toBe(1);
+    expect(await value(MetricNames.producerEventsInline)).toBe(1);
+    expect(await value(MetricNames.producerPayloadsStored)).toBe(1);
+    expect(await value(MetricNames.producerPayloadBytesStored)).toBe(producer.stats.payloadBytesStored);
+    expect(await value(MetricNames.producerPayloadBytesInline)).toBe(producer.stats.payloadBytesInline);
+    expect(await value(MetricNames.producerEventBytes)).toBe(producer.stats.eventBytes);
+    expect(await value(MetricNames.producerPayloadsRewritten)).toBe(0);
+    await producer.send('frames', new Uint8Array(4096), { metadata: { keep: true } });
+    expect(await value(MetricNames.producerEventsSent)).toBe(3);
+    detach();
+    expect(await value(MetricNames.producerEventsSent)).toBeUndefined();
+    await producer.close();
+    await broker.close();
   });
 });

@@ -104,6 +104,7 @@ export class KafkaBroker implements Broker {
     if (await this.#clients.closeAll()) await this.#driver.close();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -94,6 +94,7 @@ export class MemoryBroker implements Broker {
     for (const log of this.#topics.values()) log.notify();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

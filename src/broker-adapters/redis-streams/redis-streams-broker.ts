@@ -113,6 +113,7 @@ export class RedisStreamsBroker implements Broker {
     if (await this.#clients.closeAll()) this.#context.commands.disconnect();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

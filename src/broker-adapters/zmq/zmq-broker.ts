@@ -131,6 +131,7 @@ export class ZmqBroker implements Broker {
     if (await this.#clients.closeAll()) await this.#sender?.close();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

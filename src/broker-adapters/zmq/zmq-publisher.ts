@@ -53,6 +53,7 @@ export class ZmqPublisher implements Publisher {
     this.#onClose();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

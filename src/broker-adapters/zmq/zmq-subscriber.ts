@@ -113,6 +113,7 @@ export class ZmqSubscriber implements Subscriber {
     return { ...this.#stats };
   }
 
+  /** Same as `messages()` with no options. */
   [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
     return this.messages();
   }
@@ -140,6 +141,7 @@ export class ZmqSubscriber implements Subscriber {
     this.#onClose(this);
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -149,6 +149,7 @@ export class RedisStore implements Store {
     if (this.#owned) this.#client.disconnect();
   }
 
+  /** Same as `close()`: `await using` closes it. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
