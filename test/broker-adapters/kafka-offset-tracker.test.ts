@@ -62,6 +62,10 @@ describe('commit notes and start offsets', () => {
     for (const foreign of [null, undefined, '', 'hello', 'ps1:', 'ps1:[1]', 'ps1:{"e":-1,"d":"x"}']) expect(decodeCommitNote(foreign)).toEqual({});
   });
 
+  it('reads a note written by librdkafka (the Python client), which ends commit metadata with a NUL', () => {
+    expect(decodeCommitNote(`${encodeCommitNote({ eos: 7, delivered: 9, headCount: 2 })}\u0000`)).toEqual({ eos: 7, delivered: 9, headCount: 2 });
+  });
+
   it('parses offset, partition:offset and lists', () => {
     expect([...parseOffsetSpec('5', [0, 1, 2])]).toEqual([[0, 5], [1, 5], [2, 5]]);
     expect([...parseOffsetSpec('1:42', [0, 1])]).toEqual([[1, 42]]);

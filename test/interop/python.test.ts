@@ -1,12 +1,13 @@
 // The Python client (python/, issue 14) inside `npm test`: installs it into a venv under
 // .cache/python-venv (created on first use) and runs its pytest suite against the Redis the global
-// setup started, the TypeScript store (dist/) included. pytest failing fails this test.
+// setup started, the TypeScript store (dist/) included, and its Kafka tests against the setup's Kafka
+// (with the `kafka` extra, confluent-kafka). pytest failing fails this test.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { redisUrl } from '../setup/servers.js';
+import { kafkaBrokers, redisUrl } from '../setup/servers.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,14 +43,14 @@ async function ensureVenvSupport(): Promise<void> {
 }
 
 describe('Python client', () => {
-  it('installs from python/ and passes its pytest suite against the test Redis', async () => {
+  it('installs from python/ and passes its pytest suite against the test Redis and Kafka', async () => {
     const url = redisUrl();
     if (!existsSync(python)) {
       await ensureVenvSupport();
       await inRoot('python3', ['-m', 'venv', venv]);
       await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', 'hatchling>=1.26']);
     }
-    await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', './python[test]']);
+    await inRoot(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-build-isolation', './python[test,kafka,arrow,zmq]']);
 
     // The wheel carries the very Lua files the TypeScript store and Redis Streams adapter run.
     for (const { module, source, files } of LUA) {
@@ -62,7 +63,9 @@ describe('Python client', () => {
       expect(JSON.parse(packaged)).toEqual(Object.fromEntries(files.map((name) => [name, readFileSync(`${root}${source}/${name}`, 'utf8')])));
     }
 
-    const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url });
+    // Without the setup's Kafka (PROXYSTREAM_TEST_SERVERS leaving it out), test_kafka.py starts its own.
+    const kafka = process.env.PROXYSTREAM_TEST_KAFKA_BROKERS?.trim() ? { PROXYSTREAM_TEST_KAFKA_BROKERS: kafkaBrokers().join(',') } : {};
+    const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url, ...kafka });
     expect(output).toMatch(/^\d+ passed in /m);
-  }, 300_000);
+  }, 480_000);
 });

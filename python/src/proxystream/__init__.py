@@ -25,7 +25,7 @@ from .errors import (
     UnknownStoreError,
     is_proxystream_error,
 )
-from .broker import Delivery, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber
+from .broker import Delivery, KafkaBroker, KafkaOptions, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber
 from .broker.redis_streams import RedisStreamsOptions
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
 from .producer import DEFAULT_INLINE_THRESHOLD, PayloadLifetime, ProducerStats, SendResult, StreamProducer
@@ -59,6 +59,8 @@ __all__ = [
     "HandlerError",
     "InlinePayload",
     "InvalidKeyError",
+    "KafkaBroker",
+    "KafkaOptions",
     "LimitExceededError",
     "MalformedEventError",
     "MissingDependencyError",

@@ -22,11 +22,14 @@ export function encodeCommitNote(note: CommitNote): string {
   return PREFIX + JSON.stringify(compact);
 }
 
-/** Decodes a note; anything else (null, another tool's metadata, garbage) is an empty note. */
+/**
+ * Decodes a note; anything else (null, another tool's metadata, garbage) is an empty note. A trailing
+ * NUL is ignored: librdkafka (the Python client's confluent-kafka) sends commit metadata with one.
+ */
 export function decodeCommitNote(metadata: string | null | undefined): CommitNote {
   if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return {};
   try {
-    const raw: unknown = JSON.parse(metadata.slice(PREFIX.length));
+    const raw: unknown = JSON.parse(metadata.slice(PREFIX.length).replace(/\u0000$/, ''));
     if (typeof raw !== 'object' || raw === null) return {};
     const field = (name: string) => {
       const value = (raw as Record<string, unknown>)[name];

@@ -2,10 +2,10 @@
 
 - ``bytes``: raw bytes;
 - ``ndarray``: a numpy array (see :mod:`proxystream.wire.ndarray`);
+- ``arrow``: a ``pyarrow.Table``, as Arrow IPC *stream* bytes (what apache-arrow's ``tableToIPC(table, 'stream')``
+  writes and ``tableFromIPC`` reads); pyarrow is the optional extra ``arrow``, and without it this codec
+  raises :class:`MissingDependencyError` (``context['package'] == 'pyarrow'``);
 - ``msgpack``: any other plain value (None, booleans, numbers, strings, bytes, lists, dicts with string keys).
-
-The ``arrow`` codec id is known (events that name it decode), but the Python client does not encode
-or decode Arrow payloads: they raise :class:`CodecError`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Union
 
+import sys
+from types import ModuleType
+from typing import Any
+
 import numpy as np
 
-from ..errors import CodecError
+from ..errors import CodecError, MissingDependencyError
 from . import msgpack_js
 from .ndarray import decode_ndarray, encode_ndarray
 
@@ -35,12 +39,33 @@ class EncodedPayload:
     size: int
 
 
+def _pyarrow() -> Any:
+    """pyarrow, or :class:`MissingDependencyError` naming the package to install."""
+    try:
+        import pyarrow
+        import pyarrow.ipc  # noqa: F401 - the IPC reader and writer
+    except ImportError as cause:
+        raise MissingDependencyError(
+            "the arrow codec needs pyarrow: pip install 'proxystream[arrow]' (or pyarrow)",
+            context={"package": "pyarrow", "feature": "the arrow codec"},
+        ) from cause
+    return pyarrow
+
+
+def _is_arrow_table(value: object) -> bool:
+    """True for a ``pyarrow.Table``; never imports pyarrow (a value cannot be a Table unless it is loaded)."""
+    loaded = sys.modules.get("pyarrow")
+    return isinstance(loaded, ModuleType) and isinstance(value, loaded.Table)
+
+
 def codec_for(value: object) -> CodecName:
-    """bytes for bytes-like values, ndarray for numpy arrays, else msgpack."""
+    """bytes for bytes-like values, ndarray for numpy arrays, arrow for pyarrow Tables, else msgpack."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "bytes"
     if isinstance(value, np.ndarray):
         return "ndarray"
+    if _is_arrow_table(value):
+        return "arrow"
     return "msgpack"
 
 
@@ -66,8 +91,45 @@ def _encode_parts(value: object, codec: str) -> list[Buffer]:
         except (msgpack_js.PackError, RecursionError) as cause:
             raise CodecError(f"cannot encode value with codec msgpack: {cause}") from cause
     if codec == "arrow":
-        raise CodecError("the Python client does not encode the arrow codec")
+        return [_encode_arrow(value)]
     raise CodecError(f"unknown codec {codec}")
+
+
+def _encode_arrow(value: object) -> Buffer:
+    """An Arrow IPC stream (schema, record batches, end-of-stream marker), as ``tableToIPC(table, 'stream')``."""
+    if not _is_arrow_table(value):
+        raise CodecError("codec arrow needs a pyarrow Table")
+    pa = _pyarrow()
+    table: Any = value
+    try:
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return memoryview(sink.getvalue())
+    except (pa.ArrowException, ValueError, TypeError) as cause:
+        raise CodecError(f"cannot encode value with codec arrow: {cause}") from cause
+
+
+def _decode_arrow(payload: Buffer) -> object:
+    """A ``pyarrow.Table`` from IPC stream bytes (or the IPC file format, which ``tableFromIPC`` also reads).
+
+    As TypeScript: no bytes at all are an empty table; other bytes without a schema field are refused.
+    """
+    pa = _pyarrow()
+    data = memoryview(payload).cast("B")
+    if data.nbytes == 0:
+        return pa.table({})
+    try:
+        source = pa.py_buffer(data)
+        if bytes(data[:6]) == b"ARROW1":
+            table = pa.ipc.open_file(source).read_all()
+        else:
+            table = pa.ipc.open_stream(source).read_all()
+    except (pa.ArrowException, ValueError, TypeError, OSError) as cause:
+        raise CodecError("stored bytes are not valid arrow") from cause
+    if table.num_columns == 0:
+        raise CodecError("stored bytes are not an Arrow IPC stream")
+    return table
 
 
 def decode_payload(payload: Buffer, codec: CodecName) -> object:
@@ -82,7 +144,7 @@ def decode_payload(payload: Buffer, codec: CodecName) -> object:
         except msgpack_js.UnpackError as cause:
             raise CodecError("stored bytes are not valid msgpack") from cause
     if codec == "arrow":
-        raise CodecError("the Python client does not decode the arrow codec")
+        return _decode_arrow(payload)
     raise CodecError(f"unknown codec {codec}")
 
 
