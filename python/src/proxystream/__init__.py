@@ -25,7 +25,7 @@ from .errors import (
     UnknownStoreError,
     is_proxystream_error,
 )
-from .broker import Delivery, KafkaBroker, KafkaOptions, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber
+from .broker import Delivery, KafkaBroker, KafkaOptions, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber, ZmqBroker, ZmqOptions
 from .broker.redis_streams import RedisStreamsOptions
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
 from .producer import DEFAULT_INLINE_THRESHOLD, PayloadLifetime, ProducerStats, SendResult, StreamProducer
@@ -87,6 +87,8 @@ __all__ = [
     "Subscriber",
     "UnknownStoreError",
     "WireLimits",
+    "ZmqBroker",
+    "ZmqOptions",
     "checksum",
     "decode_event",
     "decode_payload",

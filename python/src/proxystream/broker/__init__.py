@@ -4,6 +4,7 @@ from .kafka import KafkaBroker, KafkaOptions, KafkaPublisher
 from .kafka_subscriber import KafkaSubscriber
 from .redis_streams import RedisStreamsBroker, RedisStreamsPublisher, RedisStreamsSubscriber
 from .types import Delivery, OutgoingMessage, Publisher, Subscriber
+from .zmq import ZmqBroker, ZmqOptions, ZmqPublisher, ZmqSubscriber
 
 __all__ = [
     "Delivery",
@@ -17,4 +18,8 @@ __all__ = [
     "RedisStreamsPublisher",
     "RedisStreamsSubscriber",
     "Subscriber",
+    "ZmqBroker",
+    "ZmqOptions",
+    "ZmqPublisher",
+    "ZmqSubscriber",
 ]
