@@ -40,7 +40,7 @@ interface OurRun {
 /** A median row: the peer's stream-scaling row, for either system, with proxystream's CPU per role. */
 interface HopRow extends Omit<PeerScalingRow, 'dispatcherCpuMsPerTask'> {
   system: 'proxystream' | 'proxystore';
-  /** CPU ms per item of each role (proxystream; a process pool's children are not counted). */
+  /** CPU ms per item of each role (proxystream; with a process pool, the workers are the dispatcher's children). */
   cpuMsPerItem?: { generator: number; dispatcher: number; workers: number | null };
   gcShare?: { generator: number; dispatcher: number; workers: number | null };
   payloadsLeft?: number;
@@ -147,7 +147,7 @@ function summarise(samples: Array<ScalingSample & { run: string }>, peer: PeerSc
       tasksPerSecond: median(runs.map((s) => s.tasksPerSecond)),
       latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
       latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
-      cpuMsPerItem: { generator: median(runs.map((s) => s.cpuMsPerItem.generator)), dispatcher: median(runs.map((s) => s.cpuMsPerItem.dispatcher)), workers: process ? null : median(runs.map((s) => s.cpuMsPerItem.workers)) },
+      cpuMsPerItem: { generator: median(runs.map((s) => s.cpuMsPerItem.generator)), dispatcher: median(runs.map((s) => s.cpuMsPerItem.dispatcher)), workers: median(runs.map((s) => s.cpuMsPerItem.workers)) },
       gcShare: { generator: median(runs.map((s) => s.gcShare.generator)), dispatcher: median(runs.map((s) => s.gcShare.dispatcher)), workers: process ? null : median(runs.map((s) => s.gcShare.workers)) },
       payloadsLeft: Math.max(...runs.map((s) => s.payloadsLeft ?? 0)),
     });

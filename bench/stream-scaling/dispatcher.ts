@@ -23,7 +23,7 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
   const sampler = config.sampleMs === undefined ? undefined : sampleMemory(config.sampleMs);
   // CPU is counted from the first measured item (after connecting and the warm-up).
   let meter: { stop(): CpuReading } | undefined;
-  const report: DispatcherReport = { seen: 0, kept: 0, cpuSeconds: 0, gcSeconds: 0, peakRssBytes: 0 };
+  const report: DispatcherReport = { seen: 0, kept: 0, cpuSeconds: 0, gcSeconds: 0, childrenCpuSeconds: 0, peakRssBytes: 0 };
   let timer: NodeJS.Timeout | undefined;
   const count = (metadata: Metadata) => {
     if ((metadata.i as number) < 0) return true; // warm-up item

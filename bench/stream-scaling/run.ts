@@ -152,7 +152,8 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     const [dispatched, ...worked] = await Promise.all([dispatcher.done, ...workers.map((worker) => worker.done)]);
     const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
     const workerEventBytes = worked.reduce((sum, w) => sum + w.eventBytes, 0);
-    const workerCpu = worked.reduce((sum, w) => sum + w.cpuSeconds, 0);
+    // A process pool's workers are the dispatcher's children: their CPU comes from its report.
+    const workerCpu = pool === 'process' ? dispatched!.childrenCpuSeconds : worked.reduce((sum, w) => sum + w.cpuSeconds, 0);
     return {
       broker: brokerName(brokerSpec),
       method: run.method.name,
@@ -176,7 +177,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       dispatcherCpuMsPerEvent: (dispatched!.cpuSeconds * 1000) / run.items,
       dispatcherPeakRssBytes: dispatched!.peakRssBytes,
       cpuMsPerItem: { generator: (generatorCpu.cpuSeconds * 1000) / run.items, dispatcher: (dispatched!.cpuSeconds * 1000) / run.items, workers: (workerCpu * 1000) / run.items },
-      gcShare: { generator: generatorCpu.gcSeconds / generatorCpu.cpuSeconds, dispatcher: dispatched!.gcSeconds / dispatched!.cpuSeconds, workers: workerCpu === 0 ? 0 : worked.reduce((sum, w) => sum + w.gcSeconds, 0) / workerCpu },
+      gcShare: { generator: generatorCpu.gcSeconds / generatorCpu.cpuSeconds, dispatcher: dispatched!.gcSeconds / dispatched!.cpuSeconds, workers: workerCpu === 0 || worked.length === 0 ? 0 : worked.reduce((sum, w) => sum + w.gcSeconds, 0) / workerCpu },
       payloadsLeft,
       ...(generatorMemory === undefined ? {} : { memory: { generator: generatorMemory, dispatcher: dispatched!.memory ?? [], workers: worked.map((w) => w.memory ?? []) } }),
     };

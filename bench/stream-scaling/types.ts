@@ -44,6 +44,8 @@ export interface DispatcherReport {
   /** CPU from the first measured item on, and the part GC took. */
   cpuSeconds: number;
   gcSeconds: number;
+  /** CPU of a process pool's children over the same span (0 with a remote pool). */
+  childrenCpuSeconds: number;
   peakRssBytes: number;
   memory?: MemorySample[];
 }
