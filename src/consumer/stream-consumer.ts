@@ -82,7 +82,8 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     } finally {
       local.abort();
       const unread = await buffer.stop();
-      await Promise.all(unread.map((item) => item.nack({ requeue: true })));
+      // Best effort: an unread event whose nack fails (broker away) comes back after the visibility timeout.
+      await Promise.all(unread.map((item) => item.nack({ requeue: true }).catch(() => undefined)));
     }
   }
 

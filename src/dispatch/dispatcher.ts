@@ -8,7 +8,6 @@ import { AbortedError, ClosedError, ConfigError, ConnectionError, HandlerError }
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
-import { ReadAhead } from '../util/read-ahead.js';
 import { sleep, withTimeout } from '../util/timers.js';
 import { deadLetterTopic, writeDeadLetter } from './dead-letter.js';
 import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
@@ -227,11 +226,10 @@ export class Dispatcher implements AsyncDisposable {
   async #read(): Promise<void> {
     const consumer = this.#consumer!;
     const prefetch = Math.max(1, this.pipeline.source.prefetch);
-    const readAhead = new ReadAhead<StreamItem>(consumer.items({ signal: this.#stopReading.signal, readAhead: prefetch }), prefetch);
+    // The consumer reads `prefetch` events ahead while a dispatch waits for room, and hands back the
+    // ones it read but never yielded when this loop ends.
     try {
-      for (;;) {
-        const item = await readAhead.next();
-        if (item === undefined) break;
+      for await (const item of consumer.items({ signal: this.#stopReading.signal, readAhead: prefetch })) {
         if (this.#stopReading.signal.aborted) {
           await item.nack({ requeue: true });
           continue;
@@ -241,9 +239,6 @@ export class Dispatcher implements AsyncDisposable {
     } catch (error) {
       this.#failure = error as Error;
       this.logger.error({ err: error }, 'reading the source failed; draining');
-    } finally {
-      const unread = await readAhead.stop().catch(() => []);
-      await Promise.all(unread.map((item) => item.nack({ requeue: true }).catch(() => undefined)));
     }
     if (!this.#stopReading.signal.aborted) {
       this.#sourceEnded = this.#failure === undefined;
