@@ -1,10 +1,11 @@
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import { receiveLoop } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
-import { decodeCommitNote } from './commit-note.js';
-import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
+import { retry } from '../../util/retry.js';
+import { CommitScheduler } from './commit-scheduler.js';
 import { raceAbort, sleepUntilWoken } from '../../util/timers.js';
 import { partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
+import { EndWatch } from './end-watch.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
 import { startOffsets } from './start-position.js';
@@ -30,16 +31,13 @@ interface Fetched {
   count: number;
 }
 
-const EMPTY = Buffer.alloc(0);
-/** Backoff between failed commits (the group coordinator away or moving); reset by a commit that succeeds. */
-const COMMIT_BACKOFF: BackoffPolicy = { backoffMs: 500, maxBackoffMs: 5_000, jitter: 0.2 };
-const NO_OP = async () => undefined;
-
 /**
- * One member of a Kafka consumer group. kafkajs pushes batches; they are bridged to the pull-based
- * iterator through a buffer of `bufferSize` messages (the batch handler waits, heartbeating, while it
- * is full). Offsets are committed by the adapter: an {@link OffsetTracker} per partition commits the
- * contiguous acked prefix in the background. A nack keeps the message open and yields it again (after
+ * One member of a Kafka consumer group; what it owns is the group generation (the partitions it was
+ * given, what it fetched for them, their delivery counts). The client's batches are bridged to the
+ * pull-based iterator through a buffer of `bufferSize` messages (the batch handler waits, heartbeating,
+ * while it is full). Offsets are committed by the adapter: each partition's tracker yields the
+ * contiguous acked prefix, which a {@link CommitScheduler} commits in the background; an
+ * {@link EndWatch} turns the group's commits past end markers into end-of-stream deliveries. A nack keeps the message open and yields it again (after
  * `delayMs`) while its partition stays assigned. After a rebalance every message of the old generation
  * is void (its ack is a no-op) and comes again from the committed offset, to whichever member owns it.
  * End of stream: see {@link KafkaBroker}.
@@ -54,9 +52,8 @@ export class KafkaSubscriber implements Subscriber {
   readonly #closing = new AbortController();
   readonly #buffer: Fetched[] = [];
   readonly #retries: Fetched[] = [];
-  readonly #ends: Delivery[] = [];
-  readonly #ended = new Set<string>();
-  readonly #endValues = new Map<string, Buffer>();
+  readonly #commits: CommitScheduler;
+  readonly #endWatch: EndWatch;
   #states = new Map<string, PartitionState>();
   #epoch = 0;
   #prepared: Promise<void> = Promise.resolve();
@@ -67,14 +64,7 @@ export class KafkaSubscriber implements Subscriber {
   #fatal: Error | undefined;
   #wakeReader: (() => void) | undefined;
   #wakeFetcher: (() => void) | undefined;
-  #commitDirty = false;
-  /** Resolved (and replaced) after every commit attempt and every change of generation. */
-  #commitTick = tick();
-  #committing: Promise<void> | undefined;
-  #lastEndCheck = 0;
   #deadLetters: KafkaPublisher | undefined;
-  #commitRetry: NodeJS.Timeout | undefined;
-  #commitFailures = 0;
 
   constructor(parts: KafkaSubscriberParts) {
     this.#driver = parts.driver;
@@ -83,6 +73,8 @@ export class KafkaSubscriber implements Subscriber {
     this.#from = parts.from;
     this.#private = parts.privateGroup;
     this.#onClose = parts.onClose;
+    this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#closing.signal });
+    this.#endWatch = new EndWatch(parts.driver, parts.group, parts.topics);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
@@ -101,7 +93,7 @@ export class KafkaSubscriber implements Subscriber {
       const delivery = await this.#deliver(fetched);
       if (delivery !== undefined) return delivery;
     }
-    return this.#ends.shift();
+    return this.#endWatch.take();
   }
 
   /** Joins the group on the first call; then checks for ends of stream when due, and idles until a fetch or a failure wakes it. */
@@ -115,19 +107,19 @@ export class KafkaSubscriber implements Subscriber {
       this.#running = true;
       return;
     }
-    if (Date.now() - this.#lastEndCheck >= this.#driver.options.endOfStreamPollMs) await this.#checkEnds();
-    if (this.#ends.length === 0) await this.#idle(signal);
+    await this.#endWatch.checkWhenDue();
+    if (!this.#endWatch.pending) await this.#idle(signal);
   }
 
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
     this.#closing.abort();
-    clearTimeout(this.#commitRetry);
+    this.#commits.stop();
     this.#wakeFetcher?.();
     await this.#started?.catch(() => undefined);
-    await this.#flushCommits();
+    await this.#commits.flush();
     this.#epoch += 1;
-    this.#tick();
+    this.#commits.wake();
     this.#buffer.length = 0;
     this.#retries.length = 0;
     await this.#consumer?.close();
@@ -144,7 +136,7 @@ export class KafkaSubscriber implements Subscriber {
     await this.#driver.ensureTopics(this.topics);
     this.#consumer = this.#driver.groupConsumer(this.group, this.topics, this.#from !== 'latest', {
       joined: (assignment) => this.#joined(assignment),
-      rebalancing: () => this.#flushCommits(),
+      rebalancing: () => this.#commits.flush(),
       batch: (topic, partition, records, control) => this.#onBatch(topic, partition, records, control),
       failed: (error) => {
         if (this.#closing.signal.aborted) return;
@@ -159,7 +151,7 @@ export class KafkaSubscriber implements Subscriber {
   /** A new generation: void everything fetched before, then learn where the group stands. */
   #joined(assignment: Record<string, number[]>): void {
     this.#epoch += 1;
-    this.#tick();
+    this.#commits.wake();
     this.#states = new Map();
     this.#buffer.length = 0;
     this.#retries.length = 0;
@@ -210,7 +202,7 @@ export class KafkaSubscriber implements Subscriber {
     if (epoch !== this.#epoch) return;
     this.#states = states;
     for (const place of placements) place();
-    this.#scheduleCommit();
+    this.#commits.schedule();
   }
 
   async #onBatch(topic: string, partition: number, records: FetchedRecord[], control: BatchControl): Promise<void> {
@@ -228,9 +220,8 @@ export class KafkaSubscriber implements Subscriber {
       if (!state.track(record.offset)) continue;
       if (record.endOfStream) {
         state.endOfStream(record.offset);
-        this.#endValues.set(topic, record.value);
-        this.#lastEndCheck = 0;
-        this.#scheduleCommit();
+        this.#endWatch.markerRead(topic, record.value);
+        this.#commits.schedule();
       } else {
         this.#buffer.push({ state, epoch, offset: record.offset, value: record.value, key: record.key, count: state.nextCount(record.offset) });
       }
@@ -252,7 +243,7 @@ export class KafkaSubscriber implements Subscriber {
       return undefined;
     }
     state.delivered(offset, fetched.count);
-    this.#scheduleCommit();
+    this.#commits.schedule();
     let settled = false;
     const current = () => !settled && epoch === this.#epoch && (settled = true);
     const delivery: Delivery = {
@@ -262,13 +253,13 @@ export class KafkaSubscriber implements Subscriber {
       deliveryCount: fetched.count,
       endOfStream: false,
       ack: async () => {
-        if (current() && state.settle(offset)) this.#scheduleCommit();
+        if (current() && state.settle(offset)) this.#commits.schedule();
       },
-      durable: () => this.#committedPast(state, offset, epoch),
+      durable: () => this.#commits.committed(state, offset, () => epoch === this.#epoch && this.#states.get(partitionKey(state.topic, state.partition)) === state),
       nack: async (options: NackOptions = {}) => {
         if (!current()) return;
         if (options.requeue === false) {
-          if (state.settle(offset)) this.#scheduleCommit();
+          if (state.settle(offset)) this.#commits.schedule();
           return;
         }
         const again: Fetched = { ...fetched, count: fetched.count + 1 };
@@ -292,91 +283,7 @@ export class KafkaSubscriber implements Subscriber {
     const failed = { topic: state.topic, position: `${state.partition}:${offset}`, deliveryCount: fetched.count - 1, group: this.group, value: fetched.value, key: fetched.key };
     this.#deadLetters ??= new KafkaPublisher(this.#driver, () => undefined);
     await this.#deadLetters.publish(deadLetterTopic(state.topic), [overDeliveredLetter(failed, maxDeliveries)]);
-    if (fetched.epoch === this.#epoch && state.settle(offset)) this.#scheduleCommit();
-  }
-
-  /** True once the group's commit on `state`'s partition passed `offset` in generation `epoch`; false when that generation ended first. */
-  async #committedPast(state: PartitionState, offset: number, epoch: number): Promise<boolean> {
-    for (;;) {
-      if (epoch !== this.#epoch || this.#states.get(partitionKey(state.topic, state.partition)) !== state) return false;
-      if (state.committedOffset > offset) return true;
-      await this.#commitTick.promise;
-    }
-  }
-
-  #tick(): void {
-    this.#commitTick.resolve();
-    this.#commitTick = tick();
-  }
-
-  /** Commits soon; commits are coalesced (one in flight at a time). */
-  #scheduleCommit(): void {
-    this.#commitDirty = true;
-    this.#committing ??= this.#commitLoop().finally(() => (this.#committing = undefined));
-  }
-
-  /** Waits until everything settled so far is committed (best effort: a lost generation drops it). */
-  async #flushCommits(): Promise<void> {
-    this.#scheduleCommit();
-    await this.#committing;
-  }
-
-  async #commitLoop(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    while (this.#commitDirty && this.#consumer !== undefined) {
-      this.#commitDirty = false;
-      const batch = [...this.#states.values()].flatMap((state) => {
-        const commit = state.pendingCommit();
-        return commit === undefined ? [] : [{ state, commit }];
-      });
-      if (batch.length === 0) return;
-      const epoch = this.#epoch;
-      try {
-        await this.#consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
-        for (const { state, commit } of batch) state.committed(commit);
-        this.#commitFailures = 0;
-      } catch {
-        // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
-        // coordinator away or moving) try again soon, so acked progress is not left uncommitted.
-        if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#retryCommitLater();
-        return;
-      } finally {
-        this.#tick();
-      }
-    }
-  }
-
-  #retryCommitLater(): void {
-    if (this.#commitRetry !== undefined) return;
-    this.#commitFailures += 1;
-    this.#commitRetry = setTimeout(() => {
-      this.#commitRetry = undefined;
-      if (!this.#closing.signal.aborted) this.#scheduleCommit();
-    }, backoffDelay(this.#commitFailures, COMMIT_BACKOFF));
-    this.#commitRetry.unref();
-  }
-
-  /** Yields end of stream for topics whose every partition the group committed past its marker. */
-  async #checkEnds(): Promise<void> {
-    this.#lastEndCheck = Date.now();
-    const open = this.topics.filter((topic) => !this.#ended.has(topic));
-    if (open.length === 0) return;
-    try {
-      const offsets = await this.#driver.committed(this.group, open);
-      for (const [topic, partitions] of offsets) {
-        const ended =
-          partitions.length > 0 &&
-          partitions.every(({ offset, metadata }) => {
-            const eos = decodeCommitNote(metadata).eos;
-            return eos !== undefined && offset > eos;
-          });
-        if (!ended || this.#ended.has(topic)) continue;
-        this.#ended.add(topic);
-        this.#ends.push({ topic, value: this.#endValues.get(topic) ?? EMPTY, position: 'end', deliveryCount: 1, endOfStream: true, ack: NO_OP, nack: NO_OP });
-      }
-    } catch {
-      // Transient (coordinator moving, broker restarting): the next poll asks again; a lasting outage crashes the consumer.
-    }
+    if (fetched.epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
   }
 
   #idle(signal: AbortSignal): Promise<void> {
@@ -386,11 +293,4 @@ export class KafkaSubscriber implements Subscriber {
   #waitForSpace(ms: number): Promise<void> {
     return sleepUntilWoken(ms, (wake) => (this.#wakeFetcher = wake));
   }
-}
-
-/** A promise with its resolver. */
-function tick(): { promise: Promise<void>; resolve: () => void } {
-  let resolve!: () => void;
-  const promise = new Promise<void>((done) => (resolve = done));
-  return { promise, resolve };
 }

@@ -1,0 +1,111 @@
+import { backoffDelay, type BackoffPolicy } from '../../util/retry.js';
+import type { GroupConsumerDriver } from './driver.js';
+import type { PartitionState } from './partition-state.js';
+
+/** Backoff between failed commits (the group coordinator away or moving); reset by a commit that succeeds. */
+const COMMIT_BACKOFF: BackoffPolicy = { backoffMs: 500, maxBackoffMs: 5_000, jitter: 0.2 };
+
+/** What a {@link CommitScheduler} reads from its subscriber's current group generation. */
+export interface CommitTarget {
+  /** The group member, once started. */
+  consumer(): GroupConsumerDriver | undefined;
+  /** The partitions of the current generation. */
+  states(): Iterable<PartitionState>;
+  /** The current generation's number; a commit that fails in a later one is not retried. */
+  epoch(): number;
+  /** Aborts when the subscriber closes: no more retries. */
+  closing: AbortSignal;
+}
+
+/**
+ * Commits what the subscriber's partitions have settled: coalesced (one commit in flight, the next
+ * one taking everything settled meanwhile), retried with backoff while the generation lasts, and
+ * announced by a tick that {@link CommitScheduler.committed} waiters wake on.
+ */
+export class CommitScheduler {
+  readonly #target: CommitTarget;
+  #dirty = false;
+  #running: Promise<void> | undefined;
+  #tick = tick();
+  #failures = 0;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(target: CommitTarget) {
+    this.#target = target;
+  }
+
+  /** Commits soon. */
+  schedule(): void {
+    this.#dirty = true;
+    this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+  }
+
+  /** Waits until everything settled so far is committed (best effort: a lost generation drops it). */
+  async flush(): Promise<void> {
+    this.schedule();
+    await this.#running;
+  }
+
+  /** Wakes every {@link committed} waiter (after a commit attempt, or when the generation changes). */
+  wake(): void {
+    this.#tick.resolve();
+    this.#tick = tick();
+  }
+
+  /** True once `state`'s commit passed `offset`; false as soon as `current()` says the partition is no longer this member's. */
+  async committed(state: PartitionState, offset: number, current: () => boolean): Promise<boolean> {
+    for (;;) {
+      if (!current()) return false;
+      if (state.committedOffset > offset) return true;
+      await this.#tick.promise;
+    }
+  }
+
+  /** Stops retrying. */
+  stop(): void {
+    clearTimeout(this.#retry);
+  }
+
+  async #loop(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    const target = this.#target;
+    for (let consumer = target.consumer(); this.#dirty && consumer !== undefined; consumer = target.consumer()) {
+      this.#dirty = false;
+      const batch = [...target.states()].flatMap((state) => {
+        const commit = state.pendingCommit();
+        return commit === undefined ? [] : [{ state, commit }];
+      });
+      if (batch.length === 0) return;
+      const epoch = target.epoch();
+      try {
+        await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
+        for (const { state, commit } of batch) state.committed(commit);
+        this.#failures = 0;
+      } catch {
+        // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
+        // coordinator away or moving) try again soon, so acked progress is not left uncommitted.
+        if (epoch === target.epoch() && !target.closing.aborted) this.#retryLater();
+        return;
+      } finally {
+        this.wake();
+      }
+    }
+  }
+
+  #retryLater(): void {
+    if (this.#retry !== undefined) return;
+    this.#failures += 1;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (!this.#target.closing.aborted) this.schedule();
+    }, backoffDelay(this.#failures, COMMIT_BACKOFF));
+    this.#retry.unref();
+  }
+}
+
+/** A promise with its resolver. */
+function tick(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((done) => (resolve = done));
+  return { promise, resolve };
+}
