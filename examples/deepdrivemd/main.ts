@@ -30,7 +30,7 @@ const program = new Command('deepdrivemd')
   .option('--task-slots <n>', 'baseline tasks running at once', positiveInt, 2)
   .option('--broker <url>', `broker every mode uses: ${BROKER_URL_FORMS}`, 'memory:')
   .option('--store <url>', `store of proxystream mode: ${STORE_URL_FORMS} (default: a FileStore under /dev/shm)`)
-  .option('--out <base>', 'results path without extension (default: demo-results/deepdrivemd, ignored by git; bench/results/deepdrivemd is the committed reference run)')
+  .option('--out <base>', 'results path without extension (default: demo-results/deepdrivemd, ignored by git; bench/results/deepdrivemd is the committed reference run); redraw a chart from its JSON with node dist/examples/deepdrivemd/report.js <base> [--out <base>]')
   .parse();
 
 interface Flags {

@@ -37,7 +37,8 @@ export interface ModeResult {
   mode: Mode;
   seconds: number;
   inferenceBatches: number;
-  latencyMs: { mean: number; median: number; p95: number };
+  /** Inference latency, ms: event timestamp to inference done (`p05` in runs since rmsdOverTime was added). */
+  latencyMs: { mean: number; median: number; p95: number; p05?: number };
   framesProduced: number;
   segments: number;
   filteredSegments: number;
@@ -47,6 +48,53 @@ export interface ModeResult {
   simulationStepsPerSecond: number;
   bytes: ByteCounts;
   storeObjectsLeft: number | null;
+  /** The science over the run: RMSD to the native fold per time bin (at most ~150 bins). */
+  rmsdOverTime?: RmsdPoint[];
+}
+
+/** One time bin of {@link ModeResult.rmsdOverTime}. */
+export interface RmsdPoint {
+  /** Seconds since the mode started: the mean finish time of the bin's segments. */
+  t: number;
+  /** Mean RMSD of the frames of the segments finished in this bin, Å. */
+  meanRmsd: number;
+  /** Lowest RMSD of any frame so far, Å. */
+  bestRmsd: number;
+  /** Segments finished in this bin. */
+  segments: number;
+}
+
+/** Width of the time bins of {@link ModeResult.rmsdOverTime} for a run of `seconds`. */
+export function rmsdBinSeconds(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds / 150));
+}
+
+/** Bins segment RMSDs by wall time: one bin per second, wider for long runs (≤ 150 bins). */
+export class RmsdSeries {
+  private readonly bins = new Map<number, { sum: number; n: number; min: number; time: number }>();
+  readonly binSeconds: number;
+  constructor(seconds: number) {
+    this.binSeconds = rmsdBinSeconds(seconds);
+  }
+  add(elapsedSeconds: number, meanRmsd: number, minRmsd: number): void {
+    const index = Math.floor(Math.max(0, elapsedSeconds) / this.binSeconds);
+    const bin = this.bins.get(index) ?? { sum: 0, n: 0, min: Number.POSITIVE_INFINITY, time: 0 };
+    bin.sum += meanRmsd;
+    bin.n += 1;
+    bin.time += elapsedSeconds;
+    bin.min = Math.min(bin.min, minRmsd);
+    this.bins.set(index, bin);
+  }
+  points(): RmsdPoint[] {
+    let best = Number.POSITIVE_INFINITY;
+    const round = (value: number) => Math.round(value * 1000) / 1000;
+    return [...this.bins.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, bin]) => {
+        best = Math.min(best, bin.min);
+        return { t: Math.round((bin.time / bin.n) * 100) / 100, meanRmsd: round(bin.sum / bin.n), bestRmsd: round(best), segments: bin.n };
+      });
+  }
 }
 
 /** Live counters for the progress bar. */
@@ -142,6 +190,7 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
   let segments = 0;
   let framesProduced = 0;
   let bestRmsd = Number.POSITIVE_INFINITY;
+  const rmsdSeries = new RmsdSeries(config.seconds);
   const stepRates: number[] = [];
   const publishes = new Set<Promise<void>>();
   const engineExited = new Promise<void>((resolve) => engine.once('exit', () => resolve()));
@@ -158,9 +207,10 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
     framesProduced += message.frames;
     stepRates.push(message.stepsPerSecond);
     bestRmsd = Math.min(bestRmsd, message.minRmsd);
+    rmsdSeries.add((Date.now() - started) / 1000, message.meanRmsd, message.minRmsd);
   });
-
   const started = Date.now();
+
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const elapsed = (Date.now() - started) / 1000;
@@ -195,7 +245,7 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
     mode,
     seconds,
     inferenceBatches: latencies.length,
-    latencyMs: { mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length), median: at(0.5), p95: at(0.95) },
+    latencyMs: { mean: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length), median: at(0.5), p95: at(0.95), p05: at(0.05) },
     framesProduced,
     segments,
     filteredSegments,
@@ -205,5 +255,6 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
     simulationStepsPerSecond: stepRates.length === 0 ? 0 : stepRates.reduce((sum, value) => sum + value, 0) / stepRates.length,
     bytes,
     storeObjectsLeft,
+    rmsdOverTime: rmsdSeries.points(),
   };
 }

@@ -34,6 +34,8 @@ export interface SegmentReport {
   sim: number;
   frames: number;
   minRmsd: number;
+  /** Mean RMSD of the segment's frames to the native fold, Å. */
+  meanRmsd: number;
   stepsPerSecond: number;
   storeWritten: number;
 }
@@ -84,7 +86,7 @@ function run(config: EngineConfig): void {
     segments[sim] = segment + 1;
     const metadata = frameMetadata(batch);
     await producer.send(config.framesTopic, toPayload(batch), { metadata });
-    const report: SegmentReport = { type: 'segment', sim, frames: batch.frames, minRmsd: metadata.minRmsd as number, stepsPerSecond, storeWritten: counts.storeWritten };
+    const report: SegmentReport = { type: 'segment', sim, frames: batch.frames, minRmsd: metadata.minRmsd as number, meanRmsd: metadata.meanRmsd as number, stepsPerSecond, storeWritten: counts.storeWritten };
     parentPort!.postMessage(report);
     sim = (sim + 1) % config.sims;
     setTimeout(() => void next(), Math.max(0, config.segmentIntervalMs - (performance.now() - started)));

@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { chartSpec, renderChart, renderFromJson, type DemoReport } from '../../examples/deepdrivemd/report.js';
+import { RmsdSeries, rmsdBinSeconds } from '../../examples/deepdrivemd/run-mode.js';
+import { root } from '../cli/helpers.js';
+
+const committed = join(root, 'bench/results/deepdrivemd.json');
+
+describe('DeepDriveMD demo RMSD series', () => {
+  it('bins segments per second: mean RMSD of the bin, best RMSD so far, mean finish time', () => {
+    const series = new RmsdSeries(10);
+    series.add(0.2, 20, 15);
+    series.add(0.6, 10, 5);
+    series.add(1.5, 4, 6);
+    series.add(3.1, 1, 0.5);
+    expect(series.points()).toEqual([
+      { t: 0.4, meanRmsd: 15, bestRmsd: 5, segments: 2 },
+      { t: 1.5, meanRmsd: 4, bestRmsd: 5, segments: 1 },
+      { t: 3.1, meanRmsd: 1, bestRmsd: 0.5, segments: 1 },
+    ]);
+  });
+
+  it('keeps long runs to at most ~150 points', () => {
+    expect(rmsdBinSeconds(40)).toBe(1);
+    const series = new RmsdSeries(3600);
+    for (let second = 0; second < 3600; second += 0.125) series.add(second, 5, 1);
+    expect(series.points().length).toBeLessThanOrEqual(150);
+  });
+});
+
+describe('DeepDriveMD demo chart', () => {
+  it('draws the committed results (no rmsdOverTime): says so, marks the published figures as external, truncates no label', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'ps-ddmd-report-')), 'chart');
+    await renderFromJson(committed, out);
+    expect(existsSync(`${out}.png`)).toBe(true);
+    const svg = await readFile(`${out}.svg`, 'utf8');
+    expect(svg).toContain('not recorded in this run');
+    expect(svg).toContain('External reference, not run here');
+    expect(svg).toContain('single run');
+    expect(svg).not.toContain('…');
+  });
+
+  it('plots RMSD over time with units, and never draws the published figures as one of the runs', async () => {
+    const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
+    report.results = report.results.map((result) => ({ ...result, rmsdOverTime: [{ t: 1, meanRmsd: 12, bestRmsd: 8, segments: 4 }, { t: 2, meanRmsd: 3, bestRmsd: 0.9, segments: 5 }] }));
+    const text = JSON.stringify(chartSpec(report));
+    expect(text).toContain('RMSD to native (Å)');
+    expect(text).toContain('inference batches (count)');
+    expect(text).toContain('megabytes');
+    expect(text).not.toContain('not recorded');
+    // Every row of a mode-keyed data set is one of this run's modes.
+    const modes = new Set<unknown>();
+    JSON.parse(text, (key, value: unknown) => {
+      if (key === 'mode' && typeof value === 'string') modes.add(value);
+      return value;
+    });
+    expect([...modes].sort()).toEqual(['baseline', 'proxystream', 'streaming']);
+    const out = join(await mkdtemp(join(tmpdir(), 'ps-ddmd-report-')), 'chart');
+    await renderChart(out, report);
+    expect(await readFile(`${out}.svg`, 'utf8')).toContain('RMSD to the native fold over time');
+  });
+});
