@@ -1,7 +1,8 @@
 // Extra generated blocks derived from a results file, for update-readme.mjs: `derivedBlocks(name, results)`
-// returns `{ BLOCK: markdown }` for the `<!-- BLOCK:begin -->` ... `<!-- BLOCK:end -->` markers. Only the
-// hop benchmark has any: `hop-summary` (the headline ratios in two sentences, for README and
-// docs/benchmarks.md) and `hop-rows` (every proxystream row: rate, p99, CPU per item by role).
+// returns `{ BLOCK: markdown }` for the `<!-- BLOCK:begin -->` ... `<!-- BLOCK:end -->` markers: for the
+// hop benchmark `hop-summary` (the headline ratios in two sentences, for README and docs/benchmarks.md)
+// and `hop-rows` (every proxystream row: rate, p99, CPU per item by role); for the DeepDriveMD-style
+// demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper).
 
 const sizeLabel = (bytes) => (bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} kB`);
 const fixed = (value, digits) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -34,8 +35,35 @@ function hopRows(results) {
   return lines.join('\n');
 }
 
+function deepdrivemdTable(results) {
+  const modes = results.results;
+  const cell = (format) => modes.map((mode) => format(mode)).join(' | ');
+  const mb = (bytes) => fixed(bytes / 1e6, 1);
+  const lines = [
+    `| | ${modes.map((mode) => mode.mode).join(' | ')} |`,
+    `| --- | ${modes.map(() => '---:').join(' | ')} |`,
+    `| inference batches | ${cell((mode) => mode.inferenceBatches)} |`,
+    `| latency mean / median (s) | ${cell((mode) => `${fixed(mode.latencyMs.mean / 1000, 2)} / ${fixed(mode.latencyMs.median / 1000, 2)}`)} |`,
+    `| latency p95 (s) | ${cell((mode) => fixed(mode.latencyMs.p95 / 1000, 2))} |`,
+    `| segments produced / filtered | ${cell((mode) => `${mode.segments} / ${mode.filteredSegments}`)} |`,
+    `| best RMSD (Å) | ${cell((mode) => fixed(mode.bestRmsd, 2))} |`,
+    `| broker + task-system MB | ${cell((mode) => mb(mode.bytes.broker + mode.bytes.taskSystem))} |`,
+    `| store MB (write + read) | ${cell((mode) => mb(mode.bytes.storeWritten + mode.bytes.storeRead))} |`,
+  ];
+  const percent = (ratio) => `${ratio >= 1 ? '+' : '−'}${Math.abs(Math.round((ratio - 1) * 100))}%`;
+  const against = (name) => results.ratios.find((ratio) => ratio.mode === name);
+  const ours = against('proxystream');
+  const streaming = against('streaming');
+  const published = results.published?.ratios;
+  if (ours !== undefined && streaming !== undefined) {
+    lines.push('', `proxystream against baseline: ${percent(ours.batches)} inference batches and ${percent(ours.meanLatency)} mean latency (streaming: ${percent(streaming.batches)}, ${percent(streaming.meanLatency)})${published === undefined ? '.' : `, against the published DeepDriveMD streaming gain of ${percent(published.batches)} and ${percent(published.meanLatency)} (Polaris, 3 h runs).`}`);
+  }
+  return lines.join('\n');
+}
+
 /** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
 export function derivedBlocks(name, results) {
+  if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
   if (name !== 'hop') return {};
   if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
   return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results) };
