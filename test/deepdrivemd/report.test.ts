@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,9 +32,13 @@ describe('DeepDriveMD demo RMSD series', () => {
 });
 
 describe('DeepDriveMD demo chart', () => {
-  it('draws the committed results (no rmsdOverTime): says so, marks the published figures as external, truncates no label', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'ps-ddmd-report-')), 'chart');
-    await renderFromJson(committed, out);
+  it('draws results without rmsdOverTime (older runs): says so, marks the published figures as external, truncates no label', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ps-ddmd-report-'));
+    const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
+    report.results = report.results.map(({ rmsdOverTime: _series, ...result }) => result);
+    await writeFile(join(dir, 'older.json'), JSON.stringify(report));
+    const out = join(dir, 'chart');
+    await renderFromJson(join(dir, 'older.json'), out);
     expect(existsSync(`${out}.png`)).toBe(true);
     const svg = await readFile(`${out}.svg`, 'utf8');
     expect(svg).toContain('not recorded in this run');
