@@ -12,11 +12,12 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 from .. import errors
 from ..wire import DEFAULT_MAX_DELIVERIES
+from .base import BrokerBase, parse_options
 from .kafka_state import EOS_HEADER, parse_offset_spec
 from .kafka_subscriber import KafkaSubscriber
 from .types import OutgoingMessage
@@ -360,7 +361,7 @@ class KafkaPublisher:
         self.close()
 
 
-class KafkaBroker:
+class KafkaBroker(BrokerBase):
     """Kafka, on the same topics, records, partitions, headers and commit metadata as the TypeScript ``KafkaBroker``.
 
     Topics are created on demand with ``partitions`` and ``replication_factor``; groups are Kafka consumer
@@ -384,14 +385,11 @@ class KafkaBroker:
     Takes a :class:`KafkaOptions` or its fields as keywords (``KafkaBroker(brokers="127.0.0.1:9092", partitions=3)``).
     """
 
+    _closed_message = "kafka broker is closed"
+
     def __init__(self, options: KafkaOptions | None = None, **fields: Any) -> None:
-        try:
-            parsed = replace(options or KafkaOptions(), **fields)
-        except TypeError as cause:
-            raise errors.ConfigError(f"KafkaBroker: {cause}") from cause
-        self._context = KafkaContext(parsed)
-        self._clients: set[KafkaPublisher | KafkaSubscriber] = set()
-        self._closed = False
+        super().__init__()
+        self._context = KafkaContext(parse_options(KafkaOptions, options, fields, "KafkaBroker"))
 
     @property
     def options(self) -> KafkaOptions:
@@ -401,7 +399,7 @@ class KafkaBroker:
         """A new publisher."""
         self._assert_open()
         publisher = KafkaPublisher(self._context, self._clients.discard)
-        self._clients.add(publisher)
+        self._track(publisher)
         return publisher
 
     def subscriber(
@@ -440,7 +438,7 @@ class KafkaBroker:
             self._clients.discard,
             lambda: KafkaPublisher(self._context, lambda _publisher: None),
         )
-        self._clients.add(subscriber)
+        self._track(subscriber)
         return subscriber
 
     def lag(self, topic: str, group: str) -> int | None:
@@ -454,21 +452,3 @@ class KafkaBroker:
         """Deletes the topic (records, and the groups' committed offsets and end notes on it); False when it did not exist."""
         self._assert_open()
         return self._context.delete_topic(topic)
-
-    def close(self) -> None:
-        """Closes every publisher and subscriber it made. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        for client in list(self._clients):
-            client.close()
-
-    def __enter__(self) -> KafkaBroker:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def _assert_open(self) -> None:
-        if self._closed:
-            raise errors.ClosedError("kafka broker is closed")

@@ -23,6 +23,7 @@ from typing import Any, Callable, Iterator, Literal, Sequence
 
 from .. import errors
 from ..wire import decode_dead_letter, is_dead_letter
+from .base import parse_options
 from .types import Delivery, OutgoingMessage
 
 FRAME_VERSION = 1
@@ -594,10 +595,7 @@ class ZmqBroker:
     """
 
     def __init__(self, options: ZmqOptions | None = None, **fields: Any) -> None:
-        try:
-            parsed = ZmqOptions(**fields) if options is None else replace(options, **fields)
-        except TypeError as cause:
-            raise errors.ConfigError(f"ZmqBroker: {cause}") from cause
+        parsed = parse_options(ZmqOptions, options, fields, "ZmqBroker")
         self._zmq = _zmq()
         self._options = parsed
         self._context = self._zmq.Context()

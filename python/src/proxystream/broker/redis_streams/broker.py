@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from typing import Any, Sequence
 
 from ... import errors
+from ..base import BrokerBase, parse_options
 from .context import StreamsContext
 from .group_ops import group_start_id
 from .options import RedisStreamsOptions
@@ -14,7 +14,7 @@ from .publisher import RedisStreamsPublisher
 from .subscriber import RedisStreamsSubscriber
 
 
-class RedisStreamsBroker:
+class RedisStreamsBroker(BrokerBase):
     """Redis Streams, on the same streams, fields and end-of-stream hash as the TypeScript ``RedisStreamsBroker``.
 
     Topics are streams; groups are consumer groups (load-balanced within a group, every group sees every
@@ -27,14 +27,11 @@ class RedisStreamsBroker:
     Takes a :class:`RedisStreamsOptions` or its fields as keywords (``RedisStreamsBroker(url=..., block_ms=200)``).
     """
 
+    _closed_message = "redis-streams broker is closed"
+
     def __init__(self, options: RedisStreamsOptions | None = None, **fields: Any) -> None:
-        try:
-            parsed = replace(options or RedisStreamsOptions(), **fields)
-        except TypeError as cause:
-            raise errors.ConfigError(f"RedisStreamsBroker: {cause}") from cause
-        self._context = StreamsContext(parsed)
-        self._clients: set[RedisStreamsPublisher | RedisStreamsSubscriber] = set()
-        self._closed = False
+        super().__init__()
+        self._context = StreamsContext(parse_options(RedisStreamsOptions, options, fields, "RedisStreamsBroker"))
 
     @property
     def options(self) -> RedisStreamsOptions:
@@ -44,7 +41,7 @@ class RedisStreamsBroker:
         """A new publisher."""
         self._assert_open()
         publisher = RedisStreamsPublisher(self._context, self._clients.discard)
-        self._clients.add(publisher)
+        self._track(publisher)
         return publisher
 
     def subscriber(self, topics: str | Sequence[str], group: str | None = None, *, consumer: str | None = None, start: str | None = None) -> RedisStreamsSubscriber:
@@ -68,24 +65,8 @@ class RedisStreamsBroker:
             private,
             self._clients.discard,
         )
-        self._clients.add(subscriber)
+        self._track(subscriber)
         return subscriber
 
-    def close(self) -> None:
-        """Closes every publisher and subscriber it made, then its connection. Idempotent."""
-        if self._closed:
-            return
-        self._closed = True
-        for client in list(self._clients):
-            client.close()
+    def _close_resources(self) -> None:
         self._context.commands.close()
-
-    def __enter__(self) -> RedisStreamsBroker:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def _assert_open(self) -> None:
-        if self._closed:
-            raise errors.ClosedError("redis-streams broker is closed")
