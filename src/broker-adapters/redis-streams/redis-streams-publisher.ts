@@ -9,12 +9,12 @@ const publishEos = loadLua(import.meta.url, 'publish-eos-2.lua');
 const EOS_COMMAND = 'proxystreamPublishEos';
 
 type Call = (...args: Array<string | number | Buffer>) => unknown;
-/** A client or a pipeline, seen as what XADD and the end-of-stream script are called on. */
+/** The client, seen as what XADD and the end-of-stream script are called on. */
 type CommandTarget = Record<string, Call> & { call: Call };
 
 /**
- * Publishes to Redis Streams: one XADD per event, sent together (one pipeline, or one command for a
- * single event) and resolved when every XADD replied. Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
+ * Publishes to Redis Streams: one XADD per event, sent together in one socket write and resolved
+ * when every XADD replied. Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
  * records in `<stream>:ps-eos`.
  */
 export class RedisStreamsPublisher implements Publisher {
@@ -35,38 +35,30 @@ export class RedisStreamsPublisher implements Publisher {
     const { commands, address } = this.#context;
     const stream = this.#context.stream(topic);
     const maxLen = this.#context.options.maxLen;
-    const add = (target: CommandTarget, message: OutgoingMessage): unknown => {
+    const client = commands as unknown as CommandTarget;
+    const add = (message: OutgoingMessage): unknown => {
       const value = Buffer.from(message.value.buffer, message.value.byteOffset, message.value.byteLength);
-      if (message.endOfStream === true) return target[EOS_COMMAND]!(stream, this.#context.eosKey(topic), maxLen ?? '', value, message.key ?? '');
+      if (message.endOfStream === true) return client[EOS_COMMAND]!(stream, this.#context.eosKey(topic), maxLen ?? '', value, message.key ?? '');
       const args: Array<string | number | Buffer> = [stream];
       if (maxLen !== undefined) args.push('MAXLEN', '~', maxLen);
       args.push('*', 'v', value);
       if (message.key !== undefined) args.push('k', message.key);
-      return target.call('XADD', ...args);
+      return client.call('XADD', ...args);
     };
-    let results: Array<[Error | null, unknown]> | null;
+    let replies: Array<PromiseSettledResult<unknown>>;
     try {
       await this.#context.ready();
+      // The commands go out on the corked client: one write for the whole call (and for other
+      // publishes of this turn), one reply each, in order on the one connection.
       coalesceWrites(commands);
-      if (messages.length === 1) {
-        // One event (most publishes of a closed loop): one command, without building a pipeline.
-        results = await Promise.resolve(add(commands as unknown as CommandTarget, messages[0]!)).then(
-          (reply): Array<[Error | null, unknown]> => [[null, reply]],
-          // As a pipeline reports it: the command's error in its result.
-          (error: unknown): Array<[Error | null, unknown]> => [[error as Error, null]],
-        );
-      } else {
-        const pipeline = commands.pipeline();
-        for (const message of messages) add(pipeline as unknown as CommandTarget, message);
-        results = await pipeline.exec();
-      }
+      replies = await Promise.allSettled(messages.map(add));
     } catch (error) {
       const mapped = asConnectionError(error, address);
       if (isReplyError(mapped)) throw new PublishError(`redis refused events for ${topic}: ${mapped.message}`, { cause: mapped, context: { topic, address } });
       throw mapped;
     }
-    const failed = (results ?? []).find(([error]) => error !== null)?.[0];
-    if (results === null || failed !== undefined) {
+    const failed = replies.find((reply): reply is PromiseRejectedResult => reply.status === 'rejected')?.reason as unknown;
+    if (failed !== undefined) {
       throw new PublishError(`redis did not accept every event for ${topic}`, { cause: failed, context: { topic, address }, retriable: !isReplyError(failed) });
     }
   }
