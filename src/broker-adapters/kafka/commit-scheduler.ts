@@ -1,9 +1,12 @@
-import { backoffDelay, type BackoffPolicy } from '../../util/retry.js';
+import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
 import type { GroupConsumerDriver } from './driver.js';
 import type { PartitionState } from './partition-state.js';
 
 /** Backoff between failed commits (the group coordinator away or moving); reset by a commit that succeeds. */
 const COMMIT_BACKOFF: BackoffPolicy = { backoffMs: 500, maxBackoffMs: 5_000, jitter: 0.2 };
+
+/** Backoff between the attempts of a closing member's last commit, bounded by its connect timeout. */
+const CLOSING_BACKOFF: BackoffPolicy = { backoffMs: 100, maxBackoffMs: 1_000, jitter: 0.2 };
 
 /** What a {@link CommitScheduler} reads from its subscriber's current group generation. */
 export interface CommitTarget {
@@ -46,6 +49,24 @@ export class CommitScheduler {
     await this.#running;
   }
 
+  /**
+   * A closing member's last commit: like {@link flush}, but a failed commit (the coordinator busy or
+   * moving) is tried again with backoff for up to `timeoutMs`, while the generation lasts, so the acks
+   * and delivery notes of a member that leaves are not dropped by one failed request.
+   */
+  async finish(timeoutMs: number): Promise<void> {
+    const started = Date.now();
+    const epoch = this.#target.epoch();
+    const retriable = () => epoch === this.#target.epoch() && Date.now() - started < timeoutMs;
+    await retry(
+      async () => {
+        await this.flush();
+        if (this.#pending()) throw new Error('commit not accepted');
+      },
+      { ...CLOSING_BACKOFF, retriable },
+    ).catch(() => undefined);
+  }
+
   /** Wakes every {@link committed} waiter (after a commit attempt, or when the generation changes). */
   wake(): void {
     this.#tick.resolve();
@@ -64,6 +85,12 @@ export class CommitScheduler {
   /** Stops retrying. */
   stop(): void {
     clearTimeout(this.#retry);
+  }
+
+  #pending(): boolean {
+    if (this.#target.consumer() === undefined) return false;
+    for (const state of this.#target.states()) if (state.pendingCommit() !== undefined) return true;
+    return false;
   }
 
   async #loop(): Promise<void> {

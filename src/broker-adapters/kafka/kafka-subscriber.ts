@@ -117,7 +117,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#commits.stop();
     this.#wakeFetcher?.();
     await this.#started?.catch(() => undefined);
-    await this.#commits.flush();
+    await this.#commits.finish(this.#driver.options.connectTimeoutMs);
     this.#epoch += 1;
     this.#commits.wake();
     this.#buffer.length = 0;
