@@ -403,6 +403,31 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     expect((await committed(group, topic))[0] ?? -1).toBeLessThanOrEqual(0);
   });
 
+  it('hands over a message that arrives while the reader checks for the end of stream at once, not after the next poll', async () => {
+    // Ping-pong: each message is published after the previous one was read, so it lands while the
+    // reader is between reads, and every endOfStreamPollMs (400 ms here) while it asks the group
+    // whether the topic ended. A lost wake-up holds such a message for a whole poll interval.
+    const pollMs = 400;
+    const b = broker({ endOfStreamPollMs: pollMs, partitions: 2 });
+    const topic = uniqueName('t');
+    const publisher = b.publisher();
+    const subscriber = b.subscriber({ topics: topic, group: uniqueName('g') });
+    const reader = subscriber.messages({ signal: AbortSignal.timeout(120_000) });
+    const waits: number[] = [];
+    for (let i = 0; i < 100; i += 1) {
+      const sent = Date.now();
+      await publisher.publish(topic, [message(`m${i}`)]);
+      const { value } = await reader.next();
+      waits.push(Date.now() - sent);
+      expect(text(value as Delivery)).toBe(`m${i}`);
+      await (value as Delivery).ack();
+    }
+    await reader.return?.();
+    // The first read includes joining the group. Before the fix, one message in six or more waited out a poll.
+    const held = waits.slice(1).filter((ms) => ms >= pollMs - 50);
+    expect(held.length, `waits of ${held.join(', ')} ms`).toBeLessThanOrEqual(2);
+  });
+
   it('keeps delivering everything through a small buffer with a slow reader', async () => {
     const b = broker({ bufferSize: 4, partitions: 2 });
     const topic = uniqueName('t');

@@ -108,7 +108,13 @@ export class KafkaSubscriber implements Subscriber {
       return;
     }
     await this.#endWatch.checkWhenDue();
-    if (!this.#endWatch.pending) await this.#idle(signal);
+    // Checked in the same turn as #idle registers its wake: a batch that arrived while the end check
+    // was out (its wake then went nowhere) is taken at once instead of after endOfStreamPollMs.
+    if (!this.#hasWork()) await this.#idle(signal);
+  }
+
+  #hasWork(): boolean {
+    return this.#fatal !== undefined || this.#endWatch.pending || this.#buffer.length > 0 || this.#retries.length > 0;
   }
 
   async close(): Promise<void> {
