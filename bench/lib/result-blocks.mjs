@@ -1,9 +1,12 @@
 // Extra generated blocks derived from a results file, for update-readme.mjs: `derivedBlocks(name, results)`
 // returns `{ BLOCK: markdown }` for the `<!-- BLOCK:begin -->` ... `<!-- BLOCK:end -->` markers: for the
 // hop benchmark `hop-summary` (the headline ratios in two sentences, for README and docs/benchmarks.md)
-// and `hop-rows` (every proxystream row: rate, p99, CPU per item by role); for the DeepDriveMD-style
+// `hop-rows` (every proxystream row: rate, p99, CPU per item by role) and `hop-brokers` (the same hop on
+// Kafka and ZeroMQ); for the DeepDriveMD-style
 // demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper).
 
+/** The peer's Redis-backed methods, whose best the hop's ratios compare against (as bench/hop/report.ts). */
+const PEER_REDIS_METHODS = ['direct', 'ref'];
 const sizeLabel = (bytes) => (bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} kB`);
 const fixed = (value, digits) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
 const times = (value) => `${fixed(value, 2)}×`;
@@ -22,7 +25,7 @@ function hopSummary(results) {
 
 function hopRows(results) {
   const bestPeer = new Map();
-  for (const row of results.rows) if (row.system === 'proxystore') bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
+  for (const row of results.rows) if (row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method)) bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
   const lines = [
     '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | payloads left |',
     '|---|---|---:|---:|---:|---:|---:|',
@@ -66,5 +69,5 @@ export function derivedBlocks(name, results) {
   if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
   if (name !== 'hop') return {};
   if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
-  return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results) };
+  return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results), ...(typeof results.otherBrokersMarkdown === 'string' ? { 'hop-brokers': results.otherBrokersMarkdown } : {}) };
 }

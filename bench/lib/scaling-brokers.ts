@@ -5,9 +5,9 @@ export function redisScalingSpec(url: string): () => NetBrokerSpec {
   return () => ({ kind: 'redis-streams-tuned', url, batchSize: 1, blockMs: 100 });
 }
 
-/** Kafka with `partitions` partitions per topic (one per worker), limits raised to the test broker's 128 MiB. */
-export function kafkaScalingSpec(brokers: string[], partitions: number): () => NetBrokerSpec {
-  return () => ({ kind: 'kafka', brokers, partitions, maxMessageBytes: 130 * 1024 * 1024 });
+/** Kafka with `partitions` partitions per topic (one per worker), limits raised to the test broker's 128 MiB; `client` as the broker's default unless given. */
+export function kafkaScalingSpec(brokers: string[], partitions: number, client?: 'kafkajs' | 'platformatic'): () => NetBrokerSpec {
+  return () => ({ kind: 'kafka', brokers, partitions, maxMessageBytes: 130 * 1024 * 1024, ...(client === undefined ? {} : { client }) });
 }
 
 /** ZeroMQ PUSH/PULL (a load-balanced work queue; PUB/SUB would fan out), one ipc endpoint per topic. */

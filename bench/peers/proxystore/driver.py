@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
+from proxystore.connectors.file import FileConnector
 from proxystore.connectors.redis import RedisConnector, RedisKey
 from proxystore.proxy import Proxy, extract
 from proxystore.store import Store
@@ -35,11 +36,13 @@ from proxystore.stream import StreamConsumer, StreamProducer
 from proxystore.stream.shims.redis import RedisQueuePublisher, RedisQueueSubscriber
 
 
-def _producer(cfg: dict[str, Any], topic: str, by_ref: bool) -> StreamProducer:
+def _producer(cfg: dict[str, Any], topic: str) -> StreamProducer:
+    """method 'direct' sends objects in the events; 'ref' puts them in Redis, 'ref-file' in files under cfg['dir']."""
     publisher = RedisQueuePublisher(cfg['host'], cfg['port'])
-    if not by_ref:
+    if cfg['method'] == 'direct':
         return StreamProducer(publisher)
-    store = Store(f'peer-{topic}', RedisConnector(cfg['host'], cfg['port']))
+    connector = FileConnector(cfg['dir']) if cfg['method'] == 'ref-file' else RedisConnector(cfg['host'], cfg['port'])
+    store = Store(f'peer-{topic}', connector)
     return StreamProducer(publisher, stores={topic: store})
 
 
@@ -78,7 +81,7 @@ def run_raw(cfg: dict[str, Any]) -> dict[str, Any]:
     out: Any = mp.Queue()
     consumer = mp.Process(target=_raw_consumer, args=(cfg, topic, out))
     consumer.start()
-    producer = _producer(cfg, topic, by_ref=cfg['method'] == 'ref')
+    producer = _producer(cfg, topic)
     payload = b'\x01' * size
     time.sleep(0.2)
     start = time.time()
@@ -143,7 +146,7 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, ready, out))
     dispatcher.start()
     ready.wait(60)
-    producer = _producer(cfg, topic, by_ref=cfg['method'] == 'ref')
+    producer = _producer(cfg, topic)
     payload = b'\x01' * size
 
     def wait_below(limit: int) -> None:
