@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { pino, type Logger } from 'pino';
-import { Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { promClient } from '../metrics/prom-client.js';
+import { pinoModule } from '../util/pino.js';
 import type { Publisher } from '../broker-adapters/index.js';
 import { StreamConsumer, type StreamItem } from '../consumer/index.js';
 import { StreamProducer } from '../producer/index.js';
@@ -96,9 +98,9 @@ export class Dispatcher implements AsyncDisposable {
     }
     const { broker } = this.#options;
     this.#lagOf = this.#options.lag ?? (broker.lag === undefined ? undefined : (topic, group) => broker.lag!(topic, group));
-    this.registry = this.#options.registry ?? new Registry();
+    this.registry = this.#options.registry ?? new (promClient().Registry)();
     this.metrics = DispatchMetrics.for(this.registry, { defaultMetrics: this.#options.defaultMetrics });
-    this.logger = (this.#options.logger ?? pino({ level: 'info' })).child({ pipeline: this.pipeline.name });
+    this.logger = (this.#options.logger ?? pinoModule().pino({ level: 'info' })).child({ pipeline: this.pipeline.name });
     this.drained = new Promise((resolve) => (this.#resolveDrained = resolve));
     setMaxListeners(0, this.#stopReading.signal, this.#stopPools.signal);
   }

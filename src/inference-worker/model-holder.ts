@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { promClient } from '../metrics/prom-client.js';
 import type { Broker } from '../broker-adapters/index.js';
 import { StreamConsumer, type StreamItem } from '../consumer/index.js';
 import { ConfigError } from '../errors/index.js';
@@ -45,9 +46,9 @@ function modelMetrics(registry: Registry): ModelMetrics {
   }
   const registers = [registry];
   return {
-    swaps: new Counter({ name: ModelMetricNames.swaps, help: 'Models swapped in after the first load.', labelNames: ['pool'], registers }),
-    version: new Gauge({ name: ModelMetricNames.version, help: 'Version of the model in use.', labelNames: ['pool'], registers }),
-    loadSeconds: new Histogram({ name: ModelMetricNames.loadSeconds, help: 'Seconds spent loading a model.', labelNames: ['pool'], registers }),
+    swaps: new (promClient().Counter)({ name: ModelMetricNames.swaps, help: 'Models swapped in after the first load.', labelNames: ['pool'], registers }),
+    version: new (promClient().Gauge)({ name: ModelMetricNames.version, help: 'Version of the model in use.', labelNames: ['pool'], registers }),
+    loadSeconds: new (promClient().Histogram)({ name: ModelMetricNames.loadSeconds, help: 'Seconds spent loading a model.', labelNames: ['pool'], registers }),
   };
 }
 

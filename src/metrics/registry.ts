@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { promClient } from './prom-client.js';
 import type { ProducerStats } from '../producer/index.js';
 import type { Store, StoreStats } from '../store/index.js';
 import { MetricNames } from './names.js';
@@ -79,6 +80,7 @@ export class DispatchMetrics {
   private constructor(registry: Registry, defaults: boolean) {
     this.registry = registry;
     const registers = [registry];
+    const { Counter, Gauge, Histogram } = promClient();
     const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
     this.eventsReceived = counter(MetricNames.eventsReceived, 'Data events read from the broker, before the filter.', ['topic']);
     this.eventsFiltered = counter(MetricNames.eventsFiltered, 'Events dropped by the pipeline filter.', ['topic']);
@@ -170,14 +172,14 @@ export class DispatchMetrics {
     producerCounter(MetricNames.producerPayloadBytesStored, 'Payload bytes written to stores.', (stats) => stats.payloadBytesStored);
     producerCounter(MetricNames.producerPayloadBytesInline, 'Payload bytes sent inside events.', (stats) => stats.payloadBytesInline);
     producerCounter(MetricNames.producerEventBytes, 'Bytes of events published to the broker.', (stats) => stats.eventBytes);
-    if (defaults && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) collectDefaultMetrics({ register: registry });
+    if (defaults && registry.getSingleMetric('process_cpu_user_seconds_total') === undefined) promClient().collectDefaultMetrics({ register: registry });
   }
 
   /**
    * The metrics on `registry`, created (with prom-client's default process metrics unless
    * `defaultMetrics` is false) on first use. @default registry a new prom-client `Registry`
    */
-  static for(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}): DispatchMetrics {
+  static for(registry: Registry = new (promClient().Registry)(), options: { defaultMetrics?: boolean } = {}): DispatchMetrics {
     let metrics = registries.get(registry);
     if (metrics === undefined) {
       metrics = new DispatchMetrics(registry, options.defaultMetrics ?? true);

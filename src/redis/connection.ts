@@ -1,4 +1,5 @@
-import { Cluster, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+import { ioredis } from './ioredis.js';
 import { ClosedError, ConfigError, ConnectionError, isProxyStreamError } from '../errors/index.js';
 import { backoffDelay, type BackoffPolicy } from '../util/retry.js';
 import { refusalOf } from '../util/refusal.js';
@@ -29,7 +30,7 @@ export function boundedRedisOptions(connectTimeoutMs: number): RedisOptions {
 export function openRedis(url: string, connectTimeoutMs: number, extra: RedisOptions = {}): Redis {
   let client: Redis;
   try {
-    client = new Redis(url, { ...boundedRedisOptions(connectTimeoutMs), ...extra });
+    client = new (ioredis().Redis)(url, { ...boundedRedisOptions(connectTimeoutMs), ...extra });
   } catch (cause) {
     throw new ConfigError(`invalid redis URL ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//***@'))}`, { cause });
   }
@@ -37,9 +38,14 @@ export function openRedis(url: string, connectTimeoutMs: number, extra: RedisOpt
   return client;
 }
 
+/** True for an ioredis Cluster client. */
+export function isCluster(client: unknown): client is Cluster {
+  return client instanceof ioredis().Cluster;
+}
+
 /** `host:port` (or a comma-separated list for a Cluster), for error context. */
 export function addressOf(client: RedisClient): string {
-  if (client instanceof Cluster) {
+  if (isCluster(client)) {
     const nodes = client.nodes();
     return nodes.length > 0 ? nodes.map((node) => `${node.options.host}:${node.options.port}`).join(',') : 'redis-cluster';
   }
@@ -54,7 +60,7 @@ const corked = new WeakSet<object>();
  * writev system call instead of one write each. Order is kept; a Cluster is left alone.
  */
 export function coalesceWrites(client: RedisClient): void {
-  if (client instanceof Cluster) return;
+  if (isCluster(client)) return;
   const socket = client.stream;
   if (socket === undefined || socket === null || corked.has(socket) || !socket.writable) return;
   corked.add(socket);
@@ -130,7 +136,7 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
 
 /** True for an error reply from the Redis server (WRONGTYPE, NOGROUP, BUSYGROUP...). */
 export function isReplyError(error: unknown): error is Error {
-  return error instanceof (ReplyError as new () => Error);
+  return error instanceof (ioredis().ReplyError as new () => Error);
 }
 
 /** The first word of a Redis error reply (`NOGROUP`, `BUSYGROUP`, `NOSCRIPT`), or undefined. */

@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { pinoModule } from '../../util/pino.js';
 import { ConfigError } from '../../errors/index.js';
 import { StoreRegistry } from '../../proxy/index.js';
 import type { Store } from '../../store/index.js';
@@ -61,7 +62,7 @@ async function load(init: Extract<ToWorker, { t: 'init' }>): Promise<Loaded> {
   if (typeof handler !== 'function') throw new ConfigError(`${init.module} has no function export ${JSON.stringify(init.export)}`, { context: { pool: init.pool } });
   const stores = await fromFactory(module, 'stores', init.module, (made: Store[] | StoreRegistry) => (made instanceof StoreRegistry ? made : new StoreRegistry(made)), new StoreRegistry());
   const broker = await fromFactory<Broker | undefined, Broker>(module, 'broker', init.module, (made) => made, undefined);
-  const logger = pino({ level: init.logLevel, base: { pool: init.pool, pid: process.pid } });
+  const logger = pinoModule().pino({ level: init.logLevel, base: { pool: init.pool, pid: process.pid } });
   await stateful?.lifecycle.start({ pool: init.pool, broker, stores, logger, registry: undefined });
   return { handler: handler as ItemHandler | BatchHandler, lifecycle: stateful?.lifecycle, broker, stores, logger, pool: init.pool, batch: stateful !== undefined || init.batch };
 }

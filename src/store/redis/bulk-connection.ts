@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { Redis, ReplyError } from 'ioredis';
+import { ioredis } from '../../redis/ioredis.js';
 import { ClosedError, ConnectionError } from '../../errors/index.js';
 import type { RedisClient } from '../../redis/connection.js';
 
@@ -18,7 +18,7 @@ export interface BulkTarget {
  * Cluster, TLS, Sentinel, or a client that rewrites keys (ioredis `keyPrefix`).
  */
 export function bulkTarget(client: RedisClient): BulkTarget | undefined {
-  if (!(client instanceof Redis)) return undefined;
+  if (!(client instanceof ioredis().Redis)) return undefined;
   const options = client.options;
   if (options.tls != null || (options.sentinels != null && options.sentinels.length > 0) || (options.keyPrefix ?? '') !== '') return undefined;
   const target: BulkTarget = { host: options.host ?? '127.0.0.1', port: options.port ?? 6379, db: options.db ?? 0 };
@@ -256,5 +256,5 @@ function command(args: readonly string[]): string {
 
 /** An error reply as ioredis' ReplyError, so callers treat both connections' errors alike. */
 function replyError(message: string): Error {
-  return new (ReplyError as unknown as new (message: string) => Error)(message);
+  return new (ioredis().ReplyError as unknown as new (message: string) => Error)(message);
 }

@@ -1,4 +1,5 @@
-import { Cluster, Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { ioredis } from '../../redis/ioredis.js';
 import { z } from 'zod';
 import { nameSchema } from '../../util/options.js';
 
@@ -12,7 +13,7 @@ export const redisStoreOptionsSchema = z.object({
   /** Server to connect to when no client is given. @default 'redis://127.0.0.1:6379' */
   url: z.string().min(1).default('redis://127.0.0.1:6379'),
   /** An existing client (standalone or Cluster). The caller keeps owning it: close() leaves it open. */
-  redis: z.custom<Redis | Cluster>((value) => value instanceof Redis || value instanceof Cluster, 'expected an ioredis Redis or Cluster').optional(),
+  redis: z.custom<Redis | Cluster>((value) => value instanceof ioredis().Redis || value instanceof ioredis().Cluster, 'expected an ioredis Redis or Cluster').optional(),
   /** Prefix of every key: `<keyPrefix>:{<key>}:m|r|c:<i>`. @default 'ps' */
   keyPrefix: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).default('ps'),
   /** Objects larger than this are split into chunks of this size. @default 1 MiB */

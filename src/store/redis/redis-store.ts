@@ -1,6 +1,6 @@
-import { Cluster, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ClosedError, ConfigError } from '../../errors/index.js';
-import { addressOf, asConnectionError, openRedis, type RedisClient, whenReady } from '../../redis/connection.js';
+import { addressOf, asConnectionError, isCluster, openRedis, type RedisClient, whenReady } from '../../redis/connection.js';
 import { loadLua, runLua } from '../../redis/lua.js';
 import { throwIfAborted } from '../../util/abort.js';
 import { parseOptions } from '../../util/options.js';
@@ -55,7 +55,7 @@ export class RedisStore implements Store {
     this.#window = parsed.pipelineChunks;
     this.#connectTimeoutMs = parsed.connectTimeoutMs;
     this.#address = addressOf(this.#client);
-    this.#batch = this.#client instanceof Cluster ? undefined : new ScriptBatch(this.#client);
+    this.#batch = isCluster(this.#client) ? undefined : new ScriptBatch(this.#client);
     const target = bulkTarget(this.#client);
     this.#bulk = target === undefined ? undefined : new BulkConnection(target, this.#address, this.#connectTimeoutMs);
   }
@@ -136,7 +136,7 @@ export class RedisStore implements Store {
   /** Objects and bytes under the key prefix, by SCAN over meta hashes (every master of a Cluster). */
   async stats(): Promise<StoreStats> {
     return this.#run(async (client) => {
-      const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+      const nodes: Redis[] = isCluster(client) ? client.nodes('master') : [client];
       const totals = await Promise.all(nodes.map((node) => scanNode(node, metaPattern(this.#prefix))));
       return totals.reduce((sum, one) => ({ objects: sum.objects + one.objects, bytes: sum.bytes + one.bytes }), { objects: 0, bytes: 0 });
     });

@@ -1,0 +1,39 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, root } from '../cli/helpers.js';
+
+const run = promisify(execFile);
+
+/** CommonJS packages loaded in a fresh process after `script` (an ES module body) ran. */
+async function loadedAfter(script: string): Promise<string[]> {
+  const body = `${script}\nconst { createRequire } = await import('node:module');\nconst cache = createRequire(import.meta.url).cache;\nconsole.log(JSON.stringify([...new Set(Object.keys(cache).filter((k) => k.includes('/node_modules/')).map((k) => k.split('/node_modules/').at(-1).split('/').slice(0, k.split('/node_modules/').at(-1).startsWith('@') ? 2 : 1).join('/')))]));`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', body], { cwd: root });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+}
+
+const index = JSON.stringify(join(root, 'dist/src/index.js'));
+
+describe('import("proxystream") loads only what is used', () => {
+  beforeAll(async () => {
+    await ensureBuilt();
+  }, 300_000);
+
+  it('leaves ioredis, prom-client and pino unloaded until a Redis client, a dispatcher or a default logger is made', async () => {
+    const loaded = await loadedAfter(`await import(${index});`);
+    expect(loaded).not.toContain('ioredis');
+    expect(loaded).not.toContain('prom-client');
+    expect(loaded).not.toContain('pino');
+  });
+
+  it('loads ioredis when a RedisStore is made, and prom-client with pino when a Dispatcher is', async () => {
+    const withStore = await loadedAfter(`const { RedisStore } = await import(${index}); await new RedisStore({ url: 'redis://127.0.0.1:1' }).close();`);
+    expect(withStore).toContain('ioredis');
+    const withDispatcher = await loadedAfter(
+      `const { Dispatcher, MemoryBroker } = await import(${index}); const d = new Dispatcher({ broker: new MemoryBroker(), pipeline: { source: { topics: 't', group: 'g' }, pools: { p: { kind: 'async', handle: async () => undefined } } } }); await d.close?.();`,
+    );
+    expect(withDispatcher).toContain('prom-client');
+    expect(withDispatcher).toContain('pino');
+  });
+});
