@@ -83,6 +83,27 @@ def test_python_to_python_stores_large_payloads_commits_them_and_releases_them_o
     assert store.stats().objects == 0
 
 
+def test_the_producer_publishes_once_the_oldest_queued_event_waited_linger_ms(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+    stream = f"{stream_prefix}lingering"
+    with StreamProducer(broker.publisher(), store, linger_ms=200) as producer:
+        producer.send("lingering", b"first")
+        producer.send("lingering", b"second")
+        assert raw.xlen(stream) == 0, "sent before the oldest event lingered 200 ms"
+        time.sleep(0.25)
+        producer.send("lingering", b"third")
+        assert raw.xlen(stream) == 3
+        producer.send("lingering", b"fourth")
+        assert raw.xlen(stream) == 3
+    assert raw.xlen(stream) == 4, "close() publishes what is queued"
+    with StreamProducer(broker.publisher(), store, linger_ms=0) as eager:
+        eager.send("lingering", b"fifth")
+        assert raw.xlen(stream) == 5
+    for bad in (-1, float("inf"), True, "5"):
+        with pytest.raises(ProxyStreamError) as raised:
+            StreamProducer(broker.publisher(), store, linger_ms=bad)  # type: ignore[arg-type]
+        assert raised.value.code == ErrorCodes.CONFIG
+
+
 def test_malformed_events_are_reported_and_acked_nacked_items_come_back_and_the_producer_filters(broker: RedisStreamsBroker, store: RedisStore) -> None:
     reported: list[ProxyStreamError] = []
     consumer = StreamConsumer(broker.subscriber("mixed-bag", "py"), [store], on_error=reported.append)

@@ -32,6 +32,7 @@ DEFAULT_INLINE_THRESHOLD = 256 * 1024
 """Payloads smaller than this travel inside the event (TypeScript's ``DEFAULT_INLINE_THRESHOLD``)."""
 DEFAULT_TTL_MS = 24 * 3_600_000
 DEFAULT_PROVISIONAL_LEASE_MS = 60_000
+DEFAULT_LINGER_MS = 5
 _COMMIT_ATTEMPTS = 3
 
 
@@ -90,6 +91,7 @@ class _Pending:
     stored: list[_Stored] = field(default_factory=list)
     results: list[SendResult] = field(default_factory=list)
     bytes: int = 0
+    since: float = field(default_factory=time.monotonic)
 
 
 class StreamProducer:
@@ -98,8 +100,8 @@ class StreamProducer:
 
     :meth:`send` queues the event of a value (after writing its payload to the store with a short
     provisional lease, ``provisional_lease_ms``); a topic's queued events are published in call order when
-    ``max_batch`` events or ``max_batch_bytes`` bytes are queued, or on :meth:`flush`, :meth:`end` or
-    :meth:`close`. Only once the broker accepted an event does its payload get its full ``lifetime``, so a
+    ``max_batch`` events or ``max_batch_bytes`` bytes are queued, when a send finds the oldest of them
+    queued ``linger_ms`` or longer, or on :meth:`flush`, :meth:`end` or :meth:`close`. Only once the broker accepted an event does its payload get its full ``lifetime``, so a
     producer that dies leaves no orphan for long. A publish that fails raises :class:`PublishError` and
     leaves its stored payloads to the lease (the broker may have written the event before the failure
     reached us). A publish that outlasted the lease writes its payloads again (``stats.rewritten``).
@@ -115,6 +117,10 @@ class StreamProducer:
         filter: ``filter(metadata, topic)``; a value it returns False for is neither stored nor sent.
         max_batch: Queued events of a topic that trigger a publish. Default 512.
         max_batch_bytes: Queued event bytes of a topic that trigger a publish. Default 1 MiB.
+        linger_ms: A send publishes its topic's queue once the oldest queued event has waited this long, so
+            a steady sender's events (and large payloads, which take long to store) reach consumers while
+            it keeps sending. 0 publishes on every send. Default 5 ms. The client has no timer thread: the
+            last events of a burst wait for the next send, :meth:`flush`, :meth:`end` or :meth:`close`.
         limits: Wire limits (event size, metadata depth).
     """
 
@@ -129,6 +135,7 @@ class StreamProducer:
         filter: Callable[[Metadata, str], bool] | None = None,
         max_batch: int = 512,
         max_batch_bytes: int = 1024 * 1024,
+        linger_ms: float = DEFAULT_LINGER_MS,
         limits: WireLimits = DEFAULT_WIRE_LIMITS,
         close_publisher: bool = True,
     ) -> None:
@@ -139,6 +146,8 @@ class StreamProducer:
                 raise errors.ConfigError(f"StreamProducer {name} must be a {'non-negative' if name == 'inline_threshold' else 'positive'} integer")
         if isinstance(provisional_lease_ms, bool) or not isinstance(provisional_lease_ms, (int, float)) or provisional_lease_ms <= 0:
             raise errors.ConfigError("StreamProducer provisional_lease_ms must be a positive number")
+        if isinstance(linger_ms, bool) or not isinstance(linger_ms, (int, float)) or not 0 <= linger_ms < float("inf"):
+            raise errors.ConfigError("StreamProducer linger_ms must be a non-negative number")
         self._publisher = publisher
         self._store = store
         self._inline_threshold = inline_threshold
@@ -147,6 +156,7 @@ class StreamProducer:
         self._filter = filter
         self._max_batch = max_batch
         self._max_batch_bytes = max_batch_bytes
+        self._linger_s = linger_ms / 1000
         self._limits = limits
         self._close_publisher = close_publisher
         self._pending: dict[str, _Pending] = {}
@@ -185,7 +195,7 @@ class StreamProducer:
         pending.messages.append(OutgoingMessage(event, key))
         pending.results.append(result)
         pending.bytes += len(event)
-        if len(pending.messages) >= self._max_batch or pending.bytes >= self._max_batch_bytes:
+        if len(pending.messages) >= self._max_batch or pending.bytes >= self._max_batch_bytes or time.monotonic() - pending.since >= self._linger_s:
             self._publish(topic)
         return result
 

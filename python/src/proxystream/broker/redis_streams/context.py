@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Callable, TypeVar
 
 import redis
 
 from ... import errors
+from ...redis_client import open_redis
 from .options import RedisStreamsOptions
 
 T = TypeVar("T")
@@ -25,10 +24,7 @@ class StreamsContext:
 
     def connect(self) -> redis.Redis:
         """A new client (subscribers block on their own)."""
-        try:
-            return redis.Redis.from_url(self.options.url, socket_connect_timeout=self.options.connect_timeout_ms / 1000, protocol=2)
-        except ValueError as cause:
-            raise errors.ConfigError(f"invalid redis URL {json.dumps(re.sub(r'//[^@/]*@', '//***@', self.options.url))}") from cause
+        return open_redis(self.options.url, self.options.connect_timeout_ms)
 
     def stream(self, topic: str) -> str:
         return f"{self.options.stream_prefix}{topic}"

@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
 import redis
 
 from ... import errors
+from ...redis_client import open_redis
 from ..keys import assert_valid_key
 from ..lifetime import Readers, lifetime
 from .layout import ObjectKeys, chunk_count, meta_pattern, object_keys
@@ -76,10 +77,7 @@ class RedisStore:
         self._window = pipeline_chunks
         self._owned = client is None
         if client is None:
-            try:
-                client = redis.Redis.from_url(url, socket_connect_timeout=connect_timeout_ms / 1000, protocol=2)
-            except ValueError as cause:
-                raise errors.ConfigError(f"invalid redis URL {_redacted(url)}") from cause
+            client = open_redis(url, connect_timeout_ms)
         elif not isinstance(client, redis.Redis) or client.get_encoder().decode_responses:
             raise errors.ConfigError("client must be a redis.Redis that returns bytes (decode_responses=False)")
         self._client = client
@@ -305,7 +303,3 @@ def _layout(meta: Sequence[bytes | None]) -> tuple[int, int, int] | None:
     except ValueError:
         return None
     return size, chunks, chunk_bytes
-
-
-def _redacted(url: str) -> str:
-    return json.dumps(re.sub(r"//[^@/]*@", "//***@", url))
