@@ -6,6 +6,7 @@ const checks = [
   ['bench/results/tmp/core-quick.json', (r) => r.crossover?.length],
   ['bench/results/tmp/bench-quick.json', (r) => (r.failures?.length === 0 ? r.headline?.length : 0)],
   ['bench/results/tmp/hop-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === 0 || s.payloadsLeft === null) ? r.headline?.length : 0)],
+  ['bench/results/tmp/python-client-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === undefined || s.payloadsLeft === 0) ? r.headline?.length : 0)],
 ];
 let failed = false;
 for (const [file, rows] of checks) {

@@ -36,9 +36,12 @@ export async function ensurePeer(): Promise<{ python: string; version: string; p
   return { python, version, python_version: pythonVersion };
 }
 
-/** Runs the peer driver once with `config` (mode raw or scaling) against the Redis at `port`. */
-export async function runPeer<R>(python: string, config: Record<string, unknown>): Promise<R> {
-  const { stdout } = await run(python, [join(process.cwd(), 'bench', 'peers', 'proxystore', 'driver.py'), JSON.stringify({ host: '127.0.0.1', ...config })], {
+/**
+ * Runs a Python benchmark driver once with `config` (mode raw or scaling) against the Redis at `port`:
+ * the peer's, or another with the same protocol (bench/python-client/driver.py), by its path from the root.
+ */
+export async function runPeer<R>(python: string, config: Record<string, unknown>, driver = join('bench', 'peers', 'proxystore', 'driver.py')): Promise<R> {
+  const { stdout } = await run(python, [join(process.cwd(), driver), JSON.stringify({ host: '127.0.0.1', ...config })], {
     timeout: 300_000,
     maxBuffer: 16 << 20,
   });
