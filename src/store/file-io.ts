@@ -3,13 +3,18 @@ import * as fsp from 'node:fs/promises';
 
 /** The filesystem calls {@link FileStore} makes, as promises, done synchronously or on the thread pool. */
 export interface FileIo {
-  mkdir(path: string): Promise<void>;
+  /** Creates a directory, and its missing parents when `parents` is true. */
+  mkdir(path: string, parents?: boolean): Promise<void>;
   writeParts(path: string, parts: readonly Uint8Array[], exclusive?: boolean): Promise<void>;
   readText(path: string): Promise<string>;
   /** Whole file into one fresh buffer of its own (zero-copy decodable). */
   readWhole(path: string): Promise<Buffer>;
   rename(from: string, to: string): Promise<void>;
   removeTree(path: string): Promise<void>;
+  /** Removes a file. */
+  unlink(path: string): Promise<void>;
+  /** Removes an empty directory (ENOTEMPTY when it is not). */
+  rmdir(path: string): Promise<void>;
   list(path: string): Promise<string[]>;
   modifiedMs(path: string): Promise<number | undefined>;
 }
@@ -19,7 +24,7 @@ export interface FileIo {
  * about 50 µs for a round trip through libuv's thread pool, so this is the fast choice there.
  */
 export const syncIo: FileIo = {
-  mkdir: async (path) => void fs.mkdirSync(path, { recursive: true }),
+  mkdir: async (path, parents) => void fs.mkdirSync(path, { recursive: parents === true }),
   writeParts: async (path, parts, exclusive) => {
     const fd = fs.openSync(path, exclusive === true ? 'wx' : 'w');
     try {
@@ -47,6 +52,8 @@ export const syncIo: FileIo = {
   },
   rename: async (from, to) => fs.renameSync(from, to),
   removeTree: async (path) => fs.rmSync(path, { recursive: true, force: true }),
+  unlink: async (path) => fs.unlinkSync(path),
+  rmdir: async (path) => fs.rmdirSync(path),
   list: async (path) => fs.readdirSync(path),
   modifiedMs: async (path) => {
     try {
@@ -59,7 +66,7 @@ export const syncIo: FileIo = {
 
 /** Calls on libuv's thread pool: they never block the event loop, for network filesystems where a call may stall. */
 export const asyncIo: FileIo = {
-  mkdir: async (path) => void (await fsp.mkdir(path, { recursive: true })),
+  mkdir: async (path, parents) => void (await fsp.mkdir(path, { recursive: parents === true })),
   writeParts: async (path, parts, exclusive) => {
     const handle = await fsp.open(path, exclusive === true ? 'wx' : 'w');
     try {
@@ -87,6 +94,8 @@ export const asyncIo: FileIo = {
   },
   rename: (from, to) => fsp.rename(from, to),
   removeTree: (path) => fsp.rm(path, { recursive: true, force: true }),
+  unlink: (path) => fsp.unlink(path),
+  rmdir: (path) => fsp.rmdir(path),
   list: (path) => fsp.readdir(path),
   modifiedMs: async (path) => (await fsp.stat(path).catch(() => undefined))?.mtimeMs,
 };

@@ -63,7 +63,7 @@ export class FileStore implements Store {
     this.dir = parsed.dir;
     this.#staleTempMs = parsed.staleTempMs;
     this.#io = parsed.io === 'sync' ? syncIo : asyncIo;
-    this.#ready = parsed.create ? Promise.all([this.#io.mkdir(join(this.dir, TEMP)), this.#io.mkdir(join(this.dir, TRASH))]).then(() => undefined) : this.#mustExist();
+    this.#ready = parsed.create ? Promise.all([this.#io.mkdir(join(this.dir, TEMP), true), this.#io.mkdir(join(this.dir, TRASH), true)]).then(() => undefined) : this.#mustExist();
     this.#ready.catch(() => undefined);
     this.#sweeper = unrefInterval(() => void this.sweep().catch(() => undefined), parsed.sweepIntervalMs);
   }
@@ -71,12 +71,18 @@ export class FileStore implements Store {
   async put(key: string, data: Uint8Array | readonly Uint8Array[], options?: PutOptions): Promise<void> {
     await this.#open();
     assertValidKey(key, this.id);
-    this.#assertPresent();
     const parts = asParts(data);
     const meta: Meta = { ...lifetimeRecord(options), size: parts.reduce((sum, part) => sum + part.byteLength, 0) };
     const temp = join(this.dir, TEMP, `${key}.${randomBytes(6).toString('hex')}`);
-    await this.#io.mkdir(join(temp, 'released'));
     try {
+      await this.#io.mkdir(temp);
+    } catch (error) {
+      // The temp directory is gone with the store's directory (an unmounted filesystem): an outage.
+      if (isMissing(error)) this.#assertPresent();
+      throw error;
+    }
+    try {
+      await this.#io.mkdir(join(temp, 'released'));
       await this.#io.writeParts(join(temp, 'data'), parts);
       await this.#io.writeParts(join(temp, 'meta.json'), [Buffer.from(JSON.stringify(meta))]);
       await this.#moveIntoPlace(temp, key);
@@ -171,7 +177,7 @@ export class FileStore implements Store {
     }
     const released = new Set(markers.map((marker) => Buffer.from(marker, 'hex').toString()));
     if (!allReleased(meta, released)) return false;
-    return this.#remove(key);
+    return this.#remove(key, markers);
   }
 
   async sweep(): Promise<number> {
@@ -244,7 +250,8 @@ export class FileStore implements Store {
     }
   }
 
-  async #remove(key: string): Promise<boolean> {
+  /** Moves the object into the trash (it is gone for readers at once), then removes it there. */
+  async #remove(key: string, markers?: readonly string[]): Promise<boolean> {
     const trash = join(this.dir, TRASH, `${key}.${randomBytes(6).toString('hex')}`);
     try {
       await this.#io.rename(join(this.dir, key), trash);
@@ -252,8 +259,25 @@ export class FileStore implements Store {
       if (isMissing(error)) return false;
       throw error;
     }
-    await this.#io.removeTree(trash);
+    await this.#dispose(trash, markers);
     return true;
+  }
+
+  /**
+   * Removes a trashed object whose release markers were just listed: its known files and directories
+   * one call each (a third of the calls of a recursive removal, which lists and stats every entry).
+   * Anything else there (a marker written since, a crashed commit's temp meta) falls back to that.
+   */
+  async #dispose(trash: string, markers: readonly string[] | undefined): Promise<void> {
+    try {
+      if (markers === undefined) throw new Error('markers not listed');
+      const io = this.#io;
+      await Promise.all([io.unlink(join(trash, 'data')), io.unlink(join(trash, 'meta.json')), ...markers.map((marker) => io.unlink(join(trash, 'released', marker)))]);
+      await io.rmdir(join(trash, 'released'));
+      await io.rmdir(trash);
+    } catch {
+      await this.#io.removeTree(trash);
+    }
   }
 
   async #clearStale(dir: string, olderThan: number): Promise<void> {

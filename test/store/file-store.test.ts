@@ -62,6 +62,21 @@ describe('FileStore', () => {
     await store.close();
   });
 
+  it.each(['sync', 'async'] as const)('removes a released object completely, also with files it does not know there (%s io)', async (io) => {
+    const dir = await freshDir();
+    const store = new FileStore({ dir, io });
+    await store.put('plain', Buffer.from('x'), { readers: ['g1', 'g2'] });
+    await store.put('stray', Buffer.from('y'), { readers: ['g1'] });
+    // What a commit that crashed between writing and renaming its meta leaves behind.
+    await writeFile(join(dir, 'stray', 'meta.0badc0de'), '{}');
+    expect(await store.release('plain', 'g1')).toBe(false);
+    expect(await store.release('plain', 'g2')).toBe(true);
+    expect(await store.release('stray', 'g1')).toBe(true);
+    expect((await readdir(dir)).sort()).toEqual(['.tmp', '.trash']);
+    expect(await readdir(join(dir, '.trash'))).toEqual([]);
+    await store.close();
+  });
+
   it('replaces an object written twice under one key', async () => {
     const store = new FileStore({ dir: await freshDir() });
     await store.put('k', Buffer.from('first'));
