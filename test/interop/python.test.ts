@@ -1,7 +1,8 @@
 // The Python client (python/, issue 14) inside `npm test`: installs it into a venv under
 // .cache/python-venv (created on first use) and runs its pytest suite against the Redis the global
 // setup started, the TypeScript store (dist/) included, and its Kafka tests against the setup's Kafka
-// (with the `kafka` extra, confluent-kafka). pytest failing fails this test.
+// (with the `kafka` extra, confluent-kafka). pytest failing fails this test. Then it runs
+// examples/python-simulation (a Python producer and consumer around the TypeScript pipeline) on that Redis.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -68,4 +69,14 @@ describe('Python client', () => {
     const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url, ...kafka });
     expect(output).toMatch(/^\d+ passed in /m);
   }, 480_000);
+
+  it('runs examples/python-simulation: numpy frames by ref through the TypeScript pipeline and the scores back', async () => {
+    const url = redisUrl();
+    const runId = `test-${process.pid}-${Date.now()}`;
+    const pipeline = run(process.execPath, [`${root}dist/examples/python-simulation/pipeline.js`, '--redis', url, '--run', runId], { cwd: root, timeout: 120_000 });
+    const output = await inRoot(python, ['examples/python-simulation/simulate.py', '--redis', url, '--run', runId, '--sims', '2', '--steps', '3', '--atoms', '30000']);
+    expect(output).toContain('6 of 6 scores back');
+    expect(output).toContain('0 wrong; 0 frames left in the store');
+    expect((await pipeline).stdout).toContain(`sim-frames.${runId} ended; 6 scores sent`);
+  }, 180_000);
 });
