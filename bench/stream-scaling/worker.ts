@@ -21,7 +21,6 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
   const consumer = new StreamConsumer({
     subscriber: broker.subscriber({ topics: config.workTopic, group: config.group }),
     stores: store === undefined ? [] : [store],
-    prefetch: 0,
     limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
     signal: stop,
   });
