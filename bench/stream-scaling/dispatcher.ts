@@ -101,6 +101,7 @@ function reportingAcks(broker: Broker, acked: (delivery: Delivery) => void): Bro
           for await (const delivery of inner.messages(receive)) yield wrap(delivery);
         },
         close: () => inner.close(),
+        closed: inner.closed,
       });
     },
     publisher: () => broker.publisher(),

@@ -35,3 +35,34 @@ export async function* receiveLoop(source: DeliverySource, closing: AbortSignal,
   }
   if (options.signal?.aborted && !closing.aborted) throw new AbortedError('receive aborted', { cause: options.signal.reason });
 }
+
+/**
+ * How every adapter's subscriber closes: {@link signal} aborts as the close starts (its iterations end
+ * quietly and its loops stop), the shutdown runs once (a second `close()` waits for the first), and
+ * {@link closed} resolves once the shutdown finished, whether it failed or not: it never rejects.
+ */
+export class SubscriberClose {
+  readonly #controller = new AbortController();
+  #resolve!: () => void;
+  #shutdown: Promise<void> | undefined;
+  /** Resolves when the subscriber has closed; never rejects. */
+  readonly closed = new Promise<void>((resolve) => (this.#resolve = resolve));
+
+  /** Aborts when the close starts. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Starts the close with `shutdown` on the first call; every call returns the same promise. */
+  close(shutdown: () => Promise<void>): Promise<void> {
+    this.#shutdown ??= (async () => {
+      this.#controller.abort();
+      try {
+        await shutdown();
+      } finally {
+        this.#resolve();
+      }
+    })();
+    return this.#shutdown;
+  }
+}

@@ -147,8 +147,10 @@ export interface Subscriber extends AsyncIterable<Delivery>, AsyncDisposable {
    * also for a signal aborted before the first read; `close()` ends it quietly, without an error.
    */
   messages(options?: ReceiveOptions): AsyncIterableIterator<Delivery>;
-  /** Stops receiving. Messages received but not acked are returned for redelivery where the broker allows. Idempotent. */
+  /** Stops receiving. Messages received but not acked are returned for redelivery where the broker allows. Idempotent: later calls return the first call's promise. */
   close(): Promise<void>;
+  /** Resolves once the subscriber has closed (its `close()` finished, well or not); never rejects. */
+  readonly closed: Promise<void>;
 }
 
 /** A broker adapter: a factory of publishers and subscribers sharing configuration. */

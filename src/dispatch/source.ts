@@ -18,6 +18,9 @@ export function observedSubscriber(subscriber: Subscriber, onDelivery: (delivery
     messages,
     [Symbol.asyncIterator]: () => messages(),
     close: () => subscriber.close(),
+    get closed() {
+      return subscriber.closed;
+    },
     [Symbol.asyncDispose]: () => subscriber.close(),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { receiveLoop } from '../../src/broker-adapters/receive-loop.js';
+import { receiveLoop, SubscriberClose } from '../../src/broker-adapters/receive-loop.js';
 import type { Delivery } from '../../src/broker-adapters/index.js';
 import { AbortedError, ConnectionError, ErrorCodes } from '../../src/errors/index.js';
 
@@ -74,5 +74,22 @@ describe('receiveLoop (the delivery loop of every subscriber)', () => {
       closing.signal,
     );
     await expect(stopping.next()).resolves.toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('SubscriberClose', () => {
+  it('aborts its signal as the close starts, runs the shutdown once, and resolves `closed` even when the shutdown fails', async () => {
+    const state = new SubscriberClose();
+    let runs = 0;
+    const failing = async () => {
+      runs += 1;
+      expect(state.signal.aborted).toBe(true);
+      throw new Error('socket already gone');
+    };
+    const first = state.close(failing);
+    expect(state.close(failing)).toBe(first);
+    await expect(first).rejects.toThrow('socket already gone');
+    await expect(state.closed).resolves.toBeUndefined();
+    expect(runs).toBe(1);
   });
 });

@@ -290,5 +290,19 @@ export function brokerConformance(factory: BrokerFactory): void {
       await subscriber.close();
       await expect(reading).resolves.toBe(0);
     });
+
+    it('resolves `closed` once close() finished, and gives every close() call the same promise', async () => {
+      const subscriber = broker.subscriber({ topics: uniqueName('t'), group: uniqueName('g') });
+      let closed = false;
+      void subscriber.closed.then(() => (closed = true));
+      await sleep(50);
+      expect(closed).toBe(false);
+      const first = subscriber.close();
+      expect(subscriber.close()).toBe(first);
+      await first;
+      await subscriber.closed;
+      expect(closed).toBe(true);
+      await subscriber[Symbol.asyncDispose]();
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
-import { receiveLoop } from '../receive-loop.js';
+import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { retry } from '../../util/retry.js';
 import { CommitScheduler } from './commit-scheduler.js';
@@ -49,7 +49,7 @@ export class KafkaSubscriber implements Subscriber {
   readonly #from: StartPosition;
   readonly #private: boolean;
   readonly #onClose: () => void;
-  readonly #closing = new AbortController();
+  readonly #close = new SubscriberClose();
   readonly #buffer: Fetched[] = [];
   readonly #retries: Fetched[] = [];
   readonly #commits: CommitScheduler;
@@ -73,7 +73,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#from = parts.from;
     this.#private = parts.privateGroup;
     this.#onClose = parts.onClose;
-    this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#closing.signal });
+    this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#close.signal });
     this.#endWatch = new EndWatch(parts.driver, parts.group, parts.topics);
   }
 
@@ -82,7 +82,7 @@ export class KafkaSubscriber implements Subscriber {
   }
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    return receiveLoop({ take: () => this.#take(), wait: (signal) => this.#wait(signal) }, this.#closing.signal, options);
+    return receiveLoop({ take: () => this.#take(), wait: (signal) => this.#wait(signal) }, this.#close.signal, options);
   }
 
   /** The next fetched message (messages of a lost generation and dead-lettered ones are skipped), else an end of stream. */
@@ -117,21 +117,26 @@ export class KafkaSubscriber implements Subscriber {
     return this.#fatal !== undefined || this.#endWatch.pending || this.#buffer.length > 0 || this.#retries.length > 0;
   }
 
-  async close(): Promise<void> {
-    if (this.#closing.signal.aborted) return;
-    this.#closing.abort();
-    this.#commits.stop();
-    this.#wakeFetcher?.();
-    await this.#started?.catch(() => undefined);
-    await this.#commits.finish(this.#driver.options.connectTimeoutMs);
-    this.#epoch += 1;
-    this.#commits.wake();
-    this.#buffer.length = 0;
-    this.#retries.length = 0;
-    await this.#consumer?.close();
-    await this.#deadLetters?.close();
-    if (this.#private && this.#started !== undefined) await this.#driver.deleteGroup(this.group).catch(() => undefined);
-    this.#onClose();
+  close(): Promise<void> {
+    return this.#close.close(async () => {
+      this.#commits.stop();
+      this.#wakeFetcher?.();
+      await this.#started?.catch(() => undefined);
+      await this.#commits.finish(this.#driver.options.connectTimeoutMs);
+      this.#epoch += 1;
+      this.#commits.wake();
+      this.#buffer.length = 0;
+      this.#retries.length = 0;
+      await this.#consumer?.close();
+      await this.#deadLetters?.close();
+      if (this.#private && this.#started !== undefined) await this.#driver.deleteGroup(this.group).catch(() => undefined);
+      this.#onClose();
+    });
+  }
+
+  /** Resolves once this subscriber has closed; never rejects. */
+  get closed(): Promise<void> {
+    return this.#close.closed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -145,7 +150,7 @@ export class KafkaSubscriber implements Subscriber {
       rebalancing: () => this.#commits.flush(),
       batch: (topic, partition, records, control) => this.#onBatch(topic, partition, records, control),
       failed: (error) => {
-        if (this.#closing.signal.aborted) return;
+        if (this.#close.signal.aborted) return;
         this.#fatal = error;
         this.#wakeReader?.();
       },
@@ -163,7 +168,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#retries.length = 0;
     const epoch = this.#epoch;
     this.#prepared = this.#prepareWithRetry(epoch, assignment).catch((error: unknown) => {
-      if (epoch === this.#epoch && !this.#closing.signal.aborted) this.#fatal = this.#driver.asConnectionError(error, `kafka group ${this.group} join`);
+      if (epoch === this.#epoch && !this.#close.signal.aborted) this.#fatal = this.#driver.asConnectionError(error, `kafka group ${this.group} join`);
       this.#wakeReader?.();
     });
   }
@@ -171,8 +176,8 @@ export class KafkaSubscriber implements Subscriber {
   /** {@link #prepare}, retried while a broker restart lasts (up to RESTART_WINDOW_MS) and the generation holds. */
   async #prepareWithRetry(epoch: number, assignment: Record<string, number[]>): Promise<void> {
     const started = Date.now();
-    const retriable = () => epoch === this.#epoch && !this.#closing.signal.aborted && Date.now() - started <= RESTART_WINDOW_MS;
-    await retry(() => this.#prepare(epoch, assignment), { ...RESTART_BACKOFF, retriable, signal: this.#closing.signal });
+    const retriable = () => epoch === this.#epoch && !this.#close.signal.aborted && Date.now() - started <= RESTART_WINDOW_MS;
+    await retry(() => this.#prepare(epoch, assignment), { ...RESTART_BACKOFF, retriable, signal: this.#close.signal });
   }
 
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {
@@ -215,7 +220,7 @@ export class KafkaSubscriber implements Subscriber {
     const epoch = this.#epoch;
     await this.#prepared;
     const state = this.#states.get(partitionKey(topic, partition));
-    const live = () => epoch === this.#epoch && control.live() && !this.#closing.signal.aborted;
+    const live = () => epoch === this.#epoch && control.live() && !this.#close.signal.aborted;
     if (state === undefined) return;
     for (const record of records) {
       while (live() && this.#buffer.length >= this.#driver.options.bufferSize) {

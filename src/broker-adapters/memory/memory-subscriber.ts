@@ -1,5 +1,5 @@
 import { withDeadLetter } from '../dead-letters.js';
-import { receiveLoop } from '../receive-loop.js';
+import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { GroupCursor, Take } from './group-cursor.js';
 import type { TopicLog } from './topic-log.js';
@@ -21,7 +21,7 @@ export class MemorySubscriber implements Subscriber {
   readonly #cursors: GroupCursor[];
   readonly #logs: TopicLog[];
   readonly #onClose: () => void;
-  readonly #closing = new AbortController();
+  readonly #close = new SubscriberClose();
   #turn = 0;
 
   constructor(parts: MemorySubscriberParts) {
@@ -38,14 +38,19 @@ export class MemorySubscriber implements Subscriber {
   }
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    return receiveLoop({ take: () => this.#next(), wait: (signal) => this.#idle(signal) }, this.#closing.signal, options);
+    return receiveLoop({ take: () => this.#next(), wait: (signal) => this.#idle(signal) }, this.#close.signal, options);
   }
 
-  async close(): Promise<void> {
-    if (this.#closing.signal.aborted) return;
-    this.#closing.abort();
-    for (const cursor of this.#cursors) cursor.releaseOwner(this.#consumer);
-    this.#onClose();
+  close(): Promise<void> {
+    return this.#close.close(async () => {
+      for (const cursor of this.#cursors) cursor.releaseOwner(this.#consumer);
+      this.#onClose();
+    });
+  }
+
+  /** Resolves once this subscriber has closed; never rejects. */
+  get closed(): Promise<void> {
+    return this.#close.closed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

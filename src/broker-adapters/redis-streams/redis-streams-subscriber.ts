@@ -3,7 +3,7 @@ import { isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
-import { receiveLoop } from '../receive-loop.js';
+import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
@@ -49,7 +49,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   readonly #private: boolean;
   readonly #onClose: () => void;
   readonly #blocking: Redis;
-  readonly #closing = new AbortController();
+  readonly #close = new SubscriberClose();
   readonly #queue: Delivery[] = [];
   readonly #ends = new Map<string, EndMark>();
   readonly #ended = new Set<string>();
@@ -84,32 +84,37 @@ export class RedisStreamsSubscriber implements Subscriber {
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     this.#count = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
-    return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#closing.signal, options);
+    return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options);
   }
 
   /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */
-  async close(): Promise<void> {
-    if (this.#closing.signal.aborted) return;
-    this.#closing.abort();
-    this.#held.stop();
-    this.#blocking.disconnect();
-    const { commands, options } = this.#context;
-    try {
-      if (commands.status === 'ready') {
-        for (const stream of this.#streams) {
-          if (this.#private) {
-            await commands.xgroup('DESTROY', stream, this.group);
-            // XGROUP CREATE MKSTREAM made the stream if it was missing: a reader leaves nothing behind.
-            await dropUnusedStream(commands, stream);
-          } else {
-            await handBack(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs + 1);
+  close(): Promise<void> {
+    return this.#close.close(async () => {
+      this.#held.stop();
+      this.#blocking.disconnect();
+      const { commands, options } = this.#context;
+      try {
+        if (commands.status === 'ready') {
+          for (const stream of this.#streams) {
+            if (this.#private) {
+              await commands.xgroup('DESTROY', stream, this.group);
+              // XGROUP CREATE MKSTREAM made the stream if it was missing: a reader leaves nothing behind.
+              await dropUnusedStream(commands, stream);
+            } else {
+              await handBack(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs + 1);
+            }
           }
         }
+      } catch {
+        // Best effort: entries of a consumer that cannot hand back come back after the visibility timeout.
       }
-    } catch {
-      // Best effort: entries of a consumer that cannot hand back come back after the visibility timeout.
-    }
-    this.#onClose();
+      this.#onClose();
+    });
+  }
+
+  /** Resolves once this subscriber has closed; never rejects. */
+  get closed(): Promise<void> {
+    return this.#close.closed;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -138,7 +143,7 @@ export class RedisStreamsSubscriber implements Subscriber {
         await this.#checkEnds();
       }
     } catch (error) {
-      if (this.#closing.signal.aborted || signal.aborted) return;
+      if (this.#close.signal.aborted || signal.aborted) return;
       await this.#recover(error);
     }
   }
@@ -153,7 +158,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     const mapped = asConnectionError(error, this.#context.address);
     // A dropped connection: wait (bounded) for both connections to come back, else raise ConnectionError.
     await Promise.all([this.#context.ready(), this.#context.ready(this.#blocking)]).catch((failure: unknown) => {
-      throw this.#closing.signal.aborted ? mapped : failure;
+      throw this.#close.signal.aborted ? mapped : failure;
     });
     this.#groups = undefined;
   }

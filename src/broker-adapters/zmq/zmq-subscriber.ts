@@ -1,7 +1,7 @@
 import type { Pull, Subscriber as SubSocket } from 'zeromq';
 import { AbortedError, ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
 import { withDeadLetter } from '../dead-letters.js';
-import { receiveLoop } from '../receive-loop.js';
+import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
@@ -51,7 +51,7 @@ export class ZmqSubscriber implements Subscriber {
   readonly #countGaps: boolean;
   readonly #lastSequence = new Map<string, number>();
   readonly #ended = new Set<string>();
-  readonly #closing = new AbortController();
+  readonly #close = new SubscriberClose();
   readonly #onClose: (subscriber: ZmqSubscriber) => void;
   readonly #stats: ZmqSubscriberStats = { received: 0, dropped: 0, unmatched: 0, malformed: 0 };
   #pending: Promise<Buffer[]> | undefined;
@@ -129,16 +129,21 @@ export class ZmqSubscriber implements Subscriber {
       await raceAbort(this.#ready, signal, 'receive');
       received = this.#decode(await this.#receive(await this.#socket, signal));
     };
-    return receiveLoop({ take, wait }, this.#closing.signal, options);
+    return receiveLoop({ take, wait }, this.#close.signal, options);
   }
 
   /** Closes the socket at once (receiving sockets do not linger); ends every iteration. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closing.signal.aborted) return;
-    this.#closing.abort();
-    clearInterval(this.#nudge);
-    (await this.#socket.catch(() => undefined))?.close();
-    this.#onClose(this);
+  close(): Promise<void> {
+    return this.#close.close(async () => {
+      clearInterval(this.#nudge);
+      (await this.#socket.catch(() => undefined))?.close();
+      this.#onClose(this);
+    });
+  }
+
+  /** Resolves once this subscriber has closed; never rejects. */
+  get closed(): Promise<void> {
+    return this.#close.closed;
   }
 
   /** Same as `close()`: `await using` closes it. */
@@ -162,7 +167,7 @@ export class ZmqSubscriber implements Subscriber {
   async #open(parts: ZmqSubscriberParts): Promise<SubSocket | Pull> {
     const { options } = parts;
     const { Pull, Subscriber } = await loadZeromq();
-    if (this.#closing.signal.aborted) throw new ClosedError('ZeroMQ subscriber is closed', { context: { topics: this.topics.join(',') } });
+    if (this.#close.signal.aborted) throw new ClosedError('ZeroMQ subscriber is closed', { context: { topics: this.topics.join(',') } });
     const socketOptions = { receiveHighWaterMark: options.receiveHighWaterMark, linger: 0 };
     let socket: SubSocket | Pull;
     if (options.pattern === 'pub-sub') {
