@@ -123,7 +123,11 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   async *#kept(signal: AbortSignal, readAhead: number): AsyncGenerator<StreamItem<T>> {
     if (this.ended) return;
     try {
-      for await (const delivery of this.#options.subscriber.messages({ signal, readAhead })) {
+      // A filtering consumer reads whole broker batches: the events its filter drops never wait for a
+      // reader, and reading them `readAhead` at a time cost a round trip per few events (the 10 kB
+      // filter shape of bench/brokers ran at 0.71-0.75x of the code that read whole batches).
+      const ahead = this.#options.filter === undefined ? readAhead : undefined;
+      for await (const delivery of this.#options.subscriber.messages({ signal, ...(ahead === undefined ? {} : { readAhead: ahead }) })) {
         const item = await this.#accept(delivery);
         if (item !== undefined) yield item;
         if (this.ended) return;

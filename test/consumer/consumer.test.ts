@@ -36,6 +36,27 @@ describe('StreamConsumer', () => {
     await consumer.close();
   });
 
+  it('asks the subscriber for `prefetch` events at a time, and a filtering consumer for whole broker batches', async () => {
+    const { broker, store, topic } = await setup(4);
+    const asked: Array<number | undefined> = [];
+    const read = async (filter?: (metadata: Record<string, unknown>) => boolean) => {
+      const subscriber = broker.subscriber({ topics: topic, group: uniqueName('g') });
+      const messages = subscriber.messages.bind(subscriber);
+      subscriber.messages = (options) => {
+        asked.push(options?.readAhead);
+        return messages(options);
+      };
+      const consumer = new StreamConsumer({ subscriber, stores: [store], prefetch: 3, ...(filter === undefined ? {} : { filter }) });
+      const iterator = consumer[Symbol.asyncIterator]();
+      await (await iterator.next()).value!.ack();
+      await consumer.close();
+    };
+    await read();
+    await read((metadata) => (metadata.n as number) % 2 === 0);
+    // Events the filter drops never wait for a reader: reading them a few at a time cost a round trip each few.
+    expect(asked).toEqual([3, undefined]);
+  });
+
   it('hands unread read-ahead items back when the loop stops early, so another consumer gets them', async () => {
     const { broker, store, topic } = await setup(10);
     const group = uniqueName('g');
