@@ -80,7 +80,8 @@ async function main(): Promise<void> {
           x: { field: 'size', type: 'quantitative', scale: { type: 'log' }, title: 'payload bytes' },
           y: { field: 'itemsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'items/s' },
           color: { field: 'method', type: 'nominal' },
-          strokeDash: { field: 'client', type: 'nominal' },
+          // Kafka runs each client; other brokers have none to tell apart.
+          ...(brokerName === 'kafka' ? { strokeDash: { field: 'client', type: 'nominal' } } : {}),
         },
       },
     });
