@@ -2,7 +2,8 @@
 // returns `{ BLOCK: markdown }` for the `<!-- BLOCK:begin -->` ... `<!-- BLOCK:end -->` markers: for the
 // hop benchmark `hop-summary` (the headline ratios in two sentences, for README and docs/benchmarks.md)
 // `hop-rows` (every proxystream row: rate, p99, CPU per item by role) and `hop-brokers` (the same hop on
-// Kafka and ZeroMQ); for the DeepDriveMD-style
+// Kafka and ZeroMQ); for bench/brokers `brokers-redis-streams-table` and `brokers-kafka-table` (items/s
+// and ratios to direct per shape and size, per client on Kafka); for the DeepDriveMD-style
 // demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper).
 
 /** The peer's Redis-backed methods, whose best the hop's ratios compare against (as bench/hop/report.ts). */
@@ -64,9 +65,35 @@ function deepdrivemdTable(results) {
   return lines.join('\n');
 }
 
+const SHAPES = { consumer: 'producer → consumer', relay: 'producer → relay → worker', filter10: 'filter keeps 10%' };
+
+/** One line per shape × size of a bench/brokers run: each method's items/s and its ratio to direct, per client on Kafka. */
+function brokersTable(results) {
+  if (results.quick) throw new Error(`bench/results/brokers-${results.broker}.json is a quick run; only full runs are quoted`);
+  const clients = [...new Set(results.rows.map((row) => row.client ?? null))];
+  const at = (client, shape, size, method) => results.rows.find((row) => (row.client ?? null) === client && row.shape === shape && row.size === size && row.method === method);
+  const rate = (row) => (row === undefined ? 'n/a' : row.itemsPerSecond >= 100 ? fixed(row.itemsPerSecond, 0) : fixed(row.itemsPerSecond, 1));
+  const named = (client) => (client === null ? '' : `${client} `);
+  const head = clients.flatMap((client) => [`${named(client)}direct`, `${named(client)}ref (× direct)`, `${named(client)}adaptive (× direct)`]);
+  const lines = [`| shape | size | ${head.join(' | ')} | broker MB direct / ref | payloads left |`, `|---|---|${head.map(() => '---:|').join('')}---:|---:|`];
+  const keys = [...new Map(results.rows.map((row) => [`${row.shape}|${row.size}`, row])).values()];
+  for (const { shape, size } of keys) {
+    const cells = clients.flatMap((client) => {
+      const [direct, ref, adaptive] = ['direct', 'ref-redis', 'adaptive-redis'].map((method) => at(client, shape, size, method));
+      return [rate(direct), `${rate(ref)} (${times(ref?.overDirect)})`, `${rate(adaptive)} (${times(adaptive?.overDirect)})`];
+    });
+    const first = at(clients[0], shape, size, 'direct');
+    const firstRef = at(clients[0], shape, size, 'ref-redis');
+    const left = Math.max(...results.rows.filter((row) => row.shape === shape && row.size === size).map((row) => row.payloadsLeft ?? 0));
+    lines.push(`| ${SHAPES[shape] ?? shape} | ${sizeLabel(size)} | ${cells.join(' | ')} | ${fixed((first?.brokerBytes ?? NaN) / 1e6, 1)} / ${fixed((firstRef?.brokerBytes ?? NaN) / 1e6, 1)} | ${left} |`);
+  }
+  return lines.join('\n');
+}
+
 /** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
 export function derivedBlocks(name, results) {
   if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
+  if (name === 'brokers-redis-streams' || name === 'brokers-kafka') return { [`${name}-table`]: brokersTable(results) };
   if (name !== 'hop') return {};
   if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
   return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results), ...(typeof results.otherBrokersMarkdown === 'string' ? { 'hop-brokers': results.otherBrokersMarkdown } : {}) };
