@@ -81,7 +81,7 @@ async function main(): Promise<void> {
           y: { field: 'itemsPerSecond', type: 'quantitative', scale: { type: 'log' }, title: 'items/s' },
           color: { field: 'method', type: 'nominal' },
           // Kafka runs each client; other brokers have none to tell apart.
-          ...(brokerName === 'kafka' ? { strokeDash: { field: 'client', type: 'nominal' } } : {}),
+          ...(brokerName === 'kafka' ? { strokeDash: { field: 'client', type: 'nominal', legend: { symbolType: 'stroke' } } } : {}),
         },
       },
     });
