@@ -96,13 +96,16 @@ function reportingAcks(broker: Broker, acked: (delivery: Delivery) => void): Bro
                 return delivery.ack();
               },
             };
-      return Object.assign(Object.create(inner) as typeof inner, {
-        messages: async function* (receive?: Parameters<typeof inner.messages>[0]) {
-          for await (const delivery of inner.messages(receive)) yield wrap(delivery);
+      // Defined, not assigned: `closed` is a getter on the adapter's prototype (and reads its private fields).
+      return Object.create(inner, {
+        messages: {
+          value: async function* (receive?: Parameters<typeof inner.messages>[0]) {
+            for await (const delivery of inner.messages(receive)) yield wrap(delivery);
+          },
         },
-        close: () => inner.close(),
-        closed: inner.closed,
-      });
+        close: { value: () => inner.close() },
+        closed: { get: () => inner.closed },
+      }) as typeof inner;
     },
     publisher: () => broker.publisher(),
     close: () => broker.close(),
