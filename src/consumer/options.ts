@@ -14,7 +14,6 @@ export const consumerSchema = z.object({
   filter: z.custom<(metadata: Metadata, event: StreamEvent) => boolean>((value) => typeof value === 'function').optional(),
   prefetch: z.number().int().nonnegative().default(1),
   releaseOnAck: z.boolean().default(true),
-  releaseDroppedFor: z.array(z.string().min(1)).default([]),
   deadLetter: z
     .object({
       publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
@@ -34,11 +33,18 @@ export const consumerSchema = z.object({
  * - `filter`: decides on metadata alone; dropped items are acked and released without touching the store.
  * - `prefetch`: kept items read ahead whose payloads are fetched concurrently. @default 1
  * - `releaseOnAck`: release this group's hold on a payload when its item is acked. @default true
- * - `releaseDroppedFor`: further groups released when the filter drops an event: readers downstream that
- *   will never see it (a dispatcher's remote workers). @default []
  * - `deadLetter`: where undecodable messages go (then they are acked). Absent: reported to `onError` and acked.
  * - `onError`: hears about malformed events and failed releases; never throws into the iteration.
  * - `limits`: wire limits for decoding. `signal`: ends iteration when aborted.
  */
 export type StreamConsumerOptions = z.input<typeof consumerSchema>;
 export type ParsedConsumerOptions = z.output<typeof consumerSchema>;
+
+/**
+ * Internal option (the package root does not export it): further groups whose hold a dropped event
+ * releases, for readers downstream that will never see it (a dispatcher's remote workers).
+ */
+export const releaseDroppedFor: unique symbol = Symbol('proxystream.releaseDroppedFor');
+
+/** {@link StreamConsumerOptions} with the internal options the dispatcher sets. */
+export type InternalConsumerOptions = StreamConsumerOptions & { [releaseDroppedFor]?: readonly string[] };

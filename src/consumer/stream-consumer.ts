@@ -4,7 +4,7 @@ import { Ref } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
-import { consumerSchema, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
+import { consumerSchema, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
 import type { StreamItem } from './stream-item.js';
 
 /** How long `close()` waits for payload releases that wait on the broker confirming acks. */
@@ -30,6 +30,7 @@ export interface ConsumerStats {
  */
 export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>, AsyncDisposable {
   readonly #options: ParsedConsumerOptions;
+  readonly #releaseDroppedFor: readonly string[];
   readonly #limits: WireLimits;
   readonly #stopping = new AbortController();
   readonly #ended = new Set<string>();
@@ -39,6 +40,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
 
   constructor(options: StreamConsumerOptions) {
     this.#options = parseOptions(consumerSchema, options, 'StreamConsumer');
+    this.#releaseDroppedFor = (options as InternalConsumerOptions)[releaseDroppedFor] ?? [];
     this.#limits = { ...DEFAULT_WIRE_LIMITS, ...this.#options.limits };
   }
 
@@ -155,7 +157,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     if (this.#options.filter !== undefined && !this.#passes(event)) {
       this.#stats.filtered += 1;
       await delivery.ack();
-      await this.#releaseAfter(delivery, event, [this.group, ...this.#options.releaseDroppedFor]);
+      await this.#releaseAfter(delivery, event, [this.group, ...this.#releaseDroppedFor]);
       return undefined;
     }
     return this.#item(event, delivery);

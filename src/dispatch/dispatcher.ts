@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { promClient } from '../metrics/prom-client.js';
 import { pinoModule } from '../util/pino.js';
 import type { Publisher } from '../broker-adapters/index.js';
-import { StreamConsumer, type StreamItem } from '../consumer/index.js';
+import { releaseDroppedFor, StreamConsumer, type InternalConsumerOptions, type StreamItem } from '../consumer/index.js';
 import { StreamProducer } from '../producer/index.js';
 import { AbortedError, ClosedError, ConfigError, ConnectionError, HandlerError } from '../errors/index.js';
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
@@ -157,7 +157,7 @@ export class Dispatcher implements AsyncDisposable {
       });
       const filter = pipeline.filter;
       const publisher = this.#publisher;
-      this.#consumer = new StreamConsumer({
+      const consumerOptions: InternalConsumerOptions = {
         subscriber: observedSubscriber(subscriber, (delivery) => {
           metrics.brokerEventBytes.inc({ topic: delivery.topic }, delivery.value.byteLength);
           if (!delivery.endOfStream) metrics.eventsReceived.inc({ topic: delivery.topic });
@@ -165,7 +165,7 @@ export class Dispatcher implements AsyncDisposable {
         stores: this.#stores,
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
-        releaseDroppedFor: this.#remoteReaders,
+        [releaseDroppedFor]: this.#remoteReaders,
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}
@@ -178,7 +178,8 @@ export class Dispatcher implements AsyncDisposable {
             }),
         deadLetter: { publisher, topic: (topic) => deadLetterTopic(pipeline.deadLetter, topic) },
         onError: (error) => this.logger.warn({ err: error }, 'source event problem'),
-      });
+      };
+      this.#consumer = new StreamConsumer(consumerOptions);
       this.#cleanups.push(
         metrics.attach({
           pools: () =>

@@ -1,5 +1,5 @@
 // The broker and pipeline suites on both Kafka lines (the global test broker runs 4.x, a private one
-// 3.9.2) and with both clients behind the adapter (kafkajs, the default, and @platformatic/kafka).
+// 3.9.2) and with both clients behind the adapter (@platformatic/kafka, the default, and kafkajs).
 import { afterAll, beforeAll, describe } from 'vitest';
 import { startKafka, type KafkaServer } from '../../scripts/servers/kafka.mjs';
 import { kafkaBrokers } from '../setup/servers.js';

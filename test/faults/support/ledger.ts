@@ -80,10 +80,11 @@ export function readRows(dir = RESULTS_DIR): FaultRow[] {
 
 /** The rows as a Markdown table. */
 export function markdownTable(rows: readonly FaultRow[]): string {
-  const head = '| fault | adapter | store | sent | lost | duplicated | dead-lettered | spurious DL | orphans | held after run | s |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |';
+  const head = '| fault | adapter | store | sent | lost | duplicated | dead-lettered (codes) | spurious DL | orphans | held after run | s | notes |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |';
+  const codes = (r: FaultRow) => Object.entries(r.deadLetterCodes).map(([code, count]) => `${count} ${code}`).join(', ');
   const lines = rows.map(
     (r) =>
-      `| ${r.fault} | ${r.adapter} | ${r.store} | ${r.sent} | ${r.lost} | ${r.duplicated} | ${r.deadLettered} | ${r.spuriousDeadLetters} | ${r.orphans} | ${r.heldAfterRun} | ${(r.durationMs / 1000).toFixed(1)} |`,
+      `| ${r.fault} | ${r.adapter} | ${r.store} | ${r.sent} | ${r.lost} | ${r.duplicated} | ${r.deadLettered}${r.deadLettered > 0 ? ` (${codes(r)})` : ''} | ${r.spuriousDeadLetters} | ${r.orphans} | ${r.heldAfterRun} | ${(r.durationMs / 1000).toFixed(1)} | ${r.notes ?? ''} |`,
   );
   return [head, ...lines].join('\n');
 }
