@@ -25,6 +25,7 @@ from .errors import (
     UnknownStoreError,
     is_proxystream_error,
 )
+from .aio import AsyncStreamConsumer, AsyncStreamItem, AsyncStreamProducer
 from .broker import Delivery, KafkaBroker, KafkaOptions, OutgoingMessage, Publisher, RedisStreamsBroker, Subscriber, ZmqBroker, ZmqOptions
 from .broker.redis_streams import RedisStreamsOptions
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
@@ -47,6 +48,9 @@ from .wire import (
 __all__ = [
     "DEFAULT_INLINE_THRESHOLD",
     "AbortedError",
+    "AsyncStreamConsumer",
+    "AsyncStreamItem",
+    "AsyncStreamProducer",
     "ClosedError",
     "CodecError",
     "ConfigError",

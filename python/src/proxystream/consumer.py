@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -141,6 +142,20 @@ class StreamConsumer:
                 yield item
             if self.ended or self._closed:
                 return
+
+    def poll(self, timeout: float) -> StreamItem | None:
+        """The next item, or None when none came within about ``timeout`` seconds (the subscriber rounds
+        up to its own wait, such as ``block_ms``), at end of stream, or after :meth:`close`."""
+        deadline = time.monotonic() + timeout
+        while not (self.ended or self._closed):
+            delivery = self._subscriber.poll(max(0.0, deadline - time.monotonic()))
+            if delivery is None:
+                return None
+            item = self._accept(delivery)
+            if item is not None:
+                self.stats.yielded += 1
+                return item
+        return None
 
     def close(self) -> None:
         """Stops iteration and closes the subscriber (unless ``close_subscriber=False``), handing unacked entries back. Idempotent."""
