@@ -12,8 +12,10 @@ import pytest
 import redis
 
 from conftest import TsStreams
+from proxystream.wire import decode_dead_letter
 from proxystream import (
     ClosedError,
+    ConfigError,
     CorruptPayloadError,
     ErrorCodes,
     OutgoingMessage,
@@ -127,6 +129,33 @@ def test_malformed_events_are_reported_and_acked_nacked_items_come_back_and_the_
                 item.ack()
         assert deliveries == [1, 2] and consumer.ended
     assert [error.code for error in reported] == [ErrorCodes.MALFORMED_EVENT] and consumer.stats.malformed == 1
+
+
+def test_malformed_events_become_dead_letter_records_on_the_dead_letter_topic(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    with broker.publisher() as raw_publisher:
+        raw_publisher.publish("bad", [OutgoingMessage(b"not an event", key="k1"), OutgoingMessage(b"\x93\x01", key=None)])
+    with broker.publisher() as dead_letters, StreamProducer(broker.publisher()) as producer:
+        producer.send("bad", b"fine")
+        producer.end("bad")
+        with StreamConsumer(broker.subscriber("bad", "py"), [store], dead_letter=(dead_letters, lambda topic: f"{topic}.dlq")) as consumer:
+            items = []
+            for item in consumer:
+                items.append(item.resolve())
+                item.ack()
+            assert items == [b"fine"] and consumer.stats.malformed == 2 and consumer.ended
+    with broker.subscriber("bad.dlq", "reader") as reader:
+        letters = []
+        while len(letters) < 2:
+            delivery = reader.poll(5)
+            assert delivery is not None, "the dead letters did not arrive"
+            letters.append((decode_dead_letter(delivery.value), delivery.key))
+            delivery.ack()
+    assert [(letter.original, letter.topic, letter.group, letter.code, letter.delivery_count, key) for letter, key in letters] == [
+        (b"not an event", "bad", "py", ErrorCodes.MALFORMED_EVENT, 1, "k1"),
+        (b"\x93\x01", "bad", "py", ErrorCodes.MALFORMED_EVENT, 1, None),
+    ]
+    with broker.subscriber("bad", "py") as subscriber, pytest.raises(ConfigError):
+        StreamConsumer(subscriber, [store], dead_letter=(object(), "x"))  # type: ignore[arg-type]
 
 
 def test_a_typescript_producer_to_a_python_consumer(broker: RedisStreamsBroker, store: RedisStore, ts_streams: TsStreams) -> None:

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import errors
-from .broker.types import Delivery, Subscriber
+from .broker.types import Delivery, OutgoingMessage, Publisher, Subscriber
 from .proxy import Ref, StoreRegistry
 from .store.types import Store
-from .wire import DEFAULT_WIRE_LIMITS, Metadata, RefPayload, StreamEvent, WireLimits, decode_event
+from .wire import DEFAULT_WIRE_LIMITS, FailedMessage, Metadata, RefPayload, StreamEvent, WireLimits, dead_letter_message, decode_event
 
 
 @dataclass
@@ -91,6 +91,10 @@ class StreamConsumer:
         filter: ``filter(metadata)``; an item it returns False for is acked and released unread.
         release_on_ack: Release this group's hold on a payload when its item is acked. Default True.
         release_dropped_for: Further groups released when the filter drops an event.
+        dead_letter: ``(publisher, topic)``: where malformed events go as dead-letter records (``ps-dead-letter/2``,
+            code ``PS_MALFORMED_EVENT``, the same record the TypeScript consumer writes) before they are acked;
+            ``topic`` is a name or a function of the source topic (``lambda t: f"{t}.dlq"``). A publish that fails
+            is reported and the event nacked, to come again. Absent: malformed events are reported and acked.
         on_error: Hears about malformed events and failed releases (a :class:`ProxyStreamError`).
         limits: Wire limits for decoding.
     """
@@ -103,12 +107,16 @@ class StreamConsumer:
         filter: Callable[[Metadata], bool] | None = None,
         release_on_ack: bool = True,
         release_dropped_for: Sequence[str] = (),
+        dead_letter: tuple[Publisher, str | Callable[[str], str]] | None = None,
         on_error: Callable[[errors.ProxyStreamError], None] | None = None,
         limits: WireLimits = DEFAULT_WIRE_LIMITS,
         close_subscriber: bool = True,
     ) -> None:
         if not callable(getattr(subscriber, "messages", None)):
             raise errors.ConfigError("StreamConsumer subscriber must have a messages method")
+        if dead_letter is not None and (not callable(getattr(dead_letter[0], "publish", None)) or not (callable(dead_letter[1]) or (isinstance(dead_letter[1], str) and dead_letter[1]))):
+            raise errors.ConfigError("StreamConsumer dead_letter must be (publisher, topic name or function of the source topic)")
+        self._dead_letter = dead_letter
         self._subscriber = subscriber
         self._stores = stores if isinstance(stores, StoreRegistry) else StoreRegistry(stores)
         self._filter = filter
@@ -182,9 +190,7 @@ class StreamConsumer:
             if event.kind == "end":
                 raise errors.MalformedEventError("end-of-stream event arrived without the broker marking it", context={"topic": delivery.topic})
         except errors.ProxyStreamError as error:
-            self.stats.malformed += 1
-            self._report(error)
-            delivery.ack()
+            self._malformed(delivery, error)
             return None
         if self._filter is not None and not self._passes(event):
             self.stats.filtered += 1
@@ -194,6 +200,24 @@ class StreamConsumer:
         assert event.payload is not None
         ref = Ref(event.payload, self._stores)
         return StreamItem(event, delivery, ref, lambda release_for: self._release(event, (self.group, *release_for)))
+
+    def _malformed(self, delivery: Delivery, error: errors.ProxyStreamError) -> None:
+        self.stats.malformed += 1
+        self._report(error)
+        if self._dead_letter is not None:
+            publisher, target = self._dead_letter
+            topic = target if isinstance(target, str) else target(delivery.topic)
+            failed = FailedMessage(delivery.topic, delivery.position, delivery.delivery_count, self.group, delivery.value, delivery.key)
+            value, key = dead_letter_message(failed, error.code, error.message)
+            try:
+                publisher.publish(topic, [OutgoingMessage(value, key)])
+            except errors.ProxyStreamError as cause:
+                failure = errors.PublishError("dead-lettering a malformed event failed; it will be redelivered", context={"topic": topic})
+                failure.__cause__ = cause
+                self._report(failure)
+                delivery.nack(requeue=True, delay_ms=1000)
+                return
+        delivery.ack()
 
     def _passes(self, event: StreamEvent) -> bool:
         assert self._filter is not None
