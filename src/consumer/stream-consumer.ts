@@ -3,6 +3,7 @@ import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../er
 import { Ref } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
+import { orAfter } from '../util/timers.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { consumerSchema, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
 import type { StreamItem } from './stream-item.js';
@@ -110,7 +111,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stopping.abort();
-      await Promise.race([Promise.allSettled([...this.#releasing]), new Promise((resolve) => setTimeout(resolve, RELEASE_WAIT_MS).unref())]);
+      await orAfter(Promise.allSettled([...this.#releasing]), RELEASE_WAIT_MS, undefined);
       if (this.#options.closeSubscriber) await this.#options.subscriber.close();
     })();
     return this.#closing;

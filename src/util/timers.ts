@@ -89,3 +89,25 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, timedOut: () => 
     );
   });
 }
+
+/**
+ * Settles like `promise`, or resolves with `fallback` once `ms` passed without it settling (0: at the
+ * next turn of the timers). For waits that give up quietly ({@link withTimeout} rejects instead). The
+ * timer keeps the process alive (the caller is waiting) and is cleared when `promise` settles first;
+ * `promise` itself keeps running.
+ */
+export function orAfter<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  return new Promise<T | F>((resolve, reject) => {
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AbortedError, ConnectionError, TimeoutError } from '../../src/errors/index.js';
-import { raceAbort, sleepUntilWoken, withTimeout } from '../../src/util/timers.js';
+import { orAfter, raceAbort, sleepUntilWoken, withTimeout } from '../../src/util/timers.js';
 
 /** Collects unhandled rejections while `run` and a few turns of the event loop after it go by. */
 async function unhandledDuring(run: () => Promise<void>): Promise<unknown[]> {
@@ -75,5 +75,18 @@ describe('withTimeout', () => {
     await expect(withTimeout(new Promise(() => undefined), 20, late)).rejects.toBeInstanceOf(TimeoutError);
     await expect(withTimeout(new Promise(() => undefined), 20, () => new ConnectionError('away'))).rejects.toMatchObject({ code: 'PS_CONNECTION' });
     await expect(withTimeout(new Promise((resolve) => setTimeout(resolve, 30, 'slow')), 0, late)).resolves.toBe('slow');
+  });
+});
+
+describe('orAfter', () => {
+  it('settles like the promise in time, and resolves with the fallback when late (0: at the next timer turn)', async () => {
+    await expect(orAfter(Promise.resolve('value'), 1000, 'late')).resolves.toBe('value');
+    await expect(orAfter(Promise.reject(new Error('boom')), 1000, 'late')).rejects.toThrow('boom');
+    const never = new Promise<string>(() => undefined);
+    const started = Date.now();
+    await expect(orAfter(never, 50, 'late')).resolves.toBe('late');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    await expect(orAfter(never, 0, undefined)).resolves.toBeUndefined();
+    await expect(orAfter(new Promise((resolve) => setTimeout(() => resolve('slow'), 80)), 20, false)).resolves.toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { ClosedError } from '../../errors/index.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
 import { throwIfAborted } from '../../util/abort.js';
+import { orAfter } from '../../util/timers.js';
 import { checkTopic } from './topics.js';
 import type { ZmqSender } from './zmq-sender.js';
 
@@ -49,7 +50,7 @@ export class ZmqPublisher implements Publisher {
     this.#closed = true;
     const settled = Promise.allSettled([...this.#pending]).then(() => undefined);
     if (this.#lingerMs < 0) await settled;
-    else await Promise.race([settled, new Promise<void>((resolve) => setTimeout(resolve, this.#lingerMs).unref())]);
+    else await orAfter(settled, this.#lingerMs, undefined);
     this.#onClose();
   }
 

@@ -5,7 +5,7 @@ import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
-import { raceAbort } from '../../util/timers.js';
+import { orAfter, raceAbort } from '../../util/timers.js';
 import { bindSocket, connectSocket, loadZeromq, quiet } from './sockets.js';
 
 /** Counters of one {@link ZmqSubscriber}. */
@@ -91,17 +91,10 @@ export class ZmqSubscriber implements Subscriber {
    * nobody has bound is no error in ZeroMQ (the socket keeps reconnecting in the background): this is
    * how a caller learns that nobody is there.
    */
-  async peer(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-    });
-    try {
-      return await Promise.race([this.#peered.then(() => true), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
+  peer(timeoutMs: number): Promise<boolean> {
+    return orAfter(this.#peered.then(() => true), timeoutMs, false);
   }
+
 
   /** Messages counted lost (PUB/SUB sequence gaps). */
   get dropped(): number {

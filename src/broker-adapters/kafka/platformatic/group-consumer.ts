@@ -1,6 +1,6 @@
 import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { backoffDelay, retry, type BackoffPolicy } from '../../../util/retry.js';
-import { sleep, sleepUntilWoken } from '../../../util/timers.js';
+import { orAfter, sleep, sleepUntilWoken } from '../../../util/timers.js';
 import { EOS_HEADER, partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
@@ -199,7 +199,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   /** Closes a consumer (leaving the group) within connectTimeoutMs; past that, only its connections. */
   async #closeConsumer(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): Promise<void> {
-    const left = await Promise.race([consumer.close().then(() => true, () => false), sleep(this.#driver.options.connectTimeoutMs).then(() => false)]);
+    const left = await orAfter(consumer.close().then(() => true, () => false), this.#driver.options.connectTimeoutMs, false);
     if (!left) await Base.prototype.close.call(consumer).catch(() => undefined);
   }
 
