@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import * as v from 'valibot';
 import { ConfigError } from '../errors/index.js';
 import { ConfigEnv, configFileSchema, DEFAULT_CONNECT_TIMEOUT_MS, type ConfigFile } from './schema.js';
 import { parseBrokerUrl, parseStoreUrl, type BrokerSpec, type StoreSpec } from './urls.js';
@@ -92,12 +93,12 @@ async function readConfigFile(path: string, source: string): Promise<ConfigFile>
   } catch (error) {
     throw new ConfigError(`config file ${path} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const result = configFileSchema.safeParse(json);
+  const result = v.safeParse(configFileSchema, json);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ConfigError(`invalid config file ${path}: ${problems.join('; ')}`, { cause: result.error });
+    const problems = result.issues.map((issue) => `${v.getDotPath(issue) || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid config file ${path}: ${problems.join('; ')}`, { cause: result.issues });
   }
-  return result.data;
+  return result.output;
 }
 
 function positiveInt(value: number | string, source: string): number {

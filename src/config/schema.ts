@@ -1,17 +1,18 @@
-import { z } from 'zod';
+import * as v from 'valibot';
+import { integer, nonEmptyString, type OptionsOutput, strictObject } from '../util/options.js';
 
 /** Schema of a connection config file (JSON). Every field is optional; unknown fields are an error. */
-export const configFileSchema = z.strictObject({
+export const configFileSchema = strictObject({
   /** A broker URL (see {@link parseBrokerUrl}). */
-  broker: z.string().min(1).optional(),
+  broker: v.optional(nonEmptyString),
   /** Store URLs (see {@link parseStoreUrl}), or one URL. */
-  stores: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+  stores: v.optional(v.union([nonEmptyString, v.array(nonEmptyString)])),
   /** Bound on reaching a server before a connection error, in ms (at most 600000). @default 5000 */
-  connectTimeoutMs: z.number().int().positive().max(600_000).optional(),
+  connectTimeoutMs: v.optional(integer(1, 600_000)),
 });
 
 /** The contents of a connection config file. */
-export type ConfigFile = z.infer<typeof configFileSchema>;
+export type ConfigFile = OptionsOutput<typeof configFileSchema>;
 
 /** Default of {@link ConnectionConfig.connectTimeoutMs}. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;

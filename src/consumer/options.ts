@@ -1,29 +1,30 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { Publisher, Subscriber } from '../broker-adapters/index.js';
 import type { ProxyStreamError } from '../errors/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
+import { functionSchema, integer, nonEmptyString, type OptionsInput, type OptionsOutput, signalSchema } from '../util/options.js';
 import type { Metadata, StreamEvent, WireLimits } from '../wire/index.js';
 
-export const consumerSchema = z.object({
-  subscriber: z.custom<Subscriber>((value) => typeof (value as Subscriber | undefined)?.messages === 'function', 'expected a Subscriber'),
-  stores: z
-    .union([z.instanceof(StoreRegistry), z.array(z.custom<Store>((value) => typeof (value as Store | undefined)?.get === 'function', 'expected a Store'))])
-    .optional()
-    .transform((value) => (value instanceof StoreRegistry ? value : new StoreRegistry(value ?? []))),
-  filter: z.custom<(metadata: Metadata, event: StreamEvent) => boolean>((value) => typeof value === 'function').optional(),
-  prefetch: z.number().int().nonnegative().default(1),
-  releaseOnAck: z.boolean().default(true),
-  deadLetter: z
-    .object({
-      publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
-      topic: z.union([z.string().min(1), z.custom<(topic: string) => string>((value) => typeof value === 'function')]),
-    })
-    .optional(),
-  onError: z.custom<(error: ProxyStreamError) => void>((value) => typeof value === 'function').optional(),
-  limits: z.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null).optional(),
-  signal: z.custom<AbortSignal>((value) => value instanceof AbortSignal, 'expected an AbortSignal').optional(),
-  closeSubscriber: z.boolean().default(true),
+export const consumerSchema = v.object({
+  subscriber: v.custom<Subscriber>((value) => typeof (value as Subscriber | undefined)?.messages === 'function', 'expected a Subscriber'),
+  stores: v.pipe(
+    v.optional(v.union([v.instance(StoreRegistry), v.array(v.custom<Store>((value) => typeof (value as Store | undefined)?.get === 'function', 'expected a Store'))], 'expected a StoreRegistry or an array of Stores'), () => []),
+    v.transform((value) => (value instanceof StoreRegistry ? value : new StoreRegistry(value))),
+  ),
+  filter: v.optional(functionSchema<(metadata: Metadata, event: StreamEvent) => boolean>()),
+  prefetch: v.optional(integer(0), 1),
+  releaseOnAck: v.optional(v.boolean(), true),
+  deadLetter: v.optional(
+    v.object({
+      publisher: v.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
+      topic: v.union([nonEmptyString, functionSchema<(topic: string) => string>()], 'expected a topic or a function of the topic'),
+    }),
+  ),
+  onError: v.optional(functionSchema<(error: ProxyStreamError) => void>()),
+  limits: v.optional(v.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null, 'expected wire limits')),
+  signal: v.optional(signalSchema),
+  closeSubscriber: v.optional(v.boolean(), true),
 });
 
 /**
@@ -37,8 +38,8 @@ export const consumerSchema = z.object({
  * - `onError`: hears about malformed events and failed releases; never throws into the iteration.
  * - `limits`: wire limits for decoding. `signal`: ends iteration when aborted.
  */
-export type StreamConsumerOptions = z.input<typeof consumerSchema>;
-export type ParsedConsumerOptions = z.output<typeof consumerSchema>;
+export type StreamConsumerOptions = OptionsInput<typeof consumerSchema>;
+export type ParsedConsumerOptions = OptionsOutput<typeof consumerSchema>;
 
 /**
  * Internal option (the package root does not export it): further groups whose hold a dropped event

@@ -1,70 +1,77 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { StartPosition } from '../broker-adapters/index.js';
 import { ConfigError } from '../errors/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
-import { nameSchema, parseOptions } from '../util/options.js';
+import { functionSchema, integer, nameSchema, nonEmptyString, nonNegativeNumber, parseOptions, positiveNumber, strictObject } from '../util/options.js';
 import { DEFAULT_MAX_DELIVERIES } from '../wire/index.js';
 import type { BatchHandler, FilterFn, ItemHandler, PoolLifecycle, RouteFn } from './types.js';
 
-const fn = <F>(what: string) => z.custom<F>((value) => typeof value === 'function', `expected ${what} to be a function`);
+const fn = <F>(what: string) => functionSchema<F>(`expected ${what} to be a function`);
 const isStore = (value: unknown): value is Store => typeof (value as Store | undefined)?.get === 'function' && typeof (value as Store).id === 'string';
 
-const batchSchema = z.strictObject({ size: z.number().int().min(1), lingerMs: z.number().nonnegative().default(10) });
+const batchSchema = strictObject({ size: integer(1), lingerMs: v.optional(nonNegativeNumber, 10) });
 const common = {
-  concurrency: z.number().int().min(1).default(1),
-  batch: batchSchema.optional(),
-  timeoutMs: z.number().positive().optional(),
-  capacity: z.number().int().min(1).optional(),
+  concurrency: v.optional(integer(1), 1),
+  batch: v.optional(batchSchema),
+  timeoutMs: v.optional(positiveNumber),
+  capacity: v.optional(integer(1)),
 };
-const moduleSchema = z.union([z.string().min(1), z.instanceof(URL)]);
+const moduleSchema = v.union([nonEmptyString, v.instance(URL)]);
 
-const asyncPoolSchema = z
-  .strictObject({
-    kind: z.literal('async'),
-    ...common,
-    handle: fn<ItemHandler>('handle').optional(),
-    handleBatch: fn<BatchHandler>('handleBatch').optional(),
-    lifecycle: z.custom<PoolLifecycle>((value) => typeof (value as PoolLifecycle | undefined)?.start === 'function', 'expected { start, stop }').optional(),
-  })
-  .refine((pool) => (pool.batch === undefined ? pool.handle !== undefined && pool.handleBatch === undefined : pool.handleBatch !== undefined && pool.handle === undefined), {
-    message: 'an async pool needs handle(item) without batch, or handleBatch(items) with batch',
-  });
-const threadPoolSchema = z.strictObject({ kind: z.literal('thread'), ...common, module: moduleSchema, export: z.string().min(1).default('default') });
-const processPoolSchema = z.strictObject({ kind: z.literal('process'), ...common, module: moduleSchema, export: z.string().min(1).default('default') });
-const remotePoolSchema = z.strictObject({ kind: z.literal('remote'), ...common, topic: nameSchema, readerGroup: nameSchema.optional() });
+const asyncPoolSchema = strictObject({
+  kind: v.literal('async'),
+  ...common,
+  handle: v.optional(fn<ItemHandler>('handle')),
+  handleBatch: v.optional(fn<BatchHandler>('handleBatch')),
+  lifecycle: v.optional(v.custom<PoolLifecycle>((value) => typeof (value as PoolLifecycle | undefined)?.start === 'function', 'expected { start, stop }')),
+});
+const threadPoolSchema = strictObject({ kind: v.literal('thread'), ...common, module: moduleSchema, export: v.optional(nonEmptyString, 'default') });
+const processPoolSchema = strictObject({ kind: v.literal('process'), ...common, module: moduleSchema, export: v.optional(nonEmptyString, 'default') });
+const remotePoolSchema = strictObject({ kind: v.literal('remote'), ...common, topic: nameSchema, readerGroup: v.optional(nameSchema) });
 
-const poolSchema = z.preprocess(
-  (value) => (typeof value === 'object' && value !== null && !('kind' in value) ? { ...value, kind: 'async' } : value),
-  z.discriminatedUnion('kind', [asyncPoolSchema, threadPoolSchema, processPoolSchema, remotePoolSchema]),
+const poolSchema = v.pipe(
+  v.unknown(),
+  v.transform((value) => (typeof value === 'object' && value !== null && !('kind' in value) ? { ...value, kind: 'async' } : value)),
+  v.variant('kind', [asyncPoolSchema, threadPoolSchema, processPoolSchema, remotePoolSchema]),
+  v.check(
+    (pool) => pool.kind !== 'async' || (pool.batch === undefined ? pool.handle !== undefined && pool.handleBatch === undefined : pool.handleBatch !== undefined && pool.handle === undefined),
+    'an async pool needs handle(item) without batch, or handleBatch(items) with batch',
+  ),
 );
 
-const storesSchema = z.union([z.instanceof(StoreRegistry), z.array(z.custom<Store>(isStore, 'expected a Store'))]);
+const storesSchema = v.union([v.instance(StoreRegistry), v.array(v.custom<Store>(isStore, 'expected a Store'))], 'expected a StoreRegistry or an array of Stores');
 
 const PIPELINE = Symbol.for('proxystream.pipeline');
 
-const pipelineSchema = z.strictObject({
-  name: nameSchema.optional(),
-  source: z.strictObject({
-    topics: z.union([nameSchema, z.array(nameSchema).min(1)]),
+const pipelineSchema = strictObject({
+  name: v.optional(nameSchema),
+  source: strictObject({
+    topics: v.union([nameSchema, v.pipe(v.array(nameSchema), v.minLength(1))]),
     group: nameSchema,
-    from: z.custom<StartPosition>((value) => value === 'earliest' || value === 'latest' || (typeof value === 'object' && value !== null), 'expected a StartPosition').optional(),
-    prefetch: z.number().int().min(0).default(16),
+    from: v.optional(
+      v.custom<StartPosition>((value) => value === 'earliest' || value === 'latest' || (typeof value === 'object' && value !== null), 'expected a StartPosition'),
+    ),
+    prefetch: v.optional(integer(0), 16),
   }),
-  filter: fn<FilterFn>('filter').optional(),
-  route: fn<RouteFn>('route').optional(),
-  pools: z.record(nameSchema, poolSchema).refine((pools) => Object.keys(pools).length > 0, 'at least one pool is needed'),
-  retry: z
-    .strictObject({
-      attempts: z.number().int().min(1).default(3),
-      backoffMs: z.number().nonnegative().default(200),
-      maxBackoffMs: z.number().nonnegative().default(10_000),
-      jitter: z.number().min(0).max(1).default(0.2),
-      maxDeliveries: z.number().int().min(1).default(DEFAULT_MAX_DELIVERIES),
-    })
-    .prefault({}),
-  deadLetter: z.union([nameSchema, fn<(topic: string) => string>('deadLetter')]).optional(),
-  stores: storesSchema.optional(),
+  filter: v.optional(fn<FilterFn>('filter')),
+  route: v.optional(fn<RouteFn>('route')),
+  pools: v.pipe(
+    v.record(nameSchema, poolSchema),
+    v.check((pools) => Object.keys(pools).length > 0, 'at least one pool is needed'),
+  ),
+  retry: v.optional(
+    strictObject({
+      attempts: v.optional(integer(1), 3),
+      backoffMs: v.optional(nonNegativeNumber, 200),
+      maxBackoffMs: v.optional(nonNegativeNumber, 10_000),
+      jitter: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1)), 0.2),
+      maxDeliveries: v.optional(integer(1), DEFAULT_MAX_DELIVERIES),
+    }),
+    {},
+  ),
+  deadLetter: v.optional(v.union([nameSchema, fn<(topic: string) => string>('deadLetter')], 'expected deadLetter to be a topic or a function')),
+  stores: v.optional(storesSchema),
 });
 
 
@@ -209,7 +216,7 @@ export interface PipelineDefinition {
 }
 
 /** A validated pipeline with defaults applied; what {@link definePipeline} returns. */
-export type Pipeline = Omit<z.output<typeof pipelineSchema>, 'stores' | 'pools'> & {
+export type Pipeline = Omit<v.InferOutput<typeof pipelineSchema>, 'stores' | 'pools'> & {
   /** Brand that {@link isPipeline} checks. */
   readonly [PIPELINE]: true;
   /** The pipeline's name (the source group unless given). */
@@ -223,13 +230,13 @@ export type Pipeline = Omit<z.output<typeof pipelineSchema>, 'stores' | 'pools'>
 };
 
 /** One validated pool definition. */
-export type PoolSpec = z.output<typeof poolSchema>;
+export type PoolSpec = v.InferOutput<typeof poolSchema>;
 /** A validated `async` pool. */
-export type AsyncPoolSpec = z.output<typeof asyncPoolSchema>;
+export type AsyncPoolSpec = v.InferOutput<typeof asyncPoolSchema>;
 /** A validated `thread` or `process` pool. */
-export type WorkerPoolSpec = z.output<typeof threadPoolSchema> | z.output<typeof processPoolSchema>;
+export type WorkerPoolSpec = v.InferOutput<typeof threadPoolSchema> | v.InferOutput<typeof processPoolSchema>;
 /** A validated `remote` pool. */
-export type RemotePoolSpec = z.output<typeof remotePoolSchema>;
+export type RemotePoolSpec = v.InferOutput<typeof remotePoolSchema>;
 
 /**
  * Validates a pipeline definition and applies its defaults. Throws one {@link ConfigError} naming every

@@ -1,35 +1,36 @@
 import type { WireLimits } from '../wire/index.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { Broker } from '../broker-adapters/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
-import { nameSchema, signalSchema } from '../util/options.js';
+import { functionSchema, integer, nameSchema, nonEmptyString, nonNegativeNumber, type OptionsInput, type OptionsOutput, signalSchema } from '../util/options.js';
 import type { Pipeline, PipelineDefinition } from './definition.js';
 
 const isStore = (value: unknown): value is Store => typeof (value as Store | undefined)?.get === 'function' && typeof (value as Store).id === 'string';
 
 /** Schema of {@link DispatcherOptions} (internal: not exported from the package). */
-export const dispatcherSchema = z.object({
-  pipeline: z.custom<PipelineDefinition | Pipeline>((value) => typeof value === 'object' && value !== null, 'expected a pipeline definition'),
-  broker: z.custom<Broker>(
+export const dispatcherSchema = v.object({
+  pipeline: v.custom<PipelineDefinition | Pipeline>((value) => typeof value === 'object' && value !== null, 'expected a pipeline definition'),
+  broker: v.custom<Broker>(
     (value) => typeof (value as Broker | undefined)?.subscriber === 'function' && typeof (value as Broker).publisher === 'function',
     'expected a Broker',
   ),
-  stores: z.union([z.instanceof(StoreRegistry), z.array(z.custom<Store>(isStore, 'expected a Store'))]).optional(),
-  registry: z.custom<Registry>((value) => typeof (value as Registry | undefined)?.metrics === 'function', 'expected a prom-client Registry').optional(),
-  defaultMetrics: z.boolean().default(true),
-  logger: z.custom<Logger>((value) => typeof (value as Logger | undefined)?.child === 'function', 'expected a pino Logger').optional(),
-  signal: signalSchema.optional(),
-  handleSignals: z.boolean().default(false),
-  drainTimeoutMs: z.number().nonnegative().default(30_000),
-  http: z
-    .union([z.literal(false), z.object({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65_535).optional() })])
-    .default(false),
-  consumer: nameSchema.optional(),
-  limits: z.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null, 'expected wire limits').optional(),
-  lag: z.custom<(topic: string, group: string) => Promise<number | undefined>>((value) => typeof value === 'function').optional(),
+  stores: v.optional(v.union([v.instance(StoreRegistry), v.array(v.custom<Store>(isStore, 'expected a Store'))], 'expected a StoreRegistry or an array of Stores')),
+  registry: v.optional(v.custom<Registry>((value) => typeof (value as Registry | undefined)?.metrics === 'function', 'expected a prom-client Registry')),
+  defaultMetrics: v.optional(v.boolean(), true),
+  logger: v.optional(v.custom<Logger>((value) => typeof (value as Logger | undefined)?.child === 'function', 'expected a pino Logger')),
+  signal: v.optional(signalSchema),
+  handleSignals: v.optional(v.boolean(), false),
+  drainTimeoutMs: v.optional(nonNegativeNumber, 30_000),
+  http: v.optional(
+    v.union([v.literal(false), v.object({ host: v.optional(nonEmptyString), port: v.optional(integer(0, 65_535)) })], 'expected false or { host, port }'),
+    false,
+  ),
+  consumer: v.optional(nameSchema),
+  limits: v.optional(v.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null, 'expected wire limits')),
+  lag: v.optional(functionSchema<(topic: string, group: string) => Promise<number | undefined>>()),
 });
 
 /**
@@ -48,6 +49,6 @@ export const dispatcherSchema = z.object({
  * - `limits`: wire limits for source events (e.g. a larger `maxEventBytes` for payloads inside events). @default DEFAULT_WIRE_LIMITS
  * - `lag`: `(topic, group) => events behind`; feeds `proxystream_source_lag_events`. @default the broker's `lag()` (memory, Redis Streams, Kafka)
  */
-export type DispatcherOptions = z.input<typeof dispatcherSchema>;
+export type DispatcherOptions = OptionsInput<typeof dispatcherSchema>;
 /** {@link DispatcherOptions} after validation, defaults applied. */
-export type ParsedDispatcherOptions = z.output<typeof dispatcherSchema>;
+export type ParsedDispatcherOptions = OptionsOutput<typeof dispatcherSchema>;

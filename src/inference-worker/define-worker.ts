@@ -1,8 +1,8 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { BatchHandler, BatchOptions, DispatchItem, HandlerContext, PoolLifecycle, PoolStartContext } from '../dispatch/index.js';
 import { ConfigError } from '../errors/index.js';
 import { StreamProducer } from '../producer/index.js';
-import { nameSchema, parseOptions } from '../util/options.js';
+import { functionSchema, integer, nameSchema, nonNegativeNumber, parseOptions, positiveNumber } from '../util/options.js';
 import type { Metadata } from '../wire/index.js';
 import { ModelHolder, type LoadContext } from './model-holder.js';
 
@@ -62,15 +62,15 @@ export interface WorkerDefinition<M, T> {
   timeoutMs?: number;
 }
 
-const definitionSchema = z.object({
-  load: z.custom<(context: LoadContext) => unknown>((value) => typeof value === 'function', 'expected load to be a function'),
-  handle: z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', 'expected handle to be a function'),
-  dispose: z.custom<(model: never) => unknown>((value) => typeof value === 'function').optional(),
-  batch: z.object({ size: z.number().int().min(1), lingerMs: z.number().nonnegative().default(0) }).default({ size: 1, lingerMs: 0 }),
-  prefetch: z.number().int().min(1).default(8),
-  modelTopic: nameSchema.optional(),
-  results: z.object({ topic: nameSchema, storeId: nameSchema.optional(), inlineThreshold: z.number().int().nonnegative().optional(), ttlMs: z.number().positive().optional() }).optional(),
-  timeoutMs: z.number().positive().optional(),
+const definitionSchema = v.object({
+  load: functionSchema<(context: LoadContext) => unknown>('expected load to be a function'),
+  handle: functionSchema<(...args: never[]) => unknown>('expected handle to be a function'),
+  dispose: v.optional(functionSchema<(model: never) => unknown>('expected dispose to be a function')),
+  batch: v.optional(v.object({ size: integer(1), lingerMs: v.optional(nonNegativeNumber, 0) }), { size: 1, lingerMs: 0 }),
+  prefetch: v.optional(integer(1), 8),
+  modelTopic: v.optional(nameSchema),
+  results: v.optional(v.object({ topic: nameSchema, storeId: v.optional(nameSchema), inlineThreshold: v.optional(integer(0)), ttlMs: v.optional(positiveNumber) })),
+  timeoutMs: v.optional(positiveNumber),
 });
 
 /**

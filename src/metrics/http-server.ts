@@ -1,15 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ClosedError } from '../errors/index.js';
-import { parseOptions } from '../util/options.js';
+import { functionSchema, integer, nonEmptyString, type OptionsInput, type OptionsOutput, parseOptions } from '../util/options.js';
 
-const optionsSchema = z.object({
-  registry: z.custom<Registry>((value) => typeof (value as Registry | undefined)?.metrics === 'function', 'expected a prom-client Registry'),
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.number().int().min(0).max(65_535).default(9464),
-  ready: z.custom<() => boolean>((value) => typeof value === 'function').default(() => () => true),
+const optionsSchema = v.object({
+  registry: v.custom<Registry>((value) => typeof (value as Registry | undefined)?.metrics === 'function', 'expected a prom-client Registry'),
+  host: v.optional(nonEmptyString, '127.0.0.1'),
+  port: v.optional(integer(0, 65_535), 9464),
+  ready: v.optional(functionSchema<() => boolean>(), () => () => true),
 });
 
 /**
@@ -19,7 +19,7 @@ const optionsSchema = z.object({
  * - `port`: 0 picks a free port (read it back from {@link MetricsServer.port}). @default 9464
  * - `ready`: what `/readyz` asks; false answers 503. @default always ready
  */
-export type MetricsServerOptions = z.input<typeof optionsSchema>;
+export type MetricsServerOptions = OptionsInput<typeof optionsSchema>;
 
 /**
  * A tiny node:http server: `GET /metrics` (Prometheus text format from the registry), `GET /healthz`
@@ -27,7 +27,7 @@ export type MetricsServerOptions = z.input<typeof optionsSchema>;
  * else is 404. `close()` stops listening and drops idle keep-alive connections. Idempotent.
  */
 export class MetricsServer implements AsyncDisposable {
-  readonly #options: z.output<typeof optionsSchema>;
+  readonly #options: OptionsOutput<typeof optionsSchema>;
   readonly #server: Server;
   #listening: Promise<number> | undefined;
   #closed = false;

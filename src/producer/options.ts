@@ -1,15 +1,16 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import type { Publisher } from '../broker-adapters/index.js';
 import type { Store } from '../store/index.js';
+import { functionSchema, integer, nonEmptyString, nonNegativeNumber, type OptionsInput, type OptionsOutput, positiveNumber } from '../util/options.js';
 import type { Metadata, WireLimits } from '../wire/index.js';
 import type { StorePolicy } from './store-policy.js';
 
 const isStore = (value: unknown): value is Store =>
   typeof value === 'object' && value !== null && typeof (value as Store).put === 'function' && typeof (value as Store).id === 'string';
 
-const lifetimeSchema = z.object({
-  readers: z.union([z.array(z.string().min(1)).min(1), z.number().int().positive()]).optional(),
-  ttlMs: z.number().positive().optional(),
+const lifetimeSchema = v.object({
+  readers: v.optional(v.union([v.pipe(v.array(nonEmptyString), v.minLength(1)), integer(1)])),
+  ttlMs: v.optional(positiveNumber),
 });
 
 /** Combines a window of small values into one payload (aggregation). */
@@ -33,30 +34,31 @@ export type Aggregator = (
  */
 export const DEFAULT_INLINE_THRESHOLD = 256 * 1024;
 
-export const producerSchema = z.object({
-  publisher: z.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
-  store: z.union([z.custom<Store>(isStore, 'expected a Store'), z.custom<StorePolicy>((value) => typeof value === 'function')]).optional(),
-  inlineThreshold: z.number().int().nonnegative().default(DEFAULT_INLINE_THRESHOLD),
-  lifetime: lifetimeSchema.default({ ttlMs: 24 * 3_600_000 }),
-  provisionalLeaseMs: z.number().positive().default(60_000),
-  batch: z
-    .object({
-      maxCount: z.number().int().positive().default(512),
-      maxBytes: z.number().int().positive().default(1024 * 1024),
-      lingerMs: z.number().nonnegative().default(0),
-    })
-    .prefault({}),
-  maxInFlightBytes: z.number().int().positive().default(256 * 1024 * 1024),
-  filter: z.custom<(metadata: Metadata, topic: string) => boolean>((value) => typeof value === 'function').optional(),
-  aggregate: z
-    .object({
-      count: z.number().int().min(2),
-      lingerMs: z.number().nonnegative().default(50),
-      combine: z.custom<Aggregator>((value) => typeof value === 'function', 'expected a function'),
-    })
-    .optional(),
-  limits: z.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null).optional(),
-  closePublisher: z.boolean().default(true),
+export const producerSchema = v.object({
+  publisher: v.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
+  store: v.optional(v.union([v.custom<Store>(isStore, 'expected a Store'), functionSchema<StorePolicy>()], 'expected a Store or a StorePolicy function')),
+  inlineThreshold: v.optional(integer(0), DEFAULT_INLINE_THRESHOLD),
+  lifetime: v.optional(lifetimeSchema, { ttlMs: 24 * 3_600_000 }),
+  provisionalLeaseMs: v.optional(positiveNumber, 60_000),
+  batch: v.optional(
+    v.object({
+      maxCount: v.optional(integer(1), 512),
+      maxBytes: v.optional(integer(1), 1024 * 1024),
+      lingerMs: v.optional(nonNegativeNumber, 0),
+    }),
+    {},
+  ),
+  maxInFlightBytes: v.optional(integer(1), 256 * 1024 * 1024),
+  filter: v.optional(functionSchema<(metadata: Metadata, topic: string) => boolean>()),
+  aggregate: v.optional(
+    v.object({
+      count: integer(2),
+      lingerMs: v.optional(nonNegativeNumber, 50),
+      combine: functionSchema<Aggregator>(),
+    }),
+  ),
+  limits: v.optional(v.custom<Partial<WireLimits>>((value) => typeof value === 'object' && value !== null, 'expected wire limits')),
+  closePublisher: v.optional(v.boolean(), true),
 });
 
 /**
@@ -72,5 +74,5 @@ export const producerSchema = z.object({
  * - `aggregate`: pack `count` values (or what arrived within `lingerMs`) into one payload with `combine`.
  * - `limits`: wire limits (event size, metadata depth).
  */
-export type StreamProducerOptions = z.input<typeof producerSchema>;
-export type ParsedProducerOptions = z.output<typeof producerSchema>;
+export type StreamProducerOptions = OptionsInput<typeof producerSchema>;
+export type ParsedProducerOptions = OptionsOutput<typeof producerSchema>;

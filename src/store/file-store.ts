@@ -1,35 +1,35 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ClosedError, ConfigError, ConnectionError } from '../errors/index.js';
 import { throwIfAborted } from '../util/abort.js';
-import { nameSchema, parseOptions } from '../util/options.js';
+import { nameSchema, nonEmptyString, type OptionsInput, parseOptions, positiveNumber } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asyncIo, syncIo, type FileIo } from './file-io.js';
 import { asParts, assertValidKey } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
 
-const optionsSchema = z.object({
+const optionsSchema = v.object({
   /** Directory that holds the objects; created when missing unless `create` is false. */
-  dir: z.string().min(1),
+  dir: nonEmptyString,
   /**
    * Create the directory when it is missing. False (read-only tools such as `proxystream store stats`):
    * nothing is created, and a missing directory fails every call with ConfigError "no such store directory".
    * @default true
    */
-  create: z.boolean().default(true),
-  id: nameSchema.default('file'),
-  sweepIntervalMs: z.number().positive().default(30_000),
+  create: v.optional(v.boolean(), true),
+  id: v.optional(nameSchema, 'file'),
+  sweepIntervalMs: v.optional(positiveNumber, 30_000),
   /** Leftover temp directories older than this are removed by sweep. */
-  staleTempMs: z.number().positive().default(10 * 60_000),
+  staleTempMs: v.optional(positiveNumber, 10 * 60_000),
   /** `sync`: fastest on tmpfs and local disks; `async`: never blocks the event loop (network filesystems). */
-  io: z.enum(['sync', 'async']).default('sync'),
+  io: v.optional(v.picklist(['sync', 'async']), 'sync'),
 });
 
 /** Options for {@link FileStore}. */
-export type FileStoreOptions = z.input<typeof optionsSchema>;
+export type FileStoreOptions = OptionsInput<typeof optionsSchema>;
 
 interface Meta extends LifetimeRecord {
   size: number;

@@ -1,20 +1,20 @@
-import { z } from 'zod';
+import * as v from 'valibot';
 import { ClosedError } from '../errors/index.js';
 import { checksum } from '../wire/index.js';
 import { throwIfAborted } from '../util/abort.js';
-import { nameSchema, parseOptions } from '../util/options.js';
+import { nameSchema, type OptionsInput, parseOptions, positiveNumber } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
 import { asParts, assertValidKey, byteLength } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
 
-const optionsSchema = z.object({
-  id: nameSchema.default('memory'),
-  sweepIntervalMs: z.number().positive().default(5_000),
+const optionsSchema = v.object({
+  id: v.optional(nameSchema, 'memory'),
+  sweepIntervalMs: v.optional(positiveNumber, 5_000),
 });
 
 /** Options for {@link MemoryStore}. */
-export type MemoryStoreOptions = z.input<typeof optionsSchema>;
+export type MemoryStoreOptions = OptionsInput<typeof optionsSchema>;
 
 interface Entry {
   data: Buffer;

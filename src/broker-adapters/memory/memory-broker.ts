@@ -1,22 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as v from 'valibot';
 import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
-import { parseOptions } from '../../util/options.js';
+import { integer, type OptionsInput, type OptionsOutput, parseOptions } from '../../util/options.js';
 import type { Broker, BrokerCapabilities, OutgoingMessage, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
 import { GroupCursor } from './group-cursor.js';
 import { MemorySubscriber } from './memory-subscriber.js';
 import { TopicLog } from './topic-log.js';
 
-const optionsSchema = z.object({
+const optionsSchema = v.object({
   /** Newest entries each topic keeps. */
-  maxEntries: z.number().int().positive().default(100_000),
+  maxEntries: v.optional(integer(1), 100_000),
   /** Bytes each topic keeps at most (oldest entries go first). */
-  maxBytes: z.number().int().positive().default(512 * 1024 * 1024),
+  maxBytes: v.optional(integer(1), 512 * 1024 * 1024),
 });
 
 /** Options for {@link MemoryBroker}. */
-export type MemoryBrokerOptions = z.input<typeof optionsSchema>;
+export type MemoryBrokerOptions = OptionsInput<typeof optionsSchema>;
 
 /**
  * An in-process broker with the full semantics the real adapters share: topics as bounded logs,
@@ -36,7 +36,7 @@ export class MemoryBroker implements Broker {
     orderingPerKey: true,
     endOfStream: true,
   };
-  readonly #options: z.output<typeof optionsSchema>;
+  readonly #options: OptionsOutput<typeof optionsSchema>;
   readonly #topics = new Map<string, TopicLog>();
   readonly #groups = new Map<string, GroupCursor>();
   readonly #clients = new OwnedClients('memory broker');
