@@ -8,6 +8,16 @@ const checks = [
   ['bench/results/tmp/hop-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === 0 || s.payloadsLeft === null) ? r.headline?.length : 0)],
   ['bench/results/tmp/python-client-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === undefined || s.payloadsLeft === 0) ? r.headline?.length : 0)],
 ];
+// The topology smoke runs as root only (it builds network namespaces); it must leave nothing behind.
+if (process.getuid?.() === 0) {
+  checks.push([
+    'bench/results/tmp/topology.json',
+    (r) =>
+      r.failures?.length === 0 && r.leftovers?.length === 0 && r.scenarios?.every((s) => s.runs.every((run) => run.payloadsLeft === null || run.payloadsLeft === 0))
+        ? r.scenarios.reduce((rows, s) => rows + s.rows.length, 0)
+        : 0,
+  ]);
+}
 let failed = false;
 for (const [file, rows] of checks) {
   let result;
