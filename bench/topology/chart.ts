@@ -18,8 +18,8 @@ interface Results {
 }
 
 const results = JSON.parse(await readFile(join(resultsDir(), 'topology.json'), 'utf8')) as Results;
-const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host' };
-const SCENARIO_ORDER = ['broker-1g', 'all-10g', 'all-1g'];
+const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host', S: 'S: storage host' };
+const SCENARIO_ORDER = ['broker-1g', 'all-10g', 'all-1g', 'storage-1g'];
 const METHODS = ['direct', 'ref', 'adaptive'];
 const SIZE_ORDER = ['10 kB', '1 MB', '10 MB'];
 const TOPOLOGY_ORDER = Object.values(TITLES);
@@ -47,14 +47,14 @@ const links = results.scenarios
 const base = join(resultsDir(), results.mode === 'full' ? 'topology' : 'tmp/topology-quick');
 await writeChart(base, {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: { text: 'Topology bench: Redis Streams broker, store on the producer host, links limited by tbf', fontSize: 15 },
+  title: { text: 'Topology bench: Redis Streams broker, store on the producer host (S: on a storage host), links limited by tbf', fontSize: 15 },
   config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, header: { labelFontSize: 13, titleFontSize: 13 }, legend: { labelFontSize: 12, titleFontSize: 12, orient: 'top', direction: 'horizontal' } },
   resolve: { scale: { x: 'independent', xOffset: 'independent', y: 'independent' } },
   vconcat: [
     {
       title: {
         text: 'tasks/s per link scenario (bars; black tick: the most the measured links allow)',
-        subtitle: 'broker-1g: the broker link at 1 Gbit/s, every other link at 10 Gbit/s; all-10g: every link at 10 Gbit/s; all-1g: every link at 1 Gbit/s',
+        subtitle: 'broker-1g: the broker link at 1 Gbit/s, every other link at 10 Gbit/s; all-10g: every link at 10 Gbit/s; all-1g: every link at 1 Gbit/s; storage-1g: only the storage host at 1 Gbit/s',
         anchor: 'start',
         fontSize: 13,
         subtitleFontSize: 12,

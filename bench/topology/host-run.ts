@@ -23,7 +23,7 @@ runChild<HostRunConfig, TopologySample>(async (config) => {
     keepEvery: 1,
     window: config.window,
     settleMs: 200,
-    pool: config.kind === 'A' ? 'process' : 'remote',
+    pool: config.kind === 'C' ? 'remote' : 'process',
     rolePrefix: config.dispatcherPrefix,
     ...(config.kind === 'C' ? { workerPrefixes: config.spreadPrefixes } : {}),
   });

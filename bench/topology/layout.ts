@@ -5,7 +5,7 @@ import { SCENARIOS, TOPOLOGIES } from './plan.js';
 import type { TopologySpec } from './types.js';
 
 /**
- * Draws bench/results/topology-layout.svg from the declarations of topologies A, B and C in the
+ * Draws bench/results/topology-layout.svg from the declarations of topologies A, B, C and S in the
  * broker-1g scenario: each host with its servers and roles, its link to the bridge labelled with the
  * link's rate.
  * Usage: node dist/bench/topology/layout.js
@@ -26,7 +26,7 @@ const ROLES: Record<string, string> = {
   'workers-a': '2 remote workers',
   'workers-b': '2 remote workers',
 };
-const TITLES: Record<string, string> = { A: 'A, a remote broker', B: 'B, fan-out to two consumer groups', C: 'C, a dispatcher on its own host (DeepDriveMD)' };
+const TITLES: Record<string, string> = { A: 'A, a remote broker', B: 'B, fan-out to two consumer groups', C: 'C, a dispatcher on its own host (DeepDriveMD)', S: 'S, the store on a storage host' };
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const rate = (mbit: number) => (mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`);
@@ -73,7 +73,7 @@ function panel(kind: string, spec: TopologySpec, top: number): string {
 
 const scenario = SCENARIOS.find((s) => s.name === 'broker-1g')!;
 const widest = Math.max(...TOPOLOGIES.map((plan) => plan.spec(scenario).hosts.length)) * (HOST_W + HOST_GAP) - HOST_GAP + 2 * MARGIN;
-const footer = 'Link rates as declared for broker-1g; all-10g sets every link to 10 Gbit/s, all-1g every link to 1 Gbit/s. No added delay.';
+const footer = 'Link rates as declared for broker-1g; all-10g sets every link to 10 Gbit/s, all-1g every link to 1 Gbit/s, storage-1g only the storage host\'s. No added delay.';
 const height = TOPOLOGIES.length * PANEL_H + 40;
 const svg = [
   `<svg xmlns='http://www.w3.org/2000/svg' width='${widest}' height='${height}' viewBox='0 0 ${widest} ${height}'>`,

@@ -14,8 +14,8 @@ export const TOPOLOGY_SIZES = [10_000, 1_000_000, 10_000_000];
 /** Workers per run: process-pool children (A, and 2 per consumer group in B) or remote workers (C, 2 per worker host). */
 export const WORKERS = 4;
 
-/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host. */
-export type TopologyKind = 'A' | 'B' | 'C';
+/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host. */
+export type TopologyKind = 'A' | 'B' | 'C' | 'S';
 
 /** What one topology run asks of the producer host. */
 export interface HostRunConfig {
@@ -60,17 +60,20 @@ export interface Scenario {
   name: string;
   brokerMbit: number;
   otherMbit: number;
+  /** The storage host's link (topology S); the other hosts' rate when absent. */
+  storageMbit?: number;
 }
 
 /**
  * The scenarios: the broker behind a 1 Gbit/s link with fast links elsewhere (what refs are for), every
- * link at 10 Gbit/s, and every link at 1 Gbit/s (the store's host link is as slow as the broker's: where
- * refs stop helping).
+ * link at 10 Gbit/s, every link at 1 Gbit/s (the store's host link is as slow as the broker's: where
+ * refs stop helping), and only the storage host behind 1 Gbit/s (topology S: where refs lose).
  */
 export const SCENARIOS: Scenario[] = [
   { name: 'broker-1g', brokerMbit: 1_000, otherMbit: 10_000 },
   { name: 'all-10g', brokerMbit: 10_000, otherMbit: 10_000 },
   { name: 'all-1g', brokerMbit: 1_000, otherMbit: 1_000 },
+  { name: 'storage-1g', brokerMbit: 10_000, otherMbit: 10_000, storageMbit: 1_000 },
 ];
 
 /** A link direction a payload crosses `times` times per item: `up` is host → bridge, `down` bridge → host. */
@@ -94,7 +97,10 @@ export interface TopologyPlan {
 
 const up = (host: string, times = 1): Crossing => ({ host, direction: 'up', times });
 const down = (host: string, times = 1): Crossing => ({ host, direction: 'down', times });
-const link = (scenario: Scenario, host: string) => ({ name: host, linkMbit: host === 'broker' ? scenario.brokerMbit : scenario.otherMbit });
+const link = (scenario: Scenario, host: string) => ({
+  name: host,
+  linkMbit: host === 'broker' ? scenario.brokerMbit : host === 'storage' ? (scenario.storageMbit ?? scenario.otherMbit) : scenario.otherMbit,
+});
 
 /**
  * A, a remote broker: the generator and its node-local store (a RedisStore on its own redis-server) on
@@ -164,7 +170,29 @@ const C: TopologyPlan = {
       : [up('producer'), down('worker-a', 0.5), down('worker-b', 0.5)],
 };
 
-export const TOPOLOGIES: TopologyPlan[] = [A, B, C];
+/**
+ * S, the store on a storage host: A's roles, but the RedisStore runs on a host of its own. By ref each
+ * payload goes producer → storage → worker, so the storage host's link carries it twice (in and out):
+ * behind a 1 Gbit/s broker refs still win; with the storage host behind 1 Gbit/s and the broker at 10
+ * Gbit/s, refs lose to direct, and adaptive with them above the inline threshold.
+ */
+const S: TopologyPlan = {
+  kind: 'S',
+  scenarios: ['broker-1g', 'storage-1g'],
+  spec: (scenario) => ({
+    name: `S-storage-host/${scenario.name}`,
+    hosts: ['producer', 'broker', 'storage', 'worker'].map((host) => link(scenario, host)),
+    servers: [
+      { name: 'broker', kind: 'redis', host: 'broker', port: 6379 },
+      { name: 'store', kind: 'redis', host: 'storage', port: 6380 },
+    ],
+    roles: { generator: 'producer', dispatcher: 'worker', workers: 'worker' },
+  }),
+  spreadRoles: [],
+  crossings: (inline) => (inline ? [up('producer'), down('broker'), up('broker'), down('worker')] : [up('producer'), down('storage'), up('storage'), down('worker')]),
+};
+
+export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S];
 
 /** Whether `method` sends a `size`-byte payload inside the event. */
 export function inline(method: TopologyMethod, size: number): boolean {

@@ -23,7 +23,12 @@ const BEGIN = '<!-- topology:begin -->';
 const END = '<!-- topology:end -->';
 const doc = join(process.cwd(), 'docs', 'topology.md');
 const results = JSON.parse(await readFile(join(process.cwd(), 'bench', 'results', 'topology.json'), 'utf8')) as Results;
-const TITLES: Record<TopologyKind, string> = { A: 'Topology A, a remote broker', B: 'Topology B, fan-out to two consumer groups', C: 'Topology C, a dispatcher on its own host' };
+const TITLES: Record<TopologyKind, string> = {
+  A: 'Topology A, a remote broker',
+  B: 'Topology B, fan-out to two consumer groups',
+  C: 'Topology C, a dispatcher on its own host',
+  S: 'Topology S, the store on a storage host',
+};
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kinds = [...new Set(results.scenarios.map((s) => s.topology))].sort();
