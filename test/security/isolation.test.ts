@@ -129,7 +129,7 @@ describe('no code loading in src/', () => {
           if (/(?<![.\w])require\s*\(|createRequire|['"](node:)?vm['"]/.test(code)) sites.push(`require/vm ${relative(root, path)}`);
           if (/(?<![.\w])import\s*\(\s*(?!['"`])/.test(code)) sites.push(`import() ${relative(root, path)}`);
           if (/(?<![.\w])tsImport\s*\(/.test(code)) sites.push(`tsImport() ${relative(root, path)}`);
-          if (/(?<![.\w])lazyRequire\s*(<[^>]*>)?\s*\(\s*(?!'[\w-]+'\s*\))/.test(code) && !code.includes('export function')) sites.push(`lazyRequire(non-literal) ${at}`);
+          if (/(?<![.\w])lazyRequire\s*(<[^>]*>)?\s*\(\s*(?!'(@[\w-]+\/)?[\w.-]+'\s*\))/.test(code) && !code.includes('export function')) sites.push(`lazyRequire(non-literal) ${at}`);
         });
     };
     walk(join(root, 'src'));
