@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from helpers import REPO
+from proxystream import RedisStore
 
 REDIS_URL_VARIABLE = "PROXYSTREAM_TEST_REDIS_URL"
 TS_STORE = Path(__file__).with_name("ts_store.mjs")
@@ -87,6 +88,13 @@ def prefix(raw: redis.Redis) -> Iterator[str]:
     if left:
         raw.delete(*left)
     assert left == [], f"keys left in Redis: {left}"
+
+
+@pytest.fixture
+def store(redis_url: str, prefix: str) -> Iterator[RedisStore]:
+    """A RedisStore with default settings under the test's key prefix (a test module may define its own ``store``)."""
+    with RedisStore(url=redis_url, key_prefix=prefix) as made:
+        yield made
 
 
 TsStore = Callable[..., list[Any]]

@@ -32,12 +32,6 @@ THRESHOLD = 64
 
 
 @pytest.fixture
-def store(redis_url: str, prefix: str) -> Iterator[RedisStore]:
-    with RedisStore(url=redis_url, key_prefix=prefix) as made:
-        yield made
-
-
-@pytest.fixture
 def broker(redis_url: str, stream_prefix: str) -> Iterator[RedisStreamsBroker]:
     with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=100) as made:
         yield made

@@ -74,20 +74,7 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefine
  */
 export function withTimeout<T>(promise: Promise<T>, ms: number, timedOut: () => Error): Promise<T> {
   if (ms <= 0) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(timedOut()), ms);
-    timer.unref();
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return settleFirst(promise, ms, { keepAlive: false }, (_, reject) => reject(timedOut()));
 }
 
 /**
@@ -97,8 +84,14 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, timedOut: () => 
  * `promise` itself keeps running.
  */
 export function orAfter<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
-  return new Promise<T | F>((resolve, reject) => {
-    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms));
+  return settleFirst<T | F>(promise, Math.max(0, ms), { keepAlive: true }, (resolve) => resolve(fallback));
+}
+
+/** Settles like `promise`, or as `late` says once `ms` passed first; the timer is cleared when `promise` settles. */
+function settleFirst<T>(promise: Promise<T>, ms: number, { keepAlive }: { keepAlive: boolean }, late: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => late(resolve, reject), ms);
+    if (!keepAlive) timer.unref();
     promise.then(
       (value) => {
         clearTimeout(timer);
