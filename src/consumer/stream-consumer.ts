@@ -1,6 +1,7 @@
 import type { Delivery } from '../broker-adapters/index.js';
 import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../errors/index.js';
 import { Ref } from '../proxy/index.js';
+import type { Store } from '../store/index.js';
 import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
@@ -209,21 +210,30 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
    * where the broker confirms later (Kafka), and not at all when the ack was lost (the event comes back).
    */
   async #releaseAfter(delivery: Delivery, event: StreamEvent, groups: readonly string[] = [this.group]): Promise<void> {
+    // Nothing to release (inline payload, releaseOnAck off, a store this consumer lacks): no commit to wait for.
+    if (this.#storeToRelease(event) === undefined) return;
     if (delivery.durable === undefined) return this.#release(event, groups);
     const releasing = delivery.durable().then((durable) => (durable ? this.#release(event, groups) : undefined));
     this.#releasing.add(releasing);
     void releasing.finally(() => this.#releasing.delete(releasing));
   }
 
-  async #release(event: StreamEvent, groups: readonly string[]): Promise<void> {
+  /** Where `event`'s payload is released when this consumer releases it (a ref to a store it has), else undefined. */
+  #storeToRelease(event: StreamEvent): { store: Store; key: string } | undefined {
     const payload = event.payload;
-    if (!this.#options.releaseOnAck || payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return;
-    const store = this.#options.stores.get(payload.storeId);
+    if (!this.#options.releaseOnAck || payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return undefined;
+    return { store: this.#options.stores.get(payload.storeId), key: payload.key };
+  }
+
+  async #release(event: StreamEvent, groups: readonly string[]): Promise<void> {
+    const target = this.#storeToRelease(event);
+    if (target === undefined) return;
+    const { store, key } = target;
     for (const group of groups) {
       try {
-        await store.release(payload.key, group);
+        await store.release(key, group);
       } catch (error) {
-        this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key: payload.key, group } }));
+        this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'releasing a payload failed', { cause: error, context: { key, group } }));
       }
     }
   }
