@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { memoryCopy } from '../limits/memory-copy.js';
-import { redisBenchmark, type RedisBenchmarkRow } from '../limits/redis-benchmark.js';
+import { redisBenchmark, redisSetNewKeys, type RedisBenchmarkRow } from '../limits/redis-benchmark.js';
 import { DEFAULT_CHUNK_BYTES } from '../../src/store/redis/options.js';
 import { ensurePeer, PROXYSTORE_VERSION } from '../peers/proxystore/peer.js';
 import { Progress } from '../lib/progress.js';
@@ -16,7 +16,9 @@ const run = promisify(execFile);
  * `npm run bench:big-objects`: put and get of one big object (100 MiB, 256 MiB, 1 GiB) through a
  * `RedisStore` with default options, against ProxyStore's `Store` over a `RedisConnector` (cache off)
  * on the same private Redis, and against the machine's limits: the memory copy rate at that size and
- * redis-benchmark's SET and GET rates for values of the store's chunk size. Every step runs
+ * redis-benchmark's SET and GET rates for values of the store's chunk size, and its SET of the object's
+ * size in new chunk-sized keys (the put's limit: Redis copies a new object into fresh memory), measured
+ * interleaved with both systems at every size. Every step runs
  * in a process of its own, so the peak RSS it reports is the step's alone; repeats interleave both
  * systems at every size; rows are medians of 3. Goals (issue #11): ≥ 1 GB/s each way, and a get
  * whose peak RSS rises by at most the object's size + 64 MiB. `--quick`: one repeat of 32 and 100 MiB.
@@ -83,6 +85,8 @@ interface Row {
   proxystream: SystemRow;
   proxystore: SystemRow;
   memoryCopy: { reusedBytesPerSecond: number; freshBytesPerSecond: number };
+  /** Median rate of redis-benchmark SETting the object's size in new chunk-sized keys: the put's limit. */
+  redisNewKeysBytesPerSecond: number;
 }
 
 function rate(steps: Array<Step | { error: string }>, size: number): Rate {
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
   try {
     const python = await ensurePeer().catch((error: unknown) => (failures.push({ step: 'peer setup', error: String(error) }), undefined));
     const progress = new Progress(quick ? 'big objects (quick)' : 'big objects');
-    progress.plan(2 + REPEATS * SIZES.length * 2);
+    progress.plan(2 + REPEATS * SIZES.length * 3);
     progress.step('limit: memory copy');
     const copies = memoryCopy(SIZES, quick ? 2e9 : 8e9);
     progress.done();
@@ -106,8 +110,12 @@ async function main(): Promise<void> {
     const [chunk] = await redisBenchmark(redis.port, [DEFAULT_CHUNK_BYTES], { budgetBytes: quick ? 5e8 : 4e9 });
     progress.done();
     const samples: Sample[] = [];
+    const newKeys: Array<{ size: number; bytesPerSecond: number }> = [];
     for (let rep = 0; rep < REPEATS; rep += 1) {
       for (const size of SIZES) {
+        progress.step(`limit: SET of ${size / MIB} MiB in new keys`);
+        newKeys.push({ size, bytesPerSecond: await redisSetNewKeys(redis.port, DEFAULT_CHUNK_BYTES, size) });
+        progress.done();
         progress.step(`proxystream ${size / MIB} MiB`);
         samples.push(await ours(redis.url, size, rep).catch((error: unknown) => (failures.push({ step: `proxystream ${size}`, error: String(error) }), { system: 'proxystream' as const, size, put: { error: String(error) }, get: { error: String(error) } })));
         progress.done();
@@ -123,7 +131,13 @@ async function main(): Promise<void> {
         return { put: rate(of.map((sample) => sample.put), size), get: rate(of.map((sample) => sample.get), size), errors: [...new Set(of.flatMap((sample) => [sample.put, sample.get]).flatMap((step) => ('error' in step ? [step.error] : [])))] };
       };
       const copy = copies.find((one) => one.size === size)!;
-      return { size, proxystream: row('proxystream'), proxystore: row('proxystore'), memoryCopy: { reusedBytesPerSecond: copy.preallocatedBytesPerSecond, freshBytesPerSecond: copy.freshBytesPerSecond } };
+      return {
+        size,
+        proxystream: row('proxystream'),
+        proxystore: row('proxystore'),
+        memoryCopy: { reusedBytesPerSecond: copy.preallocatedBytesPerSecond, freshBytesPerSecond: copy.freshBytesPerSecond },
+        redisNewKeysBytesPerSecond: median(newKeys.filter((one) => one.size === size).map((one) => one.bytesPerSecond)),
+      };
     });
     const results = {
       benchmark: 'big-objects',
@@ -155,14 +169,14 @@ function overhead(value: number | null): string {
 
 function markdown(rows: readonly Row[], chunk: RedisBenchmarkRow): string {
   const lines = [
-    '| object | proxystream put | proxystream get | get peak RSS over the object | ProxyStore put | ProxyStore get | its get peak RSS over the object | memory copy, reused / fresh buffer (limit) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| object | proxystream put | proxystream get | get peak RSS over the object | ProxyStore put | ProxyStore get | its get peak RSS over the object | Redis SET of it in new keys (put limit) | memory copy, reused / fresh buffer (limit) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
-  const redisLimit = `redis-benchmark on the same server, values of one ${DEFAULT_CHUNK_BYTES / MIB} MiB chunk: SET ${gbps(chunk.setBytesPerSecond)}, GET ${gbps(chunk.getBytesPerSecond)}.`;
+  const redisLimit = `redis-benchmark on the same server, values of one ${DEFAULT_CHUNK_BYTES / MIB} MiB chunk, one key over and over: SET ${gbps(chunk.setBytesPerSecond)}, GET ${gbps(chunk.getBytesPerSecond)}.`;
   for (const row of rows) {
     const ps = row.proxystore;
     lines.push(
-      `| ${row.size / MIB} MiB | ${gbps(row.proxystream.put.bytesPerSecond)} | ${gbps(row.proxystream.get.bytesPerSecond)} | ${overhead(row.proxystream.get.peakRiseOverSize)} | ${gbps(ps.put.bytesPerSecond)} | ${gbps(ps.get.bytesPerSecond)} | ${overhead(ps.get.peakRiseOverSize)} | ${gbps(row.memoryCopy.reusedBytesPerSecond)} / ${gbps(row.memoryCopy.freshBytesPerSecond)} |`,
+      `| ${row.size / MIB} MiB | ${gbps(row.proxystream.put.bytesPerSecond)} | ${gbps(row.proxystream.get.bytesPerSecond)} | ${overhead(row.proxystream.get.peakRiseOverSize)} | ${gbps(ps.put.bytesPerSecond)} | ${gbps(ps.get.bytesPerSecond)} | ${overhead(ps.get.peakRiseOverSize)} | ${gbps(row.redisNewKeysBytesPerSecond)} | ${gbps(row.memoryCopy.reusedBytesPerSecond)} / ${gbps(row.memoryCopy.freshBytesPerSecond)} |`,
     );
   }
   return `${lines.join('\n')}\n\n${redisLimit}`;

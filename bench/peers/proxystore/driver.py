@@ -204,14 +204,19 @@ def _peak_rss_bytes() -> int:
 def run_store(cfg: dict[str, Any]) -> dict[str, Any]:
     store = Store('peer-big', RedisConnector(cfg['host'], cfg['port']), cache_size=0)
     before = _rss_bytes()
+    # The source of a put is made before the clock starts, as on the proxystream side.
+    data = None
+    if cfg['op'] == 'put':
+        source = bytearray(b'\x07') * cfg['size']
+        source[0] = 1
+        source[-1] = 2
+        data = bytes(source)
+        del source
     start = time.perf_counter()
     ok = True
     key = RedisKey(*cfg['key']) if cfg['op'] == 'get' else None
-    if cfg['op'] == 'put':
-        data = bytearray(b'\x07') * cfg['size']
-        data[0] = 1
-        data[-1] = 2
-        key = store.put(bytes(data))
+    if data is not None:
+        key = store.put(data)
     else:
         got = store.get(key)
         ok = got is not None and len(got) == cfg['size'] and got[0] == 1 and got[-1] == 2
