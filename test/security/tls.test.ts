@@ -115,4 +115,15 @@ describe.each(['kafkajs', 'platformatic'] as const)('Kafka over SASL_SSL with %s
     expectRefused(publish.error, reason);
     expect(publish.ms).toBeLessThan(15_000);
   }, 30_000);
+
+  it('a subscriber with a wrong password fails its read with a ConnectionError that says why, without retrying for the restart window', async () => {
+    const broker = secure({ sasl: { mechanism: 'plain', username: 'alice', password: 'wrong' }, connectTimeoutMs: 2_000 });
+    const subscriber = broker.subscriber({ topics: uniqueName('sasl-ssl-denied-read'), group: uniqueName('g'), from: 'earliest' });
+    const read = await failure(async () => {
+      for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(45_000) })) await delivery.ack();
+    });
+    await broker.close();
+    expectRefused(read.error, /authentication failed/i);
+    expect(read.ms).toBeLessThan(15_000);
+  }, 60_000);
 });
