@@ -18,7 +18,7 @@ interface Results {
 }
 
 const results = JSON.parse(await readFile(join(resultsDir(), 'topology.json'), 'utf8')) as Results;
-const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host', S: 'S: storage host' };
+const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host', S: 'S: storage host', K: 'K: A on Kafka' };
 const SCENARIO_ORDER = ['broker-1g', 'all-10g', 'all-1g', 'storage-1g'];
 const METHODS = ['direct', 'ref', 'adaptive'];
 const SIZE_ORDER = ['10 kB', '1 MB', '10 MB'];

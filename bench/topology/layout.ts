@@ -5,7 +5,7 @@ import { SCENARIOS, TOPOLOGIES } from './plan.js';
 import type { TopologySpec } from './types.js';
 
 /**
- * Draws bench/results/topology-layout.svg from the declarations of topologies A, B, C and S in the
+ * Draws bench/results/topology-layout.svg from the declarations of topologies A, B, C, S and K in the
  * broker-1g scenario: each host with its servers and roles, its link to the bridge labelled with the
  * link's rate.
  * Usage: node dist/bench/topology/layout.js
@@ -26,7 +26,7 @@ const ROLES: Record<string, string> = {
   'workers-a': '2 remote workers',
   'workers-b': '2 remote workers',
 };
-const TITLES: Record<string, string> = { A: 'A, a remote broker', B: 'B, fan-out to two consumer groups', C: 'C, a dispatcher on its own host (DeepDriveMD)', S: 'S, the store on a storage host' };
+const TITLES: Record<string, string> = { A: 'A, a remote broker', B: 'B, fan-out to two consumer groups', C: 'C, a dispatcher on its own host (DeepDriveMD)', S: 'S, the store on a storage host', K: 'K, topology A with Kafka as the broker' };
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const rate = (mbit: number) => (mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`);
@@ -50,7 +50,7 @@ function panel(kind: string, spec: TopologySpec, top: number): string {
     const cx = x + HOST_W / 2;
     const slow = host.linkMbit < 10_000;
     const lines = [
-      ...spec.servers.filter((s) => s.host === host.name).map((s) => `${s.name}: redis-server :${s.port}`),
+      ...spec.servers.filter((s) => s.host === host.name).map((s) => (s.kind === 'kafka' ? `${s.name}: Kafka (KRaft)` : `${s.name}: redis-server :${s.port}`)),
       ...Object.entries(spec.roles)
         .filter(([, on]) => on === host.name)
         .flatMap(([role]) => (role.startsWith('group-') ? [ROLES[role] ?? role, '+ process pool of 2'] : [ROLES[role] ?? role])),

@@ -10,7 +10,8 @@ import type { LinkBytes, LinkRate, TopologySpec } from './types.js';
 
 /**
  * The multi-host topology bench (run as root): topologies A (remote broker), B (fan-out to two consumer
- * groups) and C (a dispatcher on its own host) built from network namespaces with tbf-limited links;
+ * groups), C (a dispatcher on its own host), S (the store on a storage host) and K (A with Kafka as the
+ * broker) built from network namespaces with tbf-limited links;
  * per topology and scenario a link-rate check, then direct / ref / adaptive at 10 kB, 1 MB and 10 MB,
  * `--repeats` times interleaved (default 1), medians reported.
  * Usage: node dist/bench/topology/main.js [--quick] [--repeats N] [--topologies A,C] [--scenarios broker-1g,all-1g]
@@ -47,10 +48,10 @@ const report = {
     sleepMs: 0,
     sizes: TOPOLOGY_SIZES,
     items: Object.fromEntries(TOPOLOGY_SIZES.map((size) => [size, topologyItems(size, quick)])),
-    warmupItems: { A: 2 * WORKERS, B: WORKERS, C: 2 * WORKERS, S: 2 * WORKERS } satisfies Record<TopologyKind, number>,
-    broker: 'redis-streams',
+    warmupItems: { A: 2 * WORKERS, B: WORKERS, C: 2 * WORKERS, S: 2 * WORKERS, K: 2 * WORKERS } satisfies Record<TopologyKind, number>,
+    broker: 'redis-streams (K: Kafka, a single KRaft node, the default client, topics of 4 partitions)',
     store: 'RedisStore on the producer host (S: on the storage host)',
-    pools: { A: 'process pool of 4 on the worker host', S: 'process pool of 4 on the worker host', B: 'per group a process pool of 2 on its host', C: 'remote pool: 2 workers on each worker host' },
+    pools: { A: 'process pool of 4 on the worker host', K: 'process pool of 4 on the worker host', S: 'process pool of 4 on the worker host', B: 'per group a process pool of 2 on its host', C: 'remote pool: 2 workers on each worker host' },
     delay: 'none: netem is not available, so links add no latency',
   },
   scenarios: [] as Array<{ topology: TopologyKind; name: string; spec: TopologySpec; linkRates: LinkRate[]; rows: TopologyRow[]; runs: TopologyRun[] }>,
@@ -103,6 +104,7 @@ try {
               const sample = await runOnTopology(topology, {
                 kind: plan.kind,
                 method,
+                broker: topology.spec.servers.find((server) => server.name === 'broker')!.kind,
                 brokerUrl: topology.serverUrl('broker'),
                 storeUrl: topology.serverUrl('store'),
                 size,

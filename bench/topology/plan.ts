@@ -14,13 +14,15 @@ export const TOPOLOGY_SIZES = [10_000, 1_000_000, 10_000_000];
 /** Workers per run: process-pool children (A, and 2 per consumer group in B) or remote workers (C, 2 per worker host). */
 export const WORKERS = 4;
 
-/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host. */
-export type TopologyKind = 'A' | 'B' | 'C' | 'S';
+/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host, K topology A with Kafka as the broker. */
+export type TopologyKind = 'A' | 'B' | 'C' | 'S' | 'K';
 
 /** What one topology run asks of the producer host. */
 export interface HostRunConfig {
   kind: TopologyKind;
   method: TopologyMethod;
+  /** The broker server's kind: Redis Streams (`brokerUrl` is `redis://…`) or Kafka (`brokerUrl` is `address:port`). */
+  broker: 'redis' | 'kafka';
   brokerUrl: string;
   storeUrl: string;
   size: number;
@@ -192,7 +194,21 @@ const S: TopologyPlan = {
   crossings: (inline) => (inline ? [up('producer'), down('broker'), up('broker'), down('worker')] : [up('producer'), down('storage'), up('storage'), down('worker')]),
 };
 
-export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S];
+/**
+ * K, topology A with Kafka (a single KRaft node, the default client, topics of 4 partitions) as the
+ * broker in place of Redis Streams; the store stays a RedisStore on the producer host.
+ */
+const K: TopologyPlan = {
+  ...A,
+  kind: 'K',
+  scenarios: ['broker-1g'],
+  spec: (scenario) => {
+    const spec = A.spec(scenario);
+    return { ...spec, name: `K-remote-kafka/${scenario.name}`, servers: spec.servers.map((server) => (server.name === 'broker' ? { ...server, kind: 'kafka' as const, port: 9092 } : server)) };
+  },
+};
+
+export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S, K];
 
 /** Whether `method` sends a `size`-byte payload inside the event. */
 export function inline(method: TopologyMethod, size: number): boolean {

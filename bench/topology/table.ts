@@ -28,6 +28,7 @@ const TITLES: Record<TopologyKind, string> = {
   B: 'Topology B, fan-out to two consumer groups',
   C: 'Topology C, a dispatcher on its own host',
   S: 'Topology S, the store on a storage host',
+  K: 'Topology K, topology A with Kafka as the broker',
 };
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');

@@ -37,7 +37,11 @@ export class Topology {
   readonly bridgeAddress = `${SUBNET}.254`;
   readonly #hosts = new Map<string, Host>();
   readonly #processes = new Set<ChildProcess>();
+  /** Servers that manage their own process (Kafka): stopped first on destroy, never taken for strays. */
+  readonly #managed: Array<{ readonly pid: number; stop(): Promise<void> }> = [];
   readonly #namespaces: string[] = [];
+  /** Ports of servers that chose their own (Kafka). */
+  readonly #ports = new Map<string, number>();
   #destroyed = false;
   #teardown: Promise<void> | undefined;
 
@@ -91,6 +95,7 @@ export class Topology {
   }
 
   async #startServer(server: ServerSpec): Promise<void> {
+    if (server.kind === 'kafka') return this.#startKafka(server);
     const host = this.host(server.host);
     const { ensureRedis } = (await import(pathToFileURL(join(process.cwd(), 'scripts', 'servers', 'redis.mjs')).href)) as typeof import('../../scripts/servers/redis.mjs');
     const binaries = await ensureRedis();
@@ -105,6 +110,22 @@ export class Topology {
     throw new Error(`redis-server ${server.name} on ${host.name} did not answer PING within 10 s`);
   }
 
+  /**
+   * A single-node Kafka inside the server's host: its JVM runs through `ip netns exec`, its listeners
+   * bind the host's address, and its readiness is checked from inside the namespace (the root
+   * namespace has no route to the bridge).
+   */
+  async #startKafka(server: ServerSpec): Promise<void> {
+    const host = this.host(server.host);
+    const script = pathToFileURL(join(process.cwd(), 'scripts', 'servers', 'kafka.mjs')).href;
+    const { startKafka } = (await import(script)) as typeof import('../../scripts/servers/kafka.mjs');
+    const probe = `import(${JSON.stringify(script)}).then((k) => k.kafkaReady(process.argv[1], Number(process.argv[2]))).then((ok) => process.exit(ok ? 0 : 1), () => process.exit(1))`;
+    const ready = (address: string, port: number) => runIn(host.ns, process.execPath, ['-e', probe, address, String(port)], 5000).then(() => true);
+    const kafka = await startKafka({ host: host.address, commandPrefix: ['ip', 'netns', 'exec', host.ns], ready, heapOpts: ['-Xmx1g', '-Xms256m'] });
+    this.#managed.push(kafka);
+    this.#ports.set(server.name, kafka.port);
+  }
+
   /** The host named `name`. */
   host(name: string): Host {
     const host = this.#hosts.get(name);
@@ -117,11 +138,12 @@ export class Topology {
     return [...this.#hosts.values()];
   }
 
-  /** `redis://address:port` of the declared server `name`. */
+  /** Where the declared server `name` listens: `redis://address:port` for Redis, `address:port` for Kafka. */
   serverUrl(name: string): string {
     const server = this.spec.servers.find((s) => s.name === name);
     if (server === undefined) throw new Error(`topology ${this.spec.name} has no server ${name}`);
-    return `redis://${this.host(server.host).address}:${server.port}`;
+    const address = `${this.host(server.host).address}:${this.#ports.get(name) ?? server.port}`;
+    return server.kind === 'kafka' ? address : `redis://${address}`;
   }
 
   /** The command prefix that runs a process on the host of `role`: `ip netns exec <ns>`. */
@@ -167,7 +189,7 @@ export class Topology {
    * started): only this run starts processes there. Returns how many.
    */
   async killStrays(): Promise<number> {
-    const tracked = new Set([...this.#processes].map((child) => child.pid));
+    const tracked = new Set([...[...this.#processes].map((child) => child.pid), ...this.#managed.map((server) => server.pid)]);
     let killed = 0;
     for (const ns of this.#namespaces) {
       const pids = (await run('ip', ['netns', 'pids', ns]).catch(() => '')).split('\n').map(Number).filter((pid) => pid > 0 && !tracked.has(pid));
@@ -192,6 +214,7 @@ export class Topology {
 
   async #destroy(): Promise<void> {
     live.delete(this);
+    await Promise.all(this.#managed.splice(0).map((server) => server.stop().catch((error: unknown) => console.error(`could not stop a server: ${String(error)}`))));
     const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
     for (const child of this.#processes) if (running(child)) child.kill('SIGTERM');
     for (let i = 0; i < 30 && [...this.#processes].some(running); i += 1) await sleep(100);

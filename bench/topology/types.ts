@@ -10,8 +10,10 @@ export interface HostSpec {
 export interface ServerSpec {
   /** Name the roles use to find it: `broker`, `store`. */
   name: string;
-  kind: 'redis';
+  /** A redis-server, or a single-node Kafka (KRaft) from scripts/servers/kafka.mjs. */
+  kind: 'redis' | 'kafka';
   host: string;
+  /** Its port (Kafka picks a free one itself and ignores this). */
   port: number;
 }
 

@@ -44,4 +44,18 @@ export interface KafkaSaslSsl {
   keystorePassword: string;
   users: Record<string, string>;
 }
-export declare function startKafka(opts?: { version?: string; heapOpts?: string[]; saslSsl?: KafkaSaslSsl }): Promise<KafkaServer>;
+/** Whether the Kafka broker at host:port answers ApiVersions and lists itself in Metadata (raw protocol, no client). */
+export declare function kafkaReady(host: string, port: number): Promise<boolean>;
+/**
+ * Starts a single KRaft node. `host`: the address its listeners bind (default 127.0.0.1);
+ * `commandPrefix`: what the JVM runs through (`ip netns exec <ns>`); `ready`: the readiness check
+ * (default {@link kafkaReady} from this process).
+ */
+export declare function startKafka(opts?: {
+  version?: string;
+  heapOpts?: string[];
+  saslSsl?: KafkaSaslSsl;
+  host?: string;
+  commandPrefix?: string[];
+  ready?: (host: string, port: number) => Promise<boolean>;
+}): Promise<KafkaServer>;

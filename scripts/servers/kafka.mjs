@@ -22,7 +22,7 @@ import { getFreePort } from './ports.mjs';
 import { ServerProcess, makeTempDir, removeDir, tailFile, waitUntil } from './process.mjs';
 
 const execFileP = promisify(execFile);
-const HOST = '127.0.0.1';
+const LOOPBACK = '127.0.0.1';
 
 /** Newest 4.x and newest 3.9.x served by Maven Central when this was written. */
 export const KAFKA_VERSIONS = Object.freeze(['4.4.0', '3.9.2']);
@@ -151,15 +151,15 @@ async function doEnsureKafka(version) {
 // ---------------------------------------------------------------------------
 // Config files
 
-function serverProperties({ port, controllerPort, logDirs, version, secure }) {
+function serverProperties({ host, port, controllerPort, logDirs, version, secure }) {
   const lines = [
     '# written by scripts/servers/kafka.mjs: single KRaft node, broker + controller',
     'process.roles=broker,controller',
     'node.id=1',
     // Static quorum; works unchanged on 3.9 and 4.x (see formatStorage).
-    `controller.quorum.voters=1@${HOST}:${controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}${secure ? `,SASL_SSL://${HOST}:${secure.port}` : ''}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${port}${secure ? `,SASL_SSL://${HOST}:${secure.port}` : ''}`,
+    `controller.quorum.voters=1@${host}:${controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${port},CONTROLLER://${host}:${controllerPort}${secure ? `,SASL_SSL://${host}:${secure.port}` : ''}`,
+    `advertised.listeners=PLAINTEXT://${host}:${port}${secure ? `,SASL_SSL://${host}:${secure.port}` : ''}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
@@ -279,7 +279,7 @@ async function formatStorage({ java, libsDir, propsFile, logFlags, clusterId, di
 // ---------------------------------------------------------------------------
 // Readiness: raw Kafka protocol, no client library.
 
-function kafkaRequest(port, apiKey, apiVersion, body, { timeoutMs = 2000 } = {}) {
+function kafkaRequest(host, port, apiKey, apiVersion, body, { timeoutMs = 2000 } = {}) {
   return new Promise((resolve, reject) => {
     const correlationId = crypto.randomInt(1, 2 ** 31 - 1);
     const clientId = Buffer.from('proxystream-wait');
@@ -291,7 +291,7 @@ function kafkaRequest(port, apiKey, apiVersion, body, { timeoutMs = 2000 } = {})
     clientId.copy(header, 10);
     const size = Buffer.alloc(4);
     size.writeInt32BE(header.length + body.length);
-    const sock = net.connect({ host: HOST, port });
+    const sock = net.connect({ host, port });
     let buf = Buffer.alloc(0);
     const done = (err, value) => {
       clearTimeout(timer);
@@ -316,8 +316,8 @@ function kafkaRequest(port, apiKey, apiVersion, body, { timeoutMs = 2000 } = {})
 }
 
 /** ApiVersions v0 -> Map(apiKey -> [min, max]); throws on a non-zero error code. */
-async function apiVersions(port) {
-  const r = await kafkaRequest(port, 18, 0, Buffer.alloc(0));
+async function apiVersions(host, port) {
+  const r = await kafkaRequest(host, port, 18, 0, Buffer.alloc(0));
   const errorCode = r.readInt16BE(0);
   if (errorCode !== 0) throw new Error(`ApiVersions error code ${errorCode}`);
   const n = r.readInt32BE(2);
@@ -327,28 +327,33 @@ async function apiVersions(port) {
 }
 
 /** Metadata (key 3, non-flexible v1..v8) for all topics -> number of brokers listed. */
-async function metadataBrokerCount(port, [min, max]) {
+async function metadataBrokerCount(host, port, [min, max]) {
   const v = Math.min(Math.max(min, 1), 8, max);
   if (v < min) throw new Error(`broker supports only Metadata v${min}..v${max}`);
   const body = Buffer.alloc(4 + (v >= 4 ? 1 : 0) + (v >= 8 ? 2 : 0));
   body.writeInt32BE(-1, 0); // topics: null = all
-  const r = await kafkaRequest(port, 3, v, body);
+  const r = await kafkaRequest(host, port, 3, v, body);
   return r.readInt32BE(v >= 3 ? 4 : 0);
 }
 
-async function brokerReady(port) {
-  const versions = await apiVersions(port);
+/** Whether the Kafka broker at host:port answers ApiVersions and lists itself in Metadata (raw protocol, no client). */
+export async function kafkaReady(host, port) {
+  const versions = await apiVersions(host, port);
   const md = versions.get(3);
   if (!md) throw new Error('ApiVersions lists no Metadata API');
-  return (await metadataBrokerCount(port, md)) >= 1;
+  return (await metadataBrokerCount(host, port, md)) >= 1;
 }
 
 // ---------------------------------------------------------------------------
 
 /**
- * @param {{ version?: string, heapOpts?: string[], saslSsl?: { keystoreFile: string, keystorePassword: string, users: Record<string, string> } }} [opts]
+ * @param {{ version?: string, heapOpts?: string[], saslSsl?: { keystoreFile: string, keystorePassword: string, users: Record<string, string> },
+ *           host?: string, commandPrefix?: string[], ready?: (host: string, port: number) => Promise<boolean> }} [opts]
+ * host: the address the listeners bind (default 127.0.0.1); commandPrefix: what the JVM runs through
+ * (`ip netns exec <ns>` puts it in a network namespace); ready: the readiness check (default
+ * {@link kafkaReady} from this process, which must then reach `host`).
  */
-export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, saslSsl } = {}) {
+export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, saslSsl, host = LOOPBACK, commandPrefix = [], ready = kafkaReady } = {}) {
   const v = resolveKafkaVersion(version);
   const [{ java }, dl] = await Promise.all([ensureJava(), ensureKafka(v)]);
   const t0 = Date.now();
@@ -372,8 +377,9 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, sa
   const launch = async (label) => {
     const p = new ServerProcess({
       name: `kafka ${v}`,
-      command: java,
+      command: commandPrefix[0] ?? java,
       args: [
+        ...(commandPrefix.length === 0 ? [] : [...commandPrefix.slice(1), java]),
         ...heap,
         '-XX:+UseG1GC',
         '-XX:MaxGCPauseMillis=20',
@@ -390,8 +396,8 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, sa
       cleanupDir: dir,
     });
     try {
-      await waitUntil(() => brokerReady(port), {
-        what: `Kafka ${v} ${label} on ${HOST}:${port} did not answer ApiVersions/Metadata`,
+      await waitUntil(() => ready(host, port), {
+        what: `Kafka ${v} ${label} on ${host}:${port} did not answer ApiVersions/Metadata`,
         timeoutMs: START_TIMEOUT_MS,
         intervalMs: 200,
         proc: p,
@@ -412,7 +418,7 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, sa
       controllerPort = await getFreePort();
       if (saslSsl) securePort = await getFreePort();
       const secure = saslSsl ? { ...saslSsl, port: securePort } : undefined;
-      await fsp.writeFile(propsFile, serverProperties({ port, controllerPort, logDirs, version: v, secure }));
+      await fsp.writeFile(propsFile, serverProperties({ host, port, controllerPort, logDirs, version: v, secure }));
       if (attempt === 1) {
         const f0 = Date.now();
         await formatStorage({ java, libsDir: dl.libsDir, propsFile, logFlags, clusterId, dir });
@@ -436,8 +442,8 @@ export async function startKafka({ version = DEFAULT_KAFKA_VERSION, heapOpts, sa
   let current = /** @type {ServerProcess} */ (proc);
   let stopped = false;
   return {
-    brokers: [`${HOST}:${port}`],
-    secureBrokers: saslSsl ? [`${HOST}:${securePort}`] : [],
+    brokers: [`${host}:${port}`],
+    secureBrokers: saslSsl ? [`${host}:${securePort}`] : [],
     version: v,
     port,
     controllerPort,
