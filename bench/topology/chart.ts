@@ -47,7 +47,7 @@ const links = results.scenarios
 const base = join(resultsDir(), results.mode === 'full' ? 'topology' : 'tmp/topology-quick');
 await writeChart(base, {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: { text: 'Topology bench: Redis Streams broker, store on the producer host (S: on a storage host), links limited by tbf', fontSize: 15 },
+  title: { text: 'Topology bench: Redis Streams broker (K: Kafka), store on the producer host (S: on a storage host), links limited by tbf', fontSize: 15 },
   config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, header: { labelFontSize: 13, titleFontSize: 13 }, legend: { labelFontSize: 12, titleFontSize: 12, orient: 'top', direction: 'horizontal' } },
   resolve: { scale: { x: 'independent', xOffset: 'independent', y: 'independent' } },
   vconcat: [

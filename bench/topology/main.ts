@@ -32,7 +32,7 @@ const plans = SCENARIOS.filter((s) => onlyScenarios === undefined || onlyScenari
 );
 /** No run may take longer than this; no run starts after the budget is spent. */
 const RUN_TIMEOUT_MS = 90_000;
-const BUDGET_MS = 8 * 60_000;
+const BUDGET_MS = 10 * 60_000;
 
 if (process.getuid?.() !== 0) throw new Error('the topology bench creates network namespaces: run it as root');
 
