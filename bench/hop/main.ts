@@ -44,6 +44,8 @@ interface OurRun {
   broker: (topics: { topic: string; workTopic: string }) => NetBrokerSpec;
   /** Wait after the workers start (Kafka's group joins take seconds). */
   settleMs: number;
+  /** The workers' consumers reuse the buffers of acked items (not a default: a row of its own). */
+  reuseBuffers?: boolean;
 }
 
 async function main(): Promise<void> {
@@ -60,6 +62,7 @@ async function main(): Promise<void> {
     const streams = { broker: () => ({ kind: 'redis-streams', url: redis.url }) as NetBrokerSpec, settleMs: 200 };
     const ours: OurRun[] = [
       { name: 'adaptive, remote pool', method: adaptive, pool: 'remote', ...streams },
+      { name: 'adaptive, remote pool, reuseBuffers', method: adaptive, pool: 'remote', ...streams, reuseBuffers: true },
       { name: 'adaptive, process pool', method: adaptive, pool: 'process', ...streams },
       { name: 'direct, remote pool', method: { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER }, pool: 'remote', ...streams },
       { name: 'ref-file, remote pool', method: { name: 'ref-file', store: { kind: 'file', dir: shm }, inlineThreshold: 0 }, pool: 'remote', ...streams },
@@ -90,7 +93,7 @@ async function main(): Promise<void> {
           progress.step(label);
           try {
             const sample = await withTimeout(
-              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs }),
+              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers }),
               300_000,
               label,
             );

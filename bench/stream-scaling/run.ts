@@ -31,6 +31,8 @@ export interface ScalingRun {
   rolePrefix?: readonly string[];
   /** With a remote pool: worker i runs through `workerPrefixes[i % length]` instead of `rolePrefix` (workers spread over topology hosts). @default rolePrefix */
   workerPrefixes?: ReadonlyArray<readonly string[]>;
+  /** With a remote pool: the workers' consumers read payloads into the buffers of acked items (`reuseBuffers`). @default false */
+  reuseBuffers?: boolean;
 }
 
 /** One measured stream-scaling run. */
@@ -104,7 +106,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);

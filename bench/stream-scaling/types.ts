@@ -60,6 +60,8 @@ export interface WorkerConfig {
   maxEventBytes: number;
   /** Sample memory every this many ms (memory bench). @default off */
   sampleMs?: number;
+  /** The consumer's `reuseBuffers` option. @default false */
+  reuseBuffers?: boolean;
 }
 
 /** What a worker child reports. */

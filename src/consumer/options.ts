@@ -15,6 +15,7 @@ export const consumerSchema = v.object({
   filter: v.optional(functionSchema<(metadata: Metadata, event: StreamEvent) => boolean>()),
   prefetch: v.optional(integer(0), 1),
   releaseOnAck: v.optional(v.boolean(), true),
+  reuseBuffers: v.optional(v.boolean(), false),
   deadLetter: v.optional(
     v.object({
       publisher: v.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
@@ -34,6 +35,10 @@ export const consumerSchema = v.object({
  * - `filter`: decides on metadata alone; dropped items are acked and released without touching the store.
  * - `prefetch`: kept items read ahead whose payloads are fetched concurrently. @default 1
  * - `releaseOnAck`: release this group's hold on a payload when its item is acked. @default true
+ * - `reuseBuffers`: read stored payloads into the buffers of items already acked or nacked instead of
+ *   a new buffer each (no allocation, no fresh pages, far fewer garbage collections). A payload's bytes,
+ *   and a value resolved from them (which may share their memory), are then valid only until its
+ *   item's `ack()` or `nack()`: copy what must outlive it. @default false
  * - `deadLetter`: where undecodable messages go (then they are acked). Absent: reported to `onError` and acked.
  * - `onError`: hears about malformed events and failed releases; never throws into the iteration.
  * - `limits`: wire limits for decoding. `signal`: ends iteration when aborted.

@@ -6,6 +6,7 @@ import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
+import { BufferPool } from './buffer-pool.js';
 import { consumerSchema, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
 import type { StreamItem } from './stream-item.js';
 
@@ -39,11 +40,14 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0 };
   #closing: Promise<void> | undefined;
   readonly #releasing = new Set<Promise<void>>();
+  /** With `reuseBuffers`: buffers of settled items, for the payloads of later ones. */
+  readonly #buffers: BufferPool | undefined;
 
   constructor(options: StreamConsumerOptions) {
     this.#options = parseOptions(consumerSchema, options, 'StreamConsumer');
     this.#releaseDroppedFor = (options as InternalConsumerOptions)[releaseDroppedFor] ?? [];
     this.#limits = { ...DEFAULT_WIRE_LIMITS, ...this.#options.limits };
+    this.#buffers = this.#options.reuseBuffers ? new BufferPool(Math.max(4, 2 * (this.#options.prefetch + 1))) : undefined;
   }
 
   /** A snapshot of the counters. */
@@ -176,7 +180,12 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
 
   #item(event: StreamEvent, delivery: Delivery): StreamItem<T> {
     const ref = new Ref<T>(event.payload!, this.#options.stores);
-    if (this.#options.prefetch > 0) ref.prefetch();
+    const pool = this.#buffers;
+    const into = pool !== undefined && event.payload?.type === 'ref' ? pool.take(event.payload.size) : undefined;
+    const reading = into === undefined ? {} : { into };
+    // The buffer goes back once no read into it is in flight.
+    const forget = () => void ref.forget().then(() => into !== undefined && pool!.give(into));
+    if (this.#options.prefetch > 0) ref.prefetch(reading);
     let settled: Promise<void> | undefined;
     const item: StreamItem<T> = {
       id: event.id,
@@ -188,16 +197,16 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
       deliveryCount: delivery.deliveryCount,
       event,
       bytes: delivery.value,
-      resolve: (options) => ref.resolve(options),
+      resolve: (options) => ref.resolve({ ...reading, ...options }),
       ack: (options) =>
         (settled ??= (async () => {
           await delivery.ack();
-          ref.forget();
+          forget();
           if (options?.release !== false) await this.#releaseAfter(delivery, event, [this.group, ...(options?.releaseFor ?? [])]);
         })()),
       nack: (options) =>
         (settled ??= (async () => {
-          ref.forget();
+          forget();
           await delivery.nack(options);
         })()),
     };

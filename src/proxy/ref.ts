@@ -32,6 +32,12 @@ export type RefJSON =
 export interface ResolveOptions {
   /** Aborts waiting with `AbortedError`. */
   signal?: AbortSignal;
+  /**
+   * Memory to read a stored payload into when it fits and has not been fetched yet (see the store's
+   * `GetOptions.into`): the bytes, and a value decoded from them without a copy (bytes, ndarray), are
+   * then views of it, valid until the caller reuses it. Inline payloads ignore it.
+   */
+  into?: Uint8Array;
 }
 
 /**
@@ -81,15 +87,15 @@ export class Ref<T = unknown> {
     return this.payload.type === 'ref' ? this.payload.checksum : undefined;
   }
 
-  /** Starts fetching the bytes in the background; errors surface on `resolve()`. */
-  prefetch(): void {
-    this.#fetch(undefined).catch(() => undefined);
+  /** Starts fetching the bytes in the background (into `options.into` when it fits); errors surface on `resolve()`. */
+  prefetch(options: Pick<ResolveOptions, 'into'> = {}): void {
+    this.#fetch(undefined, options.into).catch(() => undefined);
   }
 
   /** The verified payload bytes. */
   async bytes(options: ResolveOptions = {}): Promise<Uint8Array> {
     throwIfAborted(options.signal);
-    return this.#fetch(options.signal);
+    return this.#fetch(options.signal, options.into);
   }
 
   /** The verified, decoded payload. */
@@ -97,9 +103,17 @@ export class Ref<T = unknown> {
     return decodePayload(await this.bytes(options), this.payload.codec) as T;
   }
 
-  /** Drops fetched bytes so they can be garbage-collected; a later resolve fetches again. */
-  forget(): void {
+  /**
+   * Drops fetched bytes so they can be garbage-collected; a later resolve fetches again. Resolves once
+   * no fetch of this ref is still writing (so a buffer given as `into` may be reused); never rejects.
+   */
+  forget(): Promise<void> {
+    const fetching = this.#bytes;
     this.#bytes = undefined;
+    return fetching === undefined ? Promise.resolve() : fetching.then(
+      () => undefined,
+      () => undefined,
+    );
   }
 
   /** The serialisable form; inline bytes become base64. {@link Ref.fromJSON} reverses it. */
@@ -115,10 +129,10 @@ export class Ref<T = unknown> {
     return new Ref<T>({ type: 'ref', storeId: json.storeId, key: json.key, size: json.size, checksum: json.checksum, codec: json.codec }, stores);
   }
 
-  #fetch(signal: AbortSignal | undefined): Promise<Uint8Array> {
+  #fetch(signal: AbortSignal | undefined, into: Uint8Array | undefined): Promise<Uint8Array> {
     if (this.payload.type === 'inline') return Promise.resolve(this.payload.data);
     if (this.#bytes === undefined) {
-      const fetching = this.#fetchVerified(this.payload, signal);
+      const fetching = this.#fetchVerified(this.payload, signal, into);
       this.#bytes = fetching;
       fetching.catch(() => {
         if (this.#bytes === fetching) this.#bytes = undefined;
@@ -127,12 +141,13 @@ export class Ref<T = unknown> {
     return this.#bytes;
   }
 
-  async #fetchVerified(payload: RefPayload, signal: AbortSignal | undefined): Promise<Uint8Array> {
+  async #fetchVerified(payload: RefPayload, signal: AbortSignal | undefined, into: Uint8Array | undefined): Promise<Uint8Array> {
     const context = { storeId: payload.storeId, key: payload.key };
     if (this.#stores === undefined) throw new MissingPayloadError('this ref has no store registry to resolve against', { context });
     const store = this.#stores.get(payload.storeId);
-    const verified = store.getVerified === undefined ? undefined : await store.getVerified(payload.key, { signal, expectedSize: payload.size });
-    const bytes = store.getVerified === undefined ? await store.get(payload.key, { signal, expectedSize: payload.size }) : verified?.bytes;
+    const options = { signal, expectedSize: payload.size, ...(into === undefined ? {} : { into }) };
+    const verified = store.getVerified === undefined ? undefined : await store.getVerified(payload.key, options);
+    const bytes = store.getVerified === undefined ? await store.get(payload.key, options) : verified?.bytes;
     if (bytes === undefined) throw new MissingPayloadError(`payload ${payload.key} is not in store ${payload.storeId}`, { context });
     if (bytes.byteLength !== payload.size) {
       throw new CorruptPayloadError(`payload ${payload.key} has ${bytes.byteLength} bytes, its ref says ${payload.size}`, { context });

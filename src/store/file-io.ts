@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
+import { readTarget } from './keys.js';
 
 /** The filesystem calls {@link FileStore} makes, as promises, done synchronously or on the thread pool. */
 export interface FileIo {
@@ -7,8 +8,8 @@ export interface FileIo {
   mkdir(path: string, parents?: boolean): Promise<void>;
   writeParts(path: string, parts: readonly Uint8Array[], exclusive?: boolean): Promise<void>;
   readText(path: string): Promise<string>;
-  /** Whole file into one fresh buffer of its own (zero-copy decodable). */
-  readWhole(path: string): Promise<Buffer>;
+  /** Whole file into `into` when it fits (see {@link readTarget}), else into one fresh buffer of its own (zero-copy decodable). */
+  readWhole(path: string, into?: Uint8Array): Promise<Buffer>;
   rename(from: string, to: string): Promise<void>;
   removeTree(path: string): Promise<void>;
   /** Removes a file. */
@@ -34,11 +35,11 @@ export const syncIo: FileIo = {
     }
   },
   readText: async (path) => fs.readFileSync(path, 'utf8'),
-  readWhole: async (path) => {
+  readWhole: async (path, into) => {
     const fd = fs.openSync(path, 'r');
     try {
       const size = fs.fstatSync(fd).size;
-      const buffer = Buffer.allocUnsafeSlow(size);
+      const buffer = readTarget(size, into);
       let offset = 0;
       while (offset < size) {
         const read = fs.readSync(fd, buffer, offset, size - offset, offset);
@@ -76,11 +77,11 @@ export const asyncIo: FileIo = {
     }
   },
   readText: (path) => fsp.readFile(path, 'utf8'),
-  readWhole: async (path) => {
+  readWhole: async (path, into) => {
     const handle = await fsp.open(path, 'r');
     try {
       const { size } = await handle.stat();
-      const buffer = Buffer.allocUnsafeSlow(size);
+      const buffer = readTarget(size, into);
       let offset = 0;
       while (offset < size) {
         const { bytesRead } = await handle.read(buffer, offset, size - offset, offset);

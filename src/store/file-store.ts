@@ -110,7 +110,7 @@ export class FileStore implements Store {
       return undefined;
     }
     try {
-      return await this.#io.readWhole(join(this.dir, key, 'data'));
+      return await this.#io.readWhole(join(this.dir, key, 'data'), options?.into);
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw error;

@@ -17,6 +17,12 @@ export function byteLength(data: Uint8Array | readonly Uint8Array[]): number {
   return data.reduce((sum, part) => sum + part.byteLength, 0);
 }
 
+/** A buffer of `size` bytes to read into: a view of `into` when it is large enough, else a new one. */
+export function readTarget(size: number, into?: Uint8Array): Buffer {
+  if (into !== undefined && into.byteLength >= size) return Buffer.from(into.buffer, into.byteOffset, size);
+  return Buffer.allocUnsafeSlow(size);
+}
+
 /** Data as a list of parts. */
 export function asParts(data: Uint8Array | readonly Uint8Array[]): readonly Uint8Array[] {
   return data instanceof Uint8Array ? [data] : data;

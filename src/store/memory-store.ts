@@ -4,7 +4,7 @@ import { checksum } from '../wire/index.js';
 import { throwIfAborted } from '../util/abort.js';
 import { nameSchema, type OptionsInput, parseOptions, positiveNumber } from '../util/options.js';
 import { unrefInterval } from '../util/timers.js';
-import { asParts, assertValidKey, byteLength } from './keys.js';
+import { asParts, assertValidKey, byteLength, readTarget } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
 
@@ -58,7 +58,7 @@ export class MemoryStore implements Store {
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
     const entry = this.#live(key);
-    return entry === undefined ? undefined : Buffer.from(entry.data);
+    return entry === undefined ? undefined : copyOut(entry.data, options?.into);
   }
 
   /** The object and the checksum computed when it was written (bytes in process memory cannot change at rest). */
@@ -75,7 +75,7 @@ export class MemoryStore implements Store {
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
     const entry = this.#live(key);
-    return entry === undefined ? undefined : { bytes: Buffer.from(entry.data), checksum: entry.checksum };
+    return entry === undefined ? undefined : { bytes: copyOut(entry.data, options?.into), checksum: entry.checksum };
   }
 
   async getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>> {
@@ -162,4 +162,11 @@ export class MemoryStore implements Store {
   #open(): void {
     if (this.#closed) throw new ClosedError(`store ${this.id} is closed`, { context: { storeId: this.id } });
   }
+}
+
+/** A caller's copy of stored bytes, in `into` when it fits. */
+function copyOut(data: Uint8Array, into: Uint8Array | undefined): Buffer {
+  const copy = readTarget(data.byteLength, into);
+  copy.set(data);
+  return copy;
 }

@@ -42,6 +42,13 @@ export interface GetOptions {
    * vouches for the hint: a wrong one may return bytes the ref's checks then reject.
    */
   expectedSize?: number;
+  /**
+   * Memory to read the object into when it fits (at least the object's size): the result is then a
+   * view of its first bytes and overwrites what was there. A hint: an object that does not fit, or a
+   * store or path that cannot read in place, returns a buffer of its own. Reusing one buffer across
+   * reads spares the allocation, the fresh pages and the garbage collections a new buffer per read costs.
+   */
+  into?: Uint8Array;
 }
 
 /** What a store holds right now. */

@@ -48,6 +48,32 @@ export function storeConformance(factory: StoreFactory): void {
       expect(Buffer.from((await store.get(key))!).toString()).toBe('abc');
     });
 
+    it.each([
+      ['one chunk, read in full', 200_000, false],
+      ['one chunk, with the size a ref gives', 200_000, true],
+      ['several 1 MiB chunks', 2_500_017, false],
+    ])('reads into a caller buffer that fits (%s), and into a buffer of its own otherwise', async (_, size, withSize) => {
+      const key = uniqueName('k');
+      const data = Buffer.alloc(size, 3);
+      data[0] = 1;
+      data[size - 1] = 2;
+      await store.put(key, data);
+      const sizeHint = withSize ? { expectedSize: size } : {};
+      const into = Buffer.alloc(size + 1000, 9);
+      const got = (await store.get(key, { into, ...sizeHint }))!;
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(data)).toBe(true);
+      // The result is a view of the caller's memory, which now holds the object.
+      expect(got.buffer).toBe(into.buffer);
+      expect(into.subarray(0, size).equals(data)).toBe(true);
+      expect(into[size]).toBe(9);
+      const small = Buffer.alloc(size - 1, 9);
+      const other = (await store.get(key, { into: small, ...sizeHint }))!;
+      expect(Buffer.from(other.buffer, other.byteOffset, other.byteLength).equals(data)).toBe(true);
+      expect(other.buffer).not.toBe(small.buffer);
+      expect(small.every((byte) => byte === 9)).toBe(true);
+      await store.delete(key);
+    });
+
     it.each(['../escape', 'a/b', '.hidden', '', 'x'.repeat(300), 'nul\u0000', '..'])('rejects the unsafe key %j', async (key) => {
       await expect(store.put(key, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidKeyError);
       await expect(store.get(key)).rejects.toBeInstanceOf(InvalidKeyError);

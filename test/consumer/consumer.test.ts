@@ -197,6 +197,78 @@ describe('StreamConsumer', () => {
     await consumer.close();
   });
 
+  it('with reuseBuffers, reads later payloads into the buffers of settled items; without it, each payload gets its own', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0 });
+    // Sizes vary, so a payload also lands in a larger buffer given back by an earlier one.
+    const sizes = [100_000, 90_000, 100_000, 80_000, 100_000, 100_000, 70_000, 100_000];
+    await Promise.all(sizes.map((size, n) => producer.send(topic, Buffer.alloc(size, n + 1), { metadata: { n } })));
+    const read = async (reuseBuffers: boolean, settle: (n: number) => 'ack' | 'nack-drop') => {
+      const consumer = new StreamConsumer<Uint8Array>({ subscriber: broker.subscriber({ topics: topic, group: uniqueName('g') }), stores: [store], reuseBuffers });
+      const memory = new Set<ArrayBufferLike>();
+      let seen = 0;
+      for await (const item of consumer) {
+        const n = item.metadata.n as number;
+        const value = await item.resolve();
+        expect(value.byteLength).toBe(sizes[n]);
+        expect(value.every((byte) => byte === n + 1)).toBe(true);
+        memory.add(value.buffer);
+        if (settle(n) === 'ack') await item.ack({ release: false });
+        else await item.nack({ requeue: false });
+        // Let the settled item's buffer go back before the next read starts.
+        await new Promise((resolve) => setImmediate(resolve));
+        seen += 1;
+        if (seen === sizes.length) break;
+      }
+      await consumer.close();
+      return memory.size;
+    };
+    expect(await read(false, () => 'ack')).toBe(sizes.length);
+    // prefetch 1: at most the item in hand and the one read ahead hold buffers at a time.
+    expect(await read(true, () => 'ack')).toBeLessThanOrEqual(3);
+    expect(await read(true, (n) => (n % 2 === 0 ? 'ack' : 'nack-drop'))).toBeLessThanOrEqual(3);
+    await producer.close();
+  });
+
+  it('with reuseBuffers, an item acked while its payload is still being read hands its buffer on only after the read', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0 });
+    await Promise.all([1, 2, 3, 4].map((n) => producer.send(topic, Buffer.alloc(50_000, n), { metadata: { n } })));
+    const getVerified = store.getVerified.bind(store);
+    let slow = true;
+    store.getVerified = async (key, options) => {
+      // The first read finishes (writing into its buffer) well after its item was acked.
+      if (slow) {
+        slow = false;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return getVerified(key, options);
+    };
+    const consumer = new StreamConsumer<Uint8Array>({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store], reuseBuffers: true, prefetch: 1 });
+    const values: number[] = [];
+    let first = true;
+    for await (const item of consumer) {
+      if (first) {
+        first = false;
+        await item.ack({ release: false });
+        continue;
+      }
+      const value = await item.resolve();
+      values.push(value[0]!, value[value.byteLength - 1]!);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      expect(value.every((byte) => byte === value[0])).toBe(true);
+      await item.ack({ release: false });
+      if (values.length === 6) break;
+    }
+    expect(values).toEqual([2, 2, 3, 3, 4, 4]);
+    await consumer.close();
+    await producer.close();
+  });
+
   it('refuses bad options with ConfigError', () => {
     expect(() => new StreamConsumer({} as never)).toThrow(ConfigError);
     const broker = new MemoryBroker();

@@ -3,6 +3,7 @@ import { runLua, type LuaCall } from '../../redis/lua.js';
 import { throwIfAborted } from '../../util/abort.js';
 import type { BulkConnection } from './bulk-connection.js';
 import { chunkCount, readIrregular, readMeta, sliceParts, windowed } from './chunks.js';
+import { readTarget } from '../keys.js';
 import type { ObjectKeys } from './layout.js';
 
 /**
@@ -20,14 +21,14 @@ export async function writeChunksBulk(client: RedisClient, bulk: BulkConnection,
 
 /**
  * Reads an object over the bulk connection: its meta from the client, then every chunk straight into
- * its place in one preallocated buffer. Undefined when the meta or any chunk is missing (never a partial
+ * its place in one buffer (`into` when it fits). Undefined when the meta or any chunk is missing (never a partial
  * object); chunks of unexpected length (bytes changed behind the store's back) are returned as they are.
  */
-export async function readChunksBulk(client: RedisClient, bulk: BulkConnection, keys: ObjectKeys, window: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+export async function readChunksBulk(client: RedisClient, bulk: BulkConnection, keys: ObjectKeys, window: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array | undefined> {
   const meta = await readMeta(client, keys);
   if (meta === undefined) return undefined;
   const { size, chunks, chunkBytes } = meta;
-  const target = Buffer.allocUnsafeSlow(size);
+  const target = readTarget(size, into);
   let missing = false;
   let irregular = false;
   await windowed(chunks, window, async (index) => {

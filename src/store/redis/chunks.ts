@@ -1,6 +1,7 @@
 import type { RedisClient } from '../../redis/connection.js';
 import { queueLua, runLua, settleQueuedLua, type LuaCall } from '../../redis/lua.js';
 import { throwIfAborted } from '../../util/abort.js';
+import { readTarget } from '../keys.js';
 import type { ObjectKeys } from './layout.js';
 
 /** Runs `task(0..count-1)` with at most `window` tasks in flight (commands pipeline on the connection). */
@@ -99,15 +100,15 @@ export async function readFirst(client: RedisClient, keys: ObjectKeys): Promise<
 }
 
 /**
- * Reads the remaining chunks into one preallocated buffer, copying each in as it arrives.
+ * Reads the remaining chunks into one buffer (`into` when it fits), copying each in as it arrives.
  * Undefined when any chunk is missing: a partial object is never returned. Chunks whose length is
  * not what the meta says (bytes changed behind the store's back) are returned as they are, concatenated.
  */
-export async function readRest(client: RedisClient, keys: ObjectKeys, head: FirstRead, window: number, signal?: AbortSignal): Promise<Buffer | undefined> {
+export async function readRest(client: RedisClient, keys: ObjectKeys, head: FirstRead, window: number, signal?: AbortSignal, into?: Uint8Array): Promise<Buffer | undefined> {
   const { size, chunks, chunkBytes, first } = head;
   const expected = (index: number) => Math.max(0, Math.min(chunkBytes, size - index * chunkBytes));
   if (chunks === 1 && first.byteLength === size) return first;
-  const target = Buffer.allocUnsafeSlow(size);
+  const target = readTarget(size, into);
   let missing = false;
   let irregular = first.byteLength !== expected(0);
   if (!irregular) first.copy(target, 0);

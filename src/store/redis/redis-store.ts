@@ -87,17 +87,19 @@ export class RedisStore implements Store {
     assertValidKey(key, this.id);
     const keys = this.#keys(key);
     const single = options?.expectedSize !== undefined && options.expectedSize < this.#chunkBytes;
+    const into = options?.into;
     return this.#run(async (client) => {
       const bulk = this.#bulk;
       if (single) {
         // One chunk: its GET alone is the object. A chunk of another length (a bigger object under
         // this key) falls back to the full read below.
-        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`);
+        const place = into !== undefined && into.byteLength >= options.expectedSize! ? into.subarray(0, options.expectedSize) : undefined;
+        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`, place);
         if (only === null || only === undefined || only.byteLength === options.expectedSize) return only ?? undefined;
       }
-      if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal);
+      if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal, into);
       const head = await readFirst(client, keys);
-      return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal);
+      return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal, into);
     });
   }
 
