@@ -16,12 +16,23 @@ function hopSummary(results) {
   const rows = results.headline;
   const and = (parts) => `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
   const ratios = (field, sizes = false) => and(rows.map((row) => `${times(row[field])}${sizes ? ` at ${sizeLabel(row.size)}` : ''}`));
-  return [
+  const lines = [
     `Dispatcher hop on one Redis with no compute, against ProxyStore's ProxyStream at its best (run of`,
     `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
     `the items/s of sending every payload inside the event.`,
-  ].join('\n');
+  ];
+  // The remote pool whose workers' consumers reuse the buffers of acked items (not a default).
+  const reusing = results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith('remote pool, reuseBuffers'));
+  if (reusing.length > 0) {
+    const peer = (size, field) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row[field] ?? 0));
+    const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size, 'tasksPerSecond'))?.latencyP99Ms;
+    lines.push(
+      `With \`reuseBuffers: true\` on the workers' consumers (a payload valid until its ack) the remote pool moves ${and(reusing.map((row) => `${times(row.tasksPerSecond / peer(row.size, 'tasksPerSecond'))} at ${sizeLabel(row.size)}`))}`,
+      `(p99 ${and(reusing.map((row) => `${fixed(row.latencyP99Ms, 0)} ms against ${fixed(bestPeerP99(row.size), 0)}`))}).`,
+    );
+  }
+  return lines.join('\n');
 }
 
 function hopRows(results) {
