@@ -3,6 +3,7 @@ import { ioredis } from './ioredis.js';
 import { ClosedError, ConfigError, ConnectionError, isProxyStreamError } from '../errors/index.js';
 import { backoffDelay, type BackoffPolicy } from '../util/retry.js';
 import { refusalOf } from '../util/refusal.js';
+import { withTimeout } from '../util/timers.js';
 
 /** Delays between reconnects: 100 ms doubling up to 1 s, jittered so clients do not reconnect in step. */
 const RECONNECT_BACKOFF: BackoffPolicy = { backoffMs: 100, maxBackoffMs: 1_000, jitter: 0.2 };
@@ -97,41 +98,35 @@ export function whenReady(client: RedisClient, address: string, timeoutMs: numbe
 
 function waitForReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
   if (client.status === 'wait') client.connect().catch(() => undefined);
-  return new Promise((resolve, reject) => {
-    let lastError: unknown;
+  let lastError: unknown;
+  let stopListening: () => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
     const onError = (error: unknown) => {
       lastError = error;
       const refusal = readyOnce.has(client) ? undefined : refusalOf(error);
-      if (refusal === undefined) return;
-      cleanup();
-      reject(new ConnectionError(`redis at ${address}: ${refusal}`, { cause: error, context: { address } }));
+      if (refusal !== undefined) reject(new ConnectionError(`redis at ${address}: ${refusal}`, { cause: error, context: { address } }));
     };
-    const cleanup = () => {
-      clearTimeout(timer);
+    const onReady = () => {
+      readyOnce.add(client);
+      resolve();
+    };
+    const onEnd = () => reject(new ClosedError(`redis connection to ${address} is closed`, { context: { address } }));
+    stopListening = () => {
       client.off('ready', onReady);
       client.off('end', onEnd);
       client.off('error', onError);
     };
-    const onReady = () => {
-      readyOnce.add(client);
-      cleanup();
-      resolve();
-    };
-    const onEnd = () => {
-      cleanup();
-      reject(new ClosedError(`redis connection to ${address} is closed`, { context: { address } }));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      const cause = lastError as { message?: string; code?: string } | null | undefined;
-      const detail = cause?.message || cause?.code || (lastError === undefined ? '' : String(lastError));
-      const why = detail === '' ? '' : `: ${detail}`;
-      reject(new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms${why}`, { cause: lastError, context: { address } }));
-    }, timeoutMs);
     client.on('ready', onReady);
     client.on('end', onEnd);
     client.on('error', onError);
   });
+  const timedOut = () => {
+    const cause = lastError as { message?: string; code?: string } | null | undefined;
+    const detail = cause?.message || cause?.code || (lastError === undefined ? '' : String(lastError));
+    const why = detail === '' ? '' : `: ${detail}`;
+    return new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms${why}`, { cause: lastError, context: { address } });
+  };
+  return withTimeout(ready, timeoutMs, timedOut).finally(stopListening);
 }
 
 /** True for an error reply from the Redis server (WRONGTYPE, NOGROUP, BUSYGROUP...). */

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
 import { objectKeys } from '../../src/store/redis/layout.js';
 import { RedisStore } from '../../src/store/redis/index.js';
+import { BulkConnection } from '../../src/store/redis/bulk-connection.js';
 import { loadLua } from '../../src/redis/lua.js';
 import { redisStoreFactory, redisTestUrl, testCluster } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
@@ -262,6 +264,36 @@ describe('RedisStore', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     await s.close();
     await expect(s.get('k')).rejects.toMatchObject({ code: ErrorCodes.CLOSED });
+  });
+
+  it('fails a bulk read within connectTimeoutMs when the server accepts but never answers its handshake, and a server that refuses at once', async () => {
+    // A TCP server that takes the connection and says nothing: the bulk connection's AUTH never gets a reply.
+    const accepted = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      accepted.add(socket);
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const bulk = new BulkConnection({ host: '127.0.0.1', port, password: 'secret', db: 0 }, `127.0.0.1:${port}`, 300);
+      const started = Date.now();
+      const error = await bulk.get('k').catch((e: unknown) => e);
+      expect(isProxyStreamError(error, ErrorCodes.CONNECTION), String(error)).toBe(true);
+      expect(String((error as Error).message)).toMatch(/no answer within 300 ms/);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      bulk.close();
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    const refused = new BulkConnection({ host: '127.0.0.1', port: 1, db: 0 }, '127.0.0.1:1', 5_000);
+    const started = Date.now();
+    const error = await refused.get('k').catch((e: unknown) => e);
+    expect(isProxyStreamError(error, ErrorCodes.CONNECTION), String(error)).toBe(true);
+    expect(String((error as Error).message)).toMatch(/ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    refused.close();
   });
 
   it('works on a Cluster: chunked round trip, release, stats over every master', async () => {

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { ioredis } from '../../redis/ioredis.js';
 import { ClosedError, ConnectionError } from '../../errors/index.js';
+import { withTimeout } from '../../util/timers.js';
 import type { RedisClient } from '../../redis/connection.js';
 
 /** Where a {@link BulkConnection} connects, taken from a standalone client's options. */
@@ -44,7 +45,8 @@ const SCRATCH_BYTES = 64 * 1024;
  * kernel reads a value straight into the buffer the object will be returned in (`net` `onread` with
  * a buffer per read), and a SET goes out as header, value and CRLF in one corked write, uncopied.
  * Everything else (scripts, metadata) stays on ioredis. Connects lazily (AUTH and SELECT as the client
- * does), fails pending commands with ConnectionError when the socket drops, and reconnects on next use.
+ * does; connect and handshake within `connectTimeoutMs`, else ConnectionError), fails pending commands
+ * with ConnectionError when the socket drops, and reconnects on next use.
  */
 export class BulkConnection {
   readonly #target: BulkTarget;
@@ -119,35 +121,33 @@ export class BulkConnection {
     const socket = target.path === undefined ? net.connect({ host: target.host, port: target.port, onread }) : net.connect({ path: target.path, onread });
     socket.setNoDelay(true);
     this.#socket = socket;
-    return new Promise<net.Socket>((resolve, reject) => {
-      const timer = setTimeout(() => fail(new Error(`no connection within ${this.#connectTimeoutMs} ms`)), this.#connectTimeoutMs);
-      const fail = (error: Error) => {
-        clearTimeout(timer);
-        this.#connected = undefined;
-        socket.destroy();
-        reject(new ConnectionError(`redis at ${this.#address} not reachable: ${error.message}`, { cause: error, context: { address: this.#address } }));
-      };
-      socket.once('error', fail);
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.off('error', fail);
-        socket.on('error', (error) => this.#lost(socket, error));
-        socket.on('close', () => this.#lost(socket, new Error('connection closed')));
-        const handshake: Array<Promise<unknown>> = [];
-        if (target.password !== undefined) {
-          const args = target.username === undefined ? ['AUTH', target.password] : ['AUTH', target.username, target.password];
-          handshake.push(this.#send(socket, {}, [command(args)]));
-        }
-        if (target.db !== 0) handshake.push(this.#send(socket, {}, [command(['SELECT', String(target.db)])]));
-        Promise.all(handshake).then(
-          () => resolve(socket),
-          (error: unknown) => {
-            this.#connected = undefined;
-            socket.destroy();
-            reject(error);
-          },
-        );
+    const opening = (async () => {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.once('connect', () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      }).catch((error: Error) => {
+        throw new ConnectionError(`redis at ${this.#address} not reachable: ${error.message}`, { cause: error, context: { address: this.#address } });
       });
+      socket.on('error', (error) => this.#lost(socket, error));
+      socket.on('close', () => this.#lost(socket, new Error('connection closed')));
+      const handshake: Array<Promise<unknown>> = [];
+      if (target.password !== undefined) {
+        const args = target.username === undefined ? ['AUTH', target.password] : ['AUTH', target.username, target.password];
+        handshake.push(this.#send(socket, {}, [command(args)]));
+      }
+      if (target.db !== 0) handshake.push(this.#send(socket, {}, [command(['SELECT', String(target.db)])]));
+      await Promise.all(handshake);
+      return socket;
+    })();
+    // The bound covers the handshake too: a server that accepts but never answers fails in time.
+    const timedOut = () => new ConnectionError(`redis at ${this.#address} not reachable: no answer within ${this.#connectTimeoutMs} ms`, { context: { address: this.#address } });
+    return withTimeout(opening, this.#connectTimeoutMs, timedOut).catch((error: unknown) => {
+      this.#connected = undefined;
+      socket.destroy();
+      throw error;
     });
   }
 
