@@ -44,7 +44,7 @@ interface OurRun {
   broker: (topics: { topic: string; workTopic: string }) => NetBrokerSpec;
   /** Wait after the workers start (Kafka's group joins take seconds). */
   settleMs: number;
-  /** The workers' consumers reuse the buffers of acked items (not a default: a row of its own). */
+  /** The workers reuse the buffers of settled items (the consumers' or the process pool's `reuseBuffers`; not a default: a row of its own). */
   reuseBuffers?: boolean;
 }
 
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
       { name: 'adaptive, remote pool', method: adaptive, pool: 'remote', ...streams },
       { name: 'adaptive, remote pool, reuseBuffers', method: adaptive, pool: 'remote', ...streams, reuseBuffers: true },
       { name: 'adaptive, process pool', method: adaptive, pool: 'process', ...streams },
+      { name: 'adaptive, process pool, reuseBuffers', method: adaptive, pool: 'process', ...streams, reuseBuffers: true },
       { name: 'direct, remote pool', method: { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER }, pool: 'remote', ...streams },
       { name: 'ref-file, remote pool', method: { name: 'ref-file', store: { kind: 'file', dir: shm }, inlineThreshold: 0 }, pool: 'remote', ...streams },
     ];

@@ -22,14 +22,19 @@ function hopSummary(results) {
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
     `the items/s of sending every payload inside the event.`,
   ];
-  // The remote pool whose workers' consumers reuse the buffers of acked items (not a default).
-  const reusing = results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith('remote pool, reuseBuffers'));
-  if (reusing.length > 0) {
-    const peer = (size, field) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row[field] ?? 0));
-    const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size, 'tasksPerSecond'))?.latencyP99Ms;
+  // Pools whose workers reuse the buffers of settled items (not a default).
+  const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));
+  const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size))?.latencyP99Ms;
+  const reusing = (pool) => results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith(`${pool} pool, reuseBuffers`));
+  const described = [
+    ['remote', "the workers' consumers", 'until its ack'],
+    ['process', 'the process pool', 'until the handler returns'],
+  ].filter(([pool]) => reusing(pool).length > 0);
+  for (const [pool, where, until] of described) {
+    const rows = reusing(pool);
     lines.push(
-      `With \`reuseBuffers: true\` on the workers' consumers (a payload valid until its ack) the remote pool moves ${and(reusing.map((row) => `${times(row.tasksPerSecond / peer(row.size, 'tasksPerSecond'))} at ${sizeLabel(row.size)}`))}`,
-      `(p99 ${and(reusing.map((row) => `${fixed(row.latencyP99Ms, 0)} ms against ${fixed(bestPeerP99(row.size), 0)}`))}).`,
+      `With \`reuseBuffers: true\` on ${where} (a payload valid ${until}) the ${pool} pool moves ${and(rows.map((row) => `${times(row.tasksPerSecond / peer(row.size))} at ${sizeLabel(row.size)}`))}`,
+      `(p99 ${and(rows.map((row) => `${fixed(row.latencyP99Ms, 0)} ms against ${fixed(bestPeerP99(row.size), 0)}`))}).`,
     );
   }
   return lines.join('\n');

@@ -31,7 +31,7 @@ export interface ScalingRun {
   rolePrefix?: readonly string[];
   /** With a remote pool: worker i runs through `workerPrefixes[i % length]` instead of `rolePrefix` (workers spread over topology hosts). @default rolePrefix */
   workerPrefixes?: ReadonlyArray<readonly string[]>;
-  /** With a remote pool: the workers' consumers read payloads into the buffers of acked items (`reuseBuffers`). @default false */
+  /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
 }
 
@@ -100,7 +100,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs },
+    { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
     onEvent,
     {},
     run.rolePrefix,

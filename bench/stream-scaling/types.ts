@@ -32,6 +32,8 @@ export interface DispatcherConfig {
   pool: PoolKind;
   workers: number;
   sleepMs: number;
+  /** With a process pool: the pool's `reuseBuffers`. @default false */
+  reuseBuffers?: boolean;
 }
 
 /** How the dispatcher hands items to workers. */

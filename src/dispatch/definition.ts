@@ -26,8 +26,9 @@ const asyncPoolSchema = strictObject({
   handleBatch: v.optional(fn<BatchHandler>('handleBatch')),
   lifecycle: v.optional(v.custom<PoolLifecycle>((value) => typeof (value as PoolLifecycle | undefined)?.start === 'function', 'expected { start, stop }')),
 });
-const threadPoolSchema = strictObject({ kind: v.literal('thread'), ...common, module: moduleSchema, export: v.optional(nonEmptyString, 'default') });
-const processPoolSchema = strictObject({ kind: v.literal('process'), ...common, module: moduleSchema, export: v.optional(nonEmptyString, 'default') });
+const workerFields = { module: moduleSchema, export: v.optional(nonEmptyString, 'default'), reuseBuffers: v.optional(v.boolean(), false) };
+const threadPoolSchema = strictObject({ kind: v.literal('thread'), ...common, ...workerFields });
+const processPoolSchema = strictObject({ kind: v.literal('process'), ...common, ...workerFields });
 const remotePoolSchema = strictObject({ kind: v.literal('remote'), ...common, topic: nameSchema, readerGroup: v.optional(nameSchema) });
 
 const poolSchema = v.pipe(
@@ -127,6 +128,11 @@ export interface WorkerPoolDefinition extends PoolCommon {
   export?: string;
   /** Batching: the export is then given an array of items. */
   batch?: BatchOptions;
+  /**
+   * Each worker reads payloads into the buffers of its earlier attempts instead of a new buffer each:
+   * a resolved payload is then valid only until the handler returns. @default false
+   */
+  reuseBuffers?: boolean;
 }
 
 /** Re-publishes routed events (refs only) to a work topic for workers elsewhere. */
@@ -161,6 +167,8 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     (crash-isolated). The module is an absolute path or file URL of compiled JS; `export` (@default
  *     'default') names the handler (given an array when `batch` is set), and an optional `stores` export
  *     (a function returning `Store[]` or a `StoreRegistry`, possibly async) builds the worker's stores.
+ *     `reuseBuffers: true` makes each worker read payloads into the buffers of its earlier attempts: a
+ *     resolved payload is then valid only until the handler returns (@default false).
  *   - `remote`: `{ topic, readerGroup? }`: the event (still only a ref) is re-published there for
  *     workers elsewhere, and acked upstream once the broker accepted it. With `readerGroup` (the
  *     workers' consumer group), events the filter drops or the router sends to another pool are

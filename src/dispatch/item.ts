@@ -29,9 +29,10 @@ export interface DeliveryFacts {
 
 /**
  * Builds the {@link DispatchItem} a handler sees from a decoded event: a fresh ref bound to `stores`
- * whose resolved store bytes go to `onBytes`. Nothing is fetched here.
+ * whose resolved store bytes go to `onBytes`, read into `into` when given and the payload fits.
+ * Nothing is fetched here.
  */
-export function dispatchItem<T = unknown>(event: StreamEvent, facts: DeliveryFacts, stores: StoreRegistry, onBytes: (bytes: number) => void): DispatchItem<T> {
+export function dispatchItem<T = unknown>(event: StreamEvent, facts: DeliveryFacts, stores: StoreRegistry, onBytes: (bytes: number) => void, into?: Uint8Array): DispatchItem<T> {
   if (event.payload === undefined) throw new MalformedEventError('a data event without a payload cannot be dispatched', { context: { topic: event.topic } });
   const ref = new CountingRef<T>(event.payload, stores, onBytes);
   const item: DispatchItem<T> = {
@@ -42,7 +43,7 @@ export function dispatchItem<T = unknown>(event: StreamEvent, facts: DeliveryFac
     ref,
     position: facts.position,
     deliveryCount: facts.deliveryCount,
-    resolve: (options) => ref.resolve(options),
+    resolve: (options) => ref.resolve(into === undefined ? options : { into, ...options }),
     event,
   };
   if (event.key !== undefined) item.key = event.key;

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { ErrorCodes } from '../../src/errors/index.js';
@@ -39,6 +42,22 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
     const d = await run({ concurrency: 2 }, 8);
     expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(8);
     expect(await total(d.metrics.payloadBytesResolved, { pool: 'work' })).toBe(8 * 2048);
+  });
+
+  it('reuseBuffers: each worker reads later payloads into the buffers of earlier attempts, every payload intact', async () => {
+    const counts = async (reuseBuffers: boolean) => {
+      const file = join(tmpdir(), `ps-reuse-${kind}-${String(reuseBuffers)}-${process.pid}-${Date.now()}.txt`);
+      process.env.PS_TEST_REUSE_FILE = file;
+      try {
+        const d = await run({ export: 'checkFill', concurrency: 1, reuseBuffers }, 8);
+        expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(8);
+        return readFileSync(file, 'utf8').trim().split('\n').map(Number);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    };
+    expect(await counts(false)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(await counts(true)).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
   });
 
   it('batches: the export receives an array', async () => {

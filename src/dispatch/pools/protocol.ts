@@ -11,7 +11,7 @@ export interface WorkerEvent {
 
 /** Messages from the dispatcher to a worker thread or process. */
 export type ToWorker =
-  | { t: 'init'; module: string; export: string; pool: string; batch: boolean; logLevel: string }
+  | { t: 'init'; module: string; export: string; pool: string; batch: boolean; logLevel: string; reuseBuffers: boolean }
   | { t: 'run'; id: number; attempt: number; events: WorkerEvent[] }
   | { t: 'close' };
 

@@ -167,7 +167,7 @@ export class WorkerExecutor implements Executor {
       this.#all.add(worker);
       this.#starting -= 1;
       counted = false;
-      channel.post({ t: 'init', module: moduleUrl(spec.module), export: spec.export, pool: name, batch: spec.batch !== undefined, logLevel: this.#parts.logger.level });
+      channel.post({ t: 'init', module: moduleUrl(spec.module), export: spec.export, pool: name, batch: spec.batch !== undefined, logLevel: this.#parts.logger.level, reuseBuffers: spec.reuseBuffers });
       await ready;
       return worker;
     } finally {

@@ -3,6 +3,7 @@ import { pinoModule } from '../../util/pino.js';
 import { ConfigError } from '../../errors/index.js';
 import { StoreRegistry } from '../../proxy/index.js';
 import type { Store } from '../../store/index.js';
+import { BufferPool } from '../../util/buffer-pool.js';
 import { decodeEvent } from '../../wire/index.js';
 import { dispatchItem } from '../item.js';
 import { serializeError } from '../retry.js';
@@ -26,6 +27,8 @@ interface Loaded {
   logger: Logger;
   pool: string;
   batch: boolean;
+  /** With `reuseBuffers`: buffers of earlier attempts, for the payloads of later ones. */
+  buffers: BufferPool | undefined;
 }
 
 /**
@@ -64,7 +67,8 @@ async function load(init: Extract<ToWorker, { t: 'init' }>): Promise<Loaded> {
   const broker = await fromFactory<Broker | undefined, Broker>(module, 'broker', init.module, (made) => made, undefined);
   const logger = pinoModule().pino({ level: init.logLevel, base: { pool: init.pool, pid: process.pid } });
   await stateful?.lifecycle.start({ pool: init.pool, broker, stores, logger, registry: undefined });
-  return { handler: handler as ItemHandler | BatchHandler, lifecycle: stateful?.lifecycle, broker, stores, logger, pool: init.pool, batch: stateful !== undefined || init.batch };
+  const buffers = init.reuseBuffers ? new BufferPool(4) : undefined;
+  return { handler: handler as ItemHandler | BatchHandler, lifecycle: stateful?.lifecycle, broker, stores, logger, pool: init.pool, batch: stateful !== undefined || init.batch, buffers };
 }
 
 /** Calls the module's optional factory export `name` (sync or async) and adapts what it made. */
@@ -90,13 +94,24 @@ async function shutDown(loaded: Loaded | undefined): Promise<void> {
 async function run(loaded: Loaded, id: number, attempt: number, events: WorkerEvent[]): Promise<FromWorker> {
   let bytes = 0;
   const onBytes = (count: number) => (bytes += count);
+  const lent: Array<{ item: DispatchItem; buffer: Uint8Array }> = [];
   try {
-    const items: DispatchItem[] = events.map((event) => dispatchItem(decodeEvent(event.bytes), event, loaded.stores, onBytes));
+    const items: DispatchItem[] = events.map((event) => {
+      const decoded = decodeEvent(event.bytes);
+      const payload = decoded.payload;
+      const buffer = loaded.buffers !== undefined && payload?.type === 'ref' ? loaded.buffers.take(payload.size) : undefined;
+      const item = dispatchItem(decoded, event, loaded.stores, onBytes, buffer);
+      if (buffer !== undefined) lent.push({ item, buffer });
+      return item;
+    });
     const context: HandlerContext = { pool: loaded.pool, attempt, signal: new AbortController().signal, stores: loaded.stores, logger: loaded.logger };
     if (loaded.batch) await (loaded.handler as BatchHandler)(items, context);
     else await (loaded.handler as ItemHandler)(items[0]!, context);
     return { t: 'done', id, bytes };
   } catch (error) {
     return { t: 'failed', id, error: serializeError(error), bytes };
+  } finally {
+    // The handler has returned: its payloads' buffers go back once no read into them runs.
+    await Promise.all(lent.map(({ item, buffer }) => item.ref.forget().then(() => loaded.buffers!.give(buffer))));
   }
 }
