@@ -25,16 +25,15 @@ function hopSummary(results) {
   // Pools whose workers reuse the buffers of settled items (not a default).
   const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));
   const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size))?.latencyP99Ms;
-  const reusing = (pool) => results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith(`${pool} pool, reuseBuffers`));
-  const described = [
-    ['remote', "the workers' consumers", 'until its ack'],
-    ['process', 'the process pool', 'until the handler returns'],
-  ].filter(([pool]) => reusing(pool).length > 0);
-  for (const [pool, where, until] of described) {
-    const rows = reusing(pool);
+  const reusing = (pool) => new Map(results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith(`${pool} pool, reuseBuffers`)).map((row) => [row.size, row]));
+  const [remote, processPool] = [reusing('remote'), reusing('process')];
+  const sizes = [...new Set([...remote.keys(), ...processPool.keys()])].sort((x, y) => x - y);
+  if (sizes.length > 0) {
+    const ratio = (rows, size) => (rows.has(size) ? times(rows.get(size).tasksPerSecond / peer(size)) : 'n/a');
+    const p99 = (rows, size) => (rows.has(size) ? fixed(rows.get(size).latencyP99Ms, 0) : 'n/a');
     lines.push(
-      `With \`reuseBuffers: true\` on ${where} (a payload valid ${until}) the ${pool} pool moves ${and(rows.map((row) => `${times(row.tasksPerSecond / peer(row.size))} at ${sizeLabel(row.size)}`))}`,
-      `(p99 ${and(rows.map((row) => `${fixed(row.latencyP99Ms, 0)} ms against ${fixed(bestPeerP99(row.size), 0)}`))}).`,
+      `With \`reuseBuffers: true\` (not a default: a payload is then valid only until its item is settled; see \`docs/stores.md\`) the remote / process pools move`,
+      `${and(sizes.map((size) => `${ratio(remote, size)} / ${ratio(processPool, size)} at ${sizeLabel(size)}`))} (p99 at 1 MB: ${p99(remote, 1e6)} / ${p99(processPool, 1e6)} ms against ${fixed(bestPeerP99(1e6), 0)}).`,
     );
   }
   return lines.join('\n');
