@@ -183,8 +183,10 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     const pool = this.#buffers;
     const into = pool !== undefined && event.payload?.type === 'ref' ? pool.take(event.payload.size) : undefined;
     const reading = into === undefined ? {} : { into };
-    // The buffer goes back once no read into it is in flight.
-    const forget = () => void ref.forget().then(() => into !== undefined && pool!.give(into));
+    const forget = () => {
+      const released = ref.forget();
+      if (into !== undefined) void pool!.giveAfter(released, into);
+    };
     if (this.#options.prefetch > 0) ref.prefetch(reading);
     let settled: Promise<void> | undefined;
     const item: StreamItem<T> = {

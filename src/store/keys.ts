@@ -17,10 +17,14 @@ export function byteLength(data: Uint8Array | readonly Uint8Array[]): number {
   return data.reduce((sum, part) => sum + part.byteLength, 0);
 }
 
+/** A view of the first `size` bytes of `into` when it is large enough, else undefined. */
+export function fittingView(size: number, into?: Uint8Array): Buffer | undefined {
+  return into !== undefined && into.byteLength >= size ? Buffer.from(into.buffer, into.byteOffset, size) : undefined;
+}
+
 /** A buffer of `size` bytes to read into: a view of `into` when it is large enough, else a new one. */
 export function readTarget(size: number, into?: Uint8Array): Buffer {
-  if (into !== undefined && into.byteLength >= size) return Buffer.from(into.buffer, into.byteOffset, size);
-  return Buffer.allocUnsafeSlow(size);
+  return fittingView(size, into) ?? Buffer.allocUnsafeSlow(size);
 }
 
 /** Data as a list of parts. */

@@ -22,6 +22,12 @@ export class BufferPool {
     return best === -1 ? Buffer.allocUnsafeSlow(size) : this.#free.splice(best, 1)[0]!;
   }
 
+  /** Hands `buffer` back once `released` settles (the last read into it has finished); never rejects. */
+  async giveAfter(released: Promise<void>, buffer: Uint8Array): Promise<void> {
+    await released.catch(() => undefined);
+    this.give(buffer);
+  }
+
   /** Hands `buffer` back for a later {@link take}: nothing may read or write it any more. */
   give(buffer: Uint8Array): void {
     this.#free.push(buffer);

@@ -112,6 +112,6 @@ async function run(loaded: Loaded, id: number, attempt: number, events: WorkerEv
     return { t: 'failed', id, error: serializeError(error), bytes };
   } finally {
     // The handler has returned: its payloads' buffers go back once no read into them runs.
-    await Promise.all(lent.map(({ item, buffer }) => item.ref.forget().then(() => loaded.buffers!.give(buffer))));
+    await Promise.all(lent.map(({ item, buffer }) => loaded.buffers!.giveAfter(item.ref.forget(), buffer)));
   }
 }

@@ -4,7 +4,7 @@ import { addressOf, asConnectionError, isCluster, openRedis, type RedisClient, w
 import { loadLua, runLua } from '../../redis/lua.js';
 import { throwIfAborted } from '../../util/abort.js';
 import { parseOptions } from '../../util/options.js';
-import { asParts, assertValidKey, byteLength } from '../keys.js';
+import { asParts, assertValidKey, byteLength, fittingView } from '../keys.js';
 import { lifetimeRecord } from '../lifetime.js';
 import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../types.js';
 import { readChunksBulk, writeChunksBulk } from './bulk-chunks.js';
@@ -93,8 +93,7 @@ export class RedisStore implements Store {
       if (single) {
         // One chunk: its GET alone is the object. A chunk of another length (a bigger object under
         // this key) falls back to the full read below.
-        const place = into !== undefined && into.byteLength >= options.expectedSize! ? into.subarray(0, options.expectedSize) : undefined;
-        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`, place);
+        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`, fittingView(options.expectedSize!, into));
         if (only === null || only === undefined || only.byteLength === options.expectedSize) return only ?? undefined;
       }
       if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal, into);
