@@ -8,12 +8,14 @@ import { decodeDeadLetter, decodeEvent } from '../../src/wire/index.js';
 import { collect } from '../conformance/helpers.js';
 import { uniqueName } from '../conformance/types.js';
 
-async function setup(count: number, options: { inlineThreshold?: number } = {}) {
+/** Sends `count` payloads (item n: `size(n)` bytes, default 64, each byte `fill(n)`, default n) by ref to a MemoryStore. */
+async function setup(count: number, options: { inlineThreshold?: number; size?: (n: number) => number; fill?: (n: number) => number } = {}) {
   const broker = new MemoryBroker();
   const store = new MemoryStore();
   const topic = uniqueName('t');
   const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: options.inlineThreshold ?? 0 });
-  const sent = await Promise.all(Array.from({ length: count }, (_, n) => producer.send(topic, Buffer.alloc(64, n), { metadata: { n } })));
+  const payload = (n: number) => Buffer.alloc(options.size?.(n) ?? 64, options.fill?.(n) ?? n);
+  const sent = await Promise.all(Array.from({ length: count }, (_, n) => producer.send(topic, payload(n), { metadata: { n } })));
   return { broker, store, topic, producer, sent };
 }
 
@@ -198,13 +200,9 @@ describe('StreamConsumer', () => {
   });
 
   it('with reuseBuffers, reads later payloads into the buffers of settled items; without it, each payload gets its own', async () => {
-    const broker = new MemoryBroker();
-    const store = new MemoryStore();
-    const topic = uniqueName('t');
-    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0 });
     // Sizes vary, so a payload also lands in a larger buffer given back by an earlier one.
     const sizes = [100_000, 90_000, 100_000, 80_000, 100_000, 100_000, 70_000, 100_000];
-    await Promise.all(sizes.map((size, n) => producer.send(topic, Buffer.alloc(size, n + 1), { metadata: { n } })));
+    const { broker, store, topic, producer } = await setup(sizes.length, { size: (n) => sizes[n]!, fill: (n) => n + 1 });
     const read = async (reuseBuffers: boolean, settle: (n: number) => 'ack' | 'nack-drop') => {
       const consumer = new StreamConsumer<Uint8Array>({ subscriber: broker.subscriber({ topics: topic, group: uniqueName('g') }), stores: [store], reuseBuffers });
       const memory = new Set<ArrayBufferLike>();
@@ -233,11 +231,7 @@ describe('StreamConsumer', () => {
   });
 
   it('with reuseBuffers, an item acked while its payload is still being read hands its buffer on only after the read', async () => {
-    const broker = new MemoryBroker();
-    const store = new MemoryStore();
-    const topic = uniqueName('t');
-    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0 });
-    await Promise.all([1, 2, 3, 4].map((n) => producer.send(topic, Buffer.alloc(50_000, n), { metadata: { n } })));
+    const { broker, store, topic, producer } = await setup(4, { size: () => 50_000, fill: (n) => n + 1 });
     const getVerified = store.getVerified.bind(store);
     let slow = true;
     store.getVerified = async (key, options) => {
