@@ -5,13 +5,14 @@ import { measureLimits, type Limits } from './limits/limits.js';
 import { runMemory, type MemoryResult } from './memory/run.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer, type PeerRawResult, type PeerScalingResult } from './peers/proxystore/peer.js';
 import { RAW_SIZES, rawItems, runRaw, type RawSample } from './peers/raw.js';
+import { withDeadline } from './lib/child.js';
 import { Progress } from './lib/progress.js';
 import { resultsDir, runInfo, writeChart, writeJson } from './lib/report.js';
 import { kafkaScalingSpec, redisScalingSpec, zmqScalingSpec } from './lib/scaling-brokers.js';
 import { startKafka, startRedis, type RunningServer } from './lib/servers.js';
 import { filterChart, headline, headlineMarkdown, sessionChart, summarisePeerScaling, summariseRaw, type PeerScalingSample } from './lib/session-report.js';
 import { sizeLabel } from './lib/stats.js';
-import { FILTER_SIZE, runScalingPlan, SCALING_SIZES, scalingItems, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling, withTimeout, WORKERS, type ScalingBroker } from './stream-scaling/plan.js';
+import { FILTER_SIZE, runScalingPlan, SCALING_SIZES, scalingItems, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling, WORKERS, type ScalingBroker } from './stream-scaling/plan.js';
 import type { ScalingSample } from './stream-scaling/run.js';
 
 /**
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
         const items = rawItems(size, quick);
         for (const method of rawOurs) {
           const sample = await attempt(`raw proxystream ${method.name} ${sizeLabel(size)}`, () =>
-            withTimeout(runRaw({ broker: { kind: 'redis-streams', url: redis.url }, store: method.store, method: method.name, inlineThreshold: method.inlineThreshold, size, items }), 300_000, 'raw'),
+            withDeadline(300_000, 'raw', (signal) => runRaw({ broker: { kind: 'redis-streams', url: redis.url }, store: method.store, method: method.name, inlineThreshold: method.inlineThreshold, size, items, signal })),
           );
           if (sample !== undefined) rawSamples.push(sample);
         }
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
     }
 
     // 5. Memory: ≥10 GB (quick: 1 GB) by ref through one dispatcher.
-    const memory: MemoryResult | undefined = await attempt(`memory ${((MEMORY.size * MEMORY.items) / 1e9).toFixed(0)} GB`, () => withTimeout(runMemory({ redisUrl: redis.url, ...MEMORY }), 1_200_000, 'memory'));
+    const memory: MemoryResult | undefined = await attempt(`memory ${((MEMORY.size * MEMORY.items) / 1e9).toFixed(0)} GB`, () => withDeadline(1_200_000, 'memory', (signal) => runMemory({ redisUrl: redis.url, ...MEMORY, signal })));
     progress.stop();
 
     // Report.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import { measureLimits, type Limits } from '../limits/limits.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer, type PeerScalingResult } from '../peers/proxystore/peer.js';
+import { withDeadline } from '../lib/child.js';
 import { Progress } from '../lib/progress.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import type { NetBrokerSpec } from '../lib/net-specs.js';
@@ -11,7 +12,6 @@ import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
 import type { StoreSpec } from '../lib/specs.js';
 import type { PeerScalingSample } from '../lib/session-report.js';
 import { sizeLabel } from '../lib/stats.js';
-import { withTimeout } from '../stream-scaling/plan.js';
 import { runScaling } from '../stream-scaling/run.js';
 import type { PoolKind, ScalingMethod } from '../stream-scaling/types.js';
 import { headlineMarkdown, headlineRow, otherBrokersMarkdown, summarise, type HopSample } from './report.js';
@@ -32,6 +32,8 @@ const quick = process.argv.includes('--quick');
 /** Also run the hop on Kafka (both clients) and ZeroMQ; `--no-other-brokers` runs Redis Streams only. */
 const withOtherBrokers = !process.argv.includes('--no-other-brokers');
 const REPEATS = quick ? 1 : 3;
+/** A run that takes longer failed (a quick run takes seconds, a full one under a minute); its processes are killed. */
+const RUN_TIMEOUT_MS = quick ? 60_000 : 300_000;
 const WORKERS = 4;
 const SIZES = [10_000, 1_000_000, 10_000_000];
 /** Items per run: enough that start-up is well under 5% of each run (the warm-up is not measured). */
@@ -93,10 +95,8 @@ async function main(): Promise<void> {
           const label = `proxystream ${run.name} ${sizeLabel(size)}`;
           progress.step(label);
           try {
-            const sample = await withTimeout(
-              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers }),
-              300_000,
-              label,
+            const sample = await withDeadline(RUN_TIMEOUT_MS, label, (signal) =>
+              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers, signal }),
             );
             samples.push({ ...sample, run: run.name });
           } catch (error) {

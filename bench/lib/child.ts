@@ -9,6 +9,8 @@ export interface ChildRole<R> {
   child: ChildProcess;
   ready: Promise<void>;
   done: Promise<R>;
+  /** Rejects when the child fails or exits before `stop()` asked it to finish (never resolves). */
+  failure: Promise<never>;
   /** Asks the child to finish and report. */
   stop(): void;
   /** Kills the child if it is still running `graceMs` from now (a child that exits by itself writes its `--cpu-prof` profile). */
@@ -35,14 +37,23 @@ export function startChild<R>(modulePath: string, config: unknown, onEvent: (eve
     });
     child.on('exit', (code, signal) => reject(new Error(`${modulePath} exited with ${code ?? signal}`)));
   });
+  let stopping = false;
+  const failure = new Promise<never>((_, reject) =>
+    done.catch((error: unknown) => {
+      if (!stopping) reject(error);
+    }),
+  );
   ready.catch(() => undefined);
   done.catch(() => undefined);
+  failure.catch(() => undefined);
   child.send(config as Serializable);
   return {
     child,
     ready: Promise.race([ready, done.then(() => undefined)]),
     done,
+    failure,
     stop: () => {
+      stopping = true;
       if (child.connected) child.send({ type: 'stop' });
     },
     kill: async (graceMs = 0) => {
@@ -51,6 +62,47 @@ export function startChild<R>(modulePath: string, config: unknown, onEvent: (eve
       if (running()) child.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * Runs `body` while `roles` run, and kills every role still running once it settles (`graceMs` after
+ * a success, so a role that is finishing writes its `--cpu-prof` profile; at once after a failure). Rejects as soon as `signal` aborts or a role fails or exits before
+ * it was asked to stop, so a run whose broker or role died ends at once and leaves no process behind.
+ */
+export async function superviseRoles<T>(roles: ReadonlyArray<ChildRole<unknown>>, signal: AbortSignal | undefined, body: () => Promise<T>, graceMs = 2000): Promise<T> {
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal!.reason);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const working = body();
+  // After a failure `body` is left behind: the roles it waits on are killed, so it ends by itself.
+  working.catch(() => undefined);
+  let succeeded = false;
+  try {
+    const result = await Promise.race([working, aborted, ...roles.map((role) => role.failure)]);
+    succeeded = true;
+    return result;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await Promise.all(roles.map((role) => role.kill(succeeded ? graceMs : 0)));
+  }
+}
+
+/**
+ * Runs `run` with a signal that aborts after `ms` with a "timed out" error naming `label`; `run` must
+ * stop (and kill what it started) when the signal aborts.
+ */
+export async function withDeadline<T>(ms: number, label: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error(`${label} timed out after ${ms} ms`)), ms);
+  try {
+    return await run(deadline.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

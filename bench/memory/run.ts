@@ -19,7 +19,7 @@ export interface MemoryResult {
  * group of two workers that resolve and ack with no simulated compute, sampling every role's RSS and
  * heap each second; reports max and second-half slope per role, and the payloads left in the store.
  */
-export async function runMemory(options: { redisUrl: string; size: number; items: number }): Promise<MemoryResult> {
+export async function runMemory(options: { redisUrl: string; size: number; items: number; signal?: AbortSignal }): Promise<MemoryResult> {
   const sample = await runScaling({
     broker: () => ({ kind: 'redis-streams', url: options.redisUrl }),
     method: { name: 'ref-redis', store: { kind: 'redis', url: options.redisUrl, keyPrefix: 'mem' }, inlineThreshold: 0 },
@@ -31,6 +31,7 @@ export async function runMemory(options: { redisUrl: string; size: number; items
     window: 64,
     settleMs: 200,
     sampleMs: 1000,
+    signal: options.signal,
   });
   const memory = sample.memory!;
   const trends: Record<string, ReturnType<typeof memoryTrend>> = { generator: memoryTrend(memory.generator), dispatcher: memoryTrend(memory.dispatcher) };

@@ -1,5 +1,5 @@
 import { StreamProducer } from '../../src/producer/index.js';
-import { startChild } from '../lib/child.js';
+import { startChild, superviseRoles } from '../lib/child.js';
 import { cleanupRun } from '../lib/cleanup.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
@@ -23,8 +23,11 @@ export interface RawSample extends ThroughputSample {
 
 let counter = 0;
 
-/** Streams `items` payloads of `size` bytes to a consumer process that resolves each; items/s from first send to last resolve. */
-export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec; method: string; inlineThreshold: number; size: number; items: number }): Promise<RawSample> {
+/**
+ * Streams `items` payloads of `size` bytes to a consumer process that resolves each; items/s from first
+ * send to last resolve. Fails at once when the consumer fails or `signal` aborts, and leaves it killed.
+ */
+export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec; method: string; inlineThreshold: number; size: number; items: number; signal?: AbortSignal }): Promise<RawSample> {
   counter += 1;
   const id = `${process.pid}-${Date.now().toString(36)}-${counter}`;
   const topic = `raw-${id}`;
@@ -34,39 +37,41 @@ export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec;
   const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config);
   const broker = openNetBroker(options.broker);
   const producerStore = openStore(store);
+  const producer = new StreamProducer({
+    publisher: broker.publisher(),
+    store: producerStore,
+    inlineThreshold: options.inlineThreshold,
+    lifetime: { readers: ['raw'], ttlMs: 600_000 },
+    limits: { maxEventBytes },
+    maxInFlightBytes: Math.max(64 * 1024 * 1024, 4 * options.size),
+  });
   try {
-    await consumer.ready;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    const producer = new StreamProducer({
-      publisher: broker.publisher(),
-      store: producerStore,
-      inlineThreshold: options.inlineThreshold,
-      lifetime: { readers: ['raw'], ttlMs: 600_000 },
-      limits: { maxEventBytes },
-      maxInFlightBytes: Math.max(64 * 1024 * 1024, 4 * options.size),
+    return await superviseRoles([consumer], options.signal, async () => {
+      await consumer.ready;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const payload = Buffer.alloc(options.size, 1);
+      const window = Math.max(2, Math.min(64, Math.floor((32 * 1024 * 1024) / options.size)));
+      const startMs = Date.now();
+      for (let sent = 0; sent < options.items; sent += window) {
+        await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k } })));
+      }
+      await producer.end(topic);
+      const report = await consumer.done;
+      await producer.close();
+      const seconds = (report.endMs - startMs) / 1000;
+      return {
+        system: 'proxystream',
+        method: options.method,
+        size: options.size,
+        items: report.received,
+        seconds,
+        itemsPerSecond: report.received / seconds,
+        latencyP50Ms: median(report.latenciesMs),
+        latencyP99Ms: percentile(report.latenciesMs, 99),
+      };
     });
-    const payload = Buffer.alloc(options.size, 1);
-    const window = Math.max(2, Math.min(64, Math.floor((32 * 1024 * 1024) / options.size)));
-    const startMs = Date.now();
-    for (let sent = 0; sent < options.items; sent += window) {
-      await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k } })));
-    }
-    await producer.end(topic);
-    const report = await consumer.done;
-    await producer.close();
-    const seconds = (report.endMs - startMs) / 1000;
-    return {
-      system: 'proxystream',
-      method: options.method,
-      size: options.size,
-      items: report.received,
-      seconds,
-      itemsPerSecond: report.received / seconds,
-      latencyP50Ms: median(report.latenciesMs),
-      latencyP99Ms: percentile(report.latenciesMs, 99),
-    };
   } finally {
-    await consumer.kill(2000);
+    await producer.close().catch(() => undefined);
     await producerStore?.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await cleanupRun(options.broker, [topic], store);

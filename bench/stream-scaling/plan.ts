@@ -1,4 +1,5 @@
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
+import { withDeadline } from '../lib/child.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import type { NetBrokerSpec } from '../lib/net-specs.js';
 import type { Progress } from '../lib/progress.js';
@@ -77,7 +78,7 @@ export async function runScalingPlan(steps: ScalingStep[], progress: Progress, s
     progress.step(label);
     try {
       samples.push(
-        await withTimeout(
+        await withDeadline(180_000, label, (signal) =>
           runScaling({
             broker: step.broker.spec,
             method: step.method,
@@ -88,9 +89,8 @@ export async function runScalingPlan(steps: ScalingStep[], progress: Progress, s
             keepEvery: step.keepEvery,
             window: Math.min(400, 2 * WORKERS * step.keepEvery),
             settleMs: step.broker.settleMs,
+            signal,
           }),
-          180_000,
-          label,
         ),
       );
     } catch (error) {
@@ -158,12 +158,3 @@ export function summariseScaling(samples: ScalingSample[]): ScalingRow[] {
   return rows.sort((a, b) => a.broker.localeCompare(b.broker) || a.keepEvery - b.keepEvery || a.size - b.size || a.method.localeCompare(b.method));
 }
 
-/** Rejects when `promise` takes longer than `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, label: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${label} timed out after ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

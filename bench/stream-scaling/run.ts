@@ -1,12 +1,12 @@
 import { StreamProducer } from '../../src/producer/index.js';
-import { startChild, type ChildRole } from '../lib/child.js';
+import { startChild, superviseRoles, type ChildRole } from '../lib/child.js';
 import { brokerName, openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { cleanupRun } from '../lib/cleanup.js';
 import { openStore } from '../lib/specs.js';
 import { median, percentile } from '../lib/stats.js';
 import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
 import { meterCpu } from '../lib/cpu-meter.js';
-import { GROUPS, maxEventBytesFor, type DispatcherReport, type PoolKind, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
+import { groupsOf, maxEventBytesFor, type DispatcherReport, type PoolKind, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
 
 /** One stream-scaling run: what to run. */
 export interface ScalingRun {
@@ -33,6 +33,8 @@ export interface ScalingRun {
   workerPrefixes?: ReadonlyArray<readonly string[]>;
   /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
+  /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */
+  signal?: AbortSignal;
 }
 
 /** One measured stream-scaling run. */
@@ -68,11 +70,16 @@ export interface ScalingSample {
 
 let counter = 0;
 
-/** Runs one generator → dispatcher → W workers stream-scaling measurement (each role in its own process). */
+/**
+ * Runs one generator → dispatcher → W workers stream-scaling measurement (each role in its own
+ * process, the groups named after the run). Fails at once when a role fails or `signal` aborts, and
+ * leaves no role running either way.
+ */
 export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   counter += 1;
   const id = `${process.pid}-${Date.now().toString(36)}-${counter}`;
   const names = { topic: `scale-${id}`, workTopic: `scale-work-${id}` };
+  const groups = groupsOf(id);
   const brokerSpec = run.broker(names);
   const store = run.method.store.kind === 'redis' ? { ...run.method.store, keyPrefix: `b${id}` } : run.method.store.kind === 'file' ? { ...run.method.store, dir: `${run.method.store.dir}/${id}` } : run.method.store;
   const maxEventBytes = maxEventBytesFor(run.size);
@@ -100,91 +107,100 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: GROUPS.dispatch, workerGroup: GROUPS.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
+    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
     onEvent,
     {},
     run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: GROUPS.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);
   const producerStore = openStore(store);
+  const producer = new StreamProducer({
+    publisher: broker.publisher(),
+    store: producerStore,
+    inlineThreshold: run.method.inlineThreshold,
+    // The group that reads payloads: the workers' with a remote pool, the dispatcher's own with a process pool.
+    lifetime: { readers: [pool === 'remote' ? groups.workers : groups.dispatch], ttlMs: 600_000 },
+    limits: { maxEventBytes },
+    maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
+  });
+  const warmup = 2 * run.workers;
   try {
-    await Promise.all(roles.map((role) => role.ready));
-    await new Promise((resolve) => setTimeout(resolve, run.settleMs));
-    const producer = new StreamProducer({
-      publisher: broker.publisher(),
-      store: producerStore,
-      inlineThreshold: run.method.inlineThreshold,
-      // The group that reads payloads: the workers' with a remote pool, the dispatcher's own with a process pool.
-      lifetime: { readers: [pool === 'remote' ? GROUPS.workers : GROUPS.dispatch], ttlMs: 600_000 },
-      limits: { maxEventBytes },
-      maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
+    return await superviseRoles(roles, run.signal, async () => {
+      await Promise.all(roles.map((role) => role.ready));
+      await new Promise((resolve) => setTimeout(resolve, run.settleMs));
+      const payload = Buffer.alloc(run.size, 1);
+      // Items the workers will never see count as done once the dispatcher read them.
+      const done = () => finished + Math.max(0, seen - keptUpTo(seen, run.keepEvery));
+      const waitFor = async (predicate: () => boolean) => {
+        while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
+      };
+      // Warm-up: 2W items (negative i, always kept) connect everything and are not measured.
+      await Promise.all(Array.from({ length: warmup }, (_, k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } })));
+      await waitFor(() => warmed >= warmup);
+      const warm = { ...producer.stats };
+      const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
+      const cpu = meterCpu();
+      const start = process.hrtime.bigint();
+      const sends: Array<Promise<unknown>> = [];
+      for (let i = 0; i < run.items; i += 1) {
+        await waitFor(() => i - done() < run.window);
+        const sent = producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame' } });
+        // A failed run closes the producer under sends nobody awaits any more.
+        sent.catch(() => undefined);
+        sends.push(sent);
+        if (sends.length >= 8) await Promise.all(sends.splice(0));
+      }
+      await Promise.all(sends);
+      await waitFor(() => finished >= kept && seen >= run.items);
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const generatorCpu = cpu.stop();
+      const generatorMemory = sampler?.stop();
+      const stats = producer.stats;
+      await producer.close();
+      for (const role of roles) role.stop();
+      const [dispatched, ...worked] = await Promise.all([dispatcher.done, ...workers.map((worker) => worker.done)]);
+      const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
+      const workerEventBytes = worked.reduce((sum, w) => sum + w.eventBytes, 0);
+      // A process pool's workers are the dispatcher's children: their CPU comes from its report.
+      const workerCpu = pool === 'process' ? dispatched!.childrenCpuSeconds : worked.reduce((sum, w) => sum + w.cpuSeconds, 0);
+      return {
+        broker: brokerName(brokerSpec),
+        method: run.method.name,
+        pool,
+        size: run.size,
+        items: run.items,
+        keepEvery: run.keepEvery,
+        workers: run.workers,
+        sleepMs: run.sleepMs,
+        tasks: finished,
+        seconds,
+        tasksPerSecond: finished / seconds,
+        eventsPerSecond: run.items / seconds,
+        idealTasksPerSecond: (run.workers * 1000) / run.sleepMs,
+        latencyP50Ms: median(latencies),
+        latencyP99Ms: percentile(latencies, 99),
+        resolveP50Ms: median(resolves),
+        brokerBytes: stats.eventBytes - warm.eventBytes + workerEventBytes,
+        storeBytes: stats.payloadBytesStored - warm.payloadBytesStored + worked.reduce((sum, w) => sum + w.resolvedBytes, 0),
+        dispatcherCpuSeconds: dispatched!.cpuSeconds,
+        dispatcherCpuMsPerEvent: (dispatched!.cpuSeconds * 1000) / run.items,
+        dispatcherPeakRssBytes: dispatched!.peakRssBytes,
+        cpuMsPerItem: { generator: (generatorCpu.cpuSeconds * 1000) / run.items, dispatcher: (dispatched!.cpuSeconds * 1000) / run.items, workers: (workerCpu * 1000) / run.items },
+        gcShare: { generator: generatorCpu.gcSeconds / generatorCpu.cpuSeconds, dispatcher: dispatched!.gcSeconds / dispatched!.cpuSeconds, workers: workerCpu === 0 || worked.length === 0 ? 0 : worked.reduce((sum, w) => sum + w.gcSeconds, 0) / workerCpu },
+        payloadsLeft,
+        ...(generatorMemory === undefined ? {} : { memory: { generator: generatorMemory, dispatcher: dispatched!.memory ?? [], workers: worked.map((w) => w.memory ?? []) } }),
+      };
     });
-    const payload = Buffer.alloc(run.size, 1);
-    // Items the workers will never see count as done once the dispatcher read them.
-    const done = () => finished + Math.max(0, seen - keptUpTo(seen, run.keepEvery));
-    const waitFor = async (predicate: () => boolean) => {
-      while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
-    };
-    // Warm-up: 2W items (negative i, always kept) connect everything and are not measured.
-    const warmup = 2 * run.workers;
-    await Promise.all(Array.from({ length: warmup }, (_, k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } })));
-    await waitFor(() => warmed >= warmup);
-    const warm = { ...producer.stats };
-    const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
-    const cpu = meterCpu();
-    const start = process.hrtime.bigint();
-    const sends: Array<Promise<unknown>> = [];
-    for (let i = 0; i < run.items; i += 1) {
-      await waitFor(() => i - done() < run.window);
-      sends.push(producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame' } }));
-      if (sends.length >= 8) await Promise.all(sends.splice(0));
-    }
-    await Promise.all(sends);
-    await waitFor(() => finished >= kept && seen >= run.items);
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const generatorCpu = cpu.stop();
-    const generatorMemory = sampler?.stop();
-    const stats = producer.stats;
-    await producer.close();
-    for (const role of roles) role.stop();
-    const [dispatched, ...worked] = await Promise.all([dispatcher.done, ...workers.map((worker) => worker.done)]);
-    const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
-    const workerEventBytes = worked.reduce((sum, w) => sum + w.eventBytes, 0);
-    // A process pool's workers are the dispatcher's children: their CPU comes from its report.
-    const workerCpu = pool === 'process' ? dispatched!.childrenCpuSeconds : worked.reduce((sum, w) => sum + w.cpuSeconds, 0);
-    return {
-      broker: brokerName(brokerSpec),
-      method: run.method.name,
-      pool,
-      size: run.size,
-      items: run.items,
-      keepEvery: run.keepEvery,
-      workers: run.workers,
-      sleepMs: run.sleepMs,
-      tasks: finished,
-      seconds,
-      tasksPerSecond: finished / seconds,
-      eventsPerSecond: run.items / seconds,
-      idealTasksPerSecond: (run.workers * 1000) / run.sleepMs,
-      latencyP50Ms: median(latencies),
-      latencyP99Ms: percentile(latencies, 99),
-      resolveP50Ms: median(resolves),
-      brokerBytes: stats.eventBytes - warm.eventBytes + workerEventBytes,
-      storeBytes: stats.payloadBytesStored - warm.payloadBytesStored + worked.reduce((sum, w) => sum + w.resolvedBytes, 0),
-      dispatcherCpuSeconds: dispatched!.cpuSeconds,
-      dispatcherCpuMsPerEvent: (dispatched!.cpuSeconds * 1000) / run.items,
-      dispatcherPeakRssBytes: dispatched!.peakRssBytes,
-      cpuMsPerItem: { generator: (generatorCpu.cpuSeconds * 1000) / run.items, dispatcher: (dispatched!.cpuSeconds * 1000) / run.items, workers: (workerCpu * 1000) / run.items },
-      gcShare: { generator: generatorCpu.gcSeconds / generatorCpu.cpuSeconds, dispatcher: dispatched!.gcSeconds / dispatched!.cpuSeconds, workers: workerCpu === 0 || worked.length === 0 ? 0 : worked.reduce((sum, w) => sum + w.gcSeconds, 0) / workerCpu },
-      payloadsLeft,
-      ...(generatorMemory === undefined ? {} : { memory: { generator: generatorMemory, dispatcher: dispatched!.memory ?? [], workers: worked.map((w) => w.memory ?? []) } }),
-    };
+  } catch (error) {
+    // Where a failed run stood says which role or broker stalled.
+    const message = `${(error as Error)?.message ?? String(error)} (warm-up ${warmed}/${warmup} done, ${finished}/${kept} tasks finished, ${seen}/${run.items} events read by the dispatcher)`;
+    throw new Error(message, { cause: error });
   } finally {
-    await Promise.all(roles.map((role) => role.kill(2000)));
+    await producer.close().catch(() => undefined);
     await producerStore?.close().catch(() => undefined);
     await broker.close().catch(() => undefined);
     await cleanupRun(brokerSpec, [names.topic, names.workTopic], store);

@@ -88,8 +88,10 @@ export interface TaskDone {
   resolveMs: number;
 }
 
-/** The names of the worker and dispatcher groups. */
-export const GROUPS = { dispatch: 'dispatch', workers: 'workers' } as const;
+/** The names of a run's dispatcher and worker groups: its own, so a member a failed run left behind never joins the next run's group. */
+export function groupsOf(runId: string): { dispatch: string; workers: string } {
+  return { dispatch: `dispatch-${runId}`, workers: `workers-${runId}` };
+}
 
 /** Wire limit large enough for `size`-byte payloads inline. */
 export function maxEventBytesFor(size: number): number {

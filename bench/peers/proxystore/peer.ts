@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -41,9 +42,41 @@ export async function ensurePeer(): Promise<{ python: string; version: string; p
  * the peer's, or another with the same protocol (bench/python-client/driver.py), by its path from the root.
  */
 export async function runPeer<R>(python: string, config: Record<string, unknown>, driver = join('bench', 'peers', 'proxystore', 'driver.py')): Promise<R> {
-  const { stdout } = await run(python, [join(process.cwd(), driver), JSON.stringify({ host: '127.0.0.1', ...config })], {
-    timeout: 300_000,
-    maxBuffer: 16 << 20,
-  });
+  const stdout = await runAsGroup(python, [join(process.cwd(), driver), JSON.stringify({ host: '127.0.0.1', ...config })], 300_000);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as R;
+}
+
+/**
+ * Runs `command args` as the leader of a process group of its own and returns its stdout. When it
+ * exits, or after `timeoutMs`, the whole group is killed: the driver's multiprocessing children never
+ * outlive a run (nor hold its stdout open).
+ */
+async function runAsGroup(command: string, args: string[], timeoutMs: number): Promise<string> {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // the group is gone
+    }
+  };
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killGroup();
+  }, timeoutMs);
+  try {
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    killGroup();
+    await Promise.all([child.stdout, child.stderr].map((stream) => (stream.closed ? undefined : once(stream, 'close'))));
+    if (timedOut) throw new Error(`${command} ${args[0]} timed out after ${timeoutMs} ms; stderr: ${stderr}`);
+    if (code !== 0) throw new Error(`${command} ${args[0]} exited with ${code ?? signal}; stderr: ${stderr}`);
+    return stdout;
+  } finally {
+    clearTimeout(timer);
+  }
 }
