@@ -43,6 +43,7 @@ parallel=(
   test/inference-worker/worker.test.ts
   test/cli/config.test.ts
   test/packaging/optional-dependencies.test.ts
+  test/packaging/bundle.test.ts
   test/conformance/memory.test.ts
   test/conformance/redis.test.ts
   test/conformance/zmq.test.ts
@@ -57,7 +58,7 @@ parallel=(
 
 # Build dist/ first if it is older than src/ (after `npm test` it is not), rather than in the middle
 # of a timed test file (the CLI and packaging tests build it when stale). tsc emits despite errors.
-if [ ! -f dist/src/cli/main.js ] || [ -n "$(find src -name '*.ts' -newer dist/src/cli/main.js -print -quit)" ]; then
+if [ ! -f dist/pkg/cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/pkg/cli.js -print -quit)" ]; then
   npm run build --silent || echo "node-lines: the build reported errors; testing what it emitted" >&2
 fi
 

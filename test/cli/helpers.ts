@@ -8,8 +8,8 @@ import { promisify } from 'node:util';
 
 /** The repository root. */
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-/** The built CLI. */
-export const cliPath = join(root, 'dist/src/cli/main.js');
+/** The built CLI, as published (the package's bin). */
+export const cliPath = join(root, 'dist/pkg/cli.js');
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -22,19 +22,21 @@ function newestSource(dir: string): number {
 }
 
 /**
- * Builds dist/ with `tsc -p tsconfig.build.json` unless dist/src/cli/main.js is newer than every file
- * under src/ (another test file or `npm test` may have built already). tsc still emits when files
- * elsewhere have type errors, so only a missing CLI after the build fails.
+ * Builds dist/ with `tsc -p tsconfig.build.json` and bundles it (scripts/bundle.mjs) unless the
+ * bundled CLI is newer than every file under src/ (another test file or `npm test` may have built
+ * already). tsc still emits when files elsewhere have type errors, so only a missing CLI after the
+ * build fails.
  */
 export async function ensureBuilt(): Promise<void> {
   if (existsSync(cliPath) && statSync(cliPath).mtimeMs >= newestSource(join(root, 'src'))) return;
   let output = '';
-  try {
-    await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, maxBuffer: 16 * 1024 * 1024 });
-  } catch (error) {
+  const keepOutput = (error: unknown) => {
     const { stdout, stderr } = error as { stdout?: string; stderr?: string };
-    output = `${stdout ?? ''}${stderr ?? ''}`;
-  }
+    output += `${stdout ?? ''}${stderr ?? ''}`;
+  };
+  const options = { cwd: root, maxBuffer: 16 * 1024 * 1024 };
+  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], options).catch(keepOutput);
+  await promisify(execFile)(process.execPath, ['scripts/bundle.mjs'], options).catch(keepOutput);
   if (!existsSync(cliPath)) throw new Error(`building the CLI failed:\n${output}`);
 }
 
@@ -62,7 +64,7 @@ export interface CliProcess {
   done: Promise<CliResult>;
 }
 
-/** Starts `node dist/src/cli/main.js ...args` in the repository root (killed after `timeoutMs`, default 30 s). */
+/** Starts `node dist/pkg/cli.js ...args` in the repository root (killed after `timeoutMs`, default 30 s). */
 export function startCli(args: readonly string[], options: RunOptions = {}): CliProcess {
   const started = Date.now();
   const child = spawn(process.execPath, [cliPath, ...args], {

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, root } from '../cli/helpers.js';
@@ -13,18 +12,21 @@ async function loadedAfter(script: string): Promise<string[]> {
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
 }
 
-const index = JSON.stringify(join(root, 'dist/src/index.js'));
+// The package as published: its exports map points at the bundle in dist/pkg.
+const index = JSON.stringify('proxystream');
 
 describe('import("proxystream") loads only what is used', () => {
   beforeAll(async () => {
     await ensureBuilt();
   }, 300_000);
 
-  it('leaves ioredis, prom-client and pino unloaded until a Redis client, a dispatcher or a default logger is made', async () => {
+  it('leaves ioredis, prom-client, pino and the optional clients unloaded until a Redis client, a dispatcher, a default logger or a broker is made', async () => {
     const loaded = await loadedAfter(`await import(${index});`);
     expect(loaded).not.toContain('ioredis');
     expect(loaded).not.toContain('prom-client');
     expect(loaded).not.toContain('pino');
+    expect(loaded).not.toContain('kafkajs');
+    expect(loaded).not.toContain('zeromq');
   });
 
   it('loads ioredis when a RedisStore is made, and prom-client with pino when a Dispatcher is', async () => {
