@@ -24,7 +24,7 @@ import pytest
 from helpers import REPO
 from proxystream import ConfigError, KafkaBroker, MissingDependencyError, OutgoingMessage
 from proxystream.errors import ConnectionError as ProxyConnectionError
-from proxystream.broker.kafka_state import CommitNote, decode_commit_note, encode_commit_note
+from proxystream.broker.kafka_state import CommitNote, committed_metadata, decode_commit_note, encode_commit_note
 from proxystream.wire import decode_dead_letter
 
 KAFKA_VARIABLE = "PROXYSTREAM_TEST_KAFKA_BROKERS"
@@ -195,6 +195,20 @@ def test_commit_notes_are_the_typescript_format() -> None:
     assert decode_commit_note('ps1:{"h":1}\0') == CommitNote(head_count=1)  # as confluent-kafka commits it
     for other in (None, "", "x", "ps1:[1]", "ps1:{bad", 'ps1:{"e":-1,"d":"9"}'):
         assert decode_commit_note(other) == CommitNote()
+
+
+def test_commit_notes_survive_confluent_kafka_reading_past_metadata_without_a_nul() -> None:
+    # confluent-kafka reads committed metadata as a C string: a note committed without a trailing NUL comes
+    # with the bytes that follow it in memory, valid UTF-8 or not.
+    assert decode_commit_note('ps1:{"d":1,"h":1}xxxxxx') == CommitNote(delivered=1, head_count=1)
+
+    class Read:
+        @property
+        def metadata(self) -> str:
+            raise UnicodeDecodeError("utf-8", b'ps1:{"d":1,"h":1}\xff\x01', 17, 18, "invalid start byte")
+
+    assert committed_metadata(Read()) == 'ps1:{"d":1,"h":1}'
+    assert decode_commit_note(committed_metadata(Read())) == CommitNote(delivered=1, head_count=1)
 
 
 def test_java_murmur2_reference_values() -> None:

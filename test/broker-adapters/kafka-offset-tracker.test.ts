@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCommitNote, encodeCommitNote } from '../../src/broker-adapters/kafka/commit-note.js';
 import { OffsetTracker } from '../../src/broker-adapters/kafka/offset-tracker.js';
+import { PartitionState } from '../../src/broker-adapters/kafka/partition-state.js';
 import { parseOffsetSpec } from '../../src/broker-adapters/kafka/start-position.js';
 
 /** Offsets with gaps (compaction, control records), and an order in which a subset of them is settled. */
@@ -64,6 +65,22 @@ describe('commit notes and start offsets', () => {
 
   it('reads a note written by librdkafka (the Python client), which ends commit metadata with a NUL', () => {
     expect(decodeCommitNote(`${encodeCommitNote({ eos: 7, delivered: 9, headCount: 2 })}\u0000`)).toEqual({ eos: 7, delivered: 9, headCount: 2 });
+  });
+
+  it('commits notes ending with a NUL, as librdkafka does (confluent-kafka reads committed metadata as a C string)', () => {
+    const state = new PartitionState('t', 0, { committed: 0, metadata: null });
+    state.track(0);
+    state.delivered(0, 1);
+    const commit = state.pendingCommit();
+    expect(commit).toEqual({ offset: 0, metadata: 'ps1:{"d":0,"h":1}\u0000' });
+    state.committed(commit!);
+    expect(state.pendingCommit()).toBeUndefined();
+    // Read back by the next owner, NUL and all (as librdkafka's own commits are): the count carries on.
+    const next = new PartitionState('t', 0, { committed: 0, metadata: commit!.metadata });
+    next.track(0);
+    expect(next.nextCount(0)).toBe(2);
+    next.delivered(0, 2);
+    expect(next.pendingCommit()?.metadata).toBe('ps1:{"d":0,"h":2}\u0000');
   });
 
   it('parses offset, partition:offset and lists', () => {

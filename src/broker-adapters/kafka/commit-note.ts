@@ -23,8 +23,17 @@ export function encodeCommitNote(note: CommitNote): string {
 }
 
 /**
+ * The metadata committed for a note: its encoding and a trailing NUL, as librdkafka commits it. The
+ * Python client (confluent-kafka) reads committed metadata as a C string: without the NUL it reads on
+ * past the note into whatever bytes follow it in memory, which spoils the note (or fails to decode).
+ */
+export function noteMetadata(note: CommitNote): string {
+  return `${encodeCommitNote(note)}\u0000`;
+}
+
+/**
  * Decodes a note; anything else (null, another tool's metadata, garbage) is an empty note. A trailing
- * NUL is ignored: librdkafka (the Python client's confluent-kafka) sends commit metadata with one.
+ * NUL is ignored: it ends the metadata of every commit (see {@link noteMetadata}).
  */
 export function decodeCommitNote(metadata: string | null | undefined): CommitNote {
   if (typeof metadata !== 'string' || !metadata.startsWith(PREFIX)) return {};

@@ -1,4 +1,4 @@
-import { type CommitNote, decodeCommitNote, encodeCommitNote } from './commit-note.js';
+import { type CommitNote, decodeCommitNote, noteMetadata } from './commit-note.js';
 import { OffsetTracker } from './offset-tracker.js';
 
 /** Where the group stood on a partition when this member got it. */
@@ -92,7 +92,7 @@ export class PartitionState {
     if (this.#delivered >= offset) note.delivered = this.#delivered;
     const head = this.#counts.get(offset);
     if (head !== undefined) note.headCount = head;
-    const metadata = encodeCommitNote(note);
+    const metadata = noteMetadata(note);
     if (offset === this.#lastOffset && metadata === this.#lastMetadata) return undefined;
     return { offset, metadata };
   }

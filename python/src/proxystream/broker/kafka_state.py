@@ -7,6 +7,7 @@ import json
 import re
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -35,12 +36,13 @@ def encode_commit_note(note: CommitNote) -> str:
 def decode_commit_note(metadata: str | None) -> CommitNote:
     """Decodes a note; anything else (None, another tool's metadata, garbage) is an empty note.
 
-    Trailing NUL bytes are ignored: confluent-kafka commits metadata with one (``strlen + 1``).
+    What follows the note's JSON object is ignored: the trailing NUL every commit's metadata ends with, or the
+    bytes :func:`committed_metadata` may bring along when a commit had none.
     """
     if not isinstance(metadata, str) or not metadata.startswith(_NOTE_PREFIX):
         return CommitNote()
     try:
-        raw = json.loads(metadata[len(_NOTE_PREFIX) :].rstrip("\0"))
+        raw, _ = json.JSONDecoder().raw_decode(metadata, len(_NOTE_PREFIX))
     except ValueError:
         return CommitNote()
     if not isinstance(raw, dict):
@@ -54,6 +56,18 @@ def decode_commit_note(metadata: str | None) -> CommitNote:
         return value if ok else None
 
     return CommitNote(eos=field("e"), delivered=field("d"), head_count=field("h"))
+
+
+def committed_metadata(found: Any) -> str | None:
+    """The metadata of a committed offset (a confluent-kafka ``TopicPartition``). confluent-kafka reads it as a C
+    string, so metadata committed without a trailing NUL (by TypeScript members before they added one) comes
+    with whatever bytes follow it in memory: kept up to the first one that is not UTF-8, the rest being left to
+    :func:`decode_commit_note`, rather than failing with UnicodeDecodeError."""
+    try:
+        metadata: str | None = found.metadata
+    except UnicodeDecodeError as cause:
+        metadata = bytes(cause.object[: cause.start]).decode("utf-8")
+    return metadata
 
 
 class OffsetTracker:

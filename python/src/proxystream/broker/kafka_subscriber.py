@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
 
 from .. import errors
 from ..wire import FailedMessage, dead_letter_message, decode_dead_letter, is_dead_letter
-from .kafka_state import EOS_HEADER, PartitionState, decode_commit_note, parse_offset_spec
+from .kafka_state import EOS_HEADER, PartitionState, committed_metadata, decode_commit_note, parse_offset_spec
 from .types import Delivery, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -333,7 +333,7 @@ class KafkaSubscriber:
         fresh: dict[str, list[Any]] = {}
         for found in committed:
             offset = found.offset if found.offset >= 0 else -1
-            states[(found.topic, found.partition)] = PartitionState(found.topic, found.partition, offset, found.metadata)
+            states[(found.topic, found.partition)] = PartitionState(found.topic, found.partition, offset, committed_metadata(found))
             found.offset = offset if offset >= 0 else edge
             if offset < 0:
                 fresh.setdefault(found.topic, []).append(found)
@@ -399,7 +399,7 @@ class KafkaSubscriber:
                 found = self._consumer.committed([kafka.TopicPartition(topic, p) for p in partitions], timeout=self._context.timeout)
             except kafka.KafkaException:
                 continue  # transient (coordinator moving, broker restarting): the next poll asks again
-            ended = all((eos := decode_commit_note(entry.metadata).eos) is not None and entry.offset > eos for entry in found)
+            ended = all((eos := decode_commit_note(committed_metadata(entry)).eos) is not None and entry.offset > eos for entry in found)
             if not ended:
                 continue
             with self._state_lock:
