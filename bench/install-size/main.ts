@@ -15,7 +15,7 @@ import { resultsDir, runInfo, writeJson } from '../lib/report.js';
  * builds) and access to the package registry. Writes bench/results/install-size.json, whose
  * `headlineMarkdown` `node bench/lib/update-readme.mjs install-size` puts into docs/dependencies.md.
  */
-const RUNS = 5;
+const RUNS = 11;
 const GOALS = { installMB: 15, importMs: 100 };
 const KAFKA_CLIENTS = ['@platformatic/kafka', 'kafkajs'] as const;
 const run = promisify(execFile);

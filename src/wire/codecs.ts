@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow';
-import { Packr } from 'msgpackr';
+import { lazyPackr } from './msgpackr.js';
 import { CodecError, MissingDependencyError } from '../errors/index.js';
 import { importOptional } from '../util/optional-import.js';
 import { unpackExact } from './msgpack-exact.js';
@@ -24,7 +24,7 @@ export interface EncodedPayload {
   size: number;
 }
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = lazyPackr({ useRecords: false, moreTypes: false });
 
 /**
  * apache-arrow, an optional peer dependency, or why it could not be loaded. It is imported here, when
@@ -80,7 +80,7 @@ function encodeParts(value: unknown, codec: CodecName): Uint8Array[] {
       return [arrowModule().tableToIPC(value, 'stream')];
     case 'msgpack':
       if (typeof value === 'function' || typeof value === 'symbol') throw new CodecError(`cannot encode a ${typeof value}`);
-      return [packr.pack(value)];
+      return [packr().pack(value)];
   }
 }
 

@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { lazyPackr, lazyUnpackr } from './msgpackr.js';
 import { MalformedEventError } from '../errors/index.js';
 
 /** Version of the dead-letter record written by this library; decoding rejects any other. */
@@ -63,13 +63,13 @@ const TAG = `${TAG_STEM}${DEAD_LETTER_VERSION}`;
 const MAP_HEADER_BYTES = new Map([[0xde, 3], [0xdf, 5]]);
 const TAG_KEY = Buffer.from([0xa1, 0x74]);
 const STEM = Buffer.from(TAG_STEM);
-const packr = new Packr({ useRecords: false, moreTypes: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
+const packr = lazyPackr({ useRecords: false, moreTypes: false });
+const unpackr = lazyUnpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** Encodes a dead letter as a msgpack map tagged `t: 'ps-dead-letter/<version>'` (the tag first). */
 export function encodeDeadLetter(letter: DeadLetter): Buffer {
   const { topic, position, group, deliveryCount, code, message, attempts, failedAt, key, original } = letter;
-  return packr.pack({
+  return packr().pack({
     t: TAG,
     topic,
     position,
@@ -122,7 +122,7 @@ export function isDeadLetter(bytes: Uint8Array): boolean {
 export function decodeDeadLetter(bytes: Uint8Array): DeadLetter {
   let decoded: unknown;
   try {
-    decoded = unpackr.unpack(bytes);
+    decoded = unpackr().unpack(bytes);
   } catch (cause) {
     throw new MalformedEventError('dead letter is not valid msgpack', { cause });
   }

@@ -1,4 +1,4 @@
-import { Packr } from 'msgpackr';
+import { lazyPackr } from './msgpackr.js';
 import { LimitExceededError, MalformedEventError } from '../errors/index.js';
 import { CODEC_IDS, CODEC_NAMES, type CodecName } from './codecs.js';
 import { EVENT_ID_BYTES, idToString } from './ids.js';
@@ -71,7 +71,7 @@ const PAYLOAD_INLINE = 0;
 const PAYLOAD_REF = 1;
 
 // No shared structures or records: every event is self-describing, so a restarted peer decodes it.
-const packr = new Packr({ useRecords: false, moreTypes: false });
+const packr = lazyPackr({ useRecords: false, moreTypes: false });
 
 /** What {@link encodeEvent} needs; `idBytes` are the raw 16 id bytes. */
 export interface EventFields {
@@ -96,7 +96,7 @@ export function encodeEvent(event: EventFields, limits: WireLimits = DEFAULT_WIR
   const id = idToString(event.idBytes);
   const fields: unknown[] = [WIRE_VERSION, event.kind === 'end' ? KIND_END : KIND_DATA, event.idBytes, event.topic, event.timestamp, event.metadata, encodePayloadField(event.payload, id)];
   if (event.key !== undefined) fields.push(event.key);
-  const bytes = packr.pack(fields);
+  const bytes = packr().pack(fields);
   if (bytes.length > limits.maxEventBytes) {
     throw new LimitExceededError(`event of ${bytes.length} bytes exceeds maxEventBytes ${limits.maxEventBytes}`, { context: { topic: event.topic } });
   }

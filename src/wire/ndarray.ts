@@ -1,4 +1,4 @@
-import { Packr, Unpackr } from 'msgpackr';
+import { lazyPackr, lazyUnpackr } from './msgpackr.js';
 import { CodecError } from '../errors/index.js';
 
 /** Element types an {@link NDArray} may hold, named as in NumPy. */
@@ -43,8 +43,8 @@ export interface NDArray<D extends DType = DType> {
 const MAGIC = 0x444e5350; // 'PSND' little-endian
 const PREFIX_BYTES = 8; // magic u32 + header length u32
 const ALIGN = 8;
-const packr = new Packr({ useRecords: false });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const packr = lazyPackr({ useRecords: false });
+const unpackr = lazyUnpackr({ useRecords: false, mapsAsObjects: true });
 
 /** True for a typed array proxystream can carry as an ndarray (every kind except Uint8ClampedArray). */
 export function isTypedArray(value: unknown): value is TypedArray {
@@ -78,7 +78,7 @@ export function encodeNDArray(value: TypedArray | NDArray): Uint8Array[] {
   if (!shape.every((dim) => Number.isInteger(dim) && dim >= 0) || elements !== data.length) {
     throw new CodecError(`ndarray shape [${shape.join(', ')}] does not match ${data.length} elements`);
   }
-  const header = packr.pack([dtype, shape, bare]);
+  const header = packr().pack([dtype, shape, bare]);
   const padded = Math.ceil((PREFIX_BYTES + header.length) / ALIGN) * ALIGN;
   const head = Buffer.alloc(padded);
   head.writeUInt32LE(MAGIC, 0);
@@ -95,7 +95,7 @@ export function decodeNDArray(bytes: Uint8Array): TypedArray | NDArray {
   if (PREFIX_BYTES + headerLength > view.length) throw new CodecError('ndarray header runs past the payload');
   let header: unknown;
   try {
-    header = unpackr.unpack(view.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
+    header = unpackr().unpack(view.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength));
   } catch (cause) {
     throw new CodecError('ndarray header is not valid msgpack', { cause });
   }

@@ -20,16 +20,17 @@ describe('import("proxystream") loads only what is used', () => {
     await ensureBuilt();
   }, 300_000);
 
-  it('leaves ioredis, prom-client, pino and the optional clients unloaded until a Redis client, a dispatcher, a default logger or a broker is made', async () => {
+  it('leaves ioredis, prom-client, pino, msgpackr and the optional clients unloaded until a Redis client, a dispatcher, a default logger, a broker or an encoding needs them', async () => {
     const loaded = await loadedAfter(`await import(${index});`);
     expect(loaded).not.toContain('ioredis');
     expect(loaded).not.toContain('prom-client');
     expect(loaded).not.toContain('pino');
     expect(loaded).not.toContain('kafkajs');
     expect(loaded).not.toContain('zeromq');
+    expect(loaded).not.toContain('msgpackr');
   });
 
-  it('loads ioredis when a RedisStore is made, and prom-client with pino when a Dispatcher is', async () => {
+  it('loads ioredis when a RedisStore is made, prom-client with pino when a Dispatcher is, and msgpackr at the first encoding', async () => {
     const withStore = await loadedAfter(`const { RedisStore } = await import(${index}); await new RedisStore({ url: 'redis://127.0.0.1:1' }).close();`);
     expect(withStore).toContain('ioredis');
     const withDispatcher = await loadedAfter(
@@ -37,5 +38,7 @@ describe('import("proxystream") loads only what is used', () => {
     );
     expect(withDispatcher).toContain('prom-client');
     expect(withDispatcher).toContain('pino');
+    const withPayload = await loadedAfter(`const { encodePayload } = await import(${index}); encodePayload({ step: 1 });`);
+    expect(withPayload).toContain('msgpackr');
   });
 });

@@ -1,0 +1,17 @@
+import type * as Msgpackr from 'msgpackr';
+import { lazyRequire } from '../util/lazy-require.js';
+
+/** msgpackr, loaded at the first event or payload encoded or decoded rather than at import (about 25 ms). */
+const msgpackr = lazyRequire<typeof Msgpackr>('msgpackr');
+
+/** A msgpackr `Packr` with `options`, made on first use; every call returns the same one. */
+export function lazyPackr(options: Msgpackr.Options): () => Msgpackr.Packr {
+  let packr: Msgpackr.Packr | undefined;
+  return () => (packr ??= new (msgpackr().Packr)(options));
+}
+
+/** A msgpackr `Unpackr` with `options`, made on first use; every call returns the same one. */
+export function lazyUnpackr(options: Msgpackr.Options): () => Msgpackr.Unpackr {
+  let unpackr: Msgpackr.Unpackr | undefined;
+  return () => (unpackr ??= new (msgpackr().Unpackr)(options));
+}
