@@ -24,7 +24,7 @@ import pytest
 from helpers import REPO
 from proxystream import ConfigError, KafkaBroker, MissingDependencyError, OutgoingMessage
 from proxystream.errors import ConnectionError as ProxyConnectionError
-from proxystream.broker.kafka_state import CommitNote, committed_metadata, decode_commit_note, encode_commit_note
+from proxystream.broker.kafka_state import CommitNote, PartitionState, committed_metadata, decode_commit_note, encode_commit_note
 from proxystream.wire import decode_dead_letter
 
 KAFKA_VARIABLE = "PROXYSTREAM_TEST_KAFKA_BROKERS"
@@ -209,6 +209,20 @@ def test_commit_notes_survive_confluent_kafka_reading_past_metadata_without_a_nu
 
     assert committed_metadata(Read()) == 'ps1:{"d":1,"h":1}'
     assert decode_commit_note(committed_metadata(Read())) == CommitNote(delivered=1, head_count=1)
+
+
+def test_the_groups_head_count_holds_until_the_message_is_delivered_again() -> None:
+    # The previous member delivered offset 4 twice and left it unacked; this member takes over and settles 5 only.
+    state = PartitionState("t", 0, 4, encode_commit_note(CommitNote(delivered=5, head_count=2)))
+    state.track(4)
+    state.track(5)
+    state.delivered(5, 2)
+    state.settle(5)
+    assert state.pending_commit() is None  # the group's note, head count included, still holds
+    assert state.next_count(4) == 3
+    state.delivered(4, 3)
+    commit = state.pending_commit()
+    assert commit is not None and decode_commit_note(commit[1]) == CommitNote(delivered=5, head_count=3)
 
 
 def test_java_murmur2_reference_values() -> None:

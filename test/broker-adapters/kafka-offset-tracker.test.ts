@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeCommitNote, encodeCommitNote } from '../../src/broker-adapters/kafka/commit-note.js';
+import { decodeCommitNote, encodeCommitNote, noteMetadata } from '../../src/broker-adapters/kafka/commit-note.js';
 import { OffsetTracker } from '../../src/broker-adapters/kafka/offset-tracker.js';
 import { PartitionState } from '../../src/broker-adapters/kafka/partition-state.js';
 import { parseOffsetSpec } from '../../src/broker-adapters/kafka/start-position.js';
@@ -81,6 +81,20 @@ describe('commit notes and start offsets', () => {
     expect(next.nextCount(0)).toBe(2);
     next.delivered(0, 2);
     expect(next.pendingCommit()?.metadata).toBe('ps1:{"d":0,"h":2}\u0000');
+  });
+
+  it("keeps the group's head count in its commits until the message is delivered again", () => {
+    // The previous member delivered offset 4 twice and left it unacked; this member takes over and settles 5 only.
+    const state = new PartitionState('t', 0, { committed: 4, metadata: noteMetadata({ delivered: 5, headCount: 2 }) });
+    state.track(4);
+    state.track(5);
+    state.delivered(5, 2);
+    state.settle(5);
+    // Nothing to commit: the group's note, head count included, still holds (dropping it would undercount).
+    expect(state.pendingCommit()).toBeUndefined();
+    expect(state.nextCount(4)).toBe(3);
+    state.delivered(4, 3);
+    expect(decodeCommitNote(state.pendingCommit()?.metadata)).toEqual({ delivered: 5, headCount: 3 });
   });
 
   it('parses offset, partition:offset and lists', () => {

@@ -90,7 +90,8 @@ export class PartitionState {
     const note: CommitNote = {};
     if (this.#eos !== undefined && this.#eos < offset) note.eos = this.#eos;
     if (this.#delivered >= offset) note.delivered = this.#delivered;
-    const head = this.#counts.get(offset);
+    // The group's count of the head message holds until this member delivers it again.
+    const head = this.#counts.get(offset) ?? (offset === this.#priorCommitted ? this.#prior.headCount : undefined);
     if (head !== undefined) note.headCount = head;
     const metadata = noteMetadata(note);
     if (offset === this.#lastOffset && metadata === this.#lastMetadata) return undefined;

@@ -153,7 +153,8 @@ class PartitionState:
         note = CommitNote(
             eos=self._eos if self._eos is not None and self._eos < offset else None,
             delivered=self._delivered if self._delivered >= offset else None,
-            head_count=self._counts.get(offset),
+            # The group's count of the head message holds until this member delivers it again.
+            head_count=self._counts.get(offset, self._prior.head_count if offset == self._prior_committed else None),
         )
         metadata = encode_commit_note(note)
         return None if (offset, metadata) == self._last else (offset, metadata)

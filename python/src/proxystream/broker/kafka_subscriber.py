@@ -374,15 +374,17 @@ class KafkaSubscriber:
             return
         offsets = [self._kafka.TopicPartition(state.topic, state.partition, offset, metadata) for state, (offset, metadata) in batch]
         try:
-            self._consumer.commit(offsets=offsets, asynchronous=False)
+            results = self._consumer.commit(offsets=offsets, asynchronous=False)
         except self._kafka.KafkaException:
-            with self._state_lock:
-                if epoch == self._epoch:
-                    self._dirty = True
-            return
+            results = None
+        # A partition whose commit failed (the whole call, or its own error in the result) is tried again.
+        failed = {(r.topic, r.partition) for r in results if r.error is not None} if results is not None else None
         with self._state_lock:
             for state, commit in batch:
-                state.committed(commit)
+                if failed is not None and (state.topic, state.partition) not in failed:
+                    state.committed(commit)
+                elif epoch == self._epoch:
+                    self._dirty = True
 
     def _check_ends(self) -> None:
         """Queues an end-of-stream delivery for each topic whose every partition's commit passed its end marker."""
