@@ -40,6 +40,23 @@ export function ratios(results: readonly ModeResult[]): Array<{ mode: string; ba
   return results.map((result) => ({ mode: result.mode, batches: result.inferenceBatches / baseline.inferenceBatches, meanLatency: result.latencyMs.mean / baseline.latencyMs.mean }));
 }
 
+/**
+ * A plain sentence when proxystream mode does not beat streaming (batches within 5% or fewer), which is
+ * what the in-process broker gives: nothing crosses a network, so refs only add a store write and read.
+ * Undefined when proxystream does beat it, or a mode is missing.
+ */
+export function noAdvantageNote(results: readonly ModeResult[]): string[] | undefined {
+  const streaming = results.find((result) => result.mode === 'streaming');
+  const proxystream = results.find((result) => result.mode === 'proxystream');
+  if (streaming === undefined || proxystream === undefined || streaming.inferenceBatches === 0) return undefined;
+  const ratio = proxystream.inferenceBatches / streaming.inferenceBatches;
+  if (ratio > 1.05) return undefined;
+  return [
+    `Here proxystream mode does not beat streaming (batches ×${ratio.toFixed(2)} of streaming's): on the in-process broker nothing crosses a network,`,
+    '   so refs only add a store write and read; what they change is the broker traffic (c). With a Redis or Kafka broker (--broker) the frames stay off it.',
+  ];
+}
+
 /** Prints the modes side by side, with ratios against the baseline and the published DeepDriveMD gain. */
 export async function printReport(results: readonly ModeResult[]): Promise<void> {
   const published = publishedFigures(await loadAnchors());
@@ -60,6 +77,7 @@ export async function printReport(results: readonly ModeResult[]): Promise<void>
     console.log(`${ratio.mode} vs baseline: inference batches ${fmtChange(ratio.batches)}, mean latency ${fmtChange(ratio.meanLatency)}`);
   }
   console.log(`published DeepDriveMD streaming vs baseline (${published.source}): batches ${fmtChange(published.ratios.batches)}, mean latency ${fmtChange(published.ratios.meanLatency)}`);
+  for (const line of noAdvantageNote(results) ?? []) console.log(line.trim());
 }
 
 /** Writes `<base>.json` (config, every mode, ratios, machine) and a chart `<base>.svg`/`.png`. */
@@ -278,6 +296,8 @@ export function chartSpec(report: DemoReport): TopLevelSpec {
   }
   const ours = ratios(results.filter((result, index) => results.findIndex((other) => other.mode === result.mode) === index)).filter((ratio) => ratio.mode !== 'baseline');
   if (ours.length > 0) footnote.push(`This run against its baseline: ${ours.map((ratio) => `${ratio.mode} batches ×${ratio.batches.toFixed(2)}, mean latency ×${ratio.meanLatency.toFixed(2)}`).join(' · ')}.`);
+  const noAdvantage = noAdvantageNote(results);
+  if (noAdvantage !== undefined) footnote.push(...noAdvantage);
 
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',

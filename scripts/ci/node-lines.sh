@@ -44,6 +44,7 @@ parallel=(
   test/cli/config.test.ts
   test/packaging/optional-dependencies.test.ts
   test/packaging/bundle.test.ts
+  test/packaging/readme-quickstart.test.ts
   test/conformance/memory.test.ts
   test/conformance/redis.test.ts
   test/conformance/zmq.test.ts

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chartSpec, renderChart, renderFromJson, type DemoReport } from '../../examples/deepdrivemd/report.js';
+import { chartSpec, noAdvantageNote, renderChart, renderFromJson, type DemoReport } from '../../examples/deepdrivemd/report.js';
 import { RmsdSeries, rmsdBinSeconds } from '../../examples/deepdrivemd/run-mode.js';
 import { root } from '../cli/helpers.js';
 
@@ -32,6 +32,15 @@ describe('DeepDriveMD demo RMSD series', () => {
 });
 
 describe('DeepDriveMD demo chart', () => {
+  it('says plainly when proxystream mode does not beat streaming, and only then', async () => {
+    const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
+    const withBatches = (proxystream: number) => report.results.map((result) => (result.mode === 'proxystream' ? { ...result, inferenceBatches: proxystream } : result.mode === 'streaming' ? { ...result, inferenceBatches: 100 } : result));
+    expect(noAdvantageNote(withBatches(104))?.[0]).toContain("does not beat streaming (batches ×1.04 of streaming's)");
+    expect(noAdvantageNote(withBatches(90))?.[0]).toContain('×0.90');
+    expect(noAdvantageNote(withBatches(110))).toBeUndefined();
+    expect(JSON.stringify(chartSpec(report))).toContain('does not beat streaming');
+  });
+
   it('draws results without rmsdOverTime (older runs): says so, marks the published figures as external, truncates no label', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'ps-ddmd-report-'));
     const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
