@@ -203,6 +203,16 @@ describe('run', () => {
     expect(jsonLines(result.stderr).map((log) => log.msg).at(-1)).toBe('dispatcher closed');
   });
 
+  it('--until-idle drains and exits 0 once no event arrived for that long', async () => {
+    const started = Date.now();
+    const result = await runCli(['run', 'examples/pipelines/score-frames.ts', '--until-idle', '1500'], { env: { PROXYSTREAM_STORE_DIR: join(dir, 'score-frames-until-idle') }, timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const messages = jsonLines(result.stderr).map((log) => log.msg);
+    expect(messages).toContain('no event for --until-idle; draining');
+    expect(messages.at(-1)).toBe('dispatcher closed');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
+  });
+
   it('a module whose default export is not a pipeline exits 2', async () => {
     const result = await runCli(['run', 'test/cli/fixtures/not-a-pipeline.ts']);
     expect(result.code).toBe(2);

@@ -15,13 +15,14 @@ interface RunFlags extends ConnectionFlags {
   metricsHost: string;
   drainTimeoutMs?: number;
   consumer?: string;
+  untilIdle?: number;
 }
 
 /**
  * `proxystream run <pipeline>`: loads a TypeScript or JavaScript pipeline module (no build step), takes
  * the broker and stores from flags/env/config, or from the module's `setup()` when no broker is
- * configured, runs a {@link Dispatcher} until the source ends or SIGTERM/SIGINT drains it, and exits
- * 0 after a clean drain.
+ * configured, runs a {@link Dispatcher} until the source ends, SIGTERM/SIGINT drains it or (with
+ * `--until-idle`) no event came for a while, and exits 0 after a clean drain.
  */
 export function runCommand(context: CliContext): Command {
   const command = new Command('run')
@@ -30,7 +31,8 @@ export function runCommand(context: CliContext): Command {
     .option('--metrics-port <port>', 'serve /metrics, /healthz and /readyz on this port (0 picks one; default: no HTTP endpoint)', intFlag('--metrics-port'))
     .option('--metrics-host <host>', 'address the metrics endpoint binds', '127.0.0.1')
     .option('--drain-timeout-ms <ms>', 'how long a drain waits for in-flight items before handing them back (default 30000)', intFlag('--drain-timeout-ms'))
-    .option('--consumer <name>', "this dispatcher's name inside the pipeline's group (default: random)");
+    .option('--consumer <name>', "this dispatcher's name inside the pipeline's group (default: random)")
+    .option('--until-idle <ms>', 'drain and exit 0 once no event has arrived for this long (default: run until the source ends or a signal)', intFlag('--until-idle', 1));
   withConnectionOptions(command);
   command.addHelpText(
     'after',
@@ -40,6 +42,8 @@ Examples:
   proxystream run examples/pipelines/score-frames.ts --broker redis://127.0.0.1:6379 --store 'file:///dev/shm/ps?id=shm' --metrics-port 9464
   # run it on the embedded default its setup() gives
   proxystream run examples/pipelines/score-frames.ts
+  # process what is there, then stop once nothing arrived for 10 s (batch jobs, CI)
+  proxystream run examples/pipelines/score-frames.ts --broker redis://127.0.0.1:6379 --until-idle 10000
 
 Broker and stores: from --broker/--store, PROXYSTREAM_BROKER/PROXYSTREAM_STORES or --config. When no
 broker is configured, the module's named export setup() gives the embedded default { broker, stores }
@@ -95,8 +99,12 @@ ${EXIT_CODES_HELP}`,
       // An in-process broker with no producer alive holds no socket or timer, so nothing else keeps
       // the event loop (and this command) alive while the dispatcher waits for events.
       const keepAlive = setInterval(() => undefined, 2 ** 30);
-      logger.info({ topics: dispatcher.pipeline.topics, broker: broker.name }, 'waiting for events until the source ends or SIGTERM/SIGINT');
-      const result = await dispatcher.drained.finally(() => clearInterval(keepAlive));
+      const idleWatch = flags.untilIdle === undefined ? undefined : watchIdle(dispatcher, flags.untilIdle, () => logger.info({ untilIdleMs: flags.untilIdle }, 'no event for --until-idle; draining'));
+      logger.info({ topics: dispatcher.pipeline.topics, broker: broker.name, ...(flags.untilIdle === undefined ? {} : { untilIdleMs: flags.untilIdle }) }, 'waiting for events until the source ends or SIGTERM/SIGINT');
+      const result = await dispatcher.drained.finally(() => {
+        clearInterval(keepAlive);
+        clearInterval(idleWatch);
+      });
       if (result.error !== undefined) throw result.error;
       context.exitCode = ExitCodes.OK;
     } finally {
@@ -108,4 +116,27 @@ ${EXIT_CODES_HELP}`,
       await Promise.all(owned.stores.map((store) => store.close().catch((error: unknown) => logger.warn({ err: error }, 'closing a store failed'))));
     }
   });
+}
+
+/**
+ * Closes (drains) `dispatcher` once its received-events count stayed the same for `idleMs`, checking
+ * four times per `idleMs` (at most once a second); `onIdle` runs first. Returns the timer to clear.
+ */
+function watchIdle(dispatcher: Dispatcher, idleMs: number, onIdle: () => void): NodeJS.Timeout {
+  let seen = -1;
+  let since = Date.now();
+  const timer = setInterval(() => {
+    void dispatcher.metrics.eventsReceived.get().then(({ values }) => {
+      const received = values.reduce((sum, value) => sum + value.value, 0);
+      if (received !== seen) {
+        seen = received;
+        since = Date.now();
+      } else if (Date.now() - since >= idleMs) {
+        clearInterval(timer);
+        onIdle();
+        void dispatcher.close();
+      }
+    });
+  }, Math.min(1000, Math.max(10, Math.floor(idleMs / 4))));
+  return timer;
 }
