@@ -107,9 +107,19 @@ function brokersTable(results) {
 
 /** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
 export function derivedBlocks(name, results) {
+  if (name === 'install-size') return { 'install-summary': installSummary(results) };
   if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
   if (name === 'brokers-redis-streams' || name === 'brokers-kafka') return { [`${name}-table`]: brokersTable(results) };
   if (name !== 'hop') return {};
   if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
   return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results), ...(typeof results.otherBrokersMarkdown === 'string' ? { 'hop-brokers': results.otherBrokersMarkdown } : {}) };
+}
+
+/** One sentence for README: the core install and the import time, against their goals. */
+function installSummary(results) {
+  const { install, importTime, goals } = results;
+  return (
+    `\`npm i proxystream\` is ${install.mb} MB (goal < ${goals.installMB}) and \`import('proxystream')\` takes ${Math.round(importTime.importMs)} ms ` +
+    `(goal < ${goals.importMs}; median of ${importTime.runs} fresh processes; [how measured](docs/dependencies.md#size-and-import-time)).`
+  );
 }
