@@ -5,11 +5,14 @@
 //
 // Produce: idempotent producer, acks -1 (all), awaited batches of `--batch` messages, one partition.
 // Consume: a new consumer group from earliest until every message arrived (no per-message commit).
-// Prints one JSON line per run and a table at the end.
+// Prints one JSON line per run and a table at the end, and writes bench/results/kafka-clients.json
+// (`node bench/lib/update-readme.mjs kafka-clients` puts its table into docs/benchmarks.md).
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, MessagesStreamModes, ProduceAcks, Producer } from '@platformatic/kafka';
 import kafkajs from 'kafkajs';
+import { join } from 'node:path';
 import { startKafka } from '../../scripts/servers/kafka.mjs';
+import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
@@ -116,8 +119,14 @@ for (const version of VERSIONS) {
     await server.stop();
   }
 }
-console.log(`\n${COUNT} x 200 B, batches of ${BATCH}, 1 partition, acks all, idempotent`);
-console.log('| Kafka | client | produce msgs/s | consume msgs/s |');
-console.log('| --- | --- | ---: | ---: |');
-for (const r of results) console.log(`| ${r.version} | ${r.client} | ${r.error ? `failed: ${r.error}` : r.producePerSec} | ${r.error ? '' : r.consumePerSec} |`);
+const names: Record<string, string> = { kafkajs: 'kafkajs', platformatic: '@platformatic/kafka' };
+const headlineMarkdown = [
+  `${COUNT.toLocaleString('en-US')} events of 200 B, batches of ${BATCH}, one partition, idempotent, acks all; the second of two rounds per client (the first warms up):`,
+  '',
+  '| Kafka | client | produce msgs/s | consume msgs/s |',
+  '| --- | --- | ---: | ---: |',
+  ...results.map((r) => `| ${r.version} | ${names[r.client] ?? r.client} | ${r.error ? `failed: ${r.error}` : r.producePerSec.toLocaleString('en-US')} | ${r.error ? '' : r.consumePerSec.toLocaleString('en-US')} |`),
+].join('\n');
+console.log(`\n${headlineMarkdown}`);
+await writeJson(join(resultsDir(), 'kafka-clients.json'), { benchmark: 'kafka-clients', ...runInfo(), config: { count: COUNT, batch: BATCH, versions: VERSIONS, payloadBytes: PAYLOAD.length }, results, headlineMarkdown });
 process.exit(0);

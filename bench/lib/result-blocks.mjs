@@ -108,6 +108,7 @@ function brokersTable(results) {
 /** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
 export function derivedBlocks(name, results) {
   if (name === 'install-size') return { 'install-summary': installSummary(results) };
+  if (name === 'soak') return { 'soak-summary': soakSummary(results) };
   if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
   if (name === 'brokers-redis-streams' || name === 'brokers-kafka') return { [`${name}-table`]: brokersTable(results) };
   if (name !== 'hop') return {};
@@ -121,5 +122,14 @@ function installSummary(results) {
   return (
     `\`npm i proxystream\` is ${install.mb} MB (goal < ${goals.installMB}) and \`import('proxystream')\` takes ${Math.round(importTime.importMs)} ms ` +
     `(goal < ${goals.importMs}; median of ${importTime.runs} fresh processes; [how measured](docs/dependencies.md#size-and-import-time)).`
+  );
+}
+
+/** The soak run in one sentence (docs/reliability.md). */
+function soakSummary(r) {
+  return (
+    `${r.seconds} s at ${r.rate} items/s on ${r.adapter === 'kafka' ? 'Kafka' : 'Redis Streams'} with a worker process killed every ${r.killEverySeconds} s ` +
+    `(${r.workerKills} kills): ${r.sent.toLocaleString('en-US')} sent, ${r.lost} lost, ${r.duplicated} duplicated, ${r.deadLettered} dead-lettered, ` +
+    `${r.orphans} orphans, dispatcher RSS ${r.rssMiB.mainFirst} → ${r.rssMiB.mainLast} MiB (\`bench/results/soak.json\`).`
   );
 }

@@ -36,7 +36,8 @@ const names = process.argv.length > 2 ? process.argv.slice(2) : ['hop'];
 try {
   for (const name of names) {
     const results = JSON.parse(readFileSync(join(root, 'bench', 'results', `${name}.json`), 'utf8'));
-    const stamp = `<!-- generated from bench/results/${name}.json (${results.date}, commit ${String(results.commit).slice(0, 7)}) by bench/lib/update-readme.mjs -->`;
+    const when = results.date === undefined ? 'undated run' : `${results.date}, commit ${String(results.commit).slice(0, 7)}`;
+    const stamp = `<!-- generated from bench/results/${name}.json (${when}) by bench/lib/update-readme.mjs -->`;
     const blocks = { ...(typeof results.headlineMarkdown === 'string' ? { [name]: results.headlineMarkdown } : {}), ...derivedBlocks(name, results) };
     let written = 0;
     for (const [block, markdown] of Object.entries(blocks)) {

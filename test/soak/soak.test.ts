@@ -85,6 +85,8 @@ it(`soak: ${SECONDS} s at ${RATE}/s on ${ADAPTER} with a worker killed every ${K
   samples.push({ t: Math.round((Date.now() - started) / 1000), handled: handled(world).length, sent: sent.length, ...rss() });
   const steady = samples.filter((s) => s.t >= 30);
   const report = {
+    date: new Date().toISOString(),
+    commit: execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim(),
     adapter: ADAPTER,
     store: 'RedisStore',
     seconds: SECONDS,
