@@ -1,7 +1,7 @@
 import type * as Msgpackr from 'msgpackr';
 import { lazyRequire } from '../util/lazy-require.js';
 
-/** msgpackr, loaded at the first event or payload encoded or decoded rather than at import (about 25 ms). */
+/** msgpackr, loaded at the first event or payload encoded or decoded, not when the package loads (it takes about 25 ms). */
 const msgpackr = lazyRequire<typeof Msgpackr>('msgpackr');
 
 /** A msgpackr `Packr` with `options`, made on first use; every call returns the same one. */
