@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { startChild } from '../lib/child.js';
+import { startChild, superviseRoles, withDeadline } from '../lib/child.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { sizeLabel } from '../lib/stats.js';
 import { checkLinks } from './link-check.js';
@@ -65,12 +65,9 @@ async function runOnTopology(topology: Topology, config: HostRunConfig): Promise
   // A child killed by a teardown rejects `ready` too, and nothing else waits for it here.
   role.ready.catch(() => undefined);
   topology.track(role.child);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([role.done, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${RUN_TIMEOUT_MS} ms`)), RUN_TIMEOUT_MS)))]);
+    return await withDeadline(RUN_TIMEOUT_MS, 'run', (signal) => superviseRoles([role], signal, () => role.done));
   } finally {
-    clearTimeout(timer);
-    await role.kill(2000);
     await topology.killStrays();
   }
 }
