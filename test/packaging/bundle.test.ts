@@ -13,7 +13,8 @@ describe('the package as published (the bundle in dist/pkg)', () => {
 
   it.each(['thread', 'process'])('runs a %s pool from its own worker hosts, every payload intact and released', async (kind) => {
     const { stdout } = await promisify(execFile)(process.execPath, [join(fixtures, 'bundle-pools.mjs'), kind], { cwd: root, timeout: 60_000 });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ failures: {}, acked: 6, objectsLeft: 0 });
+    const result = stdout.split('\n').find((line) => line.startsWith('result: '));
+    expect(JSON.parse(result!.slice('result: '.length))).toEqual({ failures: {}, acked: 6, objectsLeft: 0 });
   });
 
   it('loads a handful of its own files for import("proxystream"), none from the compiled sources', async () => {
