@@ -13,11 +13,28 @@ export async function importOptional<T>(specifier: string, feature: string, vers
   try {
     return (await import(specifier)) as T;
   } catch (error) {
-    if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    const name = packageName(specifier);
-    const install = version === undefined ? name : `${name}@${version}`;
-    throw new MissingDependencyError(`${feature} needs the package ${name}, which is not installed: npm install ${install}`, { cause: error, context: { package: name, feature } });
+    throw asMissing(error, specifier, feature, version);
   }
+}
+
+/**
+ * Throws the {@link MissingDependencyError} {@link importOptional} would, without loading the package:
+ * for a check that must come first (before a connection is tried) while the import itself takes long.
+ */
+export function assertInstalled(specifier: string, feature: string, version?: string): void {
+  try {
+    import.meta.resolve(specifier);
+  } catch (error) {
+    throw asMissing(error, specifier, feature, version);
+  }
+}
+
+/** A module-not-found failure as MissingDependencyError naming the install command; any other failure as it is. */
+function asMissing(error: unknown, specifier: string, feature: string, version: string | undefined): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_MODULE_NOT_FOUND') return error;
+  const name = packageName(specifier);
+  const install = version === undefined ? name : `${name}@${version}`;
+  return new MissingDependencyError(`${feature} needs the package ${name}, which is not installed: npm install ${install}`, { cause: error, context: { package: name, feature } });
 }
 
 /** The package a bare specifier names, without its subpath: `@scope/name` or `name`. */

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker-adapters/index.js';
-import { AbortedError, ErrorCodes } from '../../src/errors/index.js';
+import { AbortedError, ConnectionError, ErrorCodes } from '../../src/errors/index.js';
+import { freePort } from '../cli/helpers.js';
 import { collect, message, sleep, texts } from './helpers.js';
 import { uniqueName, type BrokerFactory } from './types.js';
 
@@ -246,6 +247,26 @@ export function brokerConformance(factory: BrokerFactory): void {
       else expect([texts(a!).length, texts(b!).length]).toEqual([12, 12]);
       expect(texts(c!)).toHaveLength(12);
       await Promise.all([...subscribers.map((s) => s.close()), publisher.close()]);
+    });
+
+    it('fails a publish and a read within a second with ConnectionError (its reason: refused) when nothing listens, whatever the connect timeout', async (context) => {
+      if (factory.createRefused === undefined) context.skip(`${factory.name} has no server to be refused by`);
+      const refused = factory.createRefused!(await freePort());
+      try {
+        for (const attempt of [
+          () => refused.publisher().publish(uniqueName('t'), [message('lost?')]),
+          () => collect(refused.subscriber({ topics: uniqueName('t'), group: uniqueName('g') }), 1),
+        ]) {
+          const started = Date.now();
+          const error = await attempt().then(() => undefined, (failure: unknown) => failure);
+          expect(Date.now() - started).toBeLessThan(1_000);
+          expect(error).toBeInstanceOf(ConnectionError);
+          expect(error).toMatchObject({ code: ErrorCodes.CONNECTION, retriable: true });
+          expect((error as Error).message).toMatch(/refused/i);
+        }
+      } finally {
+        await refused.close();
+      }
     });
 
     it('throws AbortedError (PS_ABORTED, cause the signal\'s reason) promptly when its signal aborts while waiting', async () => {

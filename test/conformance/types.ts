@@ -10,6 +10,8 @@ export interface BrokerFactory {
   subscribeSettleMs?: number;
   /** A broker whose new topics have several partitions (Kafka), for the load-sharing case; absent where topics are not partitioned. */
   createPartitioned?(): Promise<Broker>;
+  /** A broker pointed at `port` on loopback, where nothing listens, with a 5 s connect timeout; absent where the adapter has no server to reach. */
+  createRefused?(port: number): Broker;
 }
 
 /** Makes a fresh store for one test. */

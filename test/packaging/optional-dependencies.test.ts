@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isProxyStreamError, MissingDependencyError } from '../../src/errors/index.js';
-import { importOptional } from '../../src/util/optional-import.js';
+import { assertInstalled, importOptional } from '../../src/util/optional-import.js';
 import { ensureBuilt, root } from '../cli/helpers.js';
 
 const OPTIONAL = ['@platformatic/kafka', 'kafkajs', 'zeromq', 'apache-arrow', 'tsx'];
@@ -40,6 +40,20 @@ describe('importOptional', () => {
     expect(typeof Packr).toBe('function');
     const error = await failure(importOptional('data:text/javascript,throw new RangeError("broken")', 'x'));
     expect(error).toBeInstanceOf(RangeError);
+  });
+});
+
+describe('assertInstalled', () => {
+  it('throws the MissingDependencyError importOptional would, for a package that is not installed, and passes an installed one', () => {
+    let thrown: unknown;
+    try {
+      assertInstalled('proxystream-no-such-package', 'the test feature', '1.2.3');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(MissingDependencyError);
+    expect((thrown as MissingDependencyError).message).toContain('npm install proxystream-no-such-package@1.2.3');
+    expect(() => assertInstalled('msgpackr', 'x')).not.toThrow();
   });
 });
 

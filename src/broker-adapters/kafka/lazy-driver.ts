@@ -1,4 +1,5 @@
-import { importOptional } from '../../util/optional-import.js';
+import { ClosedError } from '../../errors/index.js';
+import { assertInstalled, importOptional } from '../../util/optional-import.js';
 import { asConnectionError, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from './driver.js';
 import type { ParsedKafkaOptions } from './options.js';
 import { probeBrokers } from './probe.js';
@@ -7,16 +8,16 @@ import { probeBrokers } from './probe.js';
  * The {@link KafkaDriver} of the chosen client, which is imported on the first call that talks to
  * Kafka: both clients are optional peer dependencies, and a KafkaBroker is made synchronously. A
  * client that is not installed rejects that call with MissingDependencyError, before any connection
- * is tried. Until a bootstrap broker
- * has answered once, each call first probes them (see `probeBrokers`), so a refused connection fails
- * at once instead of after the clients' retries; once one answered, the clients' own reconnects
- * ride out a restart.
+ * is tried. Until a bootstrap broker has answered once, each call also probes them (see
+ * `probeBrokers`) while the client loads, so a refused connection fails at once instead of after the
+ * import and the clients' retries; once one answered, the clients' own reconnects ride out a restart.
  */
 export class LazyKafkaDriver implements KafkaDriver {
   readonly options: ParsedKafkaOptions;
   readonly address: string;
   #driver: Promise<KafkaDriver> | undefined;
   #answered = false;
+  #closed = false;
 
   constructor(options: ParsedKafkaOptions) {
     this.options = options;
@@ -91,32 +92,44 @@ export class LazyKafkaDriver implements KafkaDriver {
     return asConnectionError(this.address, error, what);
   }
 
+  /** Closes the client; one that no call reached (no broker answered yet) never connected, and its import is not waited for. */
   async close(): Promise<void> {
+    this.#closed = true;
+    if (!this.#answered) return;
     await (await this.#driver?.catch(() => undefined))?.close();
   }
 
   async #load(): Promise<KafkaDriver> {
+    if (this.#answered) return (this.#driver ??= loadDriver(this.options));
+    const { specifier, feature, version } = clientPackage(this.options);
+    assertInstalled(specifier, feature, version);
+    // The probe runs while the client loads (@platformatic/kafka takes about a second to import), so a
+    // refusal is reported at once; a load that fails is reported by this call once the probe passed.
     this.#driver ??= loadDriver(this.options);
-    const driver = await this.#driver;
-    if (!this.#answered) {
-      await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
-      this.#answered = true;
-    }
-    return driver;
+    this.#driver.catch(() => undefined);
+    await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
+    if (this.#closed) throw new ClosedError(`kafka broker at ${this.address} is closed`, { context: { address: this.address } });
+    this.#answered = true;
+    return this.#driver;
   }
 }
 
 /** The one @platformatic/kafka version the platformatic member is built and tested against (package.json pins it). */
 export const PLATFORMATIC_KAFKA_VERSION = '1.35.0';
 
+/** The package of the chosen client, what needs it and the version its install command names. */
+function clientPackage(options: ParsedKafkaOptions): { specifier: string; feature: string; version?: string } {
+  return options.client === 'kafkajs' ? { specifier: 'kafkajs', feature: "the Kafka broker with client 'kafkajs'" } : { specifier: '@platformatic/kafka', feature: 'the Kafka broker', version: PLATFORMATIC_KAFKA_VERSION };
+}
+
 /** Imports the chosen client (MissingDependencyError when it is not installed), then its driver. */
 async function loadDriver(options: ParsedKafkaOptions): Promise<KafkaDriver> {
+  const { specifier, feature, version } = clientPackage(options);
+  await importOptional(specifier, feature, version);
   if (options.client === 'kafkajs') {
-    await importOptional('kafkajs', "the Kafka broker with client 'kafkajs'");
     const { KafkajsDriver } = await import('./kafkajs/driver.js');
     return new KafkajsDriver(options);
   }
-  await importOptional('@platformatic/kafka', 'the Kafka broker', PLATFORMATIC_KAFKA_VERSION);
   const { PlatformaticDriver } = await import('./platformatic/driver.js');
   return new PlatformaticDriver(options);
 }

@@ -18,5 +18,6 @@ export function kafkaBrokerFactory(name: string, brokers: () => string[], extra:
     subscribeSettleMs: 1_500,
     create: async () => new KafkaBroker({ brokers: brokers(), clientId: 'proxystream-test', ...kafkaTestOptions, ...extra }),
     createPartitioned: async () => new KafkaBroker({ brokers: brokers(), clientId: 'proxystream-test', ...kafkaTestOptions, partitions: 4, ...extra }),
+    createRefused: (port) => new KafkaBroker({ brokers: [`127.0.0.1:${port}`], clientId: 'proxystream-test', ...kafkaTestOptions, connectTimeoutMs: 5_000, ...extra }),
   };
 }

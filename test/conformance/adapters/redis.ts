@@ -22,6 +22,7 @@ export const redisStreamsFactory: BrokerFactory = {
   async create() {
     return new RedisStreamsBroker({ url: await redisTestUrl(), blockMs: 200, visibilityTimeoutMs: 2_000 });
   },
+  createRefused: (port) => new RedisStreamsBroker({ url: `redis://127.0.0.1:${port}`, connectTimeoutMs: 5_000 }),
 };
 
 const prefixes = new WeakMap<Store, string>();
