@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Broker } from '../../src/broker-adapters/index.js';
 import { AbortedError, ConnectionError, ErrorCodes } from '../../src/errors/index.js';
-import { freePort } from '../cli/helpers.js';
+import { getFreePort } from '../../scripts/servers/ports.mjs';
 import { collect, message, sleep, texts } from './helpers.js';
 import { uniqueName, type BrokerFactory } from './types.js';
 
@@ -251,7 +251,7 @@ export function brokerConformance(factory: BrokerFactory): void {
 
     it('fails a publish and a read within a second with ConnectionError (its reason: refused) when nothing listens, whatever the connect timeout', async (context) => {
       if (factory.createRefused === undefined) context.skip(`${factory.name} has no server to be refused by`);
-      const refused = factory.createRefused!(await freePort());
+      const refused = factory.createRefused!(await getFreePort());
       try {
         for (const attempt of [
           () => refused.publisher().publish(uniqueName('t'), [message('lost?')]),

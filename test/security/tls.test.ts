@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaBroker } from '../../src/broker-adapters/kafka/index.js';
+import { isPermanentClientError } from '../../src/broker-adapters/kafka/driver.js';
 import { RedisStreamsBroker } from '../../src/broker-adapters/redis-streams/index.js';
 import type { Broker } from '../../src/broker-adapters/types.js';
 import { ConnectionError, ErrorCodes } from '../../src/errors/index.js';
@@ -106,14 +107,15 @@ describe.each(['kafkajs', 'platformatic'] as const)('Kafka over SASL_SSL with %s
   }, 60_000);
 
   it.each([
-    ['a wrong password', { sasl: { mechanism: 'plain' as const, username: 'alice', password: 'wrong' } }, /authentication failed/i],
-    ['a client that does not trust the CA', { ssl: true }, /certificate/],
-  ])('%s → a ConnectionError (PS_CONNECTION) that says why, in bounded time', async (_, extra, reason) => {
+    ['a wrong password', { sasl: { mechanism: 'plain' as const, username: 'alice', password: 'wrong' } }, /authentication failed/i, true],
+    ['a client that does not trust the CA', { ssl: true }, /certificate/, false],
+  ])('%s → a ConnectionError (PS_CONNECTION) that says why, in bounded time, classed permanent (no restart loop retries it) only for bad credentials', async (_, extra, reason, permanent) => {
     const broker = secure({ ...extra, connectTimeoutMs: 2_000 });
     const publish = await failure(() => broker.publisher().publish(uniqueName('sasl-ssl-denied'), [{ value: Buffer.from('x') }]));
     await broker.close();
     expectRefused(publish.error, reason);
     expect(publish.ms).toBeLessThan(15_000);
+    expect(isPermanentClientError(publish.error)).toBe(permanent);
   }, 30_000);
 
   it('a subscriber with a wrong password fails its read with a ConnectionError that says why, without retrying for the restart window', async () => {

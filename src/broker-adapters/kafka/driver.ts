@@ -134,6 +134,28 @@ export function clientErrorInfo(error: unknown): { retriable: boolean; type: str
   return { retriable: fields.retriable === true || fields.canRetry === true, type };
 }
 
+/** Protocol errors of credentials and permissions: no rejoin or retry mends them, the operator must. */
+const PERMANENT_TYPES = new Set(['SASL_AUTHENTICATION_FAILED', 'ILLEGAL_SASL_STATE', 'UNSUPPORTED_SASL_MECHANISM', 'TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+/**
+ * Whether a kafkajs or @platformatic/kafka failure, or one it wraps (`cause`, `errors`, `originalError`),
+ * is an authentication or authorization failure. The clients' own `retriable` flag cannot tell: kafkajs
+ * flags a refused connection non-retriable once its retries ran out, so the restart loops retry
+ * everything within their window except these.
+ */
+export function isPermanentClientError(error: unknown): boolean {
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 32; seen += 1) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null) continue;
+    const fields = current as { name?: unknown; code?: unknown; type?: unknown; apiId?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown };
+    if (fields.name === 'KafkaJSSASLAuthenticationError' || fields.code === 'PLT_KFK_AUTHENTICATION') return true;
+    if (PERMANENT_TYPES.has(String(fields.type)) || PERMANENT_TYPES.has(String(fields.apiId))) return true;
+    pending.push(fields.cause, fields.originalError, ...(Array.isArray(fields.errors) ? fields.errors : []));
+  }
+  return false;
+}
+
 /** Maps a client failure to ConnectionError (context `address`); proxystream errors pass through. */
 export function asConnectionError(address: string, error: unknown, what: string): Error {
   if (isProxyStreamError(error)) return error;
