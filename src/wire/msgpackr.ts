@@ -1,17 +1,15 @@
 import type * as Msgpackr from 'msgpackr';
-import { lazyRequire } from '../util/lazy-require.js';
+import { lazy, lazyRequire } from '../util/lazy-require.js';
 
 /** msgpackr, loaded at the first event or payload encoded or decoded, not when the package loads (it takes about 25 ms). */
 const msgpackr = lazyRequire<typeof Msgpackr>('msgpackr');
 
 /** A msgpackr `Packr` with `options`, made on first use; every call returns the same one. */
 export function lazyPackr(options: Msgpackr.Options): () => Msgpackr.Packr {
-  let packr: Msgpackr.Packr | undefined;
-  return () => (packr ??= new (msgpackr().Packr)(options));
+  return lazy(() => new (msgpackr().Packr)(options));
 }
 
 /** A msgpackr `Unpackr` with `options`, made on first use; every call returns the same one. */
 export function lazyUnpackr(options: Msgpackr.Options): () => Msgpackr.Unpackr {
-  let unpackr: Msgpackr.Unpackr | undefined;
-  return () => (unpackr ??= new (msgpackr().Unpackr)(options));
+  return lazy(() => new (msgpackr().Unpackr)(options));
 }
