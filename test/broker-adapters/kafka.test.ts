@@ -212,6 +212,15 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
+  it('lets several clients create one new topic at once, each publish accepted (kafkajs gave up when the new topic was not in its metadata yet)', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const topic = uniqueName('t');
+      const racers = Array.from({ length: 4 }, () => broker({ partitions: 4 }));
+      await Promise.all(racers.map((racer, i) => racer.publisher().publish(topic, [message(`r${i}`)])));
+      await Promise.all(racers.map((racer) => racer.close()));
+    }
+  }, 60_000);
+
   it('commits only the contiguous acked prefix when acks arrive out of order', async () => {
     const b = broker();
     const topic = uniqueName('t');

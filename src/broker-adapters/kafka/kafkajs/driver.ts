@@ -1,6 +1,7 @@
 import kafkajs, { type Admin, type Kafka, type Producer, type SASLOptions } from 'kafkajs';
 import { asConnectionError, connectWithin, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from '../driver.js';
 import type { ParsedKafkaOptions } from '../options.js';
+import { retry, type RetryOptions } from '../../../util/retry.js';
 import { TopicCache } from '../topic-cache.js';
 import { kafkaErrorType } from './error-type.js';
 import { KafkajsGroupConsumer } from './group-consumer.js';
@@ -127,13 +128,29 @@ export class KafkajsDriver implements KafkaDriver {
 
   async #create(topics: string[]): Promise<void> {
     const admin = await this.admin();
+    try {
+      await retry(() => this.#createOnce(admin, topics), NEW_TOPIC_POLL);
+    } catch (error) {
+      throw this.asConnectionError(error, `create topics ${topics.join(', ')}`);
+    }
+  }
+
+  /** Creates the topics and waits for their leaders; a topic that exists already is no failure. */
+  async #createOnce(admin: Admin, topics: string[]): Promise<void> {
     const { partitions: numPartitions, replicationFactor } = this.options;
     try {
       await admin.createTopics({ waitForLeaders: true, timeout: Math.max(5_000, this.options.connectTimeoutMs), topics: topics.map((topic) => ({ topic, numPartitions, replicationFactor })) });
     } catch (error) {
       const nested = (error as { errors?: unknown[] }).errors;
       const onlyExists = Array.isArray(nested) && nested.length > 0 && nested.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS');
-      if (!onlyExists && kafkaErrorType(error) !== 'TOPIC_ALREADY_EXISTS') throw this.asConnectionError(error, `create topics ${topics.join(', ')}`);
+      if (!onlyExists && kafkaErrorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error;
     }
   }
 }
+
+/**
+ * Up to 5 s, every 200 ms: kafkajs waits for a new topic's leaders but gives up at once when the
+ * metadata does not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen under load when two processes
+ * create one topic together); creating again finds it, or it exists, and waits anew.
+ */
+const NEW_TOPIC_POLL: RetryOptions = { attempts: 25, backoffMs: 200, maxBackoffMs: 200, jitter: 0, retriable: (error) => ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(kafkaErrorType(error) ?? '') };
