@@ -56,10 +56,9 @@ export function addressOf(client: RedisClient): string {
 const corked = new WeakSet<object>();
 
 /**
- * Holds the writes of a standalone `client` until the event loop's check phase (`setImmediate`), so
- * the commands of every callback that loop iteration ran (acks of results that arrived together,
- * publishes, script calls) leave in one writev system call instead of one write each. Order is kept;
- * a Cluster is left alone.
+ * Holds the writes of a standalone `client` until the current turn of the event loop has run its
+ * callbacks and microtasks, so the commands of one burst (acks, publishes, script calls) leave in one
+ * writev system call instead of one write each. Order is kept; a Cluster is left alone.
  */
 export function coalesceWrites(client: RedisClient): void {
   if (isCluster(client)) return;
@@ -67,7 +66,7 @@ export function coalesceWrites(client: RedisClient): void {
   if (socket === undefined || socket === null || corked.has(socket) || !socket.writable) return;
   corked.add(socket);
   socket.cork();
-  setImmediate(() => {
+  process.nextTick(() => {
     corked.delete(socket);
     socket.uncork();
   });
