@@ -1,5 +1,5 @@
 import { ConnectionError, isProxyStreamError, TimeoutError } from '../../errors/index.js';
-import type { BackoffPolicy } from '../../util/retry.js';
+import type { BackoffPolicy, RetryOptions } from '../../util/retry.js';
 import { withTimeout } from '../../util/timers.js';
 import type { ParsedKafkaOptions } from './options.js';
 
@@ -132,6 +132,15 @@ export function clientErrorInfo(error: unknown): { retriable: boolean; type: str
   const fields = typeof error === 'object' && error !== null ? (error as { type?: unknown; apiId?: unknown; retriable?: unknown; canRetry?: unknown }) : {};
   const type = typeof fields.type === 'string' ? fields.type : typeof fields.apiId === 'string' ? fields.apiId : undefined;
   return { retriable: fields.retriable === true || fields.canRetry === true, type };
+}
+
+/**
+ * The retry options of a restart loop (a member rejoining, or learning its positions, during a broker
+ * restart): {@link RESTART_BACKOFF}, retrying while `going()` says the loop may go on (its window, its
+ * generation) and never after an authentication or authorization failure ({@link isPermanentClientError}).
+ */
+export function restartRetry(going: () => boolean, signal?: AbortSignal): RetryOptions {
+  return { ...RESTART_BACKOFF, retriable: (error) => !isPermanentClientError(error) && going(), ...(signal === undefined ? {} : { signal }) };
 }
 
 /** Protocol errors of credentials and permissions: no rejoin or retry mends them, the operator must. */

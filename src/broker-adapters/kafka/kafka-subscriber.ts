@@ -4,7 +4,7 @@ import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber }
 import { retry } from '../../util/retry.js';
 import { CommitScheduler } from './commit-scheduler.js';
 import { raceAbort, sleepUntilWoken } from '../../util/timers.js';
-import { isPermanentClientError, partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
+import { partitionKey, restartRetry, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { EndWatch } from './end-watch.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 import { PartitionState } from './partition-state.js';
@@ -176,8 +176,8 @@ export class KafkaSubscriber implements Subscriber {
   /** {@link #prepare}, retried while a broker restart lasts (up to RESTART_WINDOW_MS) and the generation holds; never after an authentication or authorization failure. */
   async #prepareWithRetry(epoch: number, assignment: Record<string, number[]>): Promise<void> {
     const started = Date.now();
-    const retriable = (error: unknown) => !isPermanentClientError(error) && epoch === this.#epoch && !this.#close.signal.aborted && Date.now() - started <= RESTART_WINDOW_MS;
-    await retry(() => this.#prepare(epoch, assignment), { ...RESTART_BACKOFF, retriable, signal: this.#close.signal });
+    const going = () => epoch === this.#epoch && !this.#close.signal.aborted && Date.now() - started <= RESTART_WINDOW_MS;
+    await retry(() => this.#prepare(epoch, assignment), restartRetry(going, this.#close.signal));
   }
 
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { retry } from '../../../util/retry.js';
-import { EOS_HEADER, isPermanentClientError, RESTART_BACKOFF, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { EOS_HEADER, RESTART_BACKOFF, restartRetry, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { KafkajsDriver } from './driver.js';
 import { kafkaErrorType } from './error-type.js';
 
@@ -96,12 +96,13 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
   /**
    * Replaces a consumer that kafkajs stopped for good although the group could go on: disconnects
    * it, voids its generation and joins with a fresh one, retrying while the outage is younger than
-   * RESTART_WINDOW_MS (an authentication or authorization failure ends it at once). What it held unacked comes again from the committed offsets (at-least-once).
+   * RESTART_WINDOW_MS (an authentication or authorization failure ends it at once). What it held
+   * unacked comes again from the committed offsets (at-least-once).
    */
   async #replace(crashed: Consumer): Promise<void> {
     await crashed.disconnect().catch(() => undefined);
     try {
-      await retry(() => this.#rejoin(), { ...RESTART_BACKOFF, retriable: (error) => !isPermanentClientError(error) && this.#mayRestart() });
+      await retry(() => this.#rejoin(), restartRetry(() => this.#mayRestart()));
     } catch (error) {
       if (!this.#closed) this.#hooks.failed(this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} (restart)`));
     }

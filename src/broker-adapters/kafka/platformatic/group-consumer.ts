@@ -1,7 +1,7 @@
 import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { backoffDelay, retry, type BackoffPolicy } from '../../../util/retry.js';
 import { orAfter, sleep, sleepUntilWoken } from '../../../util/timers.js';
-import { EOS_HEADER, isPermanentClientError, partitionKey, RESTART_BACKOFF, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { EOS_HEADER, partitionKey, restartRetry, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
 /** Where one assigned partition is read from next. */
@@ -163,15 +163,16 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   /**
    * Replaces the client's consumer with a fresh one that joins the group, retrying while the failure is
-   * younger than RESTART_WINDOW_MS and is no authentication or authorization failure; then the member fails with ConnectionError. What the old one held
-   * unacked comes again from the committed offsets (at-least-once).
+   * younger than RESTART_WINDOW_MS and is no authentication or authorization failure; then the member
+   * fails with ConnectionError. What the old one held unacked comes again from the committed offsets
+   * (at-least-once).
    */
   async #replace(error: Error): Promise<void> {
     if (this.#replacing || this.#closed) return;
     this.#replacing = true;
     const since = Date.now();
     try {
-      await retry(() => this.#rejoin(), { ...RESTART_BACKOFF, retriable: (failure) => !isPermanentClientError(failure) && !this.#closed && Date.now() - since <= RESTART_WINDOW_MS });
+      await retry(() => this.#rejoin(), restartRetry(() => !this.#closed && Date.now() - since <= RESTART_WINDOW_MS));
     } catch (failure) {
       if (!this.#closed) this.#fail(failure instanceof Error ? failure : error, 'restart');
     } finally {
