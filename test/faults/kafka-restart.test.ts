@@ -19,9 +19,9 @@ beforeAll(async () => {
 afterAll(() => kafka?.stop(), 60_000);
 
 // Two retries: the kafkajs restart case often sees one batch (25) of PS_MISSING_PAYLOAD dead letters
-// for items that were handled, with 25 payloads still held after the run (2 of the last 4 runs, also
-// alone on a quiet machine). That is an open defect (issue 12), not yet explained; three failures in a
-// row fail the suite.
+// for items that were handled, with 25 payloads still held after the run (its first attempt failed in 3
+// of the last 5 runs, once alone on a quiet machine; the long-outage case once). That is an open defect
+// (issue 12), not yet explained; three failures in a row fail the suite.
 describe('kafka broker restart mid-stream (kafka + RedisStore)', { retry: 2 }, () => {
   let world: World;
   afterEach(() => world?.dispose());

@@ -100,16 +100,20 @@ export class LazyKafkaDriver implements KafkaDriver {
   }
 
   async #load(): Promise<KafkaDriver> {
-    if (this.#answered) return (this.#driver ??= loadDriver(this.options));
-    const { specifier, feature, version } = clientPackage(this.options);
-    assertInstalled(specifier, feature, version);
-    // The probe runs while the client loads (@platformatic/kafka takes about a second to import), so a
-    // refusal is reported at once; a load that fails is reported by this call once the probe passed.
-    this.#driver ??= loadDriver(this.options);
-    this.#driver.catch(() => undefined);
-    await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
-    if (this.#closed) throw new ClosedError(`kafka broker at ${this.address} is closed`, { context: { address: this.address } });
-    this.#answered = true;
+    if (this.#driver === undefined) {
+      const { specifier, feature, version } = clientPackage(this.options);
+      assertInstalled(specifier, feature, version);
+      this.#driver = loadDriver(this.options);
+      // Until the probe below passes, a failed load is reported by the call that awaits it afterwards.
+      this.#driver.catch(() => undefined);
+    }
+    if (!this.#answered) {
+      // The probe runs while the client loads (@platformatic/kafka takes about a second to import), so a
+      // refusal is reported at once.
+      await probeBrokers(this.options.brokers, this.options.connectTimeoutMs);
+      if (this.#closed) throw new ClosedError(`kafka broker at ${this.address} is closed`, { context: { address: this.address } });
+      this.#answered = true;
+    }
     return this.#driver;
   }
 }
