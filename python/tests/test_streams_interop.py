@@ -79,6 +79,28 @@ def test_python_to_python_stores_large_payloads_commits_them_and_releases_them_o
     assert store.stats().objects == 0
 
 
+def test_another_delivery_of_an_event_whose_payload_was_released_is_acked_and_skipped(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+    with StreamProducer(broker.publisher(), store, inline_threshold=0, lifetime=PayloadLifetime(readers=["py"], ttl_ms=60_000)) as producer:
+        for i in range(2):
+            producer.send("twice", frame(i, 4), metadata={"index": i})
+    copies = [fields[b"v"] for _, fields in raw.xrange(f"{stream_prefix}twice")]
+    with StreamConsumer(broker.subscriber("twice", "py"), [store]) as consumer:
+        seen = []
+        for item in consumer:
+            item.resolve()
+            item.ack()
+            seen.append(item.id)
+            if len(seen) == 2:
+                assert store.stats().objects == 0
+                # The broker delivers both events again (a retried batch written twice).
+                with broker.publisher() as again:
+                    again.publish("twice", [OutgoingMessage(value) for value in copies])
+                with StreamProducer(broker.publisher()) as ender:
+                    ender.end("twice")
+        assert len(seen) == 2 and consumer.stats.duplicates == 2
+        assert all(consumer.released_before(event_id) for event_id in seen)
+
+
 def test_the_producer_publishes_once_the_oldest_queued_event_waited_linger_ms(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
     stream = f"{stream_prefix}lingering"
     with StreamProducer(broker.publisher(), store, linger_ms=200) as producer:

@@ -8,10 +8,18 @@ import { orAfter } from '../util/timers.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { BufferPool } from '../util/buffer-pool.js';
 import { consumerSchema, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
+import { RecentIds } from './recent-ids.js';
 import type { StreamItem } from './stream-item.js';
 
 /** How long `close()` waits for payload releases that wait on the broker confirming acks. */
 const RELEASE_WAIT_MS = 5_000;
+
+/**
+ * How many of its latest released payloads a consumer remembers by event id, to know a later delivery
+ * of the same event for a duplicate (a broker that wrote a retried batch twice, a redelivery after a
+ * lost commit) instead of an event whose payload went missing.
+ */
+const RELEASED_IDS_REMEMBERED = 10_000;
 
 /** Counters since the consumer was made. */
 export interface ConsumerStats {
@@ -23,6 +31,8 @@ export interface ConsumerStats {
   malformed: number;
   /** Items handed to the caller. */
   yielded: number;
+  /** Deliveries of an event whose payload this consumer had already released after acking it: acked and skipped. */
+  duplicates: number;
 }
 
 /**
@@ -37,7 +47,8 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   readonly #limits: WireLimits;
   readonly #stopping = new AbortController();
   readonly #ended = new Set<string>();
-  readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0 };
+  readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0, duplicates: 0 };
+  readonly #released = new RecentIds(RELEASED_IDS_REMEMBERED);
   #closing: Promise<void> | undefined;
   readonly #releasing = new Set<Promise<void>>();
   /** With `reuseBuffers`: buffers of settled items, for the payloads of later ones. */
@@ -58,6 +69,15 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   /** The consumer group whose hold on payloads this consumer releases. */
   get group(): string {
     return this.#options.subscriber.group;
+  }
+
+  /**
+   * True when this consumer acked an event with this id and released its payload (one of its last
+   * 10,000 releases): another delivery of that event is a duplicate of work done, whose payload is
+   * gone. Such deliveries are skipped as they arrive; this answers for one that was already in flight.
+   */
+  releasedBefore(id: string): boolean {
+    return this.#released.has(id);
   }
 
   /** True once every subscribed topic has reached end of stream. */
@@ -160,6 +180,11 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
       await this.#malformed(delivery, error as ProxyStreamError);
       return undefined;
     }
+    if (event.payload?.type === 'ref' && this.#released.has(event.id)) {
+      this.#stats.duplicates += 1;
+      await delivery.ack();
+      return undefined;
+    }
     if (this.#options.filter !== undefined && !this.#passes(event)) {
       this.#stats.filtered += 1;
       await delivery.ack();
@@ -240,6 +265,8 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     const target = this.#storeToRelease(event);
     if (target === undefined) return;
     const { store, key } = target;
+    // Remembered before the store forgets it: a duplicate resolved meanwhile fails as missing.
+    if (groups.includes(this.group)) this.#released.add(event.id);
     for (const group of groups) {
       try {
         await store.release(key, group);

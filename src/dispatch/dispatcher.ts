@@ -6,7 +6,7 @@ import { pinoModule } from '../util/pino.js';
 import type { Publisher } from '../broker-adapters/index.js';
 import { releaseDroppedFor, StreamConsumer, type InternalConsumerOptions, type StreamItem } from '../consumer/index.js';
 import { StreamProducer } from '../producer/index.js';
-import { AbortedError, ClosedError, ConfigError, ConnectionError, HandlerError } from '../errors/index.js';
+import { AbortedError, ClosedError, ConfigError, ConnectionError, ErrorCodes, HandlerError, isProxyStreamError } from '../errors/index.js';
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
@@ -309,6 +309,13 @@ export class Dispatcher implements AsyncDisposable {
     }
     if (outcome.kind === 'abandoned') {
       await item.nack({ requeue: true });
+      return;
+    }
+    if (isProxyStreamError(outcome.error) && outcome.error.code === ErrorCodes.MISSING_PAYLOAD && this.#consumer?.releasedBefore(item.id) === true) {
+      // A second delivery of an event handled and released already (see StreamConsumer.releasedBefore).
+      await item.ack({ release: false });
+      this.metrics.eventsAcked.inc({ ...labels, outcome: 'duplicate' });
+      this.logger.info({ pool, id: item.id }, 'duplicate delivery of a handled event skipped');
       return;
     }
     let written: { code: string; bytes: number; topic: string };

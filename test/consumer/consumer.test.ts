@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
+import { RecentIds } from '../../src/consumer/recent-ids.js';
 import { ConfigError, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -165,6 +166,32 @@ describe('StreamConsumer', () => {
     expect(decoded).toMatchObject({ topic, code: 'PS_MALFORMED_EVENT' });
     expect(Buffer.from(decoded.original).toString()).toBe('garbage');
     await consumer.close();
+  });
+
+  it('skips another delivery of an event whose payload it released, acking it', async () => {
+    const { broker, store, topic, producer } = await setup(2);
+    const copies = await collect(broker.subscriber({ topics: topic, group: 'copier' }), 2);
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    const seen: string[] = [];
+    for await (const item of consumer) {
+      await item.resolve();
+      await item.ack();
+      seen.push(item.id);
+      if (seen.length === 2) {
+        // The broker delivers both events again (a retried batch written twice).
+        await broker.publisher().publish(topic, copies.map((delivery) => ({ value: delivery.value })));
+        await producer.close({ end: [topic] });
+      }
+    }
+    expect(seen).toHaveLength(2);
+    expect(consumer.stats.duplicates).toBe(2);
+    expect(seen.every((id) => consumer.releasedBefore(id))).toBe(true);
+  });
+
+  it('remembers the ids of only its latest releases', () => {
+    const recent = new RecentIds(2);
+    for (const id of ['a', 'b', 'a', 'c']) recent.add(id);
+    expect(['a', 'b', 'c'].map((id) => recent.has(id))).toEqual([true, false, true]);
   });
 
   it('yields payloads with withPayloads(), acking each', async () => {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -21,6 +22,13 @@ class ConsumerStats:
     filtered: int = 0
     malformed: int = 0
     yielded: int = 0
+    duplicates: int = 0
+    """Deliveries of an event whose payload this consumer had already released after acking it: acked and skipped."""
+
+
+RELEASED_IDS_REMEMBERED = 10_000
+"""How many of its latest released payloads a consumer remembers by event id, to know a later delivery of
+the same event (a broker that wrote a retried batch twice) for a duplicate, not a missing payload."""
 
 
 class StreamItem:
@@ -128,6 +136,12 @@ class StreamConsumer:
         self._ended: set[str] = set()
         self._closed = False
         self.stats = ConsumerStats()
+        self._released: OrderedDict[str, None] = OrderedDict()
+
+    def released_before(self, event_id: str) -> bool:
+        """True when this consumer acked an event with this id and released its payload (one of its last
+        10,000 releases): another delivery of it is a duplicate of work done, and is skipped as it arrives."""
+        return event_id in self._released
 
     @property
     def group(self) -> str:
@@ -192,6 +206,10 @@ class StreamConsumer:
         except errors.ProxyStreamError as error:
             self._malformed(delivery, error)
             return None
+        if isinstance(event.payload, RefPayload) and event.id in self._released:
+            self.stats.duplicates += 1
+            delivery.ack()
+            return None
         if self._filter is not None and not self._passes(event):
             self.stats.filtered += 1
             delivery.ack()
@@ -234,6 +252,12 @@ class StreamConsumer:
         if not self._release_on_ack or not isinstance(payload, RefPayload) or payload.store_id not in self._stores:
             return
         store = self._stores.get(payload.store_id)
+        if self.group in groups:
+            # Remembered before the store forgets it: a duplicate resolved meanwhile fails as missing.
+            self._released[event.id] = None
+            self._released.move_to_end(event.id)
+            if len(self._released) > RELEASED_IDS_REMEMBERED:
+                self._released.popitem(last=False)
         for group in groups:
             try:
                 store.release(payload.key, group)

@@ -1,0 +1,78 @@
+// A broker that delivers an event twice (Kafka writing a retried batch again after a broker restart, a
+// redelivery after a lost commit): the second delivery names a payload the first one released. It must
+// be acked as a duplicate, never dead-lettered as a missing payload, and leave nothing in the store.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DispatchItem } from '../../src/dispatch/index.js';
+import { decodeEvent } from '../../src/wire/index.js';
+import { uniqueName } from '../conformance/types.js';
+import { dispatcher, makeWorld, producer, readDeadLetters, sleep, waitFor, type World } from './support/world.js';
+
+const N = 20;
+
+/** Reads the world's topic from the earliest entry in a group of its own, until `count` events came. */
+async function eventBytes(world: World, count: number): Promise<Uint8Array[]> {
+  const subscriber = world.broker.subscriber({ topics: world.config.topic, group: uniqueName('copier'), from: 'earliest' });
+  const values: Uint8Array[] = [];
+  try {
+    const stop = AbortSignal.timeout(30_000);
+    for await (const delivery of subscriber.messages({ signal: stop })) {
+      values.push(Buffer.from(delivery.value));
+      await delivery.ack();
+      if (values.length === count) break;
+    }
+  } finally {
+    await subscriber.close();
+  }
+  return values;
+}
+
+describe('duplicate deliveries of handled events', () => {
+  let world: World;
+  afterEach(() => world?.dispose());
+
+  it.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('are skipped, not dead-lettered, and leave no payload behind (%s)', async (adapter) => {
+    world = makeWorld({ adapter, ttlMs: 60_000 });
+    const sender = producer(world);
+    await Promise.all(Array.from({ length: N }, (_, seq) => sender.send(world.config.topic, Buffer.alloc(256, seq), { metadata: { seq } })));
+    await sender.close();
+    const originals = await eventBytes(world, N);
+    const publisher = world.broker.publisher();
+    // Copies right behind the originals: some arrive while their first delivery is still in flight.
+    await publisher.publish(world.config.topic, originals.map((value) => ({ value })));
+    const handled = new Map<number, number>();
+    const d = dispatcher({
+      pipeline: {
+        source: { topics: world.config.topic, group: world.config.group },
+        pools: {
+          work: {
+            concurrency: 4,
+            handle: async (item: DispatchItem) => {
+              await item.resolve();
+              await sleep(5);
+              const seq = item.metadata.seq as number;
+              handled.set(seq, (handled.get(seq) ?? 0) + 1);
+            },
+          },
+        },
+      },
+      broker: world.broker,
+      stores: [world.store],
+    });
+    await d.start();
+    await waitFor('every payload released', async () => handled.size === N && (await world.store.stats()).objects === 0, 30_000);
+    const calls = [...handled.values()].reduce((sum, n) => sum + n, 0);
+    // Copies after the payloads are gone: skipped as they arrive, before any handler.
+    await publisher.publish(world.config.topic, originals.map((value) => ({ value })));
+    await publisher.close();
+    const ender = producer(world);
+    await ender.close({ end: [world.config.topic] });
+    const drained = await d.drained;
+    expect(drained.error).toBeUndefined();
+    const seqs = originals.map((value) => decodeEvent(value).metadata.seq as number);
+    expect(await readDeadLetters(world, seqs, 3_000)).toEqual([]);
+    expect([...handled.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: N }, (_, i) => i));
+    // A copy whose payload was still there when it was resolved is handled again (at-least-once); none after.
+    expect([...handled.values()].reduce((sum, n) => sum + n, 0)).toBe(calls);
+    expect((await world.store.stats()).objects).toBe(0);
+  }, 90_000);
+});
