@@ -1,3 +1,3 @@
-export { releaseDroppedFor, type InternalConsumerOptions, type StreamConsumerOptions } from './options.js';
+export { onDuplicate, releaseDroppedFor, type InternalConsumerOptions, type StreamConsumerOptions } from './options.js';
 export { StreamConsumer, type ConsumerStats } from './stream-consumer.js';
 export type { StreamItem } from './stream-item.js';

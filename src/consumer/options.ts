@@ -52,5 +52,8 @@ export type ParsedConsumerOptions = OptionsOutput<typeof consumerSchema>;
  */
 export const releaseDroppedFor: unique symbol = Symbol('proxystream.releaseDroppedFor');
 
+/** Internal option: hears each delivery skipped as a duplicate (see `StreamConsumer.releasedBefore`), for the dispatcher's metrics. */
+export const onDuplicate: unique symbol = Symbol('proxystream.onDuplicate');
+
 /** {@link StreamConsumerOptions} with the internal options the dispatcher sets. */
-export type InternalConsumerOptions = StreamConsumerOptions & { [releaseDroppedFor]?: readonly string[] };
+export type InternalConsumerOptions = StreamConsumerOptions & { [releaseDroppedFor]?: readonly string[]; [onDuplicate]?: (topic: string) => void };

@@ -7,7 +7,7 @@ import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { BufferPool } from '../util/buffer-pool.js';
-import { consumerSchema, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
+import { consumerSchema, onDuplicate, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
 import { RecentIds } from './recent-ids.js';
 import type { StreamItem } from './stream-item.js';
 
@@ -44,6 +44,7 @@ export interface ConsumerStats {
 export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>, AsyncDisposable {
   readonly #options: ParsedConsumerOptions;
   readonly #releaseDroppedFor: readonly string[];
+  readonly #onDuplicate: ((topic: string) => void) | undefined;
   readonly #limits: WireLimits;
   readonly #stopping = new AbortController();
   readonly #ended = new Set<string>();
@@ -57,6 +58,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   constructor(options: StreamConsumerOptions) {
     this.#options = parseOptions(consumerSchema, options, 'StreamConsumer');
     this.#releaseDroppedFor = (options as InternalConsumerOptions)[releaseDroppedFor] ?? [];
+    this.#onDuplicate = (options as InternalConsumerOptions)[onDuplicate];
     this.#limits = { ...DEFAULT_WIRE_LIMITS, ...this.#options.limits };
     this.#buffers = this.#options.reuseBuffers ? new BufferPool(Math.max(4, 2 * (this.#options.prefetch + 1))) : undefined;
   }
@@ -182,7 +184,10 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     }
     if (event.payload?.type === 'ref' && this.#released.has(event.id)) {
       this.#stats.duplicates += 1;
+      this.#onDuplicate?.(delivery.topic);
       await delivery.ack();
+      // Released again: the producer may have written the payload anew (a publish that outlasted its lease).
+      await this.#releaseAfter(delivery, event);
       return undefined;
     }
     if (this.#options.filter !== undefined && !this.#passes(event)) {

@@ -4,7 +4,7 @@ import type { Registry } from 'prom-client';
 import { promClient } from '../metrics/prom-client.js';
 import { pinoModule } from '../util/pino.js';
 import type { Publisher } from '../broker-adapters/index.js';
-import { releaseDroppedFor, StreamConsumer, type InternalConsumerOptions, type StreamItem } from '../consumer/index.js';
+import { onDuplicate, releaseDroppedFor, StreamConsumer, type InternalConsumerOptions, type StreamItem } from '../consumer/index.js';
 import { StreamProducer } from '../producer/index.js';
 import { AbortedError, ClosedError, ConfigError, ConnectionError, ErrorCodes, HandlerError, isProxyStreamError } from '../errors/index.js';
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
@@ -166,6 +166,7 @@ export class Dispatcher implements AsyncDisposable {
         // prefetch 0: the consumer must not fetch payloads; the dispatcher reads ahead events only.
         prefetch: 0,
         [releaseDroppedFor]: this.#remoteReaders,
+        [onDuplicate]: (topic) => metrics.eventsDuplicate.inc({ topic }),
         ...(this.#options.limits === undefined ? {} : { limits: this.#options.limits }),
         ...(filter === undefined
           ? {}
@@ -311,10 +312,10 @@ export class Dispatcher implements AsyncDisposable {
       await item.nack({ requeue: true });
       return;
     }
-    if (isProxyStreamError(outcome.error) && outcome.error.code === ErrorCodes.MISSING_PAYLOAD && this.#consumer?.releasedBefore(item.id) === true) {
+    if (isProxyStreamError(outcome.error, ErrorCodes.MISSING_PAYLOAD) && this.#consumer?.releasedBefore(item.id) === true) {
       // A second delivery of an event handled and released already (see StreamConsumer.releasedBefore).
-      await item.ack({ release: false });
-      this.metrics.eventsAcked.inc({ ...labels, outcome: 'duplicate' });
+      await item.ack();
+      this.metrics.eventsDuplicate.inc({ topic: item.topic });
       this.logger.info({ pool, id: item.id }, 'duplicate delivery of a handled event skipped');
       return;
     }

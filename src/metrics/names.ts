@@ -11,6 +11,8 @@ export const MetricNames = {
   eventsDispatched: 'proxystream_events_dispatched_total',
   /** Counter {topic,pool,outcome}: events acked upstream; outcome `ok` (handled) or `dead_letter`. */
   eventsAcked: 'proxystream_events_acked_total',
+  /** Counter {topic}: second deliveries of events already handled, whose payload was released: acked without a handler. */
+  eventsDuplicate: 'proxystream_events_duplicate_total',
   /** Counter {topic,pool}: attempts repeated after a failure. */
   eventsRetried: 'proxystream_events_retried_total',
   /** Counter {topic,pool,code}: events written to the dead-letter topic, by error code. */

@@ -63,6 +63,8 @@ export class DispatchMetrics {
   readonly eventsDispatched: Counter<'topic' | 'pool'>;
   /** Events acked upstream, by outcome (`ok` or `dead_letter`). */
   readonly eventsAcked: Counter<'topic' | 'pool' | 'outcome'>;
+  /** Second deliveries of events already handled, whose payload was released: acked without a handler. */
+  readonly eventsDuplicate: Counter<'topic'>;
   /** Handler attempts repeated after a failure. */
   readonly eventsRetried: Counter<'topic' | 'pool'>;
   /** Events written to the dead-letter topic, by error code. */
@@ -85,7 +87,8 @@ export class DispatchMetrics {
     this.eventsReceived = counter(MetricNames.eventsReceived, 'Data events read from the broker, before the filter.', ['topic']);
     this.eventsFiltered = counter(MetricNames.eventsFiltered, 'Events dropped by the pipeline filter.', ['topic']);
     this.eventsDispatched = counter(MetricNames.eventsDispatched, 'Events handed to a pool.', ['topic', 'pool']);
-    this.eventsAcked = counter(MetricNames.eventsAcked, 'Events acked upstream, by outcome (ok, dead_letter, or duplicate: a second delivery of an event already handled).', ['topic', 'pool', 'outcome']);
+    this.eventsAcked = counter(MetricNames.eventsAcked, 'Events acked upstream, by outcome (ok or dead_letter).', ['topic', 'pool', 'outcome']);
+    this.eventsDuplicate = counter(MetricNames.eventsDuplicate, 'Second deliveries of events already handled, whose payload was released: acked without running a handler.', ['topic']);
     this.eventsRetried = counter(MetricNames.eventsRetried, 'Handler attempts repeated after a failure.', ['topic', 'pool']);
     this.eventsDeadLettered = counter(MetricNames.eventsDeadLettered, 'Events written to the dead-letter topic, by error code.', ['topic', 'pool', 'code']);
     this.payloadBytesResolved = counter(MetricNames.payloadBytesResolved, 'Payload bytes handlers resolved from stores.', ['pool']);

@@ -19,9 +19,9 @@ beforeAll(async () => {
 afterAll(() => kafka?.stop(), 60_000);
 
 // Two retries: the kafkajs restart case often saw one batch (25) of PS_MISSING_PAYLOAD dead letters
-// for items that were handled (its first attempt failed in 3 of 5 runs). Second deliveries of handled
-// events are now skipped (duplicate-delivery.test.ts), which explains that symptom; the retries stay
-// until full runs show it gone (docs/reliability.md). Three failures in a row fail the suite.
+// for items that were handled (its first attempt failed in 3 of 5 runs). Of the two causes that fit
+// (docs/reliability.md), second deliveries of handled events are now skipped (duplicate-delivery.test.ts);
+// the retries stay until full runs show the symptom gone. Three failures in a row fail the suite.
 describe('kafka broker restart mid-stream (kafka + RedisStore)', { retry: 2 }, () => {
   let world: World;
   afterEach(() => world?.dispose());

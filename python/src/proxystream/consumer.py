@@ -209,6 +209,8 @@ class StreamConsumer:
         if isinstance(event.payload, RefPayload) and event.id in self._released:
             self.stats.duplicates += 1
             delivery.ack()
+            # Released again: the producer may have written the payload anew (a publish that outlasted its lease).
+            self._release(event, (self.group,))
             return None
         if self._filter is not None and not self._passes(event):
             self.stats.filtered += 1
