@@ -8,12 +8,12 @@ import { topologyMethod, type HostRunConfig, type TopologySample } from './plan.
  * The generator's process, started on the producer host. A: one stream-scaling run with the dispatcher
  * and a process pool of `workers` children on the worker host. B: a fan-out run to two consumer groups
  * on two hosts. C: one stream-scaling run with the dispatcher on its own host and a remote pool whose
- * workers alternate between the two worker hosts. K: A with Kafka as the broker. No simulated compute anywhere.
+ * workers alternate between the two worker hosts. The broker is Redis Streams or Kafka. No simulated compute anywhere.
  */
 runChild<HostRunConfig, TopologySample>(async (config) => {
   const broker = config.broker === 'kafka' ? kafkaScalingSpec([config.brokerUrl], config.workers) : () => ({ kind: 'redis-streams-tuned' as const, url: config.brokerUrl, batchSize: 8, blockMs: 100 });
   const method = topologyMethod(config.method, config.storeUrl);
-  if (config.kind === 'B') return runFanout({ broker: broker(), method, size: config.size, items: config.items, workersPerGroup: config.workers / 2, window: config.window, groupPrefixes: config.spreadPrefixes });
+  if (config.shape === 'B') return runFanout({ broker: broker(), method, size: config.size, items: config.items, workersPerGroup: config.workers / 2, window: config.window, groupPrefixes: config.spreadPrefixes });
   return runScaling({
     broker,
     method,
@@ -25,8 +25,8 @@ runChild<HostRunConfig, TopologySample>(async (config) => {
     window: config.window,
     // Kafka's group joins take seconds.
     settleMs: config.broker === 'kafka' ? 4000 : 200,
-    pool: config.kind === 'C' ? 'remote' : 'process',
+    pool: config.shape === 'C' ? 'remote' : 'process',
     rolePrefix: config.dispatcherPrefix,
-    ...(config.kind === 'C' ? { workerPrefixes: config.spreadPrefixes } : {}),
+    ...(config.shape === 'C' ? { workerPrefixes: config.spreadPrefixes } : {}),
   });
 });

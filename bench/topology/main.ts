@@ -30,9 +30,9 @@ if (!Number.isInteger(repeats) || repeats < 1 || repeats > 5) throw new Error('-
 const plans = SCENARIOS.filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.name)).flatMap((scenario) =>
   TOPOLOGIES.filter((t) => t.scenarios.includes(scenario.name) && (onlyTopologies === undefined || onlyTopologies.includes(t.kind))).map((plan) => ({ plan, scenario })),
 );
-/** No run may take longer than this; no run starts after the budget is spent. */
+/** No run may take longer than this; no run starts after the budget (15 minutes per repeat) is spent. */
 const RUN_TIMEOUT_MS = 90_000;
-const BUDGET_MS = 10 * 60_000;
+const BUDGET_MS = 15 * 60_000 * repeats;
 
 if (process.getuid?.() !== 0) throw new Error('the topology bench creates network namespaces: run it as root');
 
@@ -48,10 +48,10 @@ const report = {
     sleepMs: 0,
     sizes: TOPOLOGY_SIZES,
     items: Object.fromEntries(TOPOLOGY_SIZES.map((size) => [size, topologyItems(size, quick)])),
-    warmupItems: { A: 2 * WORKERS, B: WORKERS, C: 2 * WORKERS, S: 2 * WORKERS, K: 2 * WORKERS } satisfies Record<TopologyKind, number>,
-    broker: 'redis-streams (K: Kafka, a single KRaft node, the default client, topics of 4 partitions)',
+    warmupItems: { A: 2 * WORKERS, B: WORKERS, C: 2 * WORKERS, S: 2 * WORKERS, K: 2 * WORKERS, KB: WORKERS, KC: 2 * WORKERS } satisfies Record<TopologyKind, number>,
+    broker: 'redis-streams (K, KB, KC: Kafka, a single KRaft node, the default client, topics of 4 partitions)',
     store: 'RedisStore on the producer host (S: on the storage host)',
-    pools: { A: 'process pool of 4 on the worker host', K: 'process pool of 4 on the worker host', S: 'process pool of 4 on the worker host', B: 'per group a process pool of 2 on its host', C: 'remote pool: 2 workers on each worker host' },
+    pools: { A: 'process pool of 4 on the worker host', K: 'process pool of 4 on the worker host', S: 'process pool of 4 on the worker host', B: 'per group a process pool of 2 on its host', KB: 'per group a process pool of 2 on its host', C: 'remote pool: 2 workers on each worker host', KC: 'remote pool: 2 workers on each worker host' },
     delay: 'none: netem is not available, so links add no latency',
   },
   scenarios: [] as Array<{ topology: TopologyKind; name: string; spec: TopologySpec; linkRates: LinkRate[]; rows: TopologyRow[]; runs: TopologyRun[] }>,
@@ -99,7 +99,7 @@ try {
               const before = await topology.linkBytes();
               const items = topologyItems(size, quick);
               const sample = await runOnTopology(topology, {
-                kind: plan.kind,
+                shape: plan.shape,
                 method,
                 broker: topology.spec.servers.find((server) => server.name === 'broker')!.kind,
                 brokerUrl: topology.serverUrl('broker'),
@@ -108,7 +108,7 @@ try {
                 items,
                 workers: WORKERS,
                 window: topologyWindow(size),
-                dispatcherPrefix: plan.kind === 'B' ? [] : topology.prefixFor('dispatcher'),
+                dispatcherPrefix: plan.shape === 'B' ? [] : topology.prefixFor('dispatcher'),
                 spreadPrefixes: plan.spreadRoles.map((role) => topology.prefixFor(role)),
               });
               const links = delta(before, await topology.linkBytes());

@@ -14,12 +14,15 @@ export const TOPOLOGY_SIZES = [10_000, 1_000_000, 10_000_000];
 /** Workers per run: process-pool children (A, and 2 per consumer group in B) or remote workers (C, 2 per worker host). */
 export const WORKERS = 4;
 
-/** The topologies: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host, K topology A with Kafka as the broker. */
-export type TopologyKind = 'A' | 'B' | 'C' | 'S' | 'K';
+/** Where the roles run: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host. */
+export type TopologyShape = 'A' | 'B' | 'C' | 'S';
+
+/** The topologies: the four shapes on Redis Streams, and K, KB, KC: shapes A, B and C with Kafka as the broker. */
+export type TopologyKind = TopologyShape | 'K' | 'KB' | 'KC';
 
 /** What one topology run asks of the producer host. */
 export interface HostRunConfig {
-  kind: TopologyKind;
+  shape: TopologyShape;
   method: TopologyMethod;
   /** The broker server's kind: Redis Streams (`brokerUrl` is `redis://…`) or Kafka (`brokerUrl` is `address:port`). */
   broker: 'redis' | 'kafka';
@@ -88,6 +91,8 @@ export interface Crossing {
 /** A topology the bench runs: its declaration per scenario, the scenarios it runs in, and where each payload goes. */
 export interface TopologyPlan {
   kind: TopologyKind;
+  /** Where its roles run. */
+  shape: TopologyShape;
   /** Scenario names this topology runs in. */
   scenarios: string[];
   spec(scenario: Scenario): TopologySpec;
@@ -111,6 +116,7 @@ const link = (scenario: Scenario, host: string) => ({
  */
 const A: TopologyPlan = {
   kind: 'A',
+  shape: 'A',
   scenarios: ['broker-1g', 'all-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `A-remote-broker/${scenario.name}`,
@@ -132,6 +138,7 @@ const A: TopologyPlan = {
  */
 const B: TopologyPlan = {
   kind: 'B',
+  shape: 'B',
   scenarios: ['broker-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `B-fan-out/${scenario.name}`,
@@ -155,6 +162,7 @@ const B: TopologyPlan = {
  */
 const C: TopologyPlan = {
   kind: 'C',
+  shape: 'C',
   scenarios: ['broker-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `C-dispatcher-host/${scenario.name}`,
@@ -180,6 +188,7 @@ const C: TopologyPlan = {
  */
 const S: TopologyPlan = {
   kind: 'S',
+  shape: 'S',
   scenarios: ['broker-1g', 'storage-1g'],
   spec: (scenario) => ({
     name: `S-storage-host/${scenario.name}`,
@@ -195,20 +204,22 @@ const S: TopologyPlan = {
 };
 
 /**
- * K, topology A with Kafka (a single KRaft node, the default client, topics of 4 partitions) as the
- * broker in place of Redis Streams; the store stays a RedisStore on the producer host.
+ * `plan` with Kafka (a single KRaft node, the default client, topics of 4 partitions) as the broker in
+ * place of Redis Streams, in the broker-1g scenario; the store stays where the plan puts it.
  */
-const K: TopologyPlan = {
-  ...A,
-  kind: 'K',
-  scenarios: ['broker-1g'],
-  spec: (scenario) => {
-    const spec = A.spec(scenario);
-    return { ...spec, name: `K-remote-kafka/${scenario.name}`, servers: spec.servers.map((server) => (server.name === 'broker' ? { ...server, kind: 'kafka' as const, port: 9092 } : server)) };
-  },
-};
+function onKafka(plan: TopologyPlan, kind: TopologyKind): TopologyPlan {
+  return {
+    ...plan,
+    kind,
+    scenarios: ['broker-1g'],
+    spec: (scenario) => {
+      const spec = plan.spec(scenario);
+      return { ...spec, name: spec.name.replace('/', '-kafka/'), servers: spec.servers.map((server) => (server.name === 'broker' ? { ...server, kind: 'kafka' as const, port: 9092 } : server)) };
+    },
+  };
+}
 
-export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S, K];
+export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S, onKafka(A, 'K'), onKafka(B, 'KB'), onKafka(C, 'KC')];
 
 /** Whether `method` sends a `size`-byte payload inside the event. */
 export function inline(method: TopologyMethod, size: number): boolean {

@@ -29,6 +29,8 @@ const TITLES: Record<TopologyKind, string> = {
   C: 'Topology C, a dispatcher on its own host',
   S: 'Topology S, the store on a storage host',
   K: 'Topology K, topology A with Kafka as the broker',
+  KB: 'Topology KB, topology B with Kafka as the broker',
+  KC: 'Topology KC, topology C with Kafka as the broker',
 };
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
