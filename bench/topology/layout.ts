@@ -26,7 +26,6 @@ const ROLES: Record<string, string> = {
   'workers-a': '2 remote workers',
   'workers-b': '2 remote workers',
 };
-const TITLES: Record<string, string> = { A: 'A, a remote broker', B: 'B, fan-out to two consumer groups', C: 'C, a dispatcher on its own host (DeepDriveMD)', S: 'S, the store on a storage host', K: 'K, topology A with Kafka as the broker' };
 
 const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const rate = (mbit: number) => (mbit >= 1000 ? `${mbit / 1000} Gbit/s` : `${mbit} Mbit/s`);
@@ -40,8 +39,8 @@ const text = (x: number, y: number, value: string, { size = 12, anchor = 'middle
   `<text x='${x}' y='${y}' ${FONT} font-size='${size}' text-anchor='${anchor}' font-weight='${bold ? 'bold' : 'normal'}' fill='${fill}'>${escape(value)}</text>`;
 
 /** One topology: its hosts in a row, the bridge below, one link per host labelled with its rate. */
-function panel(kind: string, spec: TopologySpec, top: number): string {
-  const parts = [text(MARGIN, top + 16, `Topology ${TITLES[kind]}`, { size: 15, bold: true, anchor: 'start' })];
+function panel(title: string, spec: TopologySpec, top: number): string {
+  const parts = [text(MARGIN, top + 16, `Topology ${title}`, { size: 15, bold: true, anchor: 'start' })];
   const hostsTop = top + 32;
   const bridgeY = top + PANEL_H - 44;
   const width = spec.hosts.length * (HOST_W + HOST_GAP) - HOST_GAP;
@@ -78,7 +77,7 @@ const height = TOPOLOGIES.length * PANEL_H + 40;
 const svg = [
   `<svg xmlns='http://www.w3.org/2000/svg' width='${widest}' height='${height}' viewBox='0 0 ${widest} ${height}'>`,
   `<rect width='${widest}' height='${height}' fill='white'/>`,
-  ...TOPOLOGIES.map((plan, i) => panel(plan.kind, plan.spec(scenario), 8 + i * PANEL_H)),
+  ...TOPOLOGIES.map((plan, i) => panel(plan.title, plan.spec(scenario), 8 + i * PANEL_H)),
   text(MARGIN, height - 14, footer, { anchor: 'start', fill: '#333' }),
   '</svg>',
 ].join('\n');

@@ -93,6 +93,8 @@ export interface TopologyPlan {
   kind: TopologyKind;
   /** Where its roles run. */
   shape: TopologyShape;
+  /** What it is, after "Topology " in tables and figures. */
+  title: string;
   /** Scenario names this topology runs in. */
   scenarios: string[];
   spec(scenario: Scenario): TopologySpec;
@@ -117,6 +119,7 @@ const link = (scenario: Scenario, host: string) => ({
 const A: TopologyPlan = {
   kind: 'A',
   shape: 'A',
+  title: 'A, a remote broker',
   scenarios: ['broker-1g', 'all-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `A-remote-broker/${scenario.name}`,
@@ -139,6 +142,7 @@ const A: TopologyPlan = {
 const B: TopologyPlan = {
   kind: 'B',
   shape: 'B',
+  title: 'B, fan-out to two consumer groups',
   scenarios: ['broker-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `B-fan-out/${scenario.name}`,
@@ -163,6 +167,7 @@ const B: TopologyPlan = {
 const C: TopologyPlan = {
   kind: 'C',
   shape: 'C',
+  title: 'C, a dispatcher on its own host (DeepDriveMD)',
   scenarios: ['broker-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `C-dispatcher-host/${scenario.name}`,
@@ -189,6 +194,7 @@ const C: TopologyPlan = {
 const S: TopologyPlan = {
   kind: 'S',
   shape: 'S',
+  title: 'S, the store on a storage host',
   scenarios: ['broker-1g', 'storage-1g'],
   spec: (scenario) => ({
     name: `S-storage-host/${scenario.name}`,
@@ -211,6 +217,7 @@ function onKafka(plan: TopologyPlan, kind: TopologyKind): TopologyPlan {
   return {
     ...plan,
     kind,
+    title: `${kind}, topology ${plan.kind} with Kafka as the broker`,
     scenarios: ['broker-1g'],
     spec: (scenario) => {
       const spec = plan.spec(scenario);

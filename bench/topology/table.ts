@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sizeLabel } from '../lib/stats.js';
-import type { TopologyKind } from './plan.js';
+import { TOPOLOGIES, type TopologyKind } from './plan.js';
 import type { TopologyRow } from './summary.js';
 import type { LinkRate } from './types.js';
 
@@ -23,15 +23,7 @@ const BEGIN = '<!-- topology:begin -->';
 const END = '<!-- topology:end -->';
 const doc = join(process.cwd(), 'docs', 'topology.md');
 const results = JSON.parse(await readFile(join(process.cwd(), 'bench', 'results', 'topology.json'), 'utf8')) as Results;
-const TITLES: Record<TopologyKind, string> = {
-  A: 'Topology A, a remote broker',
-  B: 'Topology B, fan-out to two consumer groups',
-  C: 'Topology C, a dispatcher on its own host',
-  S: 'Topology S, the store on a storage host',
-  K: 'Topology K, topology A with Kafka as the broker',
-  KB: 'Topology KB, topology B with Kafka as the broker',
-  KC: 'Topology KC, topology C with Kafka as the broker',
-};
+const TITLES = Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, `Topology ${plan.title}`])) as Record<TopologyKind, string>;
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kinds = [...new Set(results.scenarios.map((s) => s.topology))].sort();
