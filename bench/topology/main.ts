@@ -3,7 +3,7 @@ import { startChild, superviseRoles, withDeadline } from '../lib/child.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { sizeLabel } from '../lib/stats.js';
 import { checkLinks } from './link-check.js';
-import { SCENARIOS, TOPOLOGIES, TOPOLOGY_METHODS, TOPOLOGY_SIZES, topologyItems, topologyWindow, WORKERS, type HostRunConfig, type TopologyKind, type TopologySample } from './plan.js';
+import { SCENARIOS, TOPOLOGIES, TOPOLOGY_METHODS, TOPOLOGY_SIZES, topologyItems, topologyWindow, WORKERS, type HostRunConfig, type TopologyKind, type TopologySample, type TopologyShape } from './plan.js';
 import { summarise, type TopologyRow, type TopologyRun } from './summary.js';
 import { interrupted, leftovers, Topology } from './topology.js';
 import type { LinkBytes, LinkRate, TopologySpec } from './types.js';
@@ -32,6 +32,13 @@ const plans = SCENARIOS.filter((s) => onlyScenarios === undefined || onlyScenari
 );
 /** No run may take longer than this; no run starts after the budget (15 minutes per repeat) is spent. */
 const RUN_TIMEOUT_MS = 90_000;
+/** How each shape hands items to its workers. */
+const POOLS: Record<TopologyShape, string> = {
+  A: 'process pool of 4 on the worker host',
+  B: 'per group a process pool of 2 on its host',
+  C: 'remote pool: 2 workers on each worker host',
+  S: 'process pool of 4 on the worker host',
+};
 const BUDGET_MS = 15 * 60_000 * repeats;
 
 if (process.getuid?.() !== 0) throw new Error('the topology bench creates network namespaces: run it as root');
@@ -48,10 +55,11 @@ const report = {
     sleepMs: 0,
     sizes: TOPOLOGY_SIZES,
     items: Object.fromEntries(TOPOLOGY_SIZES.map((size) => [size, topologyItems(size, quick)])),
-    warmupItems: { A: 2 * WORKERS, B: WORKERS, C: 2 * WORKERS, S: 2 * WORKERS, K: 2 * WORKERS, KB: WORKERS, KC: 2 * WORKERS } satisfies Record<TopologyKind, number>,
+    // 2 per worker; in fan-out both groups read each warm-up item, so half as many.
+    warmupItems: Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, plan.shape === 'B' ? WORKERS : 2 * WORKERS])) as Record<TopologyKind, number>,
     broker: 'redis-streams (K, KB, KC: Kafka, a single KRaft node, the default client, topics of 4 partitions)',
     store: 'RedisStore on the producer host (S: on the storage host)',
-    pools: { A: 'process pool of 4 on the worker host', K: 'process pool of 4 on the worker host', S: 'process pool of 4 on the worker host', B: 'per group a process pool of 2 on its host', KB: 'per group a process pool of 2 on its host', C: 'remote pool: 2 workers on each worker host', KC: 'remote pool: 2 workers on each worker host' },
+    pools: Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, POOLS[plan.shape]])),
     delay: 'none: netem is not available, so links add no latency',
   },
   scenarios: [] as Array<{ topology: TopologyKind; name: string; spec: TopologySpec; linkRates: LinkRate[]; rows: TopologyRow[]; runs: TopologyRun[] }>,

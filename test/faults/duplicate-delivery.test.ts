@@ -1,18 +1,13 @@
 // A broker that delivers an event twice (Kafka writing a retried batch again after a broker restart, a
 // redelivery after a lost commit): the second delivery names a payload the first one released. It must
 // be acked as a duplicate, never dead-lettered as a missing payload, and leave nothing in the store.
-import type { Counter } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DispatchItem } from '../../src/dispatch/index.js';
 import { uniqueName } from '../conformance/types.js';
+import { total } from '../dispatch/helpers.js';
 import { dispatcher, makeWorld, producer, sleep, waitFor, type World } from './support/world.js';
 
 const N = 20;
-
-/** A counter's total over all its label sets. */
-async function total(counter: Counter<string>): Promise<number> {
-  return (await counter.get()).values.reduce((sum, sample) => sum + sample.value, 0);
-}
 
 /** Reads the world's topic from the earliest entry in a group of its own, until `count` events came. */
 async function eventBytes(world: World, count: number): Promise<Uint8Array[]> {
