@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
+import { CHILD_HEAP_OPTION } from '../../src/dispatch/pools/process-pool.js';
 import { measureLimits, type Limits } from '../limits/limits.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer, type PeerScalingResult } from '../peers/proxystore/peer.js';
 import { withDeadline } from '../lib/child.js';
@@ -48,6 +49,8 @@ interface OurRun {
   settleMs: number;
   /** The workers reuse the buffers of settled items (the consumers' or the process pool's `reuseBuffers`; not a default: a row of its own). */
   reuseBuffers?: boolean;
+  /** The workers' Node options (see {@link runScaling}): the rows that show the process pool's heap option both ways. */
+  workerNodeOptions?: string[];
 }
 
 async function main(): Promise<void> {
@@ -67,6 +70,9 @@ async function main(): Promise<void> {
       { name: 'adaptive, remote pool, reuseBuffers', method: adaptive, pool: 'remote', ...streams, reuseBuffers: true },
       { name: 'adaptive, process pool', method: adaptive, pool: 'process', ...streams },
       { name: 'adaptive, process pool, reuseBuffers', method: adaptive, pool: 'process', ...streams, reuseBuffers: true },
+      // The process pool starts its children with CHILD_HEAP_OPTION; these two rows show it both ways.
+      { name: 'adaptive, process pool, V8 default heap', method: adaptive, pool: 'process', ...streams, workerNodeOptions: [] },
+      { name: `adaptive, remote pool, workers ${CHILD_HEAP_OPTION}`, method: adaptive, pool: 'remote', ...streams, workerNodeOptions: [CHILD_HEAP_OPTION] },
       { name: 'direct, remote pool', method: { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER }, pool: 'remote', ...streams },
       { name: 'ref-file, remote pool', method: { name: 'ref-file', store: { kind: 'file', dir: shm }, inlineThreshold: 0 }, pool: 'remote', ...streams },
     ];
@@ -96,7 +102,7 @@ async function main(): Promise<void> {
           progress.step(label);
           try {
             const sample = await withDeadline(RUN_TIMEOUT_MS, label, (signal) =>
-              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers, signal }),
+              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers, workerNodeOptions: run.workerNodeOptions, signal }),
             );
             samples.push({ ...sample, run: run.name });
           } catch (error) {

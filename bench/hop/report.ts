@@ -73,6 +73,7 @@ export function headlineRow(rows: HopRow[], size: number, limits: Limits | undef
     processOverBestPeer: ratio(processPool, best),
     remoteOverDirect: ratio(remote, direct),
     remoteP99Ms: remote?.latencyP99Ms ?? null,
+    processP99Ms: processPool?.latencyP99Ms ?? null,
     bestPeerP99Ms: best?.latencyP99Ms ?? null,
     /** Shared memory, like for like: our FileStore on /dev/shm against the peer's FileConnector there. */
     refFile: refFile?.tasksPerSecond ?? null,
@@ -89,12 +90,12 @@ const n = (value: number | null | undefined, digits = 0) => (value === null || v
 /** The headline as a Markdown table. */
 export function headlineMarkdown(headline: HeadlineRow[]): string {
   const lines = [
-    '| size | ProxyStream direct | ProxyStream ref | proxystream remote pool | proxystream process pool | proxystream direct | remote ÷ best peer | process ÷ best peer | adaptive ÷ direct | p99 ms (ours / peer) | /dev/shm files: ours ÷ peer | Redis limit (SET+GET/s) |',
+    '| size | ProxyStream direct | ProxyStream ref | proxystream remote pool | proxystream process pool | proxystream direct | remote ÷ best peer | process ÷ best peer | adaptive ÷ direct | p99 ms (remote / process / peer) | /dev/shm files: ours ÷ peer | Redis limit (SET+GET/s) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of headline) {
     lines.push(
-      `| ${sizeLabel(row.size)} | ${n(row.peerDirect)} | ${n(row.peerRef)} | ${n(row.remote)} | ${n(row.process)} | ${n(row.direct)} | ${n(row.remoteOverBestPeer, 2)}× | ${n(row.processOverBestPeer, 2)}× | ${n(row.remoteOverDirect, 2)}× | ${n(row.remoteP99Ms)} / ${n(row.bestPeerP99Ms)} | ${n(row.refFile)} / ${n(row.peerRefFile)} = ${n(row.refFileOverPeerRefFile, 2)}× | ${n(row.redisLimit)} |`,
+      `| ${sizeLabel(row.size)} | ${n(row.peerDirect)} | ${n(row.peerRef)} | ${n(row.remote)} | ${n(row.process)} | ${n(row.direct)} | ${n(row.remoteOverBestPeer, 2)}× | ${n(row.processOverBestPeer, 2)}× | ${n(row.remoteOverDirect, 2)}× | ${n(row.remoteP99Ms)} / ${n(row.processP99Ms)} / ${n(row.bestPeerP99Ms)} | ${n(row.refFile)} / ${n(row.peerRefFile)} = ${n(row.refFileOverPeerRefFile, 2)}× | ${n(row.redisLimit)} |`,
     );
   }
   return lines.join('\n');

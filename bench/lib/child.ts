@@ -20,12 +20,21 @@ export interface ChildRole<R> {
 /**
  * Forks `dist/<modulePath>` (the compiled bench), sends it `config` and wires the {@link ChildMessage}
  * protocol; `onEvent` hears each event the child emits (a turn's events cross in one message). Extra `env` is merged into the child's. A
- * `prefix` command (such as `ip netns exec <ns>`, which execs node in place) runs node through it.
+ * `prefix` command (such as `ip netns exec <ns>`, which execs node in place) runs node through it. The
+ * child's Node options are this process's plus `nodeOptions`.
  */
-export function startChild<R>(modulePath: string, config: unknown, onEvent: (event: Record<string, unknown>) => void = () => undefined, env: Record<string, string> = {}, prefix: readonly string[] = []): ChildRole<R> {
+export function startChild<R>(
+  modulePath: string,
+  config: unknown,
+  onEvent: (event: Record<string, unknown>) => void = () => undefined,
+  env: Record<string, string> = {},
+  prefix: readonly string[] = [],
+  nodeOptions: readonly string[] = [],
+): ChildRole<R> {
   const file = join(process.cwd(), 'dist', modulePath);
+  const execArgv = [...process.execArgv, ...nodeOptions];
   const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions, env: { ...process.env, ...env } };
-  const child = prefix.length === 0 ? fork(file, options) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...process.execArgv, file], options);
+  const child = prefix.length === 0 ? fork(file, { ...options, execArgv }) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...execArgv, file], options);
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const done = new Promise<R>((resolve, reject) => {

@@ -14,13 +14,14 @@ const times = (value) => `${fixed(value, 2)}×`;
 
 function hopSummary(results) {
   const rows = results.headline;
+  const oneMb = rows.find((row) => row.size === 1e6);
   const and = (parts) => `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
   const ratios = (field, sizes = false) => and(rows.map((row) => `${times(row[field])}${sizes ? ` at ${sizeLabel(row.size)}` : ''}`));
   const lines = [
     `Dispatcher hop on one Redis with no compute, against ProxyStore's ProxyStream at its best (run of`,
     `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
-    `the items/s of sending every payload inside the event.`,
+    `the items/s of sending every payload inside the event; p99 at 1 MB is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
   ];
   // Pools whose workers reuse the buffers of settled items (not a default).
   const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));

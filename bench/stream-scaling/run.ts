@@ -33,6 +33,11 @@ export interface ScalingRun {
   workerPrefixes?: ReadonlyArray<readonly string[]>;
   /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
+  /**
+   * The workers' Node options: a process pool's `execArgv` (@default the pool's own default), or
+   * options added to the remote worker processes' (@default none).
+   */
+  workerNodeOptions?: string[];
   /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */
   signal?: AbortSignal;
 }
@@ -107,13 +112,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
+    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers, execArgv: run.workerNodeOptions },
     onEvent,
     {},
     run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix, run.workerNodeOptions),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);

@@ -34,6 +34,8 @@ export interface DispatcherConfig {
   sleepMs: number;
   /** With a process pool: the pool's `reuseBuffers`. @default false */
   reuseBuffers?: boolean;
+  /** With a process pool: the pool's `execArgv`. @default the pool's default */
+  execArgv?: string[];
 }
 
 /** How the dispatcher hands items to workers. */

@@ -28,7 +28,7 @@ const asyncPoolSchema = strictObject({
 });
 const workerFields = { module: moduleSchema, export: v.optional(nonEmptyString, 'default'), reuseBuffers: v.optional(v.boolean(), false) };
 const threadPoolSchema = strictObject({ kind: v.literal('thread'), ...common, ...workerFields });
-const processPoolSchema = strictObject({ kind: v.literal('process'), ...common, ...workerFields });
+const processPoolSchema = strictObject({ kind: v.literal('process'), ...common, ...workerFields, execArgv: v.optional(v.array(v.string())) });
 const remotePoolSchema = strictObject({ kind: v.literal('remote'), ...common, topic: nameSchema, readerGroup: v.optional(nameSchema) });
 
 const poolSchema = v.pipe(
@@ -133,6 +133,12 @@ export interface WorkerPoolDefinition extends PoolCommon {
    * a resolved payload is then valid only until the handler returns. @default false
    */
   reuseBuffers?: boolean;
+  /**
+   * `process` only: the children's Node options, used as given. @default the dispatcher's
+   * `process.execArgv` plus `--initial-old-space-size=128` (fewer full collections while workers read
+   * large payloads) unless it sets that option itself
+   */
+  execArgv?: readonly string[];
 }
 
 /** Re-publishes routed events (refs only) to a work topic for workers elsewhere. */
@@ -168,7 +174,9 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     'default') names the handler (given an array when `batch` is set), and an optional `stores` export
  *     (a function returning `Store[]` or a `StoreRegistry`, possibly async) builds the worker's stores.
  *     `reuseBuffers: true` makes each worker read payloads into the buffers of its earlier attempts: a
- *     resolved payload is then valid only until the handler returns (@default false).
+ *     resolved payload is then valid only until the handler returns (@default false). A `process`
+ *     pool's `execArgv` are its children's Node options (@default the dispatcher's own plus
+ *     `--initial-old-space-size=128`, which spares workers that read large payloads most full collections).
  *   - `remote`: `{ topic, readerGroup? }`: the event (still only a ref) is re-published there for
  *     workers elsewhere, and acked upstream once the broker accepted it. With `readerGroup` (the
  *     workers' consumer group), events the filter drops or the router sends to another pool are

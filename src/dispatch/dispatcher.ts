@@ -16,7 +16,7 @@ import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
 import { dispatcherSchema, type DispatcherOptions, type ParsedDispatcherOptions } from './options.js';
 import { AsyncExecutor } from './pools/async-pool.js';
 import { Pool } from './pools/pool.js';
-import { spawnProcess } from './pools/process-pool.js';
+import { childExecArgv, spawnProcess } from './pools/process-pool.js';
 import { RemoteExecutor } from './pools/remote-pool.js';
 import { spawnThread } from './pools/thread-pool.js';
 import type { Executor, Outcome } from './pools/types.js';
@@ -223,7 +223,7 @@ export class Dispatcher implements AsyncDisposable {
         return new RemoteExecutor(spec, this.#publisher!, (topic, bytes) => this.metrics.brokerEventBytes.inc({ topic }, bytes));
       case 'thread':
       case 'process':
-        return new WorkerExecutor({ name, spec, spawn: spec.kind === 'thread' ? spawnThread : spawnProcess, logger: this.logger, onBytes });
+        return new WorkerExecutor({ name, spec, spawn: spec.kind === 'thread' ? spawnThread : () => spawnProcess(spec.execArgv ?? childExecArgv()), logger: this.logger, onBytes });
     }
   }
 

@@ -56,9 +56,10 @@ export function addressOf(client: RedisClient): string {
 const corked = new WeakSet<object>();
 
 /**
- * Holds the writes of a standalone `client` until the current turn of the event loop has run its
- * callbacks and microtasks, so the commands of one burst (acks, publishes, script calls) leave in one
- * writev system call instead of one write each. Order is kept; a Cluster is left alone.
+ * Holds the writes of a standalone `client` until the event loop's check phase (`setImmediate`), so the
+ * commands of every callback the loop ran in one poll (acks of several workers' replies, publishes,
+ * script calls) leave in one writev system call instead of one write each. Nothing waits longer than
+ * that turn of the loop; order is kept; a Cluster is left alone.
  */
 export function coalesceWrites(client: RedisClient): void {
   if (isCluster(client)) return;
@@ -66,7 +67,7 @@ export function coalesceWrites(client: RedisClient): void {
   if (socket === undefined || socket === null || corked.has(socket) || !socket.writable) return;
   corked.add(socket);
   socket.cork();
-  process.nextTick(() => {
+  setImmediate(() => {
     corked.delete(socket);
     socket.uncork();
   });

@@ -442,6 +442,8 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     expect(bad({ source: { topics: 't', group: 'g' }, pools: { a: { batch: { size: 2 }, handle: () => 1 } } })).toContain('handleBatch');
     expect(bad({ source: { topics: '', group: 'g' }, pools: {} })).toMatch(/source\.topics.*pools/s);
     expect(bad({ source: { topics: 't', group: 'g' }, pools: { r: { kind: 'remote' } } })).toContain('pools.r');
+    expect(bad({ source: { topics: 't', group: 'g' }, pools: { p: { kind: 'process', module: '/m.js', execArgv: '--x' } } })).toContain('pools.p.execArgv');
+    expect(bad({ source: { topics: 't', group: 'g' }, pools: { t: { kind: 'thread', module: '/m.js', execArgv: [] } } })).toContain('pools.t');
     expect(() => new Dispatcher({ pipeline: { source: { topics: 't', group: 'g' }, pools: { a: { handle: () => 1 } } }, broker: {} as never })).toThrow(/broker/);
   });
 });

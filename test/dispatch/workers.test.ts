@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { ErrorCodes } from '../../src/errors/index.js';
+import { CHILD_HEAP_OPTION, childExecArgv } from '../../src/dispatch/pools/process-pool.js';
 import { compileFixtures, fixture } from './compile.js';
 import { deadLetters, dispatcher, produce, total, world } from './helpers.js';
 
@@ -95,6 +96,22 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
   it('a missing export dead-letters with PS_CONFIG', async () => {
     await run({ export: 'nope' }, 1);
     expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.CONFIG, attempts: 1 });
+  });
+
+  it.runIf(kind === 'process')('children start with the heap option by default, and with exactly the execArgv given', async () => {
+    const optionsOf = async (pool: Record<string, unknown>) => {
+      const file = join(tmpdir(), `ps-execargv-${process.pid}-${Date.now()}.txt`);
+      process.env.PS_TEST_REUSE_FILE = file;
+      try {
+        await run({ export: 'recordExecArgv', ...pool }, 2);
+        return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
+      } finally {
+        rmSync(file, { force: true });
+      }
+    };
+    for (const options of await optionsOf({})) expect(options).toEqual([...process.execArgv, CHILD_HEAP_OPTION]);
+    for (const options of await optionsOf({ execArgv: ['--stack-size=2000'] })) expect(options).toEqual(['--stack-size=2000']);
+    expect(childExecArgv(['--initial_old_space_size=0'])).toEqual(['--initial_old_space_size=0']);
   });
 });
 

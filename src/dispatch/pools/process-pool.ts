@@ -4,12 +4,26 @@ import { hostScript } from './host-path.js';
 import type { FromWorker, WorkerChannel } from './protocol.js';
 
 /**
- * Forks a child process running the process host (advanced serialization, so event bytes cross as
- * binary). The child shares the dispatcher's stdout/stderr. Killing sends SIGKILL; a child that crashes
- * or exits takes only its own attempt down.
+ * The V8 option a process-pool child starts with unless told otherwise: no full collection before the
+ * old generation reaches 128 MiB. Each payload a worker resolves is a new buffer outside the JS heap;
+ * with V8's default limits (a few tens of MiB for a small heap) 1 MB payloads set off a mark-compact
+ * about every 30 items, which took a third of a worker's CPU (docs/benchmarks.md). The option cannot be
+ * set at run time or in NODE_OPTIONS, so the pool passes it when it forks.
  */
-export function spawnProcess(): WorkerChannel {
-  const child = fork(fileURLToPath(hostScript('process-host')), [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export const CHILD_HEAP_OPTION = '--initial-old-space-size=128';
+
+/** A child's Node options: the dispatcher's own, plus {@link CHILD_HEAP_OPTION} unless they set the initial old space themselves. */
+export function childExecArgv(parent: readonly string[] = process.execArgv): string[] {
+  return parent.some((option) => /^--initial[-_]old[-_]space[-_]size\b/.test(option)) ? [...parent] : [...parent, CHILD_HEAP_OPTION];
+}
+
+/**
+ * Forks a child process running the process host with `execArgv` as its Node options (advanced
+ * serialization, so event bytes cross as binary). The child shares the dispatcher's stdout/stderr.
+ * Killing sends SIGKILL; a child that crashes or exits takes only its own attempt down.
+ */
+export function spawnProcess(execArgv: readonly string[]): WorkerChannel {
+  const child = fork(fileURLToPath(hostScript('process-host')), [], { execArgv: [...execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => undefined); // an 'exit' follows and fails the attempt
   return {
     post: (message) => {
