@@ -46,9 +46,11 @@ export type {
   PipelineDefinition,
   PoolCommon,
   PoolDefinition,
+  ProcessPoolDefinition,
   RemotePoolDefinition,
   RetryPolicy,
   RouteFn,
+  ThreadPoolDefinition,
   WorkerPoolDefinition,
 } from './dispatch/index.js';
 export { DispatchMetrics, MetricNames, MetricsServer } from './metrics/index.js';

@@ -49,7 +49,7 @@ interface OurRun {
   settleMs: number;
   /** The workers reuse the buffers of settled items (the consumers' or the process pool's `reuseBuffers`; not a default: a row of its own). */
   reuseBuffers?: boolean;
-  /** The workers' Node options (see {@link runScaling}): the rows that show the process pool's heap option both ways. */
+  /** Node options added to the workers' (see {@link runScaling}): the rows that show the process pool's heap option both ways. */
   workerNodeOptions?: string[];
 }
 
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
       { name: 'adaptive, process pool', method: adaptive, pool: 'process', ...streams },
       { name: 'adaptive, process pool, reuseBuffers', method: adaptive, pool: 'process', ...streams, reuseBuffers: true },
       // The process pool starts its children with CHILD_HEAP_OPTION; these two rows show it both ways.
-      { name: 'adaptive, process pool, V8 default heap', method: adaptive, pool: 'process', ...streams, workerNodeOptions: [] },
+      { name: 'adaptive, process pool, V8 default heap', method: adaptive, pool: 'process', ...streams, workerNodeOptions: ['--initial-old-space-size=0'] },
       { name: `adaptive, remote pool, workers ${CHILD_HEAP_OPTION}`, method: adaptive, pool: 'remote', ...streams, workerNodeOptions: [CHILD_HEAP_OPTION] },
       { name: 'direct, remote pool', method: { name: 'direct', store: { kind: 'none' }, inlineThreshold: Number.MAX_SAFE_INTEGER }, pool: 'remote', ...streams },
       { name: 'ref-file, remote pool', method: { name: 'ref-file', store: { kind: 'file', dir: shm }, inlineThreshold: 0 }, pool: 'remote', ...streams },

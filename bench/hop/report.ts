@@ -1,13 +1,10 @@
 import { limitAt, type Limits } from '../limits/limits.js';
-import { summarisePeerScaling, type PeerScalingRow, type PeerScalingSample } from '../lib/session-report.js';
+import { bestPeer, summarisePeerScaling, type PeerScalingRow, type PeerScalingSample } from '../lib/session-report.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import type { ScalingSample } from '../stream-scaling/run.js';
 
 /** One proxystream sample of the hop, named by its run (`adaptive, remote pool`, `kafka (kafkajs), process pool`...). */
 export type HopSample = ScalingSample & { run: string };
-
-/** The peer's Redis-backed methods: its best of these is what the headline compares against (our default store is Redis too). */
-export const PEER_REDIS_METHODS = ['direct', 'ref'];
 
 /** A median row: the peer's stream-scaling row, for either system, with proxystream's CPU per role. */
 export interface HopRow extends Omit<PeerScalingRow, 'dispatcherCpuMsPerTask'> {
@@ -47,15 +44,13 @@ const at = (rows: HopRow[], system: HopRow['system'], method: string, size: numb
 const ratio = (row: HopRow | undefined, base: HopRow | undefined) => (row === undefined || base === undefined ? null : row.tasksPerSecond / base.tasksPerSecond);
 
 /** The peer's fastest Redis-backed method at `size`. */
-function bestPeer(rows: HopRow[], size: number): HopRow | undefined {
-  return rows
-    .filter((row) => row.system === 'proxystore' && row.size === size && PEER_REDIS_METHODS.includes(row.method))
-    .reduce<HopRow | undefined>((best, row) => (best === undefined || row.tasksPerSecond > best.tasksPerSecond ? row : best), undefined);
+function bestPeerAt(rows: HopRow[], size: number): HopRow | undefined {
+  return bestPeer(rows.filter((row) => row.system === 'proxystore' && row.size === size), (row) => row.tasksPerSecond);
 }
 
 /** One headline row (Redis Streams): the peer's best Redis method, both pool kinds and direct, their ratios, p99s, the shared-memory pair and the Redis limit. */
 export function headlineRow(rows: HopRow[], size: number, limits: Limits | undefined) {
-  const best = bestPeer(rows, size);
+  const best = bestPeerAt(rows, size);
   const remote = at(rows, 'proxystream', 'adaptive, remote pool', size);
   const processPool = at(rows, 'proxystream', 'adaptive, process pool', size);
   const direct = at(rows, 'proxystream', 'direct, remote pool', size);
@@ -107,7 +102,7 @@ export function otherBrokersMarkdown(rows: HopRow[], runs: readonly string[], si
   for (const run of runs) {
     const cells = sizes.map((size) => {
       const row = at(rows, 'proxystream', run, size);
-      return `${n(row?.tasksPerSecond)} (${n(ratio(row, bestPeer(rows, size)), 2)}×) | ${n(row?.latencyP99Ms)}`;
+      return `${n(row?.tasksPerSecond)} (${n(ratio(row, bestPeerAt(rows, size)), 2)}×) | ${n(row?.latencyP99Ms)}`;
     });
     lines.push(`| ${run} | ${cells.join(' | ')} |`);
   }

@@ -22,12 +22,19 @@ export interface RawRow {
   ofLimit: number;
 }
 
-/** Medians of raw samples; ratios against the peer's best method at that size (`direct` or `ref`) and the redis-benchmark limit. */
+/** The peer's Redis-backed methods: its best of these, at each size, is what the ratios compare against (our default store is Redis too). */
+export const PEER_REDIS_METHODS = ['direct', 'ref'];
+
+/** The peer's fastest row among {@link PEER_REDIS_METHODS}, if it ran any. */
+export function bestPeer<T extends { method: string }>(rows: T[], rate: (row: T) => number): T | undefined {
+  return rows.filter((row) => PEER_REDIS_METHODS.includes(row.method)).reduce<T | undefined>((top, row) => (top === undefined || rate(row) > rate(top) ? row : top), undefined);
+}
+
+/** Medians of raw samples; ratios against the peer's best method at that size (`direct` or `ref`; NaN when it did not run) and the redis-benchmark limit. */
 export function summariseRaw(samples: RawSample[], limits: Limits | undefined): RawRow[] {
   const groups = new Map<string, RawSample[]>();
   for (const s of samples) groups.set(`${s.system}|${s.method}|${s.size}`, [...(groups.get(`${s.system}|${s.method}|${s.size}`) ?? []), s]);
-  const peerAt = (size: number) => Math.max(...[...groups.entries()].filter(([key]) => key.startsWith('proxystore|') && key.endsWith(`|${size}`)).map(([, runs]) => median(runs.map((s) => s.itemsPerSecond))));
-  return [...groups.values()].map((runs) => {
+  const rows = [...groups.values()].map((runs) => {
     const first = runs[0]!;
     const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
     const limit = limits?.redisBenchmark.find((row) => row.size === first.size)?.putGetPerSecond ?? Number.NaN;
@@ -39,10 +46,15 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
       itemsPerSecond,
       latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
       latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
-      overPeer: itemsPerSecond / peerAt(first.size),
+      overPeer: Number.NaN,
       ofLimit: itemsPerSecond / limit,
     };
   });
+  for (const row of rows) {
+    const peer = bestPeer(rows.filter((r) => r.system === 'proxystore' && r.size === row.size), (r) => r.itemsPerSecond);
+    row.overPeer = row.itemsPerSecond / (peer?.itemsPerSecond ?? Number.NaN);
+  }
+  return rows;
 }
 
 /** Median row of the peer's stream-scaling per method × size. */
@@ -93,24 +105,19 @@ export interface HeadlineRow {
   rawOfLimit: number;
 }
 
-/** The row with the highest `rate`, if any. */
-function best<T>(rows: T[], rate: (row: T) => number): T | undefined {
-  return rows.reduce<T | undefined>((top, row) => (top === undefined || rate(row) > rate(top) ? row : top), undefined);
-}
-
 /** The headline: for each size, direct, proxystream (adaptive default, Redis store), the peer's best method (`direct` or `ref`) and the limit on Redis Streams. */
 export function headline(scaling: ScalingRow[], peer: PeerScalingRow[], raw: RawRow[], limits: Limits | undefined, sizes: readonly number[]): HeadlineRow[] {
   return sizes.map((size) => {
     const row = (method: string) => scaling.find((r) => r.broker === 'redis-streams' && r.keepEvery === 1 && r.size === size && r.method === method);
     const ours = row('adaptive-redis');
     const direct = row('direct')?.tasksPerSecond ?? Number.NaN;
-    const peerRow = best(peer.filter((r) => r.size === size), (r) => r.tasksPerSecond);
+    const peerRow = bestPeer(peer.filter((r) => r.size === size), (r) => r.tasksPerSecond);
     const ideal = ours?.idealTasksPerSecond ?? Number.NaN;
     const bench = limits?.redisBenchmark.find((r) => r.size === size)?.putGetPerSecond ?? Number.NaN;
     const limit = Math.min(ideal, bench);
     const proxystream = ours?.tasksPerSecond ?? Number.NaN;
     const rawOurs = raw.find((r) => r.system === 'proxystream' && r.method === 'adaptive-redis' && r.size === size);
-    const rawPeer = best(raw.filter((r) => r.system === 'proxystore' && r.size === size), (r) => r.itemsPerSecond);
+    const rawPeer = bestPeer(raw.filter((r) => r.system === 'proxystore' && r.size === size), (r) => r.itemsPerSecond);
     return {
       size,
       label: sizeLabel(size),

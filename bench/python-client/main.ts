@@ -6,6 +6,7 @@ import { measureLimits, limitAt, type Limits } from '../limits/limits.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer } from '../peers/proxystore/peer.js';
 import { RAW_SIZES, rawItems } from '../peers/raw.js';
 import { Progress } from '../lib/progress.js';
+import { bestPeer, PEER_REDIS_METHODS } from '../lib/session-report.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { startRedis } from '../lib/servers.js';
 import { median, sizeLabel } from '../lib/stats.js';
@@ -29,7 +30,6 @@ const WORKERS = 4;
 const HOP_SIZES = [10_000, 1_000_000, 10_000_000];
 const HOP_ITEMS: Record<number, number> = quick ? { 10_000: 300, 1_000_000: 100, 10_000_000: 20 } : { 10_000: 3000, 1_000_000: 800, 10_000_000: 80 };
 const RAW = quick ? RAW_SIZES.quick : RAW_SIZES.full;
-const PEER_METHODS = ['direct', 'ref'];
 
 type Shape = 'raw' | 'hop';
 
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     const ours = (await run('bash', [join(process.cwd(), 'bench', 'python-client', 'setup.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').at(-1)!;
     const peer = await ensurePeer();
-    const steps = REPEATS * (RAW.length + HOP_SIZES.length) * (1 + PEER_METHODS.length);
+    const steps = REPEATS * (RAW.length + HOP_SIZES.length) * (1 + PEER_REDIS_METHODS.length);
     const progress = new Progress(quick ? 'python client (quick)' : 'python client');
     progress.plan(1 + steps);
     progress.step('limits: redis-benchmark');
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
             const result = await runPeer<Record<string, number>>(ours, { ...config, id: `${r}-${shape}-${size}-${Date.now()}` }, join('bench', 'python-client', 'driver.py'));
             return sample('proxystream-python', 'defaults', shape, size, result);
           });
-          for (const method of PEER_METHODS) {
+          for (const method of PEER_REDIS_METHODS) {
             await attempt(`proxystore ${method} ${shape} ${sizeLabel(size)}`, async () => {
               const result = await runPeer<Record<string, number>>(peer.python, { ...config, method, id: `${r}-${shape}-${size}-${method}-${Date.now()}` });
               return sample('proxystore', method, shape, size, result);
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
       ...runInfo(),
       versions: { proxystore: peer.version ?? `not run (pinned ${PROXYSTORE_VERSION})`, python: peer.python_version },
       seconds: (Date.now() - started) / 1000,
-      config: { workers: WORKERS, window: 2 * WORKERS, repeats: REPEATS, rawSizes: RAW, hopSizes: HOP_SIZES, hopItems: HOP_ITEMS, peerMethods: PEER_METHODS },
+      config: { workers: WORKERS, window: 2 * WORKERS, repeats: REPEATS, rawSizes: RAW, hopSizes: HOP_SIZES, hopItems: HOP_ITEMS, peerMethods: PEER_REDIS_METHODS },
       headline,
       headlineMarkdown: markdown(headline),
       rows,
@@ -155,8 +155,7 @@ function headlineRows(rows: Row[], limits: Limits | undefined) {
     for (const size of sizes) {
       const at = (system: Row['system'], method: string) => rows.find((row) => row.system === system && row.method === method && row.shape === shape && row.size === size);
       const ours = at('proxystream-python', 'defaults');
-      const peers = PEER_METHODS.map((method) => at('proxystore', method)).filter((row): row is Row => row !== undefined);
-      const best = peers.reduce<Row | undefined>((top, row) => (top === undefined || row.rate > top.rate ? row : top), undefined);
+      const best = bestPeer(rows.filter((row) => row.system === 'proxystore' && row.shape === shape && row.size === size), (row) => row.rate);
       const limit = limits === undefined ? undefined : limitAt(limits, size)?.putGetPerSecond;
       out.push({
         shape,

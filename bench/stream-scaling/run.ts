@@ -34,8 +34,8 @@ export interface ScalingRun {
   /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
   /**
-   * The workers' Node options: a process pool's `execArgv` (@default the pool's own default), or
-   * options added to the remote worker processes' (@default none).
+   * Node options added to the workers' (this process's options): remote worker processes get them,
+   * and a process pool's children get them in place of the pool's default heap option. @default none
    */
   workerNodeOptions?: string[];
   /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */
@@ -112,7 +112,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers, execArgv: run.workerNodeOptions },
+    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers, workerNodeOptions: run.workerNodeOptions },
     onEvent,
     {},
     run.rolePrefix,

@@ -34,8 +34,8 @@ export interface DispatcherConfig {
   sleepMs: number;
   /** With a process pool: the pool's `reuseBuffers`. @default false */
   reuseBuffers?: boolean;
-  /** With a process pool: the pool's `execArgv`. @default the pool's default */
-  execArgv?: string[];
+  /** With a process pool: Node options added to the dispatcher's own for its children, in place of the pool's default heap option. @default the pool's default */
+  workerNodeOptions?: string[];
 }
 
 /** How the dispatcher hands items to workers. */

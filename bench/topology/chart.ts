@@ -18,7 +18,7 @@ interface Results {
 }
 
 const results = JSON.parse(await readFile(join(resultsDir(), 'topology.json'), 'utf8')) as Results;
-const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host', S: 'S: storage host', K: 'K: A on Kafka', KB: 'KB: B on Kafka', KC: 'KC: C on Kafka' };
+const TITLES: Record<TopologyKind, string> = { A: 'A: remote broker', B: 'B: fan-out, 2 groups', C: 'C: dispatcher host', S: 'S: storage host', K: 'K: A on Kafka', KB: 'KB: B on Kafka', KC: 'KC: C on Kafka', KS: 'KS: S on Kafka' };
 const SCENARIO_ORDER = ['broker-1g', 'all-10g', 'all-1g', 'storage-1g'];
 const METHODS = ['direct', 'ref', 'adaptive'];
 const SIZE_ORDER = ['10 kB', '1 MB', '10 MB'];
@@ -47,7 +47,7 @@ const links = results.scenarios
 const base = join(resultsDir(), results.mode === 'full' ? 'topology' : 'tmp/topology-quick');
 await writeChart(base, {
   $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-  title: { text: 'Topology bench: Redis Streams broker (K, KB, KC: Kafka), store on the producer host (S: on a storage host), links limited by tbf', fontSize: 15 },
+  title: { text: 'Topology bench: Redis Streams broker (K, KB, KC, KS: Kafka), store on the producer host (S: on a storage host), links limited by tbf', fontSize: 15 },
   config: { font: 'DejaVu Sans', axis: { labelFontSize: 11, titleFontSize: 12 }, header: { labelFontSize: 13, titleFontSize: 13 }, legend: { labelFontSize: 12, titleFontSize: 12, orient: 'top', direction: 'horizontal' } },
   resolve: { scale: { x: 'independent', xOffset: 'independent', y: 'independent' } },
   vconcat: [

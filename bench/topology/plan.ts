@@ -17,8 +17,8 @@ export const WORKERS = 4;
 /** Where the roles run: A a remote broker, B fan-out to two consumer groups, C a dispatcher on its own host, S the store on a storage host. */
 export type TopologyShape = 'A' | 'B' | 'C' | 'S';
 
-/** The topologies: the four shapes on Redis Streams, and K, KB, KC: shapes A, B and C with Kafka as the broker. */
-export type TopologyKind = TopologyShape | 'K' | 'KB' | 'KC';
+/** The topologies: the four shapes on Redis Streams, and K, KB, KC, KS: shapes A, B, C and S with Kafka as the broker. */
+export type TopologyKind = TopologyShape | 'K' | 'KB' | 'KC' | 'KS';
 
 /** What one topology run asks of the producer host. */
 export interface HostRunConfig {
@@ -143,7 +143,7 @@ const B: TopologyPlan = {
   kind: 'B',
   shape: 'B',
   title: 'B, fan-out to two consumer groups',
-  scenarios: ['broker-1g', 'all-10g'],
+  scenarios: ['broker-1g', 'all-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `B-fan-out/${scenario.name}`,
     hosts: ['producer', 'broker', 'consumer-a', 'consumer-b'].map((host) => link(scenario, host)),
@@ -168,7 +168,7 @@ const C: TopologyPlan = {
   kind: 'C',
   shape: 'C',
   title: 'C, a dispatcher on its own host (DeepDriveMD)',
-  scenarios: ['broker-1g', 'all-10g'],
+  scenarios: ['broker-1g', 'all-1g', 'all-10g'],
   spec: (scenario) => ({
     name: `C-dispatcher-host/${scenario.name}`,
     hosts: ['producer', 'broker', 'dispatch', 'worker-a', 'worker-b'].map((host) => link(scenario, host)),
@@ -211,14 +211,13 @@ const S: TopologyPlan = {
 
 /**
  * `plan` with Kafka (a single KRaft node, the default client, topics of 4 partitions) as the broker in
- * place of Redis Streams, in the broker-1g scenario; the store stays where the plan puts it.
+ * place of Redis Streams, in the same scenarios; the store stays where the plan puts it.
  */
 function onKafka(plan: TopologyPlan, kind: TopologyKind): TopologyPlan {
   return {
     ...plan,
     kind,
     title: `${kind}, topology ${plan.kind} with Kafka as the broker`,
-    scenarios: ['broker-1g'],
     spec: (scenario) => {
       const spec = plan.spec(scenario);
       return { ...spec, name: spec.name.replace('/', '-kafka/'), servers: spec.servers.map((server) => (server.name === 'broker' ? { ...server, kind: 'kafka' as const, port: 9092 } : server)) };
@@ -226,7 +225,7 @@ function onKafka(plan: TopologyPlan, kind: TopologyKind): TopologyPlan {
   };
 }
 
-export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S, onKafka(A, 'K'), onKafka(B, 'KB'), onKafka(C, 'KC')];
+export const TOPOLOGIES: TopologyPlan[] = [A, B, C, S, onKafka(A, 'K'), onKafka(B, 'KB'), onKafka(C, 'KC'), onKafka(S, 'KS')];
 
 /** Whether `method` sends a `size`-byte payload inside the event. */
 export function inline(method: TopologyMethod, size: number): boolean {

@@ -118,10 +118,10 @@ export type AsyncPoolDefinition =
       lifecycle?: PoolLifecycle;
     });
 
-/** A pool of worker threads (`thread`) or crash-isolated child processes (`process`) running a module's export. */
-export interface WorkerPoolDefinition extends PoolCommon {
-  /** `thread`: worker_threads; `process`: child processes (crash-isolated). */
-  kind: 'thread' | 'process';
+/** A pool of worker threads running a module's export. */
+export interface ThreadPoolDefinition extends PoolCommon {
+  /** worker_threads. */
+  kind: 'thread';
   /** Absolute path or file URL of a compiled JS module. */
   module: string | URL;
   /** Export that handles an item (an array of items when `batch` is set). @default 'default' */
@@ -133,13 +133,23 @@ export interface WorkerPoolDefinition extends PoolCommon {
    * a resolved payload is then valid only until the handler returns. @default false
    */
   reuseBuffers?: boolean;
+}
+
+/** A pool of crash-isolated child processes running a module's export. */
+export interface ProcessPoolDefinition extends Omit<ThreadPoolDefinition, 'kind'> {
+  /** Child processes (crash-isolated). */
+  kind: 'process';
   /**
-   * `process` only: the children's Node options, used as given. @default the dispatcher's
-   * `process.execArgv` plus `--initial-old-space-size=128` (fewer full collections while workers read
-   * large payloads) unless it sets that option itself
+   * The children's Node options, used as given. @default the dispatcher's `process.execArgv` (without
+   * `-e`/`-p` and their code) plus `--initial-old-space-size=128` unless it sets that option itself:
+   * fewer full collections while workers read large payloads, at the cost of up to 128 MiB of old
+   * generation per child before its first full collection
    */
   execArgv?: readonly string[];
 }
+
+/** A pool of worker threads or child processes. */
+export type WorkerPoolDefinition = ThreadPoolDefinition | ProcessPoolDefinition;
 
 /** Re-publishes routed events (refs only) to a work topic for workers elsewhere. */
 export interface RemotePoolDefinition extends PoolCommon {

@@ -8,7 +8,9 @@ export {
   type PipelineDefinition,
   type PoolCommon,
   type PoolDefinition,
+  type ProcessPoolDefinition,
   type RemotePoolDefinition,
+  type ThreadPoolDefinition,
   type WorkerPoolDefinition,
 } from './definition.js';
 export { Dispatcher, type DispatcherState, type DrainResult } from './dispatcher.js';

@@ -56,10 +56,11 @@ export function addressOf(client: RedisClient): string {
 const corked = new WeakSet<object>();
 
 /**
- * Holds the writes of a standalone `client` until the event loop's check phase (`setImmediate`), so the
- * commands of every callback the loop ran in one poll (acks of several workers' replies, publishes,
- * script calls) leave in one writev system call instead of one write each. Nothing waits longer than
- * that turn of the loop; order is kept; a Cluster is left alone.
+ * Holds the writes of a standalone `client` until `setImmediate` fires, so the commands of every
+ * callback the loop ran in one poll (acks of several workers' replies, publishes) leave in one writev
+ * system call instead of one write each. Called from an I/O callback, writes wait for that poll's check
+ * phase; called from a `setImmediate` callback, for the next iteration's, which does not block while
+ * immediates are pending. Order is kept; a Cluster is left alone.
  */
 export function coalesceWrites(client: RedisClient): void {
   if (isCluster(client)) return;

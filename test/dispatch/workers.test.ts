@@ -101,7 +101,7 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
   it.runIf(kind === 'process')('children start with the heap option by default, and with exactly the execArgv given', async () => {
     const optionsOf = async (pool: Record<string, unknown>) => {
       const file = join(tmpdir(), `ps-execargv-${process.pid}-${Date.now()}.txt`);
-      process.env.PS_TEST_REUSE_FILE = file;
+      process.env.PS_TEST_EXECARGV_FILE = file;
       try {
         await run({ export: 'recordExecArgv', ...pool }, 2);
         return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
@@ -112,6 +112,8 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
     for (const options of await optionsOf({})) expect(options).toEqual([...process.execArgv, CHILD_HEAP_OPTION]);
     for (const options of await optionsOf({ execArgv: ['--stack-size=2000'] })) expect(options).toEqual(['--stack-size=2000']);
     expect(childExecArgv(['--initial_old_space_size=0'])).toEqual(['--initial_old_space_size=0']);
+    // Code run with -e/-p is dropped, as fork() drops it from its default: children would run it and fork again.
+    expect(childExecArgv(['-e', 'code()', '--stack-size=2000', '--print=1', '-pe', 'x'])).toEqual(['--stack-size=2000', CHILD_HEAP_OPTION]);
   });
 });
 

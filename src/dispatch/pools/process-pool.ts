@@ -12,10 +12,23 @@ import type { FromWorker, WorkerChannel } from './protocol.js';
  */
 export const CHILD_HEAP_OPTION = '--initial-old-space-size=128';
 
-/** A child's Node options: the dispatcher's own, plus {@link CHILD_HEAP_OPTION} unless they set the initial old space themselves. */
+/**
+ * A child's Node options: the dispatcher's own without `-e`/`-p` and their code (as `fork()` drops them
+ * from its default, or each child would run that code and fork again), plus {@link CHILD_HEAP_OPTION}
+ * unless they set the initial old space themselves.
+ */
 export function childExecArgv(parent: readonly string[] = process.execArgv): string[] {
-  return parent.some((option) => /^--initial[-_]old[-_]space[-_]size\b/.test(option)) ? [...parent] : [...parent, CHILD_HEAP_OPTION];
+  const kept: string[] = [];
+  for (let index = 0; index < parent.length; index += 1) {
+    const option = parent[index]!;
+    if (EVAL_OPTIONS.has(option)) index += 1;
+    else if (!/^--(eval|print)=/.test(option)) kept.push(option);
+  }
+  return kept.some((option) => /^--initial[-_]old[-_]space[-_]size\b/.test(option)) ? kept : [...kept, CHILD_HEAP_OPTION];
 }
+
+/** Options followed by code to run (`node -e '…'`). */
+const EVAL_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-pe', '-ep']);
 
 /**
  * Forks a child process running the process host with `execArgv` as its Node options (advanced

@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import { coalesceWrites } from '../../redis/connection.js';
 import { queueLua, settleQueuedLua, type LuaCall } from '../../redis/lua.js';
 
 interface Queued {
@@ -35,7 +34,6 @@ export class ScriptBatch {
     const pipeline = this.#client.pipeline();
     for (const { call } of batch) queueLua(pipeline, call);
     let replies: Array<[Error | null, unknown]> | null;
-    coalesceWrites(this.#client);
     try {
       replies = await pipeline.exec();
     } catch (error) {
