@@ -34,7 +34,8 @@ export function startChild<R>(
   const file = join(process.cwd(), 'dist', modulePath);
   const execArgv = [...process.execArgv, ...nodeOptions];
   const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions, env: { ...process.env, ...env } };
-  const child = prefix.length === 0 ? fork(file, { ...options, execArgv }) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...execArgv, file], options);
+  // Without added options fork() keeps its own default (it drops `-e` code, which a copy would not).
+  const child = prefix.length === 0 ? fork(file, nodeOptions.length === 0 ? options : { ...options, execArgv }) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...execArgv, file], options);
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const done = new Promise<R>((resolve, reject) => {

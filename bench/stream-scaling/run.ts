@@ -34,8 +34,9 @@ export interface ScalingRun {
   /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
   /**
-   * Node options added to the workers' (this process's options): remote worker processes get them,
-   * and a process pool's children get them in place of the pool's default heap option. @default none
+   * Node options added to the workers': to this process's for remote worker processes, to what the
+   * pool gives them for a process pool's children (an `--initial-old-space-size` among them replaces
+   * the pool's). @default none
    */
   workerNodeOptions?: string[];
   /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */

@@ -34,7 +34,7 @@ export interface DispatcherConfig {
   sleepMs: number;
   /** With a process pool: the pool's `reuseBuffers`. @default false */
   reuseBuffers?: boolean;
-  /** With a process pool: Node options added to the dispatcher's own for its children, in place of the pool's default heap option. @default the pool's default */
+  /** With a process pool: Node options added to what the pool gives its children (an `--initial-old-space-size` among them replaces the pool's). @default none */
   workerNodeOptions?: string[];
 }
 

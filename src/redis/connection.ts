@@ -56,19 +56,20 @@ export function addressOf(client: RedisClient): string {
 const corked = new WeakSet<object>();
 
 /**
- * Holds the writes of a standalone `client` until `setImmediate` fires, so the commands of every
- * callback the loop ran in one poll (acks of several workers' replies, publishes) leave in one writev
- * system call instead of one write each. Called from an I/O callback, writes wait for that poll's check
- * phase; called from a `setImmediate` callback, for the next iteration's, which does not block while
- * immediates are pending. Order is kept; a Cluster is left alone.
+ * Holds the writes of a standalone `client` so that they leave in one writev system call instead of
+ * one write each: until the current callback and its microtasks have run (`'tick'`: a batch of commands
+ * issued together, such as one publish), or until the loop's check phase (`'poll'`: commands issued one
+ * per I/O callback, such as the acks of several workers' replies read in one poll). Call `'poll'` only
+ * from I/O callbacks: from a `setImmediate` callback it would hold the writes for another iteration.
+ * Order is kept; a Cluster is left alone.
  */
-export function coalesceWrites(client: RedisClient): void {
+export function coalesceWrites(client: RedisClient, until: 'tick' | 'poll'): void {
   if (isCluster(client)) return;
   const socket = client.stream;
   if (socket === undefined || socket === null || corked.has(socket) || !socket.writable) return;
   corked.add(socket);
   socket.cork();
-  setImmediate(() => {
+  (until === 'poll' ? setImmediate : process.nextTick)(() => {
     corked.delete(socket);
     socket.uncork();
   });

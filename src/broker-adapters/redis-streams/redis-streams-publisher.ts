@@ -50,7 +50,7 @@ export class RedisStreamsPublisher implements Publisher {
       await this.#context.ready();
       // The commands go out on the corked client: one write for the whole call (and for other
       // publishes of this turn), one reply each, in order on the one connection.
-      coalesceWrites(commands);
+      coalesceWrites(commands, 'tick');
       replies = await Promise.allSettled(messages.map(add));
     } catch (error) {
       const mapped = asConnectionError(error, address);

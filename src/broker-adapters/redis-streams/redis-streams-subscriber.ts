@@ -229,7 +229,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       this.#held.release(entry.stream, entry.id);
       try {
         await this.#context.ready();
-        coalesceWrites(commands);
+        coalesceWrites(commands, 'poll');
         await operation();
       } catch (error) {
         throw asConnectionError(error, address);
