@@ -45,7 +45,8 @@ export function startChild<R>(
       else if (message.type === 'done') resolve(message.report as R);
       else if (message.type === 'failed') reject(new Error(`${modulePath} failed: ${message.message}`));
     });
-    child.on('exit', (code, signal) => reject(new Error(`${modulePath} exited with ${code ?? signal}`)));
+    // 'close' comes once the IPC channel is drained too: a report sent just before exiting is read first.
+    child.on('close', (code, signal) => reject(new Error(`${modulePath} exited with ${code ?? signal}`)));
   });
   let stopping = false;
   const failure = new Promise<never>((_, reject) =>
@@ -139,7 +140,8 @@ export function runChild<C, R>(body: (config: C, stop: AbortSignal, emit: (event
     body(config, stop.signal, emit).then(
       (report) => {
         flush();
-        process.send?.({ type: 'done', report }, () => process.exit(0));
+        // A report that could not be sent is a failure, not a clean exit.
+        process.send?.({ type: 'done', report }, (error: Error | null) => process.exit(error === null ? 0 : 1));
       },
       (error: unknown) => {
         console.error(error);
