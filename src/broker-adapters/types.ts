@@ -115,7 +115,7 @@ export interface Delivery {
   nack(options?: NackOptions): Promise<void>;
   /**
    * Optional, for brokers whose `ack()` returns before the ack is durable (Kafka commits offsets in the
-   * background): resolves true once this group will not be given the message again, false when it
+   * background; Redis Streams writes the XACK without waiting for its reply): resolves true once this group will not be given the message again, false when it
    * may be (the ack was lost, e.g. to a rebalance). Without it, a resolved `ack()` is durable.
    * Consumers release payloads only after this, so a crash in between never leaves a redelivered
    * event without its payload.
@@ -129,8 +129,9 @@ export interface ReceiveOptions {
   signal?: AbortSignal;
   /**
    * How many messages the reader takes ahead of the one it works on. Brokers that read in batches
-   * (Redis Streams' `batchSize`) read at most this many at a time, so the consumers of a group share
-   * the work instead of one taking a whole batch. @default the broker's batch size
+   * (Redis Streams' `batchSize`) read at most this many at a time while the group has other live
+   * consumers, so they share the work instead of one taking a whole batch; a consumer alone in its
+   * group reads whole batches. @default the broker's batch size
    */
   readAhead?: number;
 }

@@ -20,7 +20,7 @@ function broker(options: RedisStreamsBrokerOptions = {}): RedisStreamsBroker {
   return made;
 }
 
-/** Takes `count` deliveries (acking them unless told otherwise), failing after `timeoutMs`. */
+/** Takes `count` deliveries (acking them, durably, unless told otherwise), failing after `timeoutMs`. */
 async function take(subscriber: Subscriber, count: number, { ack = true, timeoutMs = 5_000 } = {}): Promise<Delivery[]> {
   const got: Delivery[] = [];
   if (count === 0) return got;
@@ -28,7 +28,10 @@ async function take(subscriber: Subscriber, count: number, { ack = true, timeout
   try {
     for await (const delivery of subscriber.messages({ signal })) {
       got.push(delivery);
-      if (ack) await delivery.ack();
+      if (ack) {
+        await delivery.ack();
+        if (delivery.durable !== undefined) expect(await delivery.durable()).toBe(true);
+      }
       if (got.length === count) break;
     }
   } catch (error) {
@@ -120,6 +123,54 @@ describe('RedisStreamsBroker', () => {
     expect(rest.map((delivery) => Buffer.from(delivery.value).toString())).toEqual(Array.from({ length: 9 }, (_, i) => `m${i + 1}`));
     await held.ack();
     await iterator.return?.();
+  });
+
+  it('ack() does not wait for the XACK reply; durable() resolves true once Redis took it, false after a nack settled first', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    await b.publisher().publish(topic, [{ value: bytes('one') }, { value: bytes('two') }]);
+    const [first, second] = await take(sub, 2, { ack: false });
+    await first!.ack();
+    expect(await first!.durable!()).toBe(true);
+    await second!.nack({ requeue: false });
+    await second!.ack();
+    expect(await second!.durable!()).toBe(false);
+    expect(await raw.xpending(topic, sub.group)).toEqual([0, null, null, null]);
+    await sub.close();
+  });
+
+  it('a consumer alone in its group reads a backlog in growing batches; once another joins, readAhead at a time', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 200 }, (_, i) => ({ value: Buffer.from(`m${i}`) })));
+    const first = b.subscriber({ topics: topic, group });
+    const consumersNow = async () => ((await raw.call('XINFO', 'CONSUMERS', topic, group)) as unknown[][]).map((row) => ({ name: String(row[1]), pending: Number(row[3]) }));
+    const iterator = first.messages({ readAhead: 1 });
+    // Alone with readAhead 1: reads of 1, 2, 4, 8 and 16 entries bring 31; taking the 32nd reads 32 more.
+    for (let i = 0; i < 32; i += 1) {
+      const delivery = (await iterator.next()).value as Delivery;
+      await delivery.ack();
+      await delivery.durable!();
+    }
+    const [only] = await consumersNow();
+    expect(only?.pending).toBe(31);
+    await iterator.return?.();
+    await first.close();
+    // A second consumer that holds an entry makes the group shared: each read takes one entry again.
+    const a = b.subscriber({ topics: topic, group });
+    const c = b.subscriber({ topics: topic, group });
+    const [held] = await take(c, 1, { ack: false });
+    const before = new Set((await consumersNow()).map((consumer) => consumer.name));
+    const fromA = a.messages({ readAhead: 1 });
+    await fromA.next();
+    const joined = (await consumersNow()).filter((consumer) => !before.has(consumer.name));
+    expect(joined).toEqual([{ name: expect.any(String), pending: 1 }]);
+    await held!.ack();
+    await fromA.return?.();
+    await Promise.all([a.close(), c.close()]);
   });
 
   it('nack requeues (counting deliveries), nack without requeue drops, delayed nack waits', async () => {

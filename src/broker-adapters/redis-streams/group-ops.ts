@@ -36,6 +36,15 @@ export async function autoClaim(client: Redis, stream: string, group: string, co
   });
 }
 
+/**
+ * How many consumers of `group` on `stream`, other than `consumer`, look alive: they hold entries, or
+ * were seen within `liveMs` (a live consumer is blocked in XREADGROUP or holds what it works on).
+ */
+export async function otherLiveConsumers(client: Redis, stream: string, group: string, consumer: string, liveMs: number): Promise<number> {
+  const rows = (await client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[];
+  return rows.filter((row) => String(field(row, 'name')) !== consumer && (Number(field(row, 'pending')) > 0 || Number(field(row, 'idle')) < liveMs)).length;
+}
+
 /** Hands this consumer's pending entries back: idle past the timeout, so any live consumer's XAUTOCLAIM takes them now. */
 export async function handBack(client: Redis, stream: string, group: string, consumer: string, idleMs: number): Promise<void> {
   let start = '-';

@@ -8,7 +8,7 @@ import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types
 import type { StreamsContext } from './context.js';
 import { HeldEntries } from './held-entries.js';
 import { dropUnusedStream } from './topic-admin.js';
-import { autoClaim, ensureGroups, handBack, settledBefore } from './group-ops.js';
+import { autoClaim, ensureGroups, handBack, otherLiveConsumers, settledBefore } from './group-ops.js';
 import { parseReadReply, type StreamEntry } from './replies.js';
 
 /** How a subscriber was set up by its broker. */
@@ -33,6 +33,8 @@ interface EndMark {
 const NO_OP = async () => undefined;
 /** How often a subscriber that has seen an end marker checks whether the group settled before it. */
 const END_POLL_MS = 25;
+/** How often a consumer that shares its group checks whether it has become the only live one. */
+const MEMBERS_CHECK_MS = 1_000;
 
 /**
  * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
@@ -58,8 +60,13 @@ export class RedisStreamsSubscriber implements Subscriber {
   #lastClaim = 0;
   #lastEndCheck = 0;
   readonly #held: HeldEntries;
-  /** Entries per XREADGROUP: the broker's batchSize, or less when the reader asked for less. */
-  #count: number;
+  /** Entries per XREADGROUP while the group has other live consumers: the reader's readAhead, at most batchSize. */
+  #shareCount: number;
+  /** The group had no other live consumer at the last check. */
+  #alone = false;
+  /** Entries per XREADGROUP now: readAhead while shared, doubling after each full read while alone. */
+  #loneCount: number;
+  #lastMembersCheck = 0;
 
   constructor(parts: RedisStreamsSubscriberParts) {
     this.#context = parts.context;
@@ -72,7 +79,8 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#onClose = parts.onClose;
     this.#blocking = parts.context.connect();
     this.#held = new HeldEntries(parts.context.commands, parts.group, parts.consumer, parts.context.options.visibilityTimeoutMs);
-    this.#count = parts.context.options.batchSize;
+    this.#shareCount = parts.context.options.batchSize;
+    this.#loneCount = this.#shareCount;
     // Create the groups now, so entries published right after subscriber() returns are not missed.
     this.#groups = this.#ensureGroups();
     this.#groups.catch(() => (this.#groups = undefined));
@@ -83,7 +91,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   }
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    this.#count = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
+    this.#shareCount = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
+    this.#loneCount = this.#shareCount;
     return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options);
   }
 
@@ -174,12 +183,35 @@ export class RedisStreamsSubscriber implements Subscriber {
     // Once an end marker is seen, the end comes when the last entries before it are acked (by any
     // consumer of the group): poll for that every END_POLL_MS instead of blocking for new entries.
     const block = this.#endsKnown() ? Math.min(blockMs, END_POLL_MS) : blockMs;
+    const count = await this.#readCount();
     const reply = await this.#blocking.callBuffer(
-      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', this.#count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
+      'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
+    if (entries.length === count) this.#loneCount = 2 * count;
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     return entries.length;
+  }
+
+  /**
+   * Entries to ask for: readAhead while the group has other live consumers, so they share the work. A
+   * consumer alone in its group (or in a private one) asks for twice as many after each full read, up
+   * to batchSize: a backlog then costs a round trip per batch instead of per few entries, while a
+   * worker that meets a backlog of long tasks before the others join has taken only about as many as
+   * it has done. A lone consumer checks before every read, so a newcomer gets its share at once; a
+   * shared one checks every second whether it is alone again.
+   */
+  async #readCount(): Promise<number> {
+    const { batchSize, visibilityTimeoutMs } = this.#context.options;
+    const now = Date.now();
+    if (!this.#private && (this.#alone || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
+      this.#lastMembersCheck = now;
+      const { commands } = this.#context;
+      const others = await Promise.all(this.#streams.map((stream) => otherLiveConsumers(commands, stream, this.group, this.#consumer, visibilityTimeoutMs)));
+      this.#alone = others.every((count) => count === 0);
+    }
+    if (!this.#private && !this.#alone) this.#loneCount = this.#shareCount;
+    return Math.min(batchSize, this.#loneCount);
   }
 
   async #claim(): Promise<void> {
@@ -222,18 +254,23 @@ export class RedisStreamsSubscriber implements Subscriber {
   #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {
     const { commands, options, address } = this.#context;
     let settled = false;
+    let acked: Promise<boolean> | undefined;
     this.#held.hold(entry.stream, entry.id);
-    const settle = async (operation: () => Promise<unknown>) => {
-      if (settled) return;
-      settled = true;
-      this.#held.release(entry.stream, entry.id);
+    const send = async (operation: () => Promise<unknown>) => {
       try {
-        await this.#context.ready();
+        // Issued at once when connected, so a close() right after an ack() sends the XACK first.
+        if (commands.status !== 'ready') await this.#context.ready();
         coalesceWrites(commands, 'poll');
         await operation();
       } catch (error) {
         throw asConnectionError(error, address);
       }
+    };
+    const settle = (operation: () => Promise<unknown>): Promise<void> => {
+      if (settled) return Promise.resolve();
+      settled = true;
+      this.#held.release(entry.stream, entry.id);
+      return send(operation);
     };
     const delivery: Delivery = {
       topic,
@@ -241,7 +278,13 @@ export class RedisStreamsSubscriber implements Subscriber {
       position: entry.id,
       deliveryCount: entry.count,
       endOfStream: false,
-      ack: () => settle(() => commands.xack(entry.stream, this.group, entry.id)),
+      // The XACK is written without waiting for its reply: a reader acking entry by entry would
+      // otherwise wait a round trip per entry. durable() says when (and whether) Redis took it.
+      ack: () => {
+        if (!settled) acked = settle(() => commands.xack(entry.stream, this.group, entry.id)).then(() => true, () => false);
+        return Promise.resolve();
+      },
+      durable: () => acked ?? Promise.resolve(false),
       nack: (nack: NackOptions = {}) =>
         settle(async () => {
           if (nack.requeue === false) return commands.xack(entry.stream, this.group, entry.id);
