@@ -198,13 +198,15 @@ export class RedisStreamsSubscriber implements Subscriber {
    * consumer alone in its group (or in a private one) asks for twice as many after each full read, up
    * to batchSize: a backlog then costs a round trip per batch instead of per few entries, while a
    * worker that meets a backlog of long tasks before the others join has taken only about as many as
-   * it has done. A lone consumer checks before every read, so a newcomer gets its share at once; a
-   * shared one checks every second whether it is alone again.
+   * it has done. A lone consumer checks before every read of more than readAhead, so a newcomer gets
+   * its share at once; otherwise it checks every second whether it is alone.
    */
   async #readCount(): Promise<number> {
     const { batchSize, visibilityTimeoutMs } = this.#context.options;
     const now = Date.now();
-    if (!this.#private && (this.#alone || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
+    // Only a read of more than readAhead needs to know that nobody else is there to share it.
+    const asksMore = this.#alone && this.#loneCount > this.#shareCount;
+    if (!this.#private && (asksMore || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
       this.#lastMembersCheck = now;
       const { commands } = this.#context;
       const others = await Promise.all(this.#streams.map((stream) => otherLiveConsumers(commands, stream, this.group, this.#consumer, visibilityTimeoutMs)));
