@@ -28,7 +28,9 @@ export interface StreamItem<T = unknown> {
   resolve(options?: ResolveOptions): Promise<T>;
   /**
    * Acks upstream, then releases the payload for this consumer's group and for `releaseFor` (groups
-   * downstream that will never read this item, e.g. remote workers it was not routed to). With
+   * downstream that will never read this item, e.g. remote workers it was not routed to): at once, or
+   * in the background once the ack is durable where the broker confirms it later (Kafka, Redis
+   * Streams; `close()` waits up to 5 s for those releases). With
    * `release: false` nothing is released: something still names the payload (a dead letter does), so
    * it stays until its TTL. The first of `ack()` and `nack()` settles the item; later calls return its promise.
    */

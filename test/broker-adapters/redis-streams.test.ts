@@ -173,6 +173,25 @@ describe('RedisStreamsBroker', () => {
     await Promise.all([a.close(), c.close()]);
   });
 
+  it('a lone consumer whose stream is deleted under it recreates its group and reads on', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const sub = b.subscriber({ topics: topic, group: uniqueName('g') });
+    const publisher = b.publisher();
+    await publisher.publish(topic, Array.from({ length: 3 }, (_, i) => ({ value: bytes(`m${i}`) })));
+    const iterator = sub.messages({ readAhead: 1 });
+    // Reads of 1 and 2 entries: the next read asks for 4, after checking the group's consumers.
+    for (let i = 0; i < 3; i += 1) await ((await iterator.next()).value as Delivery).ack();
+    const next = iterator.next();
+    await raw.del(topic);
+    await sleep(100);
+    await publisher.publish(topic, [{ value: bytes('after') }]);
+    const { value } = await next;
+    expect(text((value as Delivery).value)).toBe('after');
+    await iterator.return?.();
+    await sub.close();
+  });
+
   it('nack requeues (counting deliveries), nack without requeue drops, delayed nack waits', async () => {
     const b = broker();
     const topic = uniqueName('t');

@@ -41,7 +41,14 @@ export async function autoClaim(client: Redis, stream: string, group: string, co
  * were seen within `liveMs` (a live consumer is blocked in XREADGROUP or holds what it works on).
  */
 export async function otherLiveConsumers(client: Redis, stream: string, group: string, consumer: string, liveMs: number): Promise<number> {
-  const rows = (await client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[];
+  let rows: unknown[];
+  try {
+    rows = (await client.call('XINFO', 'CONSUMERS', stream, group)) as unknown[];
+  } catch (error) {
+    // A stream deleted under its readers: the XREADGROUP that follows meets NOGROUP and recreates it.
+    if (/no such key/i.test((error as Error).message)) return 0;
+    throw error;
+  }
   return rows.filter((row) => String(field(row, 'name')) !== consumer && (Number(field(row, 'pending')) > 0 || Number(field(row, 'idle')) < liveMs)).length;
 }
 

@@ -188,7 +188,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
-    if (entries.length === count) this.#loneCount = 2 * count;
+    if (entries.length === count) this.#loneCount = Math.min(this.#context.options.batchSize, 2 * count);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     return entries.length;
   }
@@ -203,6 +203,7 @@ export class RedisStreamsSubscriber implements Subscriber {
    */
   async #readCount(): Promise<number> {
     const { batchSize, visibilityTimeoutMs } = this.#context.options;
+    if (this.#shareCount >= batchSize) return batchSize;
     const now = Date.now();
     // Only a read of more than readAhead needs to know that nobody else is there to share it.
     const asksMore = this.#alone && this.#loneCount > this.#shareCount;
@@ -213,7 +214,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       this.#alone = others.every((count) => count === 0);
     }
     if (!this.#private && !this.#alone) this.#loneCount = this.#shareCount;
-    return Math.min(batchSize, this.#loneCount);
+    return this.#loneCount;
   }
 
   async #claim(): Promise<void> {
