@@ -173,6 +173,27 @@ describe('RedisStreamsBroker', () => {
     await Promise.all([a.close(), c.close()]);
   });
 
+  it('a lone consumer grows its reads to about 1 MiB of values, not to batchSize, when values are large', async () => {
+    const b = broker();
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await b.publisher().publish(topic, Array.from({ length: 12 }, () => ({ value: Buffer.alloc(400 * 1024, 7) })));
+    const sub = b.subscriber({ topics: topic, group });
+    const iterator = sub.messages({ readAhead: 1 });
+    const pending: number[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      const delivery = (await iterator.next()).value as Delivery;
+      const [row] = (await raw.call('XINFO', 'CONSUMERS', topic, group)) as unknown[][];
+      pending.push(Number(row![3]));
+      await delivery.ack();
+      await delivery.durable!();
+    }
+    // 400 KiB values: reads of 1, then 2 entries (1 MiB fits two), never 4 or 8.
+    expect(Math.max(...pending)).toBe(2);
+    await iterator.return?.();
+    await sub.close();
+  });
+
   it('a lone consumer whose stream is deleted under it recreates its group and reads on', async () => {
     const b = broker();
     const topic = uniqueName('t');

@@ -35,6 +35,8 @@ const NO_OP = async () => undefined;
 const END_POLL_MS = 25;
 /** How often a consumer that shares its group checks whether it has become the only live one. */
 const MEMBERS_CHECK_MS = 1_000;
+/** About how many bytes a lone consumer's read may bring: its batches grow to this, not past it. */
+const LONE_READ_BYTES = 1024 * 1024;
 
 /**
  * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
@@ -188,7 +190,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
-    if (entries.length === count) this.#loneCount = Math.min(this.#context.options.batchSize, 2 * count);
+    if (entries.length === count) this.#grow(entries);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     return entries.length;
   }
@@ -196,7 +198,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   /**
    * Entries to ask for: readAhead while the group has other live consumers, so they share the work. A
    * consumer alone in its group (or in a private one) asks for twice as many after each full read, up
-   * to batchSize: a backlog then costs a round trip per batch instead of per few entries, while a
+   * to batchSize and to about 1 MiB of values: a backlog then costs a round trip per batch instead of per few entries, while a
    * worker that meets a backlog of long tasks before the others join has taken only about as many as
    * it has done. A lone consumer checks before every read of more than readAhead, so a newcomer gets
    * its share at once; otherwise it checks every second whether it is alone.
@@ -215,6 +217,14 @@ export class RedisStreamsSubscriber implements Subscriber {
     }
     if (!this.#private && !this.#alone) this.#loneCount = this.#shareCount;
     return this.#loneCount;
+  }
+
+  /** After a full read: twice as many next time, up to batchSize and to about LONE_READ_BYTES of values. */
+  #grow(entries: readonly StreamEntry[]): void {
+    let bytes = 0;
+    for (const entry of entries) bytes += entry.fields.get('v')?.byteLength ?? 0;
+    const fit = Math.floor(LONE_READ_BYTES / Math.max(1, bytes / entries.length));
+    this.#loneCount = Math.max(this.#shareCount, Math.min(this.#context.options.batchSize, 2 * entries.length, fit));
   }
 
   async #claim(): Promise<void> {
