@@ -29,8 +29,8 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('consum
     expect(row.orphans).toBe(0);
   }, 60_000);
 
-  // Kafka acks commit offsets in the background while the consumer releases the payload at once: a
-  // crash in between redelivers items whose payloads are already gone (reported as a bug).
+  // Kafka commits offsets and Redis Streams writes XACKs in the background: a crash right after ack()
+  // may redeliver items, which must still find their payloads (released only once the ack is durable).
   it('right after ack() resolved: no redelivery finds its payload released', async () => {
     world = makeWorld({ adapter, ttlMs: 20_000, count: N / 2, mode: 'after-ack' });
     const sender = producer(world);
