@@ -131,7 +131,8 @@ export interface ReceiveOptions {
    * How many messages the reader takes ahead of the one it works on. Brokers that read in batches
    * (Redis Streams' `batchSize`) read at most this many at a time while the group has other live
    * consumers, so they share the work instead of one taking a whole batch; a consumer alone in its
-   * group reads whole batches. @default the broker's batch size
+   * group reads more after each full read (Redis Streams: doubling, up to the batch size and about
+   * 1 MiB). @default the broker's batch size
    */
   readAhead?: number;
 }

@@ -248,13 +248,17 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
 
   /**
    * Releases the payload once the ack is durable: at once where `ack()` already is; in the background
-   * where the broker confirms later (Kafka), and not at all when the ack was lost (the event comes back).
+   * where the broker confirms later (Kafka, Redis Streams), and not at all when the ack was lost (the
+   * event comes back; `onError` hears of it).
    */
   async #releaseAfter(delivery: Delivery, event: StreamEvent, groups: readonly string[] = [this.group]): Promise<void> {
-    // Nothing to release (inline payload, releaseOnAck off, a store this consumer lacks): no commit to wait for.
-    if (this.#storeToRelease(event) === undefined) return;
-    if (delivery.durable === undefined) return this.#release(event, groups);
-    const releasing = delivery.durable().then((durable) => (durable ? this.#release(event, groups) : undefined));
+    const toRelease = this.#storeToRelease(event) !== undefined;
+    if (delivery.durable === undefined) return toRelease ? this.#release(event, groups) : undefined;
+    const releasing = delivery.durable().then((durable) => {
+      if (durable) return toRelease ? this.#release(event, groups) : undefined;
+      this.#report(new ProxyStreamError('PS_CONNECTION', 'the broker did not confirm an ack; the event will be delivered again', { context: { topic: delivery.topic, position: delivery.position } }));
+      return undefined;
+    });
     this.#releasing.add(releasing);
     void releasing.finally(() => this.#releasing.delete(releasing));
   }

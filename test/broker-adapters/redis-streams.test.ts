@@ -3,6 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamsBroker, type RedisStreamsBrokerOptions } from '../../src/broker-adapters/redis-streams/index.js';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/types.js';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
+import { StreamConsumer } from '../../src/consumer/index.js';
+import { StreamProducer } from '../../src/producer/index.js';
+import { MemoryStore } from '../../src/store/index.js';
 import { decodeDeadLetter } from '../../src/wire/index.js';
 import { redisTestUrl } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
@@ -140,6 +143,37 @@ describe('RedisStreamsBroker', () => {
     await sub.close();
   });
 
+  it('an XACK that Redis refuses makes durable() false, and a StreamConsumer reports it and keeps the payload', async () => {
+    const user = uniqueName('noack');
+    await raw.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-xack');
+    try {
+      const address = new URL(url);
+      address.username = user;
+      address.password = 'pw';
+      const b = broker({ url: address.toString() });
+      const topic = uniqueName('t');
+      const group = uniqueName('g');
+      const store = new MemoryStore({ id: 'mem' });
+      const producer = new StreamProducer({ publisher: b.publisher(), store, inlineThreshold: 0, lifetime: { readers: [group] } });
+      await producer.send(topic, Buffer.from('payload'));
+      const errors: string[] = [];
+      const consumer = new StreamConsumer({ subscriber: b.subscriber({ topics: topic, group }), stores: [store], onError: (error) => errors.push(error.code) });
+      for await (const item of consumer) {
+        expect(Buffer.from((await item.resolve()) as Uint8Array).toString()).toBe('payload');
+        await item.ack();
+        break;
+      }
+      await consumer.close();
+      expect(errors).toEqual(['PS_CONNECTION']);
+      // Not acked on Redis, so not released: the redelivery will find its payload.
+      expect((await store.stats()).objects).toBe(1);
+      expect(await raw.xpending(topic, group)).toEqual([1, expect.any(String), expect.any(String), expect.any(Array)]);
+      await producer.close();
+    } finally {
+      await raw.call('ACL', 'DELUSER', user);
+    }
+  });
+
   it('a consumer alone in its group reads a backlog in growing batches; once another joins, readAhead at a time', async () => {
     const b = broker();
     const topic = uniqueName('t');
@@ -171,6 +205,26 @@ describe('RedisStreamsBroker', () => {
     await held!.ack();
     await fromA.return?.();
     await Promise.all([a.close(), c.close()]);
+  });
+
+  it('a lone consumer of several streams grows its reads when each stream fills its COUNT', async () => {
+    const b = broker();
+    const topics = [uniqueName('t'), uniqueName('t')];
+    const group = uniqueName('g');
+    for (const topic of topics) await b.publisher().publish(topic, Array.from({ length: 20 }, (_, i) => ({ value: bytes(`${topic}-${i}`) })));
+    const sub = b.subscriber({ topics, group });
+    const iterator = sub.messages({ readAhead: 1 });
+    for (let i = 0; i < 8; i += 1) {
+      const delivery = (await iterator.next()).value as Delivery;
+      await delivery.ack();
+      await delivery.durable!();
+    }
+    // Reads of 1, 2 and 4 per stream brought 2 + 4 + 8 entries; 8 are acked.
+    let pending = 0;
+    for (const topic of topics) pending += Number(((await raw.xpending(topic, group)) as unknown[])[0]);
+    expect(pending).toBe(6);
+    await iterator.return?.();
+    await sub.close();
   });
 
   it('a lone consumer grows its reads to about 1 MiB of values, not to batchSize, when values are large', async () => {

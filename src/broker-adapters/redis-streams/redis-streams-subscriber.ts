@@ -190,7 +190,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
-    if (entries.length === count) this.#grow(entries);
+    this.#size(entries, count);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     return entries.length;
   }
@@ -219,12 +219,24 @@ export class RedisStreamsSubscriber implements Subscriber {
     return this.#loneCount;
   }
 
-  /** After a full read: twice as many next time, up to batchSize and to about LONE_READ_BYTES of values. */
-  #grow(entries: readonly StreamEntry[]): void {
+  /**
+   * Sizes the next read from this one (COUNT applies to each stream): after a stream filled its COUNT,
+   * twice as many, up to batchSize and to about LONE_READ_BYTES of values over all streams; after a
+   * read that filled none, readAhead again (so an idle lone consumer does not check its group per read).
+   */
+  #size(entries: readonly StreamEntry[], count: number): void {
+    const perStream = new Map<string, number>();
     let bytes = 0;
-    for (const entry of entries) bytes += entry.fields.get('v')?.byteLength ?? 0;
-    const fit = Math.floor(LONE_READ_BYTES / Math.max(1, bytes / entries.length));
-    this.#loneCount = Math.max(this.#shareCount, Math.min(this.#context.options.batchSize, 2 * entries.length, fit));
+    for (const entry of entries) {
+      perStream.set(entry.stream, (perStream.get(entry.stream) ?? 0) + 1);
+      bytes += entry.fields.get('v')?.byteLength ?? 0;
+    }
+    if (![...perStream.values()].some((taken) => taken >= count)) {
+      this.#loneCount = this.#shareCount;
+      return;
+    }
+    const fit = Math.floor(LONE_READ_BYTES / this.#streams.length / Math.max(1, bytes / entries.length));
+    this.#loneCount = Math.max(this.#shareCount, Math.min(this.#context.options.batchSize, 2 * count, fit));
   }
 
   async #claim(): Promise<void> {

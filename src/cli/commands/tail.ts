@@ -76,6 +76,8 @@ ${EXIT_CODES_HELP}`,
           await delivery.ack();
           const payload = 'summary' in result ? result.summary.payload : undefined;
           if (stores === undefined || payload?.kind !== 'ref') return;
+          // Released only once the ack is durable: a lost ack brings the event back, with its payload.
+          if (delivery.durable !== undefined && !(await delivery.durable())) return;
           if (stores.has(payload.store)) await stores.get(payload.store).release(payload.key, subscriber.group);
           else if (!unreleased.has(payload.store)) {
             unreleased.add(payload.store);
