@@ -1,7 +1,7 @@
 """Runs the peer benchmark's workloads on proxystream's Python client (python/), for bench/python-client/main.ts.
 
 The shapes are those of bench/peers/proxystore/driver.py, so the two drivers compare Python against Python on one
-Redis: Redis Streams carry the events, a RedisStore holds payloads at or above the inline threshold (128 KiB by
+Redis: Redis Streams carry the events, a RedisStore holds payloads at or above the inline threshold (256 KiB by
 default, as in TypeScript), every payload is checksum-verified when resolved, and every item is acked, which
 releases its payload. Usage: driver.py '<json config>'; prints one JSON object on stdout.
 
@@ -188,7 +188,7 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
-    cfg.setdefault('inlineThreshold', 128 * 1024)
+    cfg.setdefault('inlineThreshold', 256 * 1024)
     runners = {'raw': run_raw, 'scaling': run_scaling}
     print(json.dumps(runners[cfg['mode']](cfg)))
 

@@ -20,7 +20,7 @@ const run = promisify(execFile);
  *   acks every item; items/s from the first send to the last resolve;
  * - hop: a generator → a dispatcher process submitting each item to a `ProcessPoolExecutor` of 4, whose
  *   workers resolve it; closed loop, 8 in flight.
- * Ours runs its defaults (Redis Streams, a RedisStore, the 128 KiB inline threshold); the peer runs its
+ * Ours runs its defaults (Redis Streams, a RedisStore, the 256 KiB inline threshold); the peer runs its
  * `direct` and `ref` (RedisConnector) methods. Every repeat runs every system at every size, interleaved;
  * rows are medians of 3. `--quick` runs one repeat with fewer items (a smoke run: never quote it).
  */

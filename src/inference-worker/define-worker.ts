@@ -53,7 +53,7 @@ export interface WorkerDefinition<M, T> {
     topic: string;
     /** Store (by id, among the pipeline's stores) for results at or above `inlineThreshold`. Absent: every result travels inline. */
     storeId?: string;
-    /** Results smaller than this many bytes travel inline. @default 131072 ({@link DEFAULT_INLINE_THRESHOLD}) */
+    /** Results smaller than this many bytes travel inline. @default 262144 ({@link DEFAULT_INLINE_THRESHOLD}) */
     inlineThreshold?: number;
     /** TTL of stored results, in ms. @default 86400000 (24 h) */
     ttlMs?: number;

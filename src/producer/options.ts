@@ -32,7 +32,7 @@ export type Aggregator = (
  * Payloads smaller than this travel inside the event by default. Chosen from bench/results/brokers-*.json:
  * see "Choosing the inline threshold" in docs/stores.md.
  */
-export const DEFAULT_INLINE_THRESHOLD = 128 * 1024;
+export const DEFAULT_INLINE_THRESHOLD = 256 * 1024;
 
 export const producerSchema = v.object({
   publisher: v.custom<Publisher>((value) => typeof (value as Publisher | undefined)?.publish === 'function', 'expected a Publisher'),
@@ -65,7 +65,7 @@ export const producerSchema = v.object({
  * Options for {@link StreamProducer}.
  * - `publisher`: where events go. Closed with the producer unless `closePublisher: false`.
  * - `store`: a store, or a {@link StorePolicy} per topic and size. Absent: every payload travels inline.
- * - `inlineThreshold`: payloads smaller than this many bytes travel inside the event. @default 131072 ({@link DEFAULT_INLINE_THRESHOLD})
+ * - `inlineThreshold`: payloads smaller than this many bytes travel inside the event. @default 262144 ({@link DEFAULT_INLINE_THRESHOLD})
  * - `lifetime`: who must read each stored payload, and the TTL backstop. @default `{ ttlMs: 86_400_000 }`
  * - `provisionalLeaseMs`: how long a stored payload lives before its event is accepted. @default 60000
  * - `batch`: events per publish call (`maxCount` 512, `maxBytes` 1 MiB, `lingerMs` 0 = the next tick).

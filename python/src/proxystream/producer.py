@@ -28,7 +28,7 @@ from .wire import (
 )
 from .wire.codecs import Buffer
 
-DEFAULT_INLINE_THRESHOLD = 128 * 1024
+DEFAULT_INLINE_THRESHOLD = 256 * 1024
 """Payloads smaller than this travel inside the event (TypeScript's ``DEFAULT_INLINE_THRESHOLD``)."""
 DEFAULT_TTL_MS = 24 * 3_600_000
 DEFAULT_PROVISIONAL_LEASE_MS = 60_000
@@ -111,7 +111,7 @@ class StreamProducer:
     Args:
         publisher: Where events go (``RedisStreamsBroker(...).publisher()``); closed with the producer unless ``close_publisher=False``.
         store: Where large payloads go; None sends every payload inline.
-        inline_threshold: Payloads smaller than this travel inside the event. Default 128 KiB.
+        inline_threshold: Payloads smaller than this travel inside the event. Default 256 KiB.
         lifetime: Readers and TTL of stored payloads after the commit. Default: TTL 24 h.
         provisional_lease_ms: How long a stored payload lives before its event is accepted. Default 60 s.
         filter: ``filter(metadata, topic)``; a value it returns False for is neither stored nor sent.
