@@ -43,6 +43,15 @@ async function take(subscriber: Subscriber, count: number, { ack = true, timeout
   return got;
 }
 
+/** Takes the next `count` deliveries of `iterator`, acking each and waiting until Redis took the ack. */
+async function ackDurably(iterator: AsyncIterator<Delivery>, count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) {
+    const delivery = (await iterator.next()).value as Delivery;
+    await delivery.ack();
+    await delivery.durable!();
+  }
+}
+
 /** Nothing arrives within `ms`. */
 async function nothingWithin(subscriber: Subscriber, ms: number): Promise<Delivery[]> {
   return take(subscriber, 1, { timeoutMs: ms });
@@ -184,11 +193,7 @@ describe('RedisStreamsBroker', () => {
     const consumersNow = async () => ((await raw.call('XINFO', 'CONSUMERS', topic, group)) as unknown[][]).map((row) => ({ name: String(row[1]), pending: Number(row[3]) }));
     const iterator = first.messages({ readAhead: 1 });
     // Alone with readAhead 1: reads of 1, 2, 4, 8 and 16 entries bring 31; taking the 32nd reads 32 more.
-    for (let i = 0; i < 32; i += 1) {
-      const delivery = (await iterator.next()).value as Delivery;
-      await delivery.ack();
-      await delivery.durable!();
-    }
+    await ackDurably(iterator, 32);
     const [only] = await consumersNow();
     expect(only?.pending).toBe(31);
     await iterator.return?.();
@@ -214,11 +219,7 @@ describe('RedisStreamsBroker', () => {
     for (const topic of topics) await b.publisher().publish(topic, Array.from({ length: 20 }, (_, i) => ({ value: bytes(`${topic}-${i}`) })));
     const sub = b.subscriber({ topics, group });
     const iterator = sub.messages({ readAhead: 1 });
-    for (let i = 0; i < 8; i += 1) {
-      const delivery = (await iterator.next()).value as Delivery;
-      await delivery.ack();
-      await delivery.durable!();
-    }
+    await ackDurably(iterator, 8);
     // Reads of 1, 2 and 4 per stream brought 2 + 4 + 8 entries; 8 are acked.
     let pending = 0;
     for (const topic of topics) pending += Number(((await raw.xpending(topic, group)) as unknown[])[0]);
