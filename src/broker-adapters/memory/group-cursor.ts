@@ -48,17 +48,17 @@ export class GroupCursor {
     return unread + this.#pending.size + this.#ready.length + this.#delayed.size;
   }
 
-  /** Acks a delivery; a no-op unless `owner` still holds it. */
-  ack(offset: number, owner: string): void {
-    if (this.#pending.get(offset)?.owner !== owner) return;
+  /** Acks a delivery; a no-op unless `owner` still holds this delivery of it (the `count`th). */
+  ack(offset: number, owner: string, count: number): void {
+    if (!this.#holds(offset, owner, count)) return;
     this.#pending.delete(offset);
     this.#counts.delete(offset);
     this.#log.notify();
   }
 
-  /** Returns a delivery for redelivery (after `delayMs`), or drops it when `requeue` is false. */
-  nack(offset: number, owner: string, requeue: boolean, delayMs: number): void {
-    if (this.#pending.get(offset)?.owner !== owner) return;
+  /** Returns a delivery for redelivery (after `delayMs`), or drops it when `requeue` is false; a no-op unless `owner` still holds this delivery (the `count`th). */
+  nack(offset: number, owner: string, count: number, requeue: boolean, delayMs: number): void {
+    if (!this.#holds(offset, owner, count)) return;
     this.#pending.delete(offset);
     if (!requeue) {
       this.#counts.delete(offset);
@@ -81,6 +81,12 @@ export class GroupCursor {
       this.#insertReady(offset);
     }
     this.#log.notify();
+  }
+
+  /** True when `owner` holds the `count`th delivery of `offset`: an older delivery to a consumer of the same name settles nothing. */
+  #holds(offset: number, owner: string, count: number): boolean {
+    const held = this.#pending.get(offset);
+    return held !== undefined && held.owner === owner && held.count === count;
   }
 
   #deliver(entry: LogEntry, owner: string): Take {

@@ -78,10 +78,10 @@ export class MemorySubscriber implements Subscriber {
       deliveryCount: taken.kind === 'message' ? taken.deliveryCount : 1,
       endOfStream: taken.kind === 'end',
       ack: async () => {
-        if (taken.kind === 'message') cursor.ack(entry.offset, owner);
+        if (taken.kind === 'message') cursor.ack(entry.offset, owner, taken.deliveryCount);
       },
       nack: async (options: NackOptions = {}) => {
-        if (taken.kind === 'message') cursor.nack(entry.offset, owner, options.requeue ?? true, options.delayMs ?? 0);
+        if (taken.kind === 'message') cursor.nack(entry.offset, owner, taken.deliveryCount, options.requeue ?? true, options.delayMs ?? 0);
       },
     };
     if (entry.key !== undefined) delivery.key = entry.key;
