@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Publisher as PubSocket, Push } from 'zeromq';
 import { ClosedError, isProxyStreamError, PublishError } from '../../errors/index.js';
 import { throwIfAborted } from '../../util/abort.js';
-import { raceAbort } from '../../util/timers.js';
+import { orAfter, raceAbort } from '../../util/timers.js';
 import type { OutgoingMessage } from '../types.js';
 import { encodeHeader, topicFrame } from './framing.js';
 import type { ResolvedZmqOptions } from './options.js';
@@ -61,7 +61,8 @@ export class ZmqSender {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await waitUpTo(this.#chain, this.#lingerMs);
+    if (this.#lingerMs < 0) await this.#chain;
+    else await orAfter(this.#chain, this.#lingerMs, undefined);
     (await this.#socket.catch(() => undefined))?.close();
   }
 
@@ -104,16 +105,4 @@ export class ZmqSender {
     if (socket.closed) return new ClosedError('ZeroMQ publisher is closed', { cause: error, context: { topic } });
     return new PublishError('ZeroMQ could not queue the message', { cause: error, context: { topic } });
   }
-}
-
-function waitUpTo(promise: Promise<void>, ms: number): Promise<void> {
-  if (ms < 0) return promise;
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
 }
