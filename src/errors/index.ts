@@ -131,10 +131,11 @@ export class AbortedError extends ProxyStreamError {
   }
 }
 
-/** A server (broker or store) could not be reached or dropped the connection. Retriable. */
+/** A server (broker or store) could not be reached, dropped the connection or refused the credentials. Retriable, except a refusal of credentials. */
 export class ConnectionError extends ProxyStreamError {
-  constructor(message: string, options: Options = {}) {
-    super(ErrorCodes.CONNECTION, message, { ...options, retriable: true });
+  /** `retriable` is true unless the server refused the credentials (`retriable: false`: trying again cannot help). */
+  constructor(message: string, options: Options & { retriable?: boolean } = {}) {
+    super(ErrorCodes.CONNECTION, message, { retriable: true, ...options });
   }
 }
 

@@ -83,7 +83,8 @@ const readyOnce = new WeakSet<RedisClient>();
  * Resolves once `client` is ready, connecting a lazy client first. Rejects with
  * {@link ConnectionError} (context `address`) after `timeoutMs`, at once when a client that was never
  * ready is refused (ECONNREFUSED, unknown host: see `refusalOf`; one that was ready waits out a
- * restart), or with {@link ClosedError} when the client was closed for good. Concurrent callers share one wait.
+ * restart), at once and not retriable when the server refuses the credentials, or with
+ * {@link ClosedError} when the client was closed for good. Concurrent callers share one wait.
  */
 export function whenReady(client: RedisClient, address: string, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') {
@@ -106,6 +107,8 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
   const ready = new Promise<void>((resolve, reject) => {
     const onError = (error: unknown) => {
       lastError = error;
+      const denied = credentialsRefusal(error);
+      if (denied !== undefined) return reject(new ConnectionError(`redis at ${address} refused the credentials: ${denied}`, { cause: error, context: { address }, retriable: false }));
       const refusal = readyOnce.has(client) ? undefined : refusalOf(error);
       if (refusal !== undefined) reject(new ConnectionError(`redis at ${address}: ${refusal}`, { cause: error, context: { address } }));
     };
@@ -130,6 +133,16 @@ function waitForReady(client: RedisClient, address: string, timeoutMs: number): 
     return new ConnectionError(`redis at ${address} not reachable within ${timeoutMs} ms${why}`, { cause: lastError, context: { address } });
   };
   return withTimeout(ready, timeoutMs, timedOut).finally(stopListening);
+}
+
+/**
+ * The server's reply when it refused the client's credentials (a wrong or missing password, a disabled
+ * user: `WRONGPASS`, `NOAUTH`, or `ERR invalid password` from Redis before 6), else undefined.
+ */
+function credentialsRefusal(error: unknown): string | undefined {
+  const message = (error as { message?: unknown } | null | undefined)?.message;
+  if (typeof message !== 'string') return undefined;
+  return /^(WRONGPASS|NOAUTH)\b|^ERR invalid password/.test(message) ? message : undefined;
 }
 
 /** True for an error reply from the Redis server (WRONGTYPE, NOGROUP, BUSYGROUP...). */

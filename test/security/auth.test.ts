@@ -1,5 +1,5 @@
 // Credentials and TLS options pass through to the clients. Redis AUTH is tested for real against a
-// redis-server started with --requirepass; Kafka SASL and TLS options against a PLAINTEXT broker give a
+// redis-server started with --requirepass (refused credentials fail at once, not retriable); Kafka SASL and TLS options against a PLAINTEXT broker give a
 // ConnectionError (PS_CONNECTION) in bounded time. Real TLS and SASL servers: tls.test.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,20 +60,30 @@ describe('Redis AUTH (real, redis-server --requirepass)', () => {
   });
 
   it.each([
-    ['a wrong password', () => url('wrong')],
-    ['no password', () => `redis://127.0.0.1:${port}`],
-  ])('%s → ConnectionError (PS_CONNECTION) in bounded time', async (_, targetOf) => {
+    ['a wrong password', () => url('wrong'), /refused the credentials: WRONGPASS/],
+    ['no password', () => `redis://127.0.0.1:${port}`, /refused the credentials: NOAUTH/],
+  ])('%s → a ConnectionError (PS_CONNECTION) that says the server refused the credentials, at once and not retriable', async (_, targetOf, why) => {
     const target = targetOf();
-    const store = new RedisStore({ id: 'auth', url: target, keyPrefix: uniqueName('auth'), connectTimeoutMs: 1_000 });
+    const refused = (error: unknown) => {
+      expect(error, String(error)).toBeInstanceOf(ConnectionError);
+      expect(error).toMatchObject({ code: ErrorCodes.CONNECTION, retriable: false, message: expect.stringMatching(why) });
+    };
+    const store = new RedisStore({ id: 'auth', url: target, keyPrefix: uniqueName('auth'), connectTimeoutMs: 5_000 });
     const put = await failure(() => store.put('k', Buffer.from('x')));
     await store.close();
-    expectConnectionError(put.error);
-    expect(put.ms).toBeLessThan(5_000);
-    const broker = new RedisStreamsBroker({ url: target, connectTimeoutMs: 1_000 });
+    refused(put.error);
+    expect(put.ms).toBeLessThan(1_000);
+    const broker = new RedisStreamsBroker({ url: target, connectTimeoutMs: 5_000 });
     const publish = await failure(() => broker.publisher().publish(uniqueName('auth-topic'), [{ value: Buffer.from('x') }]));
+    const subscriber = broker.subscriber({ topics: uniqueName('auth-topic'), group: uniqueName('g') });
+    const read = await failure(async () => {
+      for await (const delivery of subscriber.messages({ signal: AbortSignal.timeout(10_000) })) await delivery.ack();
+    });
     await broker.close();
-    expectConnectionError(publish.error);
-    expect(publish.ms).toBeLessThan(5_000);
+    refused(publish.error);
+    expect(publish.ms).toBeLessThan(1_000);
+    refused(read.error);
+    expect(read.ms).toBeLessThan(1_000);
   });
 
   // ioredis's URL parser throws a plain TypeError; options errors should be ConfigError (reported).
@@ -92,15 +102,17 @@ describe('Redis AUTH (real, redis-server --requirepass)', () => {
 });
 
 describe.each(['kafkajs', 'platformatic'] as const)('Kafka SASL and TLS options reach %s', (client) => {
+  // A SASL handshake the broker does not speak is an authentication failure: retrying cannot fix it.
   it.each([
-    ['SASL/PLAIN', { sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' } }],
-    ['SASL/SCRAM-SHA-512', { sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' } }],
-    ['TLS', { ssl: true }],
-  ])('%s against a PLAINTEXT broker → ConnectionError (PS_CONNECTION) in bounded time', async (_, extra) => {
+    ['SASL/PLAIN', { sasl: { mechanism: 'plain' as const, username: 'u', password: 'p' } }, false],
+    ['SASL/SCRAM-SHA-512', { sasl: { mechanism: 'scram-sha-512' as const, username: 'u', password: 'p' } }, false],
+    ['TLS', { ssl: true }, true],
+  ])('%s against a PLAINTEXT broker → ConnectionError (PS_CONNECTION) in bounded time, retriable only for TLS', async (_, extra, retriable) => {
     const broker = new KafkaBroker({ brokers: kafkaBrokers(), clientId: 'auth-test', client, connectTimeoutMs: 2_000, ...extra });
     const publish = await failure(() => broker.publisher().publish(uniqueName('auth-topic'), [{ value: Buffer.from('x') }]));
     await broker.close();
-    expectConnectionError(publish.error);
+    expect(publish.error, String(publish.error)).toBeInstanceOf(ConnectionError);
+    expect(publish.error).toMatchObject({ code: ErrorCodes.CONNECTION, retriable });
     expect(publish.ms).toBeLessThan(15_000);
   }, 30_000);
 

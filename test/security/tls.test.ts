@@ -116,6 +116,7 @@ describe.each(['kafkajs', 'platformatic'] as const)('Kafka over SASL_SSL with %s
     expectRefused(publish.error, reason);
     expect(publish.ms).toBeLessThan(15_000);
     expect(isPermanentClientError(publish.error)).toBe(permanent);
+    expect(publish.error).toMatchObject({ retriable: !permanent });
   }, 30_000);
 
   it('a subscriber with a wrong password fails its read with a ConnectionError that says why, without retrying for the restart window', async () => {

@@ -165,10 +165,10 @@ export function isPermanentClientError(error: unknown): boolean {
   return false;
 }
 
-/** Maps a client failure to ConnectionError (context `address`); proxystream errors pass through. */
+/** Maps a client failure to ConnectionError (context `address`; not retriable for an authentication or authorization failure); proxystream errors pass through. */
 export function asConnectionError(address: string, error: unknown, what: string): Error {
   if (isProxyStreamError(error)) return error;
-  return new ConnectionError(`${what}: cannot reach Kafka at ${address}: ${reason(error)}`, { cause: error, context: { address } });
+  return new ConnectionError(`${what}: cannot reach Kafka at ${address}: ${reason(error)}`, { cause: error, context: { address }, retriable: !isPermanentClientError(error) });
 }
 
 /** An error's message with the innermost reason it wraps (`errors` of an aggregate, or `cause`), e.g. "metadata failed 4 times. (... certificate ...)". */
