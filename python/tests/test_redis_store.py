@@ -88,9 +88,28 @@ def test_named_readers_release_it_and_the_last_one_deletes_it(store: RedisStore)
     assert store.release("k", "a") is False
     assert store.release("k", "a") is False
     assert store.get("k") == b"data"
+    assert store.released_by("k") == []
     assert store.release("k", "b") is True
     assert store.get("k") is None
     assert store.release("k", "b") is False
+    assert store.released_by("k") == ["a", "b"]
+
+
+def test_the_readers_of_a_released_object_are_remembered_for_remember_releases_ms(redis_url: str, raw: redis.Redis, prefix: str) -> None:
+    for remember, kept in ((None, 300_000), (0, 0)):
+        options = {} if remember is None else {"remember_releases_ms": remember}
+        with RedisStore(url=redis_url, key_prefix=f"{prefix}-{kept}", **options) as store:  # type: ignore[arg-type]
+            store.put("k", b"data", readers=["a"], ttl_ms=60_000)
+            assert store.release("k", "a") is True
+            left = raw.keys(f"{prefix}-{kept}:*")
+            if kept == 0:
+                assert left == [] and store.released_by("k") == []
+                continue
+            assert left == [f"{prefix}-{kept}:{{k}}:r".encode()]
+            assert kept - 1_000 < raw.pttl(left[0]) <= kept
+            store.put("k", b"anew", readers=["a"])
+            assert store.released_by("k") == [] and raw.scard(left[0]) == 0
+            assert store.delete("k") and raw.keys(f"{prefix}-{kept}:*") == []
 
 
 def test_a_count_of_readers_needs_that_many_distinct_groups(store: RedisStore) -> None:
@@ -124,7 +143,7 @@ def test_bad_keys_options_and_readers_raise_typed_errors(redis_url: str, store: 
             store.put("k", b"", **options)  # type: ignore[arg-type]
     with pytest.raises(errors.ConfigError):
         store.release("k", "")
-    for options in ({"key_prefix": "bad prefix"}, {"chunk_bytes": 10}, {"pipeline_chunks": 0}, {"id": ""}):
+    for options in ({"key_prefix": "bad prefix"}, {"chunk_bytes": 10}, {"pipeline_chunks": 0}, {"id": ""}, {"remember_releases_ms": -1}):
         with pytest.raises(errors.ConfigError):
             RedisStore(url=redis_url, **options)  # type: ignore[arg-type]
     with pytest.raises(errors.ConfigError):
@@ -156,6 +175,7 @@ def test_an_object_written_by_typescript_is_read_released_and_deleted_here(store
     assert checksum(store.get("chunked", expected_size=len(chunked)) or b"") == checksum(chunked)
     assert store.release("chunked", "py") is False
     assert ts_store([{"op": "release", "key": "chunked", "reader": "ts"}, {"op": "exists", "key": "chunked"}]) == [True, False]
+    assert store.released_by("chunked") == ["py", "ts"]
     assert store.delete("deleted")
     assert store.release("counted", "any") is True
 
@@ -195,3 +215,4 @@ def test_an_object_written_here_is_read_committed_released_and_deleted_by_typesc
     assert results[3] is False and results[4] is True
     assert store.release("frame", "py") is True
     assert not store.exists("frame") and not store.exists("plain")
+    assert ts_store([{"op": "releasedBy", "key": "frame"}, {"op": "releasedBy", "key": "plain"}]) == [["py", "ts"], []]

@@ -18,6 +18,7 @@ from proxystream import (
     ConfigError,
     CorruptPayloadError,
     ErrorCodes,
+    MissingPayloadError,
     OutgoingMessage,
     ProxyStreamError,
     PayloadLifetime,
@@ -79,11 +80,16 @@ def test_python_to_python_stores_large_payloads_commits_them_and_releases_them_o
     assert store.stats().objects == 0
 
 
-def test_another_delivery_of_an_event_whose_payload_was_released_is_acked_and_skipped(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+def _two_events_by_ref(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str, topic: str) -> list[bytes]:
+    """Sends two frames by ref for the group ``py`` to ``topic``; returns their encoded events as the stream holds them."""
     with StreamProducer(broker.publisher(), store, inline_threshold=0, lifetime=PayloadLifetime(readers=["py"], ttl_ms=60_000)) as producer:
         for i in range(2):
-            producer.send("twice", frame(i, 4), metadata={"index": i})
-    copies = [fields[b"v"] for _, fields in raw.xrange(f"{stream_prefix}twice")]
+            producer.send(topic, frame(i, 4), metadata={"index": i})
+    return [fields[b"v"] for _, fields in raw.xrange(f"{stream_prefix}{topic}")]
+
+
+def test_another_delivery_of_an_event_whose_payload_was_released_is_acked_and_skipped(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+    copies = _two_events_by_ref(broker, store, raw, stream_prefix, "twice")
     with StreamConsumer(broker.subscriber("twice", "py"), [store]) as consumer:
         seen = []
         for item in consumer:
@@ -99,6 +105,31 @@ def test_another_delivery_of_an_event_whose_payload_was_released_is_acked_and_sk
                     ender.end("twice")
         assert len(seen) == 2 and consumer.stats.duplicates == 2
         assert all(consumer.released_before(event_id) for event_id in seen)
+
+
+def test_another_member_of_the_group_learns_from_the_store_that_its_group_handled_a_copy(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+    copies = _two_events_by_ref(broker, store, raw, stream_prefix, "copied")
+    with StreamConsumer(broker.subscriber("copied", "py"), [store]) as first:
+        for count, item in enumerate(first, 1):
+            item.resolve()
+            item.ack()
+            if count == len(copies):
+                break
+    assert store.stats().objects == 0
+    with broker.publisher() as again:
+        again.publish("copied", [OutgoingMessage(value) for value in copies])
+    # A new member of the group gets the copies; a group that never read the events gets the originals.
+    for group, handled in (("py", True), ("other", False)):
+        with StreamConsumer(broker.subscriber("copied", group, start="earliest"), [store]) as second:
+            verdicts = []
+            for item in second:
+                with pytest.raises(MissingPayloadError):
+                    item.resolve()
+                verdicts.append(second.handled_before(item))
+                item.ack()
+                if len(verdicts) == len(copies):
+                    break
+            assert verdicts == [handled] * len(copies)
 
 
 def test_the_producer_publishes_once_the_oldest_queued_event_waited_linger_ms(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:

@@ -33,6 +33,9 @@ try {
       case 'delete':
         results.push(await store.delete(op.key));
         break;
+      case 'releasedBy':
+        results.push([...(await store.releasedBy(op.key))].sort());
+        break;
       case 'refEvent': {
         const encoded = encodePayload({ dtype: 'float32', shape: op.shape, data: new Float32Array(op.values) }, 'ndarray');
         await store.put(op.key, encoded.parts, op.options);

@@ -7,8 +7,8 @@ import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
 import { deadLetterMessage, DEFAULT_WIRE_LIMITS, decodeEvent, type StreamEvent, type WireLimits } from '../wire/index.js';
 import { BufferPool } from '../util/buffer-pool.js';
+import { Recent } from '../util/recent.js';
 import { consumerSchema, onDuplicate, releaseDroppedFor, type InternalConsumerOptions, type ParsedConsumerOptions, type StreamConsumerOptions } from './options.js';
-import { RecentIds } from './recent-ids.js';
 import type { StreamItem } from './stream-item.js';
 
 /** How long `close()` waits for payload releases that wait on the broker confirming acks. */
@@ -49,7 +49,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   readonly #stopping = new AbortController();
   readonly #ended = new Set<string>();
   readonly #stats: ConsumerStats = { received: 0, filtered: 0, malformed: 0, yielded: 0, duplicates: 0 };
-  readonly #released = new RecentIds(RELEASED_IDS_REMEMBERED);
+  readonly #released = new Recent(RELEASED_IDS_REMEMBERED);
   #closing: Promise<void> | undefined;
   readonly #releasing = new Set<Promise<void>>();
   /** With `reuseBuffers`: buffers of settled items, for the payloads of later ones. */
@@ -80,6 +80,27 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
    */
   releasedBefore(id: string): boolean {
     return this.#released.has(id);
+  }
+
+  /**
+   * True when this consumer's group handled the item's event before: this consumer released its payload
+   * ({@link StreamConsumer.releasedBefore}), or the store remembers that this group's release deleted it
+   * (another member of the group did, or an earlier run of this one; see `Store.releasedBy`). Ask on
+   * `PS_MISSING_PAYLOAD`: true means a second delivery of handled work, to ack and skip, not a lost
+   * payload. Costs one store read unless answered from memory; false when the store cannot say.
+   */
+  async handledBefore(item: StreamItem): Promise<boolean> {
+    if (this.#released.has(item.id)) return true;
+    const payload = item.event.payload;
+    if (payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return false;
+    const store = this.#options.stores.get(payload.storeId);
+    if (store.releasedBy === undefined) return false;
+    try {
+      return (await store.releasedBy(payload.key)).includes(this.group);
+    } catch (error) {
+      this.#report(isProxyStreamError(error) ? error : new ProxyStreamError('PS_CONNECTION', 'asking the store who released a payload failed', { cause: error, context: { key: payload.key } }));
+      return false;
+    }
   }
 
   /** True once every subscribed topic has reached end of stream. */
@@ -275,7 +296,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     if (target === undefined) return;
     const { store, key } = target;
     // Remembered before the store forgets it: a duplicate resolved meanwhile fails as missing.
-    if (groups.includes(this.group)) this.#released.add(event.id);
+    if (groups.includes(this.group)) this.#released.set(event.id, true);
     for (const group of groups) {
       try {
         await store.release(key, group);

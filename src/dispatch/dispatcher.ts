@@ -312,7 +312,7 @@ export class Dispatcher implements AsyncDisposable {
       await item.nack({ requeue: true });
       return;
     }
-    if (isProxyStreamError(outcome.error, ErrorCodes.MISSING_PAYLOAD) && this.#consumer?.releasedBefore(item.id) === true) {
+    if (isProxyStreamError(outcome.error, ErrorCodes.MISSING_PAYLOAD) && (await this.#consumer?.handledBefore(item)) === true) {
       // A second delivery of an event handled and released already (see StreamConsumer.releasedBefore).
       await item.ack();
       this.metrics.eventsDuplicate.inc({ topic: item.topic });

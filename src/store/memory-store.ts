@@ -3,6 +3,7 @@ import { ClosedError } from '../errors/index.js';
 import { checksum } from '../wire/index.js';
 import { throwIfAborted } from '../util/abort.js';
 import { nameSchema, type OptionsInput, parseOptions, positiveNumber } from '../util/options.js';
+import { Recent } from '../util/recent.js';
 import { unrefInterval } from '../util/timers.js';
 import { asParts, assertValidKey, byteLength, readTarget } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
@@ -12,6 +13,9 @@ const optionsSchema = v.object({
   id: v.optional(nameSchema, 'memory'),
   sweepIntervalMs: v.optional(positiveNumber, 5_000),
 });
+
+/** How many objects deleted by their releases a MemoryStore remembers the readers of. */
+const RELEASES_REMEMBERED = 10_000;
 
 /** Options for {@link MemoryStore}. */
 export type MemoryStoreOptions = OptionsInput<typeof optionsSchema>;
@@ -32,6 +36,8 @@ interface Entry {
 export class MemoryStore implements Store {
   readonly id: string;
   readonly #entries = new Map<string, Entry>();
+  /** Readers of the last objects that releases deleted, for {@link MemoryStore.releasedBy}. */
+  readonly #releasedBy = new Recent<readonly string[]>(RELEASES_REMEMBERED);
   readonly #sweeper: NodeJS.Timeout;
   #closed = false;
 
@@ -47,6 +53,7 @@ export class MemoryStore implements Store {
     const lifetime = lifetimeRecord(options);
     const copy = Buffer.concat(asParts(data), byteLength(data));
     this.#entries.set(key, { data: copy, checksum: options?.checksum ?? checksum(copy), lifetime, released: new Set() });
+    this.#releasedBy.delete(key);
   }
 
   async putMany(entries: readonly PutEntry[]): Promise<void> {
@@ -115,7 +122,15 @@ export class MemoryStore implements Store {
     entry.released.add(reader);
     if (!allReleased(entry.lifetime, entry.released)) return false;
     this.#entries.delete(key);
+    this.#releasedBy.set(key, [...entry.released]);
     return true;
+  }
+
+  /** The reader groups whose releases deleted the object (one of the last 10,000 so deleted); empty otherwise. */
+  async releasedBy(key: string): Promise<readonly string[]> {
+    this.#open();
+    assertValidKey(key, this.id);
+    return this.#entries.has(key) ? [] : (this.#releasedBy.get(key) ?? []);
   }
 
   async sweep(): Promise<number> {

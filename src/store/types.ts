@@ -103,6 +103,13 @@ export interface Store extends AsyncDisposable {
    * readers have all released. Idempotent per reader. Returns true when this call deleted the object.
    */
   release(key: string, reader: string): Promise<boolean>;
+  /**
+   * Optional: the reader groups whose releases deleted the object, for a while after (`RedisStore`:
+   * `rememberReleasesMs`; `MemoryStore`: its last 10,000 such objects). Empty while the object exists,
+   * and when it expired, was deleted explicitly or is forgotten. A consumer asks on a missing payload,
+   * to tell a second delivery of an event its group handled from a payload that was lost.
+   */
+  releasedBy?(key: string): Promise<readonly string[]>;
   /** Deletes every expired object now (stores also do this on a timer). Returns how many went. */
   sweep(): Promise<number>;
   /** Counts what the store holds now. */

@@ -90,6 +90,35 @@ export function storeConformance(factory: StoreFactory): void {
       expect(await store.exists(key)).toBe(false);
     });
 
+    it('remembers who released an object its releases deleted, and nothing for one that exists, expired or was deleted (where it offers releasedBy)', async (context) => {
+      const releasedBy = store.releasedBy?.bind(store);
+      if (releasedBy === undefined) return context.skip();
+      const [released, expired, deleted, again] = [uniqueName('released'), uniqueName('expired'), uniqueName('deleted'), uniqueName('again')];
+      await store.put(released, Buffer.from('a'), { readers: ['g1', 'g2'], ttlMs: 60_000 });
+      await store.put(expired, Buffer.from('b'), { readers: ['g1', 'g2'], ttlMs: 150 });
+      await store.put(deleted, Buffer.from('c'), { readers: ['g1'], ttlMs: 60_000 });
+      await store.commit([expired]);
+      expect(await store.release(released, 'g1')).toBe(false);
+      expect(await store.release(expired, 'g1')).toBe(false);
+      expect(await store.release(deleted, 'g1')).toBe(true);
+      await store.put(deleted, Buffer.from('c again'), { readers: ['g1'], ttlMs: 60_000 });
+      expect(await store.delete(deleted)).toBe(true);
+      expect(await releasedBy(released)).toEqual([]);
+      expect(await store.release(released, 'g2')).toBe(true);
+      expect([...(await releasedBy(released))].sort()).toEqual(['g1', 'g2']);
+      await sleep(400);
+      await store.sweep();
+      expect(await releasedBy(expired)).toEqual([]);
+      expect(await releasedBy(deleted)).toEqual([]);
+      expect(await releasedBy(uniqueName('absent'))).toEqual([]);
+      await store.put(again, Buffer.from('d'), { readers: ['g1'] });
+      expect(await store.release(again, 'g1')).toBe(true);
+      await store.put(again, Buffer.from('d, written anew'), { readers: ['g1'] });
+      expect(await releasedBy(again)).toEqual([]);
+      expect(await store.delete(again)).toBe(true);
+      expect(await releasedBy(again)).toEqual([]);
+    });
+
     it('counts distinct readers when the lifetime gives a number', async () => {
       const key = uniqueName('k');
       await store.put(key, Buffer.from('payload'), { readers: 2 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
-import { RecentIds } from '../../src/consumer/recent-ids.js';
+import { Recent } from '../../src/util/recent.js';
 import { ConfigError, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -189,8 +189,8 @@ describe('StreamConsumer', () => {
   });
 
   it('remembers the ids of only its latest releases', () => {
-    const recent = new RecentIds(2);
-    for (const id of ['a', 'b', 'a', 'c']) recent.add(id);
+    const recent = new Recent(2);
+    for (const id of ['a', 'b', 'a', 'c']) recent.set(id, true);
     expect(['a', 'b', 'c'].map((id) => recent.has(id))).toEqual([true, false, true]);
   });
 

@@ -186,6 +186,27 @@ describe('RedisStore', () => {
     expect(await s.release('k', 'b')).toBe(false);
   });
 
+  it('keeps only the set of released readers after the last release, for rememberReleasesMs, and nothing with 0', async () => {
+    for (const [rememberReleasesMs, kept] of [[undefined, 300_000], [2_000, 2_000], [0, 0]] as const) {
+      const prefix = uniqueName('ps');
+      const s = store({ keyPrefix: prefix, rememberReleasesMs });
+      await s.put('k', randomBytes(64 * 1024 * 2), { readers: ['a'], ttlMs: 60_000 });
+      expect(await s.release('k', 'a')).toBe(true);
+      const left = await raw.keys(`${prefix}:*`);
+      if (kept === 0) {
+        expect(left).toEqual([]);
+        expect(await s.releasedBy('k')).toEqual([]);
+        continue;
+      }
+      expect(left).toEqual([objectKeys(prefix, 'k').released]);
+      const ttl = await raw.pttl(left[0]!);
+      expect(ttl).toBeGreaterThan(kept - 1_000);
+      expect(ttl).toBeLessThanOrEqual(kept);
+      expect(await s.releasedBy('k')).toEqual(['a']);
+      expect(await s.stats()).toEqual({ objects: 0, bytes: 0 });
+    }
+  });
+
   it('counts distinct readers when given a number', async () => {
     const s = store();
     await s.put('k', randomBytes(64 * 1024 * 2), { readers: 2 });

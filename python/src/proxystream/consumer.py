@@ -143,6 +143,25 @@ class StreamConsumer:
         10,000 releases): another delivery of it is a duplicate of work done, and is skipped as it arrives."""
         return event_id in self._released
 
+    def handled_before(self, item: StreamItem) -> bool:
+        """True when this consumer's group handled the item's event before: this consumer released its payload
+        (:meth:`released_before`), or the store remembers that this group's release deleted it (another member
+        of the group did, or an earlier run of this one). Ask on ``PS_MISSING_PAYLOAD``: True means a second
+        delivery of handled work, to ack and skip, not a lost payload. False when the store cannot say."""
+        if item.event.id in self._released:
+            return True
+        payload = item.event.payload
+        if not isinstance(payload, RefPayload) or payload.store_id not in self._stores:
+            return False
+        released_by = getattr(self._stores.get(payload.store_id), "released_by", None)
+        if released_by is None:
+            return False
+        try:
+            return self.group in released_by(payload.key)
+        except errors.ProxyStreamError as error:
+            self._report(error)
+            return False
+
     @property
     def group(self) -> str:
         """The consumer group whose hold on payloads this consumer releases."""

@@ -20,6 +20,12 @@ export const redisStoreOptionsSchema = v.object({
   chunkBytes: v.optional(integer(1024, 256 * 1024 * 1024), DEFAULT_CHUNK_BYTES),
   /** Chunk commands in flight per object on put and get. @default 8 */
   pipelineChunks: v.optional(integer(1, 1024), 8),
+  /**
+   * How long the store remembers which reader groups released an object after their releases deleted
+   * it (one small key per object), so that {@link RedisStore.releasedBy} can tell a second delivery of a
+   * handled event from a lost payload. 0 forgets at once. @default 300000 (5 minutes)
+   */
+  rememberReleasesMs: v.optional(integer(0), 300_000),
   /** How long to wait for the server before raising ConnectionError. @default 5000 */
   connectTimeoutMs: v.optional(integer(1), 5_000),
 });

@@ -28,7 +28,10 @@ const MAX_READER_NAME = 256;
  * Reads fill one preallocated buffer and return nothing rather than a partial object. Lifetimes use
  * Redis expiry (PX on every key, the lease first, the TTL on commit) and an atomic Lua release.
  * Connection failures raise ConnectionError (context `address`) within `connectTimeoutMs`.
- * Defaults: id `redis`, url `redis://127.0.0.1:6379`, keyPrefix `ps`, chunkBytes 1 MiB, 8 chunks in flight, 5 s connect timeout.
+ * After the last reader's release deletes an object, the store remembers who released it for
+ * `rememberReleasesMs` ({@link RedisStore.releasedBy}).
+ * Defaults: id `redis`, url `redis://127.0.0.1:6379`, keyPrefix `ps`, chunkBytes 1 MiB, 8 chunks in flight,
+ * releases remembered 5 minutes, 5 s connect timeout.
  */
 export class RedisStore implements Store {
   readonly id: string;
@@ -38,6 +41,7 @@ export class RedisStore implements Store {
   readonly #chunkBytes: number;
   readonly #window: number;
   readonly #connectTimeoutMs: number;
+  readonly #rememberReleasesMs: string;
   #address: string;
   #closed = false;
   /** Commits and releases of one event-loop turn in one pipeline (standalone Redis). */
@@ -54,6 +58,7 @@ export class RedisStore implements Store {
     this.#chunkBytes = parsed.chunkBytes;
     this.#window = parsed.pipelineChunks;
     this.#connectTimeoutMs = parsed.connectTimeoutMs;
+    this.#rememberReleasesMs = String(parsed.rememberReleasesMs);
     this.#address = addressOf(this.#client);
     this.#batch = isCluster(this.#client) ? undefined : new ScriptBatch(this.#client);
     const target = bulkTarget(this.#client);
@@ -126,7 +131,17 @@ export class RedisStore implements Store {
   async release(key: string, reader: string): Promise<boolean> {
     assertValidKey(key, this.id);
     if (typeof reader !== 'string' || reader.length === 0 || reader.length > MAX_READER_NAME) throw new ConfigError(`reader name must be 1-${MAX_READER_NAME} characters`);
-    return (await this.#script(scripts.release, key, reader)) === 1;
+    return (await this.#script(scripts.release, key, reader, this.#rememberReleasesMs)) === 1;
+  }
+
+  /** The reader groups whose releases deleted the object, for `rememberReleasesMs` after; empty while it exists, or when it expired, was deleted or is forgotten. */
+  async releasedBy(key: string): Promise<string[]> {
+    assertValidKey(key, this.id);
+    const keys = this.#keys(key);
+    return this.#run(async (client) => {
+      const [exists, readers] = await Promise.all([client.exists(keys.meta), client.smembers(keys.released)]);
+      return exists === 1 ? [] : readers;
+    });
   }
 
   /** Redis expires keys by itself (every key of an object carries the same expiry), so nothing is left to sweep: returns 0. */

@@ -2,6 +2,8 @@
 -- reader its lifetime names has released it (or as many distinct groups as its count says).
 -- KEYS[1] meta hash                KEYS[2] set of released readers
 -- ARGV[1] chunk key prefix (`<base>:c:`)   ARGV[2] reader (consumer group name)
+-- ARGV[3] ms to keep the set of released readers after the object is deleted ('' or 0: delete it too),
+--         so that a later delivery of the same event can be told from a lost payload
 -- Returns 1 when this call deleted the object, else 0 (missing, reader not counted, others pending).
 local meta = redis.call('HMGET', KEYS[1], 'readers', 'chunks')
 if not meta[1] then return 0 end
@@ -28,5 +30,7 @@ if not done then
   return 0
 end
 for i = 0, tonumber(meta[2]) - 1 do redis.call('DEL', ARGV[1] .. i) end
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1])
+local remember = tonumber(ARGV[3] or '') or 0
+if remember > 0 then redis.call('PEXPIRE', KEYS[2], remember) else redis.call('DEL', KEYS[2]) end
 return 1

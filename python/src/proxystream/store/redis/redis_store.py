@@ -57,6 +57,9 @@ class RedisStore:
         chunk_bytes: Objects larger than this are split into chunks of this size. Default 1 MiB.
         pipeline_chunks: Chunk commands sent per round trip on put and get. Default 8.
         connect_timeout_ms: How long to wait for the server before raising ``ConnectionError``. Default 5000.
+        remember_releases_ms: How long the store remembers which reader groups released an object after
+            their releases deleted it (:meth:`released_by`; one small key per object). 0 forgets at once.
+            Default 300000 (5 minutes), as in TypeScript.
     """
 
     def __init__(
@@ -69,8 +72,12 @@ class RedisStore:
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         pipeline_chunks: int = 8,
         connect_timeout_ms: int = 5_000,
+        remember_releases_ms: int = 300_000,
     ) -> None:
         _check_options(id, key_prefix, chunk_bytes, pipeline_chunks, connect_timeout_ms)
+        if isinstance(remember_releases_ms, bool) or not isinstance(remember_releases_ms, int) or remember_releases_ms < 0:
+            raise errors.ConfigError("RedisStore remember_releases_ms must be an integer of 0 or more")
+        self._remember_releases_ms = str(remember_releases_ms)
         self.id = id
         self._prefix = key_prefix
         self._chunk_bytes = chunk_bytes
@@ -196,7 +203,22 @@ class RedisStore:
         assert_valid_key(key, self.id)
         if not isinstance(reader, str) or not 0 < len(reader) <= MAX_READER_NAME:
             raise errors.ConfigError(f"reader name must be 1-{MAX_READER_NAME} characters")
-        return bool(self._scripts("release", [(key, [reader])])[0] == 1)
+        return bool(self._scripts("release", [(key, [reader, self._remember_releases_ms])])[0] == 1)
+
+    def released_by(self, key: str) -> list[str]:
+        """The reader groups whose releases deleted the object, for ``remember_releases_ms`` after; empty while
+        it exists, or when it expired, was deleted or is forgotten."""
+        assert_valid_key(key, self.id)
+        keys = self._keys(key)
+
+        def read(client: redis.Redis) -> list[str]:
+            pipeline = client.pipeline(transaction=False)
+            pipeline.exists(keys.meta)
+            pipeline.smembers(keys.released)
+            exists, readers = pipeline.execute()
+            return [] if exists else sorted(reader.decode("utf-8") for reader in readers)
+
+        return self._run(read)
 
     def stats(self) -> StoreStats:
         """Objects and bytes under the key prefix, by SCAN over meta hashes."""
