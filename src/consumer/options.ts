@@ -41,7 +41,7 @@ export const consumerSchema = v.object({
  *   item's `ack()` or `nack()`: copy what must outlive it. @default false
  * - `deadLetter`: where undecodable messages go (then they are acked). Absent: reported to `onError` and acked.
  * - `onError`: hears about malformed events and failed releases; never throws into the iteration.
- * - `limits`: wire limits for decoding. `signal`: ends iteration when aborted.
+ * - `limits`: wire limits for decoding. `signal`: when it aborts, iteration throws `AbortedError`.
  */
 export type StreamConsumerOptions = OptionsInput<typeof consumerSchema>;
 export type ParsedConsumerOptions = OptionsOutput<typeof consumerSchema>;

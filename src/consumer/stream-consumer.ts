@@ -2,6 +2,7 @@ import type { Delivery } from '../broker-adapters/index.js';
 import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../errors/index.js';
 import { Ref } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
+import { throwIfAborted } from '../util/abort.js';
 import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
@@ -114,7 +115,9 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   }
 
   /**
-   * Items until end of stream, `close()`, or an abort of either signal (which ends iteration quietly).
+   * Items until end of stream or `close()` (which end iteration quietly), or until either signal aborts:
+   * then it throws `AbortedError` (`PS_ABORTED`, `cause` the signal's reason), as a subscriber's
+   * `messages()` does. Unread items go back to the broker either way.
    * `readAhead` is how many events the caller holds ahead of the one it works on (@default `prefetch`, at least 1).
    */
   async *items(options: { signal?: AbortSignal; readAhead?: number } = {}): AsyncGenerator<StreamItem<T>> {
@@ -126,7 +129,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
     try {
       for (;;) {
         const item = await buffer.next();
-        if (item === undefined) return;
+        if (item === undefined) break;
         this.#stats.yielded += 1;
         yield item;
       }
@@ -136,6 +139,9 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
       // Best effort: an unread event whose nack fails (broker away) comes back after the visibility timeout.
       await Promise.all(unread.map((item) => item.nack({ requeue: true }).catch(() => undefined)));
     }
+    if (this.ended || this.#stopping.signal.aborted) return;
+    throwIfAborted(options.signal);
+    throwIfAborted(this.#options.signal);
   }
 
   /** Resolved payloads with their items, acking each item when the next one is requested. */

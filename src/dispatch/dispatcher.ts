@@ -241,8 +241,11 @@ export class Dispatcher implements AsyncDisposable {
         await this.#dispatch(item);
       }
     } catch (error) {
-      this.#failure = error as Error;
-      this.logger.error({ err: error }, 'reading the source failed; draining');
+      // Stopping aborts the iteration (AbortedError): that is the stop asked for, not a failure.
+      if (!this.#stopReading.signal.aborted) {
+        this.#failure = error as Error;
+        this.logger.error({ err: error }, 'reading the source failed; draining');
+      }
     }
     if (!this.#stopReading.signal.aborted) {
       this.#sourceEnded = this.#failure === undefined;

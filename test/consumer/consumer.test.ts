@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { Recent } from '../../src/util/recent.js';
-import { ConfigError, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
+import { ConfigError, ErrorCodes, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { decodeDeadLetter, decodeEvent } from '../../src/wire/index.js';
@@ -81,15 +81,24 @@ describe('StreamConsumer', () => {
     await second.close();
   });
 
-  it('ends quietly when its signal aborts, and after close()', async () => {
+  it('throws AbortedError when a signal aborts, as a subscriber does, and ends quietly after close()', async () => {
     const broker = new MemoryBroker();
     const controller = new AbortController();
     const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: 'idle', group: 'g' }), signal: controller.signal });
-    setTimeout(() => controller.abort(), 50);
+    setTimeout(() => controller.abort(new Error('option signal')), 50);
     const started = Date.now();
-    for await (const _ of consumer) throw new Error('nothing was published');
+    const iterate = async (items: AsyncIterable<unknown>) => {
+      for await (const _ of items) throw new Error('nothing was published');
+    };
+    await expect(iterate(consumer)).rejects.toMatchObject({ code: ErrorCodes.ABORTED, cause: new Error('option signal') });
     expect(Date.now() - started).toBeLessThan(2000);
     await consumer.close();
+    const perCall = new StreamConsumer({ subscriber: broker.subscriber({ topics: 'idle', group: 'g1' }) });
+    const reason = new Error('per-call signal');
+    await expect(iterate(perCall.items({ signal: AbortSignal.abort(reason) }))).rejects.toMatchObject({ code: ErrorCodes.ABORTED, cause: reason });
+    const closing = iterate(perCall.items({ signal: AbortSignal.timeout(10_000) }));
+    setTimeout(() => void perCall.close(), 50);
+    await expect(closing).resolves.toBeUndefined();
     const disposed = new StreamConsumer({ subscriber: broker.subscriber({ topics: 'idle', group: 'g2' }) });
     {
       await using _owned = disposed;

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import type { Broker } from '../../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../../src/consumer/index.js';
 import { Dispatcher, type DispatchItem, type DispatcherOptions } from '../../../src/dispatch/index.js';
-import { isProxyStreamError } from '../../../src/errors/index.js';
+import { ErrorCodes, isProxyStreamError } from '../../../src/errors/index.js';
 import { StoreRegistry } from '../../../src/proxy/index.js';
 import { StreamProducer } from '../../../src/producer/index.js';
 import type { Store } from '../../../src/store/index.js';
@@ -278,13 +278,17 @@ export function handler(world: World): (item: DispatchItem) => Promise<void> {
 export async function drainGroup(world: World, timeoutMs = 40_000): Promise<Array<{ seq: number; code: string }>> {
   const letters: Array<{ seq: number; code: string }> = [];
   const consumer = new StreamConsumer({ subscriber: world.broker.subscriber({ topics: world.config.topic, group: world.config.group }), stores: new StoreRegistry([world.store]), prefetch: 4 });
-  for await (const item of consumer.items({ signal: AbortSignal.timeout(timeoutMs) })) {
-    try {
-      record(world.config, 'handled.log', [checkPayload(item.metadata.seq, await item.resolve())]);
-    } catch (error) {
-      letters.push({ seq: Number(item.metadata.seq), code: isProxyStreamError(error) ? error.code : 'PS_HANDLER' });
+  try {
+    for await (const item of consumer.items({ signal: AbortSignal.timeout(timeoutMs) })) {
+      try {
+        record(world.config, 'handled.log', [checkPayload(item.metadata.seq, await item.resolve())]);
+      } catch (error) {
+        letters.push({ seq: Number(item.metadata.seq), code: isProxyStreamError(error) ? error.code : 'PS_HANDLER' });
+      }
+      await item.ack();
     }
-    await item.ack();
+  } catch (error) {
+    if (!isProxyStreamError(error, ErrorCodes.ABORTED)) throw error;
   }
   await consumer.close();
   if (!consumer.ended) throw new Error(`the group did not reach end of stream within ${timeoutMs} ms`);
