@@ -1,4 +1,4 @@
-import { ConnectionError, isProxyStreamError, TimeoutError } from '../../errors/index.js';
+import { ConnectionError, isProxyStreamError } from '../../errors/index.js';
 import type { BackoffPolicy, RetryOptions } from '../../util/retry.js';
 import { withTimeout } from '../../util/timers.js';
 import type { ParsedKafkaOptions } from './options.js';
@@ -104,7 +104,7 @@ export type Placement = { committed: number } | { offset: number } | { edge: 'ea
 
 /** One member of a consumer group. */
 export interface GroupConsumerDriver {
-  /** Connects, joins and starts fetching (ConnectionError/TimeoutError when the brokers are away). */
+  /** Connects, joins and starts fetching (ConnectionError when the brokers are away). */
   start(): Promise<void>;
   /** Sets where an assigned partition of the current generation is read from. */
   place(topic: string, partition: number, placement: Placement): void;
@@ -137,10 +137,12 @@ export function clientErrorInfo(error: unknown): { retriable: boolean; type: str
 /**
  * The retry options of a restart loop (a member rejoining, or learning its positions, during a broker
  * restart): {@link RESTART_BACKOFF}, retrying while `going()` says the loop may go on (its window, its
- * generation) and never after an authentication or authorization failure ({@link isPermanentClientError}).
+ * generation). A proxystream error is retried only when flagged `retriable`; a client error unless it
+ * is an authentication or authorization failure ({@link isPermanentClientError}), the only ones
+ * {@link asConnectionError} flags not retriable.
  */
 export function restartRetry(going: () => boolean, signal?: AbortSignal): RetryOptions {
-  return { ...RESTART_BACKOFF, retriable: (error) => !isPermanentClientError(error) && going(), ...(signal === undefined ? {} : { signal }) };
+  return { ...RESTART_BACKOFF, retriable: (error) => (isProxyStreamError(error) ? error.retriable : !isPermanentClientError(error)) && going(), ...(signal === undefined ? {} : { signal }) };
 }
 
 /** Protocol errors of credentials and permissions: no rejoin or retry mends them, the operator must. */
@@ -182,12 +184,12 @@ function reason(error: unknown, depth = 0): string {
 }
 
 /**
- * Runs a connect step within `ms`; maps failures to ConnectionError or TimeoutError (context
- * `address`). On timeout or failure, `abandon` releases whatever the step left half-open.
+ * Runs a connect step within `ms`; maps failures, and no answer within `ms`, to ConnectionError
+ * (context `address`), as the Redis adapters do. On timeout or failure, `abandon` releases whatever the step left half-open.
  */
 export async function connectWithin<T>(address: string, ms: number, what: string, step: () => Promise<T>, abandon: () => Promise<unknown>): Promise<T> {
   try {
-    return await withTimeout(step(), ms, () => new TimeoutError(`${what}: no answer from Kafka at ${address} within ${ms} ms`, { context: { address, timeoutMs: ms } }));
+    return await withTimeout(step(), ms, () => new ConnectionError(`${what}: no answer from Kafka at ${address} within ${ms} ms`, { context: { address, timeoutMs: ms } }));
   } catch (error) {
     void abandon().catch(() => undefined);
     throw asConnectionError(address, error, what);

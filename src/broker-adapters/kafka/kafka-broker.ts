@@ -37,7 +37,7 @@ import { kafkaOptionsSchema, type KafkaBrokerOptions } from './options.js';
  * `socket.request.max.bytes`), and the consumer's `maxBytesPerPartition`/`maxBytes` here; neither
  * client has a producer-side size limit.
  *
- * An unreachable broker raises ConnectionError (context `address`) or TimeoutError within about
+ * An unreachable broker raises ConnectionError (context `address`) within about
  * `connectTimeoutMs`. Defaults: clientId 'proxystream', 1 partition, replication 1, session 10 s,
  * heartbeat 1 s, rebalance 10 s, connect 5 s, buffer 256 messages, dead letters (dead-letter records,
  * see `decodeDeadLetter`) in `<topic>.dlq` after maxDeliveries 10 (`DEFAULT_MAX_DELIVERIES`).

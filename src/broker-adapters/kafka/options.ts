@@ -28,7 +28,7 @@ export const kafkaOptionsSchema = v.object({
   maxDeliveries: v.optional(integer(1), DEFAULT_MAX_DELIVERIES),
   /** Dead-letter topic of a topic. @default `${topic}.dlq` */
   deadLetterTopic: v.optional(functionSchema<(topic: string) => string>(), () => (topic: string) => `${topic}.dlq`),
-  /** Bound on reaching the brokers (per connection attempt and overall) before ConnectionError/TimeoutError. @default 5000 */
+  /** Bound on reaching the brokers (per connection attempt and overall) before ConnectionError. @default 5000 */
   connectTimeoutMs: v.optional(integer(1), 5_000),
   /** TLS: `true` or node:tls connection options, passed to the client. @default off */
   ssl: v.optional(v.union([v.boolean(), v.custom<ConnectionOptions>((value) => typeof value === 'object' && value !== null, 'expected tls options')], 'expected a boolean or tls options')),

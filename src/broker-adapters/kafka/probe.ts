@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { ConnectionError, TimeoutError } from '../../errors/index.js';
+import { ConnectionError } from '../../errors/index.js';
 import { refusalOf } from '../../util/refusal.js';
 
 type Outcome = { answered: true } | { answered: false; refusal: string | undefined };
@@ -28,7 +28,7 @@ function tryConnect(broker: string, timeoutMs: number): Promise<Outcome> {
 /**
  * Resolves once any bootstrap broker accepts a TCP connection. Rejects at once with
  * {@link ConnectionError} (`connection refused (ECONNREFUSED)`, context `address`) when every broker
- * refuses, and with {@link TimeoutError} when none answers within `timeoutMs`: the clients themselves
+ * refuses, and with the same error (no answer) when none answers within `timeoutMs`: the clients themselves
  * retry a refused connect for seconds.
  */
 export async function probeBrokers(brokers: readonly string[], timeoutMs: number): Promise<void> {
@@ -40,5 +40,5 @@ export async function probeBrokers(brokers: readonly string[], timeoutMs: number
   if (refusals.every((refusal) => refusal !== undefined)) {
     throw new ConnectionError(`kafka at ${address}: ${[...new Set(refusals)].join(', ')}`, { context: { address } });
   }
-  throw new TimeoutError(`no answer from Kafka at ${address} within ${timeoutMs} ms`, { context: { address, timeoutMs } });
+  throw new ConnectionError(`no answer from Kafka at ${address} within ${timeoutMs} ms`, { context: { address, timeoutMs } });
 }

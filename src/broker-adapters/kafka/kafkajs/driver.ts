@@ -41,7 +41,7 @@ export class KafkajsDriver implements KafkaDriver {
     return asConnectionError(this.address, error, what);
   }
 
-  /** The shared admin client, connected (ConnectionError/TimeoutError when the brokers are away). */
+  /** The shared admin client, connected (ConnectionError when the brokers are away). */
   admin(): Promise<Admin> {
     if (this.#admin === undefined) {
       const admin = this.kafka.admin({ retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 } });

@@ -37,7 +37,7 @@ export class PlatformaticDriver implements KafkaDriver {
     this.#admin = new Admin({ ...this.base, retries: 3 });
   }
 
-  /** Runs a client call within connectTimeoutMs, mapping failures to ConnectionError/TimeoutError. */
+  /** Runs a client call within connectTimeoutMs, mapping failures and no answer to ConnectionError. */
   call<T>(what: string, step: () => Promise<T>): Promise<T> {
     return connectWithin(this.address, this.options.connectTimeoutMs, what, step, async () => undefined);
   }
