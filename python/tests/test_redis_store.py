@@ -12,7 +12,7 @@ import redis
 
 from conftest import TsStore
 from helpers import b64
-from proxystream import errors
+from proxystream import RedisStreamsBroker, errors
 from proxystream.store import RedisStore
 from proxystream.wire import checksum, encode_ndarray
 
@@ -159,6 +159,19 @@ def test_an_unreachable_server_raises_connection_error_and_a_closed_store_closed
     unreachable.close()
     with pytest.raises(errors.ClosedError):
         unreachable.get("k")
+
+
+def test_refused_credentials_raise_a_connection_error_that_is_not_retriable(redis_url: str) -> None:
+    denied = redis_url.replace("redis://", "redis://nobody:wrong@", 1)
+    with RedisStore(url=denied, connect_timeout_ms=5_000) as store:
+        with pytest.raises(errors.ConnectionError, match="refused the credentials") as raised:
+            store.put("k", b"x")
+        assert raised.value.retriable is False and raised.value.code == "PS_CONNECTION"
+    with RedisStreamsBroker(url=denied, connect_timeout_ms=5_000) as broker:
+        started = time.monotonic()
+        with pytest.raises(errors.ConnectionError, match="refused the credentials") as raised:
+            broker.subscriber("t", "g")
+        assert raised.value.retriable is False and time.monotonic() - started < 1
 
 
 def test_an_object_written_by_typescript_is_read_released_and_deleted_here(store: RedisStore, ts_store: TsStore) -> None:

@@ -16,6 +16,16 @@ _BUFFER_CUTOFF = 6000
 _PACKER = PythonRespSerializer(_BUFFER_CUTOFF, Encoder(encoding="utf-8", encoding_errors="strict", decode_responses=False).encode)
 
 
+def connection_error(address: str, cause: Exception) -> errors.ConnectionError:
+    """The typed error of a Redis call that failed to reach the server. Refused credentials (``WRONGPASS``,
+    ``NOAUTH``) are not retriable, as in TypeScript: trying again cannot help."""
+    if isinstance(cause, (redis.exceptions.AuthenticationError, redis.exceptions.AuthorizationError)):
+        error = errors.ConnectionError(f"redis at {address} refused the credentials: {cause}", context={"address": address})
+        error.retriable = False
+        return error
+    return errors.ConnectionError(f"redis at {address} is unreachable: {cause}", context={"address": address})
+
+
 def open_redis(url: str, connect_timeout_ms: float) -> redis.Redis:
     """A client on ``url`` that returns bytes (RESP2), with a bounded connect.
 

@@ -6,8 +6,7 @@ from typing import Callable, TypeVar
 
 import redis
 
-from ... import errors
-from ...redis_client import open_redis
+from ...redis_client import connection_error, open_redis
 from .options import RedisStreamsOptions
 
 T = TypeVar("T")
@@ -41,4 +40,4 @@ class StreamsContext:
         try:
             return operation()
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as cause:
-            raise errors.ConnectionError(f"redis at {self.address} is unreachable: {cause}", context={"address": self.address}) from cause
+            raise connection_error(self.address, cause) from cause

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator, Sequence
 import redis
 
 from ... import errors
+from ...redis_client import connection_error
 from ...wire import FailedMessage, dead_letter_message, decode_dead_letter, is_dead_letter
 from ..types import Delivery
 from .context import StreamsContext
@@ -158,7 +159,10 @@ class RedisStreamsSubscriber:
             self._wait_for_server(cause)
 
     def _wait_for_server(self, cause: Exception) -> None:
-        """After a dropped connection: waits (up to ``connect_timeout_ms``) for Redis, else raises ``ConnectionError``."""
+        """After a dropped connection: waits (up to ``connect_timeout_ms``) for Redis, else raises ``ConnectionError``
+        (at once, not retriable, when the server refused the credentials)."""
+        if isinstance(cause, (redis.exceptions.AuthenticationError, redis.exceptions.AuthorizationError)):
+            raise connection_error(self._context.address, cause) from cause
         deadline = time.monotonic() + self._context.options.connect_timeout_ms / 1000
         while time.monotonic() < deadline and not self._closed.is_set():
             try:
@@ -169,8 +173,7 @@ class RedisStreamsSubscriber:
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 time.sleep(0.1)
         if not self._closed.is_set():
-            address = self._context.address
-            raise errors.ConnectionError(f"redis at {address} is unreachable: {cause}", context={"address": address}) from cause
+            raise connection_error(self._context.address, cause) from cause
 
     def _ensure_groups(self) -> None:
         ensure_groups(self._context.commands, self._streams, self._group, self._start_id)

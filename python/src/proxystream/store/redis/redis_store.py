@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
 import redis
 
 from ... import errors
-from ...redis_client import open_redis
+from ...redis_client import connection_error, open_redis
 from ..keys import assert_valid_key
 from ..lifetime import Readers, lifetime
 from .layout import ObjectKeys, chunk_count, meta_pattern, object_keys
@@ -275,9 +275,7 @@ class RedisStore:
         try:
             return operation(self._client)
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as cause:
-            raise errors.ConnectionError(
-                f"redis at {self._address} is unreachable: {cause}", context={"address": self._address}
-            ) from cause
+            raise connection_error(self._address, cause) from cause
 
 
 def _check_options(store_id: str, key_prefix: str, chunk_bytes: int, pipeline_chunks: int, connect_timeout_ms: int) -> None:
