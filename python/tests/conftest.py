@@ -86,7 +86,7 @@ def prefix(raw: redis.Redis) -> Iterator[str]:
     name = f"pytest-{uuid.uuid4().hex[:12]}"
     yield name
     keys = [key.decode() for key in raw.scan_iter(match=f"{name}:*")]
-    left = [key for key in keys if not (key.endswith(":r") and raw.pttl(key) > 0)]
+    left = [key for key in keys if not (key.endswith(":r") and f"{key[:-2]}:m" not in keys and raw.pttl(key) > 0)]
     if keys:
         raw.delete(*keys)
     assert left == [], f"keys left in Redis: {left}"

@@ -40,7 +40,8 @@ export interface ConsumerStats {
  * Reads events as an async iterable of {@link StreamItem}s. It decodes and filters on metadata without
  * touching the store, acks and releases what the filter drops, reads `prefetch` kept items ahead and
  * fetches their payloads concurrently, and ends when every subscribed topic has reached end of stream
- * (or on `close()` / abort). Items yielded but not acked are redelivered per the broker's guarantee.
+ * or on `close()` (an aborted signal throws `AbortedError`). Items yielded but not acked are
+ * redelivered per the broker's guarantee.
  */
 export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>, AsyncDisposable {
   readonly #options: ParsedConsumerOptions;
@@ -84,16 +85,18 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
   }
 
   /**
-   * True when this consumer's group handled the item's event before: this consumer released its payload
-   * ({@link StreamConsumer.releasedBefore}), or the store remembers that this group's release deleted it
-   * (another member of the group did, or an earlier run of this one; see `Store.releasedBy`). Ask on
-   * `PS_MISSING_PAYLOAD`: true means a second delivery of handled work, to ack and skip, not a lost
-   * payload. Costs one store read unless answered from memory; false when the store cannot say.
+   * True when this consumer's group is done with the item's event already: this consumer released its
+   * payload ({@link StreamConsumer.releasedBefore}), or the store remembers that a release by (or on
+   * behalf of) this group deleted it: another member of the group, or an earlier run of this one (see
+   * `Store.releasedBy`). Ask on `PS_MISSING_PAYLOAD`: true means a second delivery of work done, to ack
+   * and skip, not a lost payload. The store is asked only when the payload's key is the event's id, as
+   * producers write it, so a hand-built event naming another event's payload never counts. Costs one
+   * store read unless answered from memory; false when the store cannot say.
    */
   async handledBefore(item: StreamItem): Promise<boolean> {
     if (this.#released.has(item.id)) return true;
     const payload = item.event.payload;
-    if (payload?.type !== 'ref' || !this.#options.stores.has(payload.storeId)) return false;
+    if (payload?.type !== 'ref' || payload.key !== item.id || !this.#options.stores.has(payload.storeId)) return false;
     const store = this.#options.stores.get(payload.storeId);
     if (store.releasedBy === undefined) return false;
     try {

@@ -242,7 +242,7 @@ export class Dispatcher implements AsyncDisposable {
       }
     } catch (error) {
       // Stopping aborts the iteration (AbortedError): that is the stop asked for, not a failure.
-      if (!this.#stopReading.signal.aborted) {
+      if (!this.#stopReading.signal.aborted || !isProxyStreamError(error, ErrorCodes.ABORTED)) {
         this.#failure = error as Error;
         this.logger.error({ err: error }, 'reading the source failed; draining');
       }
@@ -316,7 +316,7 @@ export class Dispatcher implements AsyncDisposable {
       return;
     }
     if (isProxyStreamError(outcome.error, ErrorCodes.MISSING_PAYLOAD) && (await this.#consumer?.handledBefore(item)) === true) {
-      // A second delivery of an event handled and released already (see StreamConsumer.releasedBefore).
+      // A second delivery of an event this group is done with (see StreamConsumer.handledBefore).
       await item.ack();
       this.metrics.eventsDuplicate.inc({ topic: item.topic });
       this.logger.info({ pool, id: item.id }, 'duplicate delivery of a handled event skipped');

@@ -100,6 +100,7 @@ export class MemoryStore implements Store {
   async delete(key: string): Promise<boolean> {
     this.#open();
     assertValidKey(key, this.id);
+    this.#releasedBy.delete(key);
     return this.#entries.delete(key);
   }
 

@@ -5,7 +5,7 @@ import { Recent } from '../../src/util/recent.js';
 import { ConfigError, ErrorCodes, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
-import { decodeDeadLetter, decodeEvent } from '../../src/wire/index.js';
+import { decodeDeadLetter, decodeEvent, encodeEvent, newIdBytes } from '../../src/wire/index.js';
 import { collect } from '../conformance/helpers.js';
 import { uniqueName } from '../conformance/types.js';
 
@@ -195,6 +195,50 @@ describe('StreamConsumer', () => {
     expect(seen).toHaveLength(2);
     expect(consumer.stats.duplicates).toBe(2);
     expect(seen.every((id) => consumer.releasedBefore(id))).toBe(true);
+  });
+
+  it('knows from the store whether its group is done with an event whose payload is gone (handledBefore)', async () => {
+    const broker = new MemoryBroker();
+    const store = new MemoryStore();
+    const topic = uniqueName('t');
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0, lifetime: { readers: ['g'] } });
+    await producer.send(topic, Buffer.alloc(64, 1), { metadata: { n: 0 } });
+    const [original] = await collect(broker.subscriber({ topics: topic, group: 'copier', from: 'earliest' }), 1);
+    const first = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
+    for await (const item of first) {
+      await item.resolve();
+      await item.ack();
+      break;
+    }
+    await first.close();
+    expect((await store.stats()).objects).toBe(0);
+    // A copy of the event, and a hand-built event that names the same payload under another id.
+    const event = decodeEvent(original!.value);
+    const impostor = encodeEvent({ kind: 'data', idBytes: newIdBytes(), topic, timestamp: Date.now(), metadata: {}, payload: event.payload! });
+    await broker.publisher().publish(topic, [{ value: original!.value }, { value: impostor }]);
+    const verdicts = async (group: string, count: number) => {
+      const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group, from: 'earliest' }), stores: [store] });
+      const found: boolean[] = [];
+      for await (const item of consumer) {
+        await expect(item.resolve()).rejects.toBeInstanceOf(MissingPayloadError);
+        found.push(await consumer.handledBefore(item));
+        // As the Dispatcher acks what it dead-letters: without releasing, so nothing is recorded.
+        await item.ack({ release: false });
+        if (found.length === count) break;
+      }
+      await consumer.close();
+      return found;
+    };
+    // Another member of the group (no memory of its own): the copy is done with, the impostor is not.
+    expect(await verdicts('g', 2)).toEqual([true, false]);
+    // A group that never released it: nothing is done with.
+    expect(await verdicts('other', 3)).toEqual([false, false, false]);
+    // An expired payload leaves no record.
+    const short = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0, lifetime: { readers: ['g'], ttlMs: 50 } });
+    await short.send(topic, Buffer.alloc(64, 2), { metadata: { n: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await store.sweep();
+    expect(await verdicts('g', 1)).toEqual([false]);
   });
 
   it('remembers the ids of only its latest releases', () => {

@@ -207,6 +207,14 @@ class AsyncStreamConsumer:
         """Counters since the consumer was made."""
         return self._consumer.stats
 
+    def released_before(self, event_id: str) -> bool:
+        """As :meth:`StreamConsumer.released_before`."""
+        return self._consumer.released_before(event_id)
+
+    async def handled_before(self, item: AsyncStreamItem) -> bool:
+        """As :meth:`StreamConsumer.handled_before` (the store read runs on a thread of its own)."""
+        return await asyncio.get_running_loop().run_in_executor(self._resolve_pool, self._consumer.handled_before, item.item)
+
     async def __aiter__(self) -> AsyncIterator[AsyncStreamItem]:
         """Items until end of stream or :meth:`close`."""
         # Each call on the thread returns within about POLL_SECONDS (or the broker's block_ms), so a close

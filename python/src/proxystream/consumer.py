@@ -144,14 +144,15 @@ class StreamConsumer:
         return event_id in self._released
 
     def handled_before(self, item: StreamItem) -> bool:
-        """True when this consumer's group handled the item's event before: this consumer released its payload
-        (:meth:`released_before`), or the store remembers that this group's release deleted it (another member
-        of the group did, or an earlier run of this one). Ask on ``PS_MISSING_PAYLOAD``: True means a second
-        delivery of handled work, to ack and skip, not a lost payload. False when the store cannot say."""
+        """True when this consumer's group is done with the item's event already: this consumer released its
+        payload (:meth:`released_before`), or the store remembers that a release by (or on behalf of) this group
+        deleted it (another member of the group, or an earlier run of this one). Ask on ``PS_MISSING_PAYLOAD``:
+        True means a second delivery of work done, to ack and skip, not a lost payload. The store is asked only
+        when the payload's key is the event's id, as producers write it. False when the store cannot say."""
         if item.event.id in self._released:
             return True
         payload = item.event.payload
-        if not isinstance(payload, RefPayload) or payload.store_id not in self._stores:
+        if not isinstance(payload, RefPayload) or payload.key != item.event.id or payload.store_id not in self._stores:
             return False
         released_by = getattr(self._stores.get(payload.store_id), "released_by", None)
         if released_by is None:
@@ -159,6 +160,11 @@ class StreamConsumer:
         try:
             return self.group in released_by(payload.key)
         except errors.ProxyStreamError as error:
+            self._report(error)
+            return False
+        except Exception as cause:
+            error = errors.ConnectionError(f"asking the store who released a payload failed: {cause}", context={"key": payload.key})
+            error.__cause__ = cause
             self._report(error)
             return False
 
