@@ -38,7 +38,7 @@ class StreamItem:
     this group's hold on the payload) or :meth:`nack` to have it delivered again.
     """
 
-    def __init__(self, event: StreamEvent, delivery: Delivery, ref: Ref, release: Callable[[Sequence[str]], None]) -> None:
+    def __init__(self, event: StreamEvent, delivery: Delivery, ref: Ref, ack_and_release: Callable[[Sequence[str]], None]) -> None:
         self.event = event
         """The decoded event."""
         self.delivery = delivery
@@ -55,7 +55,7 @@ class StreamItem:
         """Broker position (a stream entry id)."""
         self.delivery_count = delivery.delivery_count
         """1 on first delivery."""
-        self._release = release
+        self._ack_and_release = ack_and_release
         self._settled = False
 
     def resolve(self) -> object:
@@ -64,13 +64,13 @@ class StreamItem:
 
     def ack(self, *, release_for: Sequence[str] = ()) -> None:
         """Acks upstream, then releases the payload for this consumer's group and for ``release_for``
-        (groups downstream that will never read this item). Idempotent."""
+        (groups downstream that will never read this item): at once, or on Redis Streams from the thread
+        that sends acks, once the broker confirmed the ack. Idempotent."""
         if self._settled:
             return
         self._settled = True
-        self.delivery.ack()
         self.ref.forget()
-        self._release(release_for)
+        self._ack_and_release(release_for)
 
     def nack(self, *, requeue: bool = True, delay_ms: float = 0) -> None:
         """Hands the item back for redelivery after ``delay_ms`` (or drops it with ``requeue=False``). Idempotent."""
@@ -204,8 +204,16 @@ class StreamConsumer:
                 return item
         return None
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Waits (up to ``timeout`` seconds) until the broker confirmed every ack made so far and their payloads
+        were released: a Redis Streams subscriber sends acks from a thread of its own, so ``ack()`` returns
+        before that. Returns at once on the other brokers. False when it took longer."""
+        flush_acks = getattr(self._subscriber, "flush_acks", None)
+        return True if flush_acks is None else bool(flush_acks(timeout))
+
     def close(self) -> None:
-        """Stops iteration and closes the subscriber (unless ``close_subscriber=False``), handing unacked entries back. Idempotent."""
+        """Stops iteration and closes the subscriber (unless ``close_subscriber=False``), which sends pending acks
+        and releases first, and hands unacked entries back. Idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -233,18 +241,16 @@ class StreamConsumer:
             return None
         if isinstance(event.payload, RefPayload) and event.id in self._released:
             self.stats.duplicates += 1
-            delivery.ack()
             # Released again: the producer may have written the payload anew (a publish that outlasted its lease).
-            self._release(event, (self.group,))
+            self._ack_and_release(delivery, event, (self.group,))
             return None
         if self._filter is not None and not self._passes(event):
             self.stats.filtered += 1
-            delivery.ack()
-            self._release(event, (self.group, *self._release_dropped_for))
+            self._ack_and_release(delivery, event, (self.group, *self._release_dropped_for))
             return None
         assert event.payload is not None
         ref = Ref(event.payload, self._stores)
-        return StreamItem(event, delivery, ref, lambda release_for: self._release(event, (self.group, *release_for)))
+        return StreamItem(event, delivery, ref, lambda release_for: self._ack_and_release(delivery, event, (self.group, *release_for)))
 
     def _malformed(self, delivery: Delivery, error: errors.ProxyStreamError) -> None:
         self.stats.malformed += 1
@@ -274,17 +280,30 @@ class StreamConsumer:
             self._report(error)
             return True
 
-    def _release(self, event: StreamEvent, groups: Sequence[str]) -> None:
+    def _ack_and_release(self, delivery: Delivery, event: StreamEvent, groups: Sequence[str]) -> None:
+        """Acks ``delivery``, then releases ``event``'s payload for ``groups`` once the broker confirmed the ack
+        (so a crash never leaves an event to come again whose payload is gone)."""
         payload = event.payload
         if not self._release_on_ack or not isinstance(payload, RefPayload) or payload.store_id not in self._stores:
+            delivery.ack()
             return
-        store = self._stores.get(payload.store_id)
         if self.group in groups:
             # Remembered before the store forgets it: a duplicate resolved meanwhile fails as missing.
             self._released[event.id] = None
             self._released.move_to_end(event.id)
             if len(self._released) > RELEASED_IDS_REMEMBERED:
                 self._released.popitem(last=False)
+
+        def released(confirmed: bool) -> None:
+            if confirmed:
+                self._release(payload, groups)
+            else:
+                self._report(errors.ConnectionError("the broker did not confirm an ack; the event will be delivered again", context={"topic": delivery.topic, "position": delivery.position}))
+
+        delivery.ack(then=released)
+
+    def _release(self, payload: RefPayload, groups: Sequence[str]) -> None:
+        store = self._stores.get(payload.store_id)
         for group in groups:
             try:
                 store.release(payload.key, group)

@@ -37,13 +37,22 @@ class Delivery:
     _ack: Callable[[], None] = field(default=lambda: None, repr=False)
     _nack: Callable[[bool, float], None] = field(default=lambda requeue, delay_ms: None, repr=False)
     _settled: bool = field(default=False, repr=False)
+    _ack_later: Callable[[Callable[[bool], None] | None], None] | None = field(default=None, repr=False)
 
-    def ack(self) -> None:
-        """Tells the broker this group is done with the message."""
+    def ack(self, *, then: Callable[[bool], None] | None = None) -> None:
+        """Tells the broker this group is done with the message. Redis Streams sends the XACK from a thread
+        of its own and returns at once; ``then`` hears whether the broker confirmed it (True) or not (False:
+        the message comes again), on that thread. Elsewhere the ack is done on return and ``then(True)`` runs
+        before it returns."""
         if self._settled:
             return
         self._settled = True
+        if self._ack_later is not None:
+            self._ack_later(then)
+            return
         self._ack()
+        if then is not None:
+            then(True)
 
     def nack(self, *, requeue: bool = True, delay_ms: float = 0) -> None:
         """Hands the message back for redelivery after ``delay_ms`` (or drops it with ``requeue=False``)."""

@@ -17,6 +17,7 @@ from ...wire import FailedMessage, dead_letter_message, decode_dead_letter, is_d
 from ..types import Delivery
 from .context import StreamsContext
 from .group_ops import StreamEntry, auto_claim, ensure_groups, entries, hand_back, settled_before
+from .ack_batcher import AckBatcher
 from .held_entries import HeldEntries
 
 _END_POLL_MS = 25
@@ -68,6 +69,7 @@ class RedisStreamsSubscriber:
         self._last_claim = 0.0
         self._last_end_check = 0.0
         self._held = HeldEntries(context.commands, group, consumer, context.options.visibility_timeout_ms)
+        self._acks = AckBatcher(context.commands, group, self._held, consumer)
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -103,11 +105,17 @@ class RedisStreamsSubscriber:
             self._fill()
         return None
 
+    def flush_acks(self, timeout: float = 5.0) -> bool:
+        """Waits (up to ``timeout`` seconds) until Redis confirmed every ack made so far (they are sent from a
+        thread of their own) and what waited on them ran. False when that took longer."""
+        return self._acks.flush(timeout)
+
     def close(self) -> None:
-        """Stops reading and hands this consumer's unacked entries to the group's other consumers at once. Idempotent."""
+        """Sends pending acks, then stops reading and hands this consumer's unacked entries to the group's other consumers at once. Idempotent."""
         if self._closed.is_set():
             return
         self._closed.set()
+        self._acks.stop()
         self._held.stop()
         commands, options = self._context.commands, self._context.options
         try:
@@ -235,9 +243,8 @@ class RedisStreamsSubscriber:
         commands = context.commands
         self._held.hold(entry.stream, entry.id)
 
-        def ack() -> None:
-            self._held.release(entry.stream, entry.id)
-            context.run(lambda: commands.xack(entry.stream, self._group, entry.id))
+        def ack_later(then: Callable[[bool], None] | None) -> None:
+            self._acks.ack(entry.stream, entry.id, then)
 
         def nack(requeue: bool, delay_ms: float) -> None:
             self._held.release(entry.stream, entry.id)
@@ -248,7 +255,7 @@ class RedisStreamsSubscriber:
             context.run(lambda: commands.xclaim(entry.stream, self._group, self._consumer, 0, [entry.id], idle=idle, justid=True))
             self._claim_at = min(self._claim_at, time.monotonic() + delay_ms / 1000)
 
-        delivery = Delivery(topic=topic, value=value, position=entry.id, delivery_count=entry.count, end_of_stream=False, key=key, _ack=ack, _nack=nack)
+        delivery = Delivery(topic=topic, value=value, position=entry.id, delivery_count=entry.count, end_of_stream=False, key=key, _nack=nack, _ack_later=ack_later)
         if is_dead_letter(value):
             try:
                 delivery.dead_letter = decode_dead_letter(value)
@@ -262,6 +269,7 @@ class RedisStreamsSubscriber:
     def _check_ends(self) -> None:
         """Queues the end-of-stream delivery of each topic whose group has settled before its marker."""
         self._last_end_check = time.monotonic()
+        self._acks.flush()
         commands = self._context.commands
         for topic, stream in zip(self._topics, self._streams):
             if topic in self._ended:
