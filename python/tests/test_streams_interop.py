@@ -132,6 +132,34 @@ def test_another_member_of_the_group_learns_from_the_store_that_its_group_handle
             assert verdicts == [handled] * len(copies)
 
 
+def test_acks_are_sent_from_a_thread_and_an_unconfirmed_ack_releases_nothing(redis_url: str, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
+    user = f"psnoack{uuid.uuid4().hex[:8]}"
+    raw.execute_command("ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-xack")
+    try:
+        denied = RedisStreamsBroker(url=redis_url.replace("redis://", f"redis://{user}:pw@", 1), stream_prefix=stream_prefix)
+        with StreamProducer(denied.publisher(), store, inline_threshold=0, lifetime=PayloadLifetime(readers=["py"], ttl_ms=60_000)) as producer:
+            for i in range(3):
+                producer.send("noack", frame(i, 4), metadata={"index": i})
+        reported: list[ProxyStreamError] = []
+        kept: list[str] = []
+        with StreamConsumer(denied.subscriber("noack", "py"), [store], on_error=reported.append) as consumer:
+            for item in consumer:
+                item.resolve()
+                item.ack()
+                kept.append(item.id)
+                if len(kept) == 3:
+                    break
+            assert consumer.flush()
+            # Redis refused every XACK: each is reported, nothing is released, and the entries stay pending.
+            assert [error.code for error in reported] == ["PS_CONNECTION"] * 3
+            assert store.stats().objects == 3
+            assert raw.xpending(f"{stream_prefix}noack", "py")["pending"] == 3
+        denied.close()
+        assert all(store.delete(key) for key in kept)
+    finally:
+        raw.execute_command("ACL", "DELUSER", user)
+
+
 def test_the_producer_publishes_once_the_oldest_queued_event_waited_linger_ms(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str) -> None:
     stream = f"{stream_prefix}lingering"
     with StreamProducer(broker.publisher(), store, linger_ms=200) as producer:
