@@ -135,7 +135,7 @@ export class AbortedError extends ProxyStreamError {
 export class ConnectionError extends ProxyStreamError {
   /** `retriable` is true unless the server refused the credentials (`retriable: false`: trying again cannot help). */
   constructor(message: string, options: Options & { retriable?: boolean } = {}) {
-    super(ErrorCodes.CONNECTION, message, { retriable: true, ...options });
+    super(ErrorCodes.CONNECTION, message, { ...options, retriable: options.retriable ?? true });
   }
 }
 

@@ -169,8 +169,9 @@ class RedisStreamsSubscriber:
     def _wait_for_server(self, cause: Exception) -> None:
         """After a dropped connection: waits (up to ``connect_timeout_ms``) for Redis, else raises ``ConnectionError``
         (at once, not retriable, when the server refused the credentials)."""
-        if isinstance(cause, (redis.exceptions.AuthenticationError, redis.exceptions.AuthorizationError)):
-            raise connection_error(self._context.address, cause) from cause
+        error = connection_error(self._context.address, cause)
+        if not error.retriable:
+            raise error from cause
         deadline = time.monotonic() + self._context.options.connect_timeout_ms / 1000
         while time.monotonic() < deadline and not self._closed.is_set():
             try:
@@ -181,7 +182,7 @@ class RedisStreamsSubscriber:
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
                 time.sleep(0.1)
         if not self._closed.is_set():
-            raise connection_error(self._context.address, cause) from cause
+            raise error from cause
 
     def _ensure_groups(self) -> None:
         ensure_groups(self._context.commands, self._streams, self._group, self._start_id)
