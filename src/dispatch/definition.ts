@@ -139,12 +139,7 @@ export interface ThreadPoolDefinition extends PoolCommon {
 export interface ProcessPoolDefinition extends Omit<ThreadPoolDefinition, 'kind'> {
   /** Child processes (crash-isolated). */
   kind: 'process';
-  /**
-   * The children's Node options, used as given. @default the dispatcher's `process.execArgv` (without
-   * `-e`/`-p` and their code) plus `--initial-old-space-size=128` unless it sets that option itself:
-   * fewer full collections while workers read large payloads, at the cost of up to 128 MiB of old
-   * generation per child before its first full collection
-   */
+  /** The children's Node options, used as given. @default the dispatcher's `process.execArgv` (without `-e`/`-p` and their code) */
   execArgv?: readonly string[];
 }
 
@@ -185,8 +180,7 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *     (a function returning `Store[]` or a `StoreRegistry`, possibly async) builds the worker's stores.
  *     `reuseBuffers: true` makes each worker read payloads into the buffers of its earlier attempts: a
  *     resolved payload is then valid only until the handler returns (@default false). A `process`
- *     pool's `execArgv` are its children's Node options (@default the dispatcher's own plus
- *     `--initial-old-space-size=128`, which spares workers that read large payloads most full collections).
+ *     pool's `execArgv` are its children's Node options (@default the dispatcher's own).
  *   - `remote`: `{ topic, readerGroup? }`: the event (still only a ref) is re-published there for
  *     workers elsewhere, and acked upstream once the broker accepted it. With `readerGroup` (the
  *     workers' consumer group), events the filter drops or the router sends to another pool are

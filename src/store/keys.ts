@@ -1,4 +1,5 @@
 import { InvalidKeyError } from '../errors/index.js';
+import { noteRead } from '../util/heap-tuning.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
 
@@ -24,7 +25,13 @@ export function fittingView(size: number, into?: Uint8Array): Buffer | undefined
 
 /** A buffer of `size` bytes to read into: a view of `into` when it is large enough, else a new one. */
 export function readTarget(size: number, into?: Uint8Array): Buffer {
-  return fittingView(size, into) ?? Buffer.allocUnsafeSlow(size);
+  return fittingView(size, into) ?? newReadBuffer(size);
+}
+
+/** A new buffer of `size` bytes to read a payload into (noted for the heap tuning: see `noteRead`). */
+export function newReadBuffer(size: number): Buffer {
+  noteRead(size);
+  return Buffer.allocUnsafeSlow(size);
 }
 
 /** Data as a list of parts. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { ErrorCodes } from '../../src/errors/index.js';
-import { CHILD_HEAP_OPTION, childExecArgv } from '../../src/dispatch/pools/process-pool.js';
+import { childExecArgv } from '../../src/dispatch/pools/process-pool.js';
 import { compileFixtures, fixture } from './compile.js';
 import { deadLetters, dispatcher, produce, total, world } from './helpers.js';
 
@@ -98,7 +98,7 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
     expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.CONFIG, attempts: 1 });
   });
 
-  it.runIf(kind === 'process')('children start with the heap option by default, and with exactly the execArgv given', async () => {
+  it.runIf(kind === 'process')("children start with the dispatcher's options by default, and with exactly the execArgv given", async () => {
     const optionsOf = async (pool: Record<string, unknown>) => {
       const file = join(tmpdir(), `ps-execargv-${process.pid}-${Date.now()}.txt`);
       process.env.PS_TEST_EXECARGV_FILE = file;
@@ -109,11 +109,10 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
         rmSync(file, { force: true });
       }
     };
-    for (const options of await optionsOf({})) expect(options).toEqual([...process.execArgv, CHILD_HEAP_OPTION]);
+    for (const options of await optionsOf({})) expect(options).toEqual(process.execArgv);
     for (const options of await optionsOf({ execArgv: ['--stack-size=2000'] })) expect(options).toEqual(['--stack-size=2000']);
-    expect(childExecArgv(['--initial_old_space_size=0'])).toEqual(['--initial_old_space_size=0']);
     // Code run with -e/-p is dropped, as fork() drops it from its default: children would run it and fork again.
-    expect(childExecArgv(['-e', 'code()', '--stack-size=2000', '--print=1', '-pe', 'x'])).toEqual(['--stack-size=2000', CHILD_HEAP_OPTION]);
+    expect(childExecArgv(['-e', 'code()', '--stack-size=2000', '--print=1', '-pe', 'x'])).toEqual(['--stack-size=2000']);
   });
 });
 

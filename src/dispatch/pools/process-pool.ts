@@ -4,18 +4,8 @@ import { hostScript } from './host-path.js';
 import type { FromWorker, WorkerChannel } from './protocol.js';
 
 /**
- * The V8 option a process-pool child starts with unless told otherwise: no full collection before the
- * old generation reaches 128 MiB. Each payload a worker resolves is a new buffer outside the JS heap;
- * with V8's default limits (a few tens of MiB for a small heap) 1 MB payloads set off a mark-compact
- * about every 30 items, which took a third of a worker's CPU (docs/benchmarks.md). The option cannot be
- * set at run time or in NODE_OPTIONS, so the pool passes it when it forks.
- */
-export const CHILD_HEAP_OPTION = '--initial-old-space-size=128';
-
-/**
  * A child's Node options: the dispatcher's own without `-e`/`-p` and their code (as `fork()` drops them
- * from its default, or each child would run that code and fork again), plus {@link CHILD_HEAP_OPTION}
- * unless they set the initial old space themselves.
+ * from its default, or each child would run that code and fork again).
  */
 export function childExecArgv(parent: readonly string[] = process.execArgv): string[] {
   const kept: string[] = [];
@@ -24,7 +14,7 @@ export function childExecArgv(parent: readonly string[] = process.execArgv): str
     if (EVAL_OPTIONS.has(option)) index += 1;
     else if (!/^--(eval|print)=/.test(option)) kept.push(option);
   }
-  return kept.some((option) => /^--initial[-_]old[-_]space[-_]size\b/.test(option)) ? kept : [...kept, CHILD_HEAP_OPTION];
+  return kept;
 }
 
 /** Options followed by code to run (`node -e '…'`). */

@@ -3,6 +3,7 @@ import { ioredis } from '../../redis/ioredis.js';
 import { ClosedError, ConnectionError } from '../../errors/index.js';
 import { withTimeout } from '../../util/timers.js';
 import type { RedisClient } from '../../redis/connection.js';
+import { newReadBuffer } from '../keys.js';
 
 /** Where a {@link BulkConnection} connects, taken from a standalone client's options. */
 export interface BulkTarget {
@@ -230,7 +231,7 @@ export class BulkConnection {
       this.#pending.shift();
       return pending.resolve(undefined);
     }
-    this.#value = pending.into !== undefined && pending.into.byteLength === length ? pending.into : Buffer.allocUnsafeSlow(length);
+    this.#value = pending.into !== undefined && pending.into.byteLength === length ? pending.into : newReadBuffer(length);
     this.#filled = 0;
     this.#phase = 'data';
     if (length === 0) this.#endValue();

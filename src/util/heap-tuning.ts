@@ -1,0 +1,62 @@
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
+
+/**
+ * The old generation (JS heap plus payload buffers) a process that reads large payloads may reach
+ * before V8 runs a full collection, while its live heap is small.
+ */
+export const PAYLOAD_HEAP_BYTES = 128 * 1024 * 1024;
+
+/** A read of at least this many bytes (a stored payload or an event) turns the tuning on. */
+export const LARGE_READ_BYTES = 64 * 1024;
+
+/** The environment variable that turns the tuning off (`off`, `0` or `false`). */
+export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';
+
+const V8_HEAP_OPTION = /--(heap[-_]growing[-_]percent|initial[-_]old[-_]space[-_]size)\b/;
+const MAX_GROWING_PERCENT = 2000;
+
+let state: 'off' | 'idle' | 'on' = tuningAllowed() ? 'idle' : 'off';
+
+/**
+ * Notes a read of `bytes` into a new buffer. The first read of at least {@link LARGE_READ_BYTES} in a
+ * process turns on V8 heap tuning for it, once: every payload buffer lives outside the JS heap but
+ * counts towards V8's limits, and with V8's defaults a small heap gets a full (mark-compact) collection
+ * for every few tens of MB of new buffers, which took half the CPU of a worker reading 1 MB payloads
+ * (docs/stores.md). While the live heap is under half of {@link PAYLOAD_HEAP_BYTES}, the tuning sets
+ * V8's heap growing factor (re-read after every full collection) so that the next one comes at about
+ * that size; buffers that die young are freed by the cheap young-generation collections meanwhile. A
+ * larger heap keeps V8's own factor. The cost: up to 128 MiB of garbage before a full collection.
+ * Off when {@link HEAP_TUNING_ENV} says so or when the process was started with
+ * `--heap-growing-percent` or `--initial-old-space-size` (the user's own choice stands).
+ */
+export function noteRead(bytes: number): void {
+  if (state !== 'idle' || bytes < LARGE_READ_BYTES) return;
+  state = 'on';
+  retune();
+  const observer = new PerformanceObserver((list) => {
+    if (list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) retune();
+  });
+  observer.observe({ entryTypes: ['gc'] });
+}
+
+/** Whether this process tunes its heap for payloads: `'idle'` until its first large read. */
+export function heapTuningState(): 'off' | 'idle' | 'on' {
+  return state;
+}
+
+/** The heap growing factor, as V8's percent option, that puts the next full collection at about PAYLOAD_HEAP_BYTES (0: V8's own). */
+export function growingPercentFor(liveBytes: number): number {
+  if (liveBytes >= PAYLOAD_HEAP_BYTES / 2) return 0;
+  return Math.min(MAX_GROWING_PERCENT, Math.round((PAYLOAD_HEAP_BYTES / Math.max(liveBytes, 1) - 1) * 100));
+}
+
+function retune(): void {
+  v8.setFlagsFromString(`--heap-growing-percent=${growingPercentFor(v8.getHeapStatistics().used_heap_size)}`);
+}
+
+function tuningAllowed(): boolean {
+  const setting = process.env[HEAP_TUNING_ENV]?.trim().toLowerCase();
+  if (setting === 'off' || setting === '0' || setting === 'false') return false;
+  return !process.execArgv.some((option) => V8_HEAP_OPTION.test(option)) && !V8_HEAP_OPTION.test(process.env.NODE_OPTIONS ?? '');
+}

@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { growingPercentFor, PAYLOAD_HEAP_BYTES } from '../../src/util/heap-tuning.js';
+import { redisUrl } from '../setup/servers.js';
+
+const run = promisify(execFile);
+
+/**
+ * A child process (plain Node on the built package, as a user runs it) that reads a 1 MB object 1,500
+ * times from a RedisStore (4 reads at a time, each into a new buffer) and prints the tuning state and
+ * how many full collections it saw.
+ */
+const READER = `
+const { RedisStore } = await import(${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)});
+const { heapTuningState } = await import(${JSON.stringify(new URL('../../dist/src/util/heap-tuning.js', import.meta.url).href)});
+const { PerformanceObserver, constants } = await import('node:perf_hooks');
+let major = 0;
+new PerformanceObserver((list) => { for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major += 1; }).observe({ entryTypes: ['gc'] });
+const store = new RedisStore({ url: process.env.PS_TEST_URL, keyPrefix: 'heap-' + process.pid });
+await store.put('big', Buffer.alloc(1_000_000, 7));
+const before = heapTuningState();
+let sum = 0;
+for (let i = 0; i < 375; i += 1) for (const value of await Promise.all([0, 1, 2, 3].map(() => store.get('big')))) sum += value[i];
+await store.delete('big');
+await store.close();
+await new Promise((resolve) => setTimeout(resolve, 50));
+console.log(JSON.stringify({ before, after: heapTuningState(), major, sum }));
+`;
+
+async function readInChild(env: Record<string, string> = {}, options: string[] = []): Promise<{ before: string; after: string; major: number; sum: number }> {
+  const { stdout } = await run(process.execPath, [...options, '--input-type=module', '-e', READER], { env: { ...process.env, PS_TEST_URL: redisUrl(), ...env }, timeout: 60_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+}
+
+describe('heap tuning for processes that read large payloads', () => {
+  it('puts the next full collection at about 128 MiB while the live heap is small, and leaves larger heaps to V8', () => {
+    expect(growingPercentFor(16 * 1024 * 1024)).toBe(700);
+    expect(growingPercentFor(1)).toBe(2000);
+    expect(growingPercentFor(PAYLOAD_HEAP_BYTES / 2)).toBe(0);
+    expect(growingPercentFor(2 * PAYLOAD_HEAP_BYTES)).toBe(0);
+  });
+
+  it('turns on at the first large read and spares the reader most full collections; off when asked', async () => {
+    const tuned = await readInChild();
+    const off = await readInChild({ PROXYSTREAM_HEAP_TUNING: 'off' });
+    expect(tuned).toMatchObject({ before: 'idle', after: 'on', sum: 1500 * 7 });
+    expect(off).toMatchObject({ before: 'off', after: 'off', sum: 1500 * 7 });
+    // 1.5 GB of buffers: with V8's defaults a full collection every few tens to a hundred MB; tuned, one
+    // before the tuning takes effect and then about one per 128 MiB of garbage, or none.
+    expect(off.major).toBeGreaterThanOrEqual(4);
+    expect(tuned.major).toBeLessThanOrEqual(Math.max(1, Math.floor(off.major / 3)));
+  });
+
+  it("leaves a process started with its own V8 heap option alone", async () => {
+    expect(await readInChild({}, ['--initial-old-space-size=64'])).toMatchObject({ before: 'off', after: 'off' });
+  });
+});
