@@ -29,6 +29,7 @@ export function summarise(samples: HopSample[], peer: PeerScalingSample[]): HopR
       size: first.size,
       runs: runs.length,
       tasksPerSecond: median(runs.map((s) => s.tasksPerSecond)),
+      startupShare: median(runs.map((s) => s.startupShare)),
       latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
       latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
       cpuMsPerItem: { generator: median(runs.map((s) => s.cpuMsPerItem.generator)), dispatcher: median(runs.map((s) => s.cpuMsPerItem.dispatcher)), workers: median(runs.map((s) => s.cpuMsPerItem.workers)) },

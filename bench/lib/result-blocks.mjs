@@ -23,6 +23,8 @@ function hopSummary(results) {
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
     `the items/s of sending every payload inside the event; p99 at 1 MB is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
   ];
+  const startup = results.rows.map((row) => row.startupShare).filter((share) => typeof share === 'number' && Number.isFinite(share));
+  if (startup.length > 0) lines.push(`Every run is measured after a warm-up through the same loop (both systems); start-up left in a row's runs: at most ${fixed(100 * Math.max(...startup), 1)}% (median of its runs).`);
   // Pools whose workers reuse the buffers of settled items (not a default).
   const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));
   const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size))?.latencyP99Ms;
@@ -44,13 +46,13 @@ function hopRows(results) {
   const bestPeer = new Map();
   for (const row of results.rows) if (row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method)) bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
   const lines = [
-    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | payloads left |',
-    '|---|---|---:|---:|---:|---:|---:|',
+    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | start-up | payloads left |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results.rows.filter((r) => r.system === 'proxystream')) {
     const cpu = row.cpuMsPerItem ?? {};
     const workers = cpu.workers === null ? 'in pool' : fixed(cpu.workers, 2);
-    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${row.payloadsLeft ?? 'n/a'} |`);
+    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${typeof row.startupShare === 'number' ? `${fixed(100 * row.startupShare, 1)}%` : 'n/a'} | ${row.payloadsLeft ?? 'n/a'} |`);
   }
   return lines.join('\n');
 }

@@ -63,6 +63,8 @@ export interface PeerScalingRow {
   size: number;
   runs: number;
   tasksPerSecond: number;
+  /** Median share of each run's time that start-up took (see `startupShare` of a sample). */
+  startupShare: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   dispatcherCpuMsPerTask: number;
@@ -77,6 +79,7 @@ export function summarisePeerScaling(samples: PeerScalingSample[]): PeerScalingR
     size: runs[0]!.size,
     runs: runs.length,
     tasksPerSecond: median(runs.map((s) => s.tasksPerSecond)),
+    startupShare: median(runs.map((s) => s.startupShare ?? Number.NaN)),
     latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
     latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
     dispatcherCpuMsPerTask: median(runs.map((s) => (s.dispatcherCpuSeconds * 1000) / s.tasks)),

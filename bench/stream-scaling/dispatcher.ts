@@ -2,7 +2,6 @@ import { pino } from 'pino';
 import { join } from 'node:path';
 import type { Broker, Delivery } from '../../src/broker-adapters/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
-import { childExecArgv } from '../../src/dispatch/pools/process-pool.js';
 import { decodeEvent, DEFAULT_WIRE_LIMITS, type Metadata } from '../../src/wire/index.js';
 import { runChild, signalReady } from '../lib/child.js';
 import { openNetBroker } from '../lib/net-specs.js';
@@ -64,7 +63,7 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
         work:
           config.pool === 'remote'
             ? { kind: 'remote', topic: config.workTopic, readerGroup: config.workerGroup, concurrency: 4 }
-            : { kind: 'process', module: join(process.cwd(), 'dist', 'bench', 'stream-scaling', 'handler.js'), concurrency: config.workers, reuseBuffers: config.reuseBuffers === true, ...(config.workerNodeOptions === undefined ? {} : { execArgv: childExecArgv([...process.execArgv, ...config.workerNodeOptions]) }) },
+            : { kind: 'process', module: join(process.cwd(), 'dist', 'bench', 'stream-scaling', 'handler.js'), concurrency: config.workers, reuseBuffers: config.reuseBuffers === true },
       },
     },
   });

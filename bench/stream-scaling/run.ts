@@ -23,6 +23,11 @@ export interface ScalingRun {
   window: number;
   /** Wait after all roles are ready (ZeroMQ connects, Kafka groups join). */
   settleMs: number;
+  /**
+   * Items sent before the clock starts, through the same closed loop (negative i, always kept): they
+   * connect everything and let V8 compile the hot paths. @default 2 × workers
+   */
+  warmup?: number;
   /** Sample memory of the dispatcher, the workers and this process every this many ms (memory bench). */
   sampleMs?: number;
   /** How the dispatcher hands items to the W workers. @default 'remote' */
@@ -33,12 +38,8 @@ export interface ScalingRun {
   workerPrefixes?: ReadonlyArray<readonly string[]>;
   /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
   reuseBuffers?: boolean;
-  /**
-   * Node options added to the workers': to this process's for remote worker processes, to what the
-   * pool gives them for a process pool's children (an `--initial-old-space-size` among them replaces
-   * the pool's). @default none
-   */
-  workerNodeOptions?: string[];
+  /** Environment added to the dispatcher's and the workers' (a process pool's children inherit it). @default none */
+  roleEnv?: Record<string, string>;
   /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */
   signal?: AbortSignal;
 }
@@ -56,6 +57,10 @@ export interface ScalingSample {
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
+  /** The rate over the second half of the measured items (the steady state). */
+  secondHalfTasksPerSecond: number;
+  /** How much of the measured time went beyond what the steady rate needs: start-up left in the run (goal: under 5%). */
+  startupShare: number;
   eventsPerSecond: number;
   idealTasksPerSecond: number;
   latencyP50Ms: number;
@@ -92,6 +97,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const latencies: number[] = [];
   const resolves: number[] = [];
   let finished = 0;
+  let halfAt = 0n;
   let warmed = 0;
   let seen = 0;
   let wake: () => void = () => undefined;
@@ -104,6 +110,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         return;
       }
       finished += 1;
+      if (finished === Math.ceil(kept / 2)) halfAt = process.hrtime.bigint();
       latencies.push(done.latencyMs);
       resolves.push(done.resolveMs);
     } else if (event.kind === 'seen') seen = event.n as number;
@@ -113,13 +120,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers, workerNodeOptions: run.workerNodeOptions },
+    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
     onEvent,
-    {},
+    run.roleEnv,
     run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, {}, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix, run.workerNodeOptions),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, run.roleEnv, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);
@@ -133,7 +140,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     limits: { maxEventBytes },
     maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
   });
-  const warmup = 2 * run.workers;
+  const warmup = run.warmup ?? 2 * run.workers;
   try {
     return await superviseRoles(roles, run.signal, async () => {
       await Promise.all(roles.map((role) => role.ready));
@@ -144,8 +151,11 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       const waitFor = async (predicate: () => boolean) => {
         while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
       };
-      // Warm-up: 2W items (negative i, always kept) connect everything and are not measured.
-      await Promise.all(Array.from({ length: warmup }, (_, k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } })));
+      // Warm-up (negative i, always kept, not measured): the measured loop's shape, then drained.
+      for (let k = 0; k < warmup; k += 1) {
+        await waitFor(() => k - warmed < run.window);
+        await producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } });
+      }
       await waitFor(() => warmed >= warmup);
       const warm = { ...producer.stats };
       const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
@@ -162,7 +172,9 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       }
       await Promise.all(sends);
       await waitFor(() => finished >= kept && seen >= run.items);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const end = process.hrtime.bigint();
+      const seconds = Number(end - start) / 1e9;
+      const secondHalfTasksPerSecond = (kept - Math.ceil(kept / 2)) / (Number(end - halfAt) / 1e9);
       const generatorCpu = cpu.stop();
       const generatorMemory = sampler?.stop();
       const stats = producer.stats;
@@ -185,6 +197,8 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         tasks: finished,
         seconds,
         tasksPerSecond: finished / seconds,
+        secondHalfTasksPerSecond,
+        startupShare: Math.max(0, 1 - finished / secondHalfTasksPerSecond / seconds),
         eventsPerSecond: run.items / seconds,
         idealTasksPerSecond: (run.workers * 1000) / run.sleepMs,
         latencyP50Ms: median(latencies),

@@ -34,8 +34,6 @@ export interface DispatcherConfig {
   sleepMs: number;
   /** With a process pool: the pool's `reuseBuffers`. @default false */
   reuseBuffers?: boolean;
-  /** With a process pool: Node options added to what the pool gives its children (an `--initial-old-space-size` among them replaces the pool's). @default none */
-  workerNodeOptions?: string[];
 }
 
 /** How the dispatcher hands items to workers. */

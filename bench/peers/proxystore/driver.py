@@ -157,16 +157,25 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
                 return
             time.sleep(0.001)
 
-    warmup = 2 * workers
+    # Warm-up (negative i, not measured): the measured loop's shape, then drained.
+    warmup = cfg.get('warmup', 2 * workers)
     for k in range(warmup):
+        wait_below(k + 1 - window)
         producer.send(topic, payload, evict=True, metadata={'i': -1 - k, 't': time.time()})
     wait_below(warmup)
     start = time.time()
+    half = items - items // 2
+    half_at = None
     for i in range(items):
         wait_below(warmup + i + 1 - window)
+        if half_at is None and finished.value >= warmup + half:
+            half_at = time.time()
         producer.send(topic, payload, evict=True, metadata={'i': i, 't': time.time()})
+    wait_below(warmup + half)
+    half_at = half_at or time.time()
     wait_below(warmup + items)
     seconds = time.time() - start
+    second_half = (items - half) / max(time.time() - half_at, 1e-9)
     producer.close_topics(topic)
     result = out.get(timeout=600)
     dispatcher.join()
@@ -177,6 +186,8 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
         'tasks': len(measured),
         'seconds': seconds,
         'tasksPerSecond': len(measured) / seconds,
+        'secondHalfTasksPerSecond': second_half,
+        'startupShare': max(0.0, 1 - len(measured) / second_half / seconds),
         'latencyP50Ms': percentile(lat, 50),
         'latencyP99Ms': percentile(lat, 99),
         'resolveP50Ms': percentile([r[2] for r in measured], 50),

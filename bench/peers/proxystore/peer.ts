@@ -19,6 +19,10 @@ export interface PeerScalingResult {
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
+  /** The rate over the second half of the measured items (the steady state). */
+  secondHalfTasksPerSecond: number;
+  /** How much of the measured time went beyond what the steady rate needs (start-up left in the run). */
+  startupShare: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
   resolveP50Ms: number;
