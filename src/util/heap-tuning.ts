@@ -16,7 +16,8 @@ export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';
 const V8_HEAP_OPTION = /--(heap[-_]growing[-_]percent|initial[-_]old[-_]space[-_]size)\b/;
 const MAX_GROWING_PERCENT = 2000;
 
-let state: 'off' | 'idle' | 'on' = tuningAllowed() ? 'idle' : 'off';
+/** Set at the first large read (so that the environment is read then, not at import). */
+let state: 'off' | 'on' | undefined;
 
 /**
  * Notes a read of `bytes` into a new buffer. The first read of at least {@link LARGE_READ_BYTES} in a
@@ -24,15 +25,16 @@ let state: 'off' | 'idle' | 'on' = tuningAllowed() ? 'idle' : 'off';
  * counts towards V8's limits, and with V8's defaults a small heap gets a full (mark-compact) collection
  * for every few tens of MB of new buffers, which took half the CPU of a worker reading 1 MB payloads
  * (docs/stores.md). While the live heap is under half of {@link PAYLOAD_HEAP_BYTES}, the tuning sets
- * V8's heap growing factor (re-read after every full collection) so that the next one comes at about
+ * V8's heap growing factor (recomputed after every full collection) so that the next one comes at about
  * that size; buffers that die young are freed by the cheap young-generation collections meanwhile. A
  * larger heap keeps V8's own factor. The cost: up to 128 MiB of garbage before a full collection.
  * Off when {@link HEAP_TUNING_ENV} says so or when the process was started with
  * `--heap-growing-percent` or `--initial-old-space-size` (the user's own choice stands).
  */
 export function noteRead(bytes: number): void {
-  if (state !== 'idle' || bytes < LARGE_READ_BYTES) return;
-  state = 'on';
+  if (state !== undefined || bytes < LARGE_READ_BYTES) return;
+  state = tuningAllowed() ? 'on' : 'off';
+  if (state === 'off') return;
   retune();
   const observer = new PerformanceObserver((list) => {
     if (list.getEntries().some((entry) => (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR)) retune();
@@ -40,9 +42,9 @@ export function noteRead(bytes: number): void {
   observer.observe({ entryTypes: ['gc'] });
 }
 
-/** Whether this process tunes its heap for payloads: `'idle'` until its first large read. */
+/** Whether this process tunes its heap for payloads: `'idle'` until its first large read (when allowed). */
 export function heapTuningState(): 'off' | 'idle' | 'on' {
-  return state;
+  return state ?? (tuningAllowed() ? 'idle' : 'off');
 }
 
 /** The heap growing factor, as V8's percent option, that puts the next full collection at about PAYLOAD_HEAP_BYTES (0: V8's own). */
