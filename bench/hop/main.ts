@@ -39,10 +39,10 @@ const RUN_TIMEOUT_MS = quick ? 60_000 : 300_000;
 const WORKERS = 4;
 const SIZES = [10_000, 1_000_000, 10_000_000];
 /**
- * Items per run, after a warm-up of as many again (through the same closed loop, not measured) for both
- * systems: V8 compiles a dispatcher's hot paths over its first several thousand events, and with only
- * 2W warm-up items a 3,000-item run at 10 kB measured a third below the steady rate (the peer's did not
- * move). Each sample records its start-up share (goal: under 5%).
+ * Items measured per run, and the warm-up sent before them through the same closed loop (not measured),
+ * for both systems: V8 compiles a dispatcher's hot paths over its first several thousand events, and
+ * with only 2W warm-up items a 3,000-item run at 10 kB measured a third below the steady rate (the
+ * peer's did not move). Each sample records its start-up share (goal: under 5%).
  */
 const ITEMS: Record<number, number> = quick ? { 10_000: 400, 1_000_000: 150, 10_000_000: 30 } : { 10_000: 6000, 1_000_000: 2500, 10_000_000: 240 };
 const WARMUP: Record<number, number> = quick ? { 10_000: 2 * WORKERS, 1_000_000: 2 * WORKERS, 10_000_000: 2 * WORKERS } : { 10_000: 15_000, 1_000_000: 1000, 10_000_000: 100 };
