@@ -60,5 +60,6 @@ function retune(): void {
 function tuningAllowed(): boolean {
   const setting = process.env[HEAP_TUNING_ENV]?.trim().toLowerCase();
   if (setting === 'off' || setting === '0' || setting === 'false') return false;
-  return !process.execArgv.some((option) => V8_HEAP_OPTION.test(option)) && !V8_HEAP_OPTION.test(process.env.NODE_OPTIONS ?? '');
+  // Node refuses both options in NODE_OPTIONS, so only the command line can carry them.
+  return !process.execArgv.some((option) => V8_HEAP_OPTION.test(option));
 }
