@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Runs the tests that need no Kafka, Prometheus or Python on the other Node lines README claims
-# (`npm test` itself runs on the system Node, 20). For each major in NODE_LINES (default "22 24 26"):
-# installs the newest node-linux-<arch>@<major> from the registry into .cache/node-lines/<major>
-# (kept while it is still the newest), puts its bin/ first on PATH (so the CLI and worker processes
-# the tests spawn run on it too) and runs the files below with vitest, which starts its own Redis and
-# Redis Cluster (PROXYSTREAM_TEST_SERVERS). Exits non-zero if a line fails.
+# Runs the core tests and the Kafka conformance suite with the default client (@platformatic/kafka,
+# whose dependencies ask for Node >= 22.19) on the other Node lines README claims (`npm test` itself
+# runs on the system Node, 20). For each major in NODE_LINES (default "22 24 26"): installs the newest
+# node-linux-<arch>@<major> from the registry into .cache/node-lines/<major> (kept while it is still
+# the newest), puts its bin/ first on PATH (so the CLI and worker processes the tests spawn run on it
+# too) and runs the files below with vitest, which starts its own Redis, Redis Cluster and Kafka
+# (PROXYSTREAM_TEST_SERVERS). Exits non-zero if a line fails.
 #   NODE_LINES="22 24 26"       majors to test
 #   NODE_LINES_MAX_WORKERS=2    vitest workers (vitest's default on 2 cores is 1)
-# About 2-2.5 min per line on 2 cores (Redis and a 3-node Redis Cluster start in ~2 s).
+# About 3.5-4 min per line on 2 cores (Redis and a 3-node Redis Cluster start in ~2 s, Kafka in ~5 s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -19,8 +20,9 @@ case "$(uname -m)" in
   *) echo "node-lines: no Node binary package for $(uname -m)" >&2; exit 1 ;;
 esac
 
-# Left out: Kafka, Prometheus and Python tests, and the files that need Kafka for some of their
-# cases (test/cli/edges.test.ts, run-brokers.test.ts, dead-letters, faults, security/auth and tls).
+# Left out: Prometheus and Python tests, kafkajs and Kafka 3.9 cases, and the files that need Kafka for
+# some of their cases (test/cli/edges.test.ts, run-brokers.test.ts, dead-letters, faults, security/auth
+# and tls).
 # Two vitest runs: the two slowest, timing-sensitive files one at a time (the CLI tests spawn the CLI
 # under time limits; the Redis Cluster case has 30 s), then the rest on NODE_LINES_MAX_WORKERS workers.
 serial=(
@@ -89,13 +91,15 @@ for major in "${majors[@]}"; do
   version="$("$bin/node" -v)"
   case "$version" in v"$major".*) ;; *) echo "node-lines: $bin/node is $version, not Node $major" >&2; exit 1 ;; esac
 
-  echo "node-lines: Node $version ($bin/node), $((${#serial[@]} + ${#parallel[@]})) test files"
+  echo "node-lines: Node $version ($bin/node), $((${#serial[@]} + ${#parallel[@]})) test files and the Kafka conformance suite (@platformatic/kafka)"
   start=$SECONDS
   result=passed
   PATH="$bin:$PATH" PROXYSTREAM_TEST_SERVERS=redis,redis-cluster \
     node node_modules/vitest/vitest.mjs run --maxWorkers=1 "${serial[@]}" || result=FAILED
   PATH="$bin:$PATH" PROXYSTREAM_TEST_SERVERS=redis \
     node node_modules/vitest/vitest.mjs run --maxWorkers="$workers" "${parallel[@]}" || result=FAILED
+  PATH="$bin:$PATH" PROXYSTREAM_TEST_SERVERS=kafka \
+    node node_modules/vitest/vitest.mjs run test/conformance/kafka.test.ts -t 'with platformatic \(global test broker\)' || result=FAILED
   [ "$result" = passed ] || failed+=("$major")
   summary+=("Node $version: $result in $((SECONDS - start)) s")
 done

@@ -1,7 +1,11 @@
 import { AbortedError } from '../errors/index.js';
 import type { Delivery, ReceiveOptions } from './types.js';
 
-/** What one adapter's subscriber gives the shared {@link receiveLoop}: deliveries it holds, and a way to get more. */
+/**
+ * What one adapter's subscriber gives the shared {@link receiveLoop}: deliveries it holds, and a way to
+ * get more. The networked adapters hold what they fetched in a `DeliveryQueue`; the memory broker's
+ * group cursor is the broker's own state, so its subscriber takes from that directly.
+ */
 export interface DeliverySource {
   /** The next delivery ready now, or undefined when none is. A throw ends the iteration with that error. */
   take(): Delivery | undefined | Promise<Delivery | undefined>;

@@ -10,7 +10,7 @@ import { AbortedError, ClosedError, ConfigError, ConnectionError, ErrorCodes, Ha
 import { DispatchMetrics, MetricsServer } from '../metrics/index.js';
 import { StoreRegistry } from '../proxy/index.js';
 import { parseOptions } from '../util/options.js';
-import { sleep, withTimeout } from '../util/timers.js';
+import { orAfter, withTimeout } from '../util/timers.js';
 import { deadLetterTopic, writeDeadLetter } from './dead-letter.js';
 import { definePipeline, type Pipeline, type PoolSpec } from './definition.js';
 import { dispatcherSchema, type DispatcherOptions, type ParsedDispatcherOptions } from './options.js';
@@ -375,8 +375,7 @@ export class Dispatcher implements AsyncDisposable {
       if (wasRunning) {
         const pools = [...this.#pools.values()];
         const idle = Promise.all(pools.map((pool) => pool.idle()));
-        const timer = sleep(this.#options.drainTimeoutMs, this.#stopPools.signal).then(() => 'late' as const, () => 'late' as const);
-        if ((await Promise.race([idle.then(() => 'idle' as const), timer])) === 'late') {
+        if ((await orAfter(idle.then(() => 'idle' as const), this.#options.drainTimeoutMs, 'late' as const)) === 'late') {
           this.logger.warn({ pools: this.pools }, 'drain deadline passed; handing in-flight events back');
         }
         this.#stopPools.abort(new AbortedError('drain deadline'));

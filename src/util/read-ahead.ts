@@ -1,15 +1,15 @@
+import { DeliveryQueue } from './delivery-queue.js';
+
 /**
  * A bounded buffer in front of an async iterator: a background pump keeps up to `capacity` values
- * read ahead, and stops reading while the buffer is full (backpressure, bounded memory).
+ * read ahead in a {@link DeliveryQueue}, and stops reading while it is full (backpressure, bounded memory).
  */
 export class ReadAhead<T> {
   readonly #source: AsyncIterator<T>;
   readonly #capacity: number;
-  readonly #buffer: T[] = [];
+  readonly #queue = new DeliveryQueue<T>();
   #done = false;
   #failure: { error: unknown } | undefined;
-  #wakeReader: (() => void) | undefined;
-  #wakePump: (() => void) | undefined;
   readonly #pumping: Promise<void>;
   #stopped = false;
 
@@ -22,43 +22,38 @@ export class ReadAhead<T> {
   /** The next value, or undefined when the source is done. Rethrows a source failure. */
   async next(): Promise<T | undefined> {
     for (;;) {
-      if (this.#buffer.length > 0) {
-        const value = this.#buffer.shift()!;
-        this.#wakePump?.();
-        return value;
-      }
+      if (this.#queue.length > 0) return this.#queue.shift();
       if (this.#failure !== undefined) throw this.#failure.error;
       if (this.#done) return undefined;
-      await new Promise<void>((resolve) => (this.#wakeReader = resolve));
+      await this.#queue.waitForItems(Infinity);
     }
   }
 
   /** Stops the pump (the source must end, e.g. by an abort) and returns the values read but never taken. */
   async stop(): Promise<T[]> {
     this.#stopped = true;
-    this.#wakePump?.();
+    this.#queue.wake();
     await this.#pumping;
     await this.#source.return?.();
-    return this.#buffer.splice(0);
+    return this.#queue.drain();
   }
 
   async #pump(): Promise<void> {
     try {
       while (!this.#stopped) {
-        if (this.#buffer.length >= this.#capacity) {
-          await new Promise<void>((resolve) => (this.#wakePump = resolve));
+        if (this.#queue.length >= this.#capacity) {
+          await this.#queue.waitForSpace(Infinity);
           continue;
         }
         const result = await this.#source.next();
         if (result.done) break;
-        this.#buffer.push(result.value);
-        this.#wakeReader?.();
+        this.#queue.push(result.value);
       }
     } catch (error) {
       this.#failure = { error };
     } finally {
       this.#done = true;
-      this.#wakeReader?.();
+      this.#queue.wake();
     }
   }
 }

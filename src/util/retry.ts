@@ -24,6 +24,8 @@ export interface RetryOptions extends BackoffPolicy {
   signal?: AbortSignal;
   /** Source of jitter, in [0, 1). @default Math.random */
   random?: () => number;
+  /** Hears each failure that will be retried, before the wait (for metrics and logs). */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
 }
 
 /** True for an error flagged retriable: a {@link ProxyStreamError} whose `retriable` is set (ConnectionError, TimeoutError...). */
@@ -47,13 +49,15 @@ export function backoffDelay(attempt: number, policy: BackoffPolicy, random: () 
  * fires while it waits.
  */
 export async function retry<T>(run: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const { attempts = Infinity, retriable = isFlaggedRetriable, signal, random } = options;
+  const { attempts = Infinity, retriable = isFlaggedRetriable, signal, random, onRetry } = options;
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await run(attempt);
     } catch (error) {
       if (attempt >= attempts || !retriable(error, attempt)) throw error;
-      await sleep(backoffDelay(attempt, options, random), signal);
+      const delayMs = backoffDelay(attempt, options, random);
+      onRetry?.(error, attempt, delayMs);
+      await sleep(delayMs, signal);
     }
   }
 }

@@ -17,9 +17,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Resolves after `ms`, when `signal` fires, or as soon as the `wake` function handed to `hold` is
- * called, whichever comes first; `hold` gets `undefined` again once it resolved. For loops that idle
- * until there is work (`hold` stores `wake` where the producer of that work can call it).
+ * Resolves after `ms` (never by itself when `ms` is Infinity), when `signal` fires, or as soon as the
+ * `wake` function handed to `hold` is called, whichever comes first; `hold` gets `undefined` again once
+ * it resolved. For loops that idle until there is work (`hold` stores `wake` where the producer of that
+ * work can call it).
  */
 export function sleepUntilWoken(ms: number, hold: (wake: (() => void) | undefined) => void, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -29,7 +30,7 @@ export function sleepUntilWoken(ms: number, hold: (wake: (() => void) | undefine
       hold(undefined);
       resolve();
     };
-    const timer = setTimeout(wake, ms);
+    const timer = Number.isFinite(ms) ? setTimeout(wake, ms) : undefined;
     signal?.addEventListener('abort', wake, { once: true });
     hold(wake);
   });

@@ -46,6 +46,7 @@ describe.each(cases)('payloads tampered with ($adapter + $store store)', ({ adap
     for (let seq = DELETED; seq < DELETED + CORRUPTED + TRUNCATED; seq += 1) expect([ErrorCodes.CORRUPT_PAYLOAD, ErrorCodes.MISSING_PAYLOAD]).toContain(codeOf.get(seq));
     for (let seq = DELETED; seq < DELETED + CORRUPTED; seq += 1) expect(codeOf.get(seq)).toBe(ErrorCodes.CORRUPT_PAYLOAD);
     expect(row.deadLettered).toBe(DELETED + CORRUPTED + TRUNCATED);
+    expect(row.spuriousDeadLetters).toBe(0);
     expect(row.lostSeqs).toEqual([]);
     expect(row.orphans).toBe(0);
   }, 60_000);

@@ -45,6 +45,8 @@ describe.each(['redis-streams', 'kafka', 'kafka-platformatic'] as const)('worker
     expect(kills).toBeGreaterThanOrEqual(1);
     expect(row.lostSeqs).toEqual([]);
     expect(row.deadLettered).toBe(0);
+    expect(row.deadLetterCodes).toEqual({});
+    expect(row.spuriousDeadLetters).toBe(0);
     expect(row.orphans).toBe(0);
   }, 60_000);
 });

@@ -52,13 +52,22 @@ describe('retry', () => {
 
   it('repeats a retriable failure until it succeeds, passing the attempt number', async () => {
     const seen: number[] = [];
-    const result = await retry(async (attempt) => {
-      seen.push(attempt);
-      if (attempt < 3) throw new ConnectionError('away');
-      return 'ok';
-    }, quick);
+    const retried: Array<[string, number, number]> = [];
+    const result = await retry(
+      async (attempt) => {
+        seen.push(attempt);
+        if (attempt < 3) throw new ConnectionError(`away ${attempt}`);
+        return 'ok';
+      },
+      { ...quick, onRetry: (error, attempt, delayMs) => retried.push([(error as Error).message, attempt, delayMs]) },
+    );
     expect(result).toBe('ok');
     expect(seen).toEqual([1, 2, 3]);
+    // onRetry hears each failure that is retried, with the wait before the next attempt; not the last one.
+    expect(retried).toEqual([
+      ['away 1', 1, 1],
+      ['away 2', 2, 2],
+    ]);
   });
 
   it.each([

@@ -1,5 +1,5 @@
 import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
-import type { GroupConsumerDriver } from './driver.js';
+import { isRetriableKafkaError, type GroupConsumerDriver } from './driver.js';
 import type { PartitionState } from './partition-state.js';
 
 /** Backoff between failed commits (the group coordinator away or moving); reset by a commit that succeeds. */
@@ -22,8 +22,10 @@ export interface CommitTarget {
 
 /**
  * Commits what the subscriber's partitions have settled: coalesced (one commit in flight, the next
- * one taking everything settled meanwhile), retried with backoff while the generation lasts, and
- * announced by a tick that {@link CommitScheduler.committed} waiters wake on.
+ * one taking everything settled meanwhile), retried with the shared backoff while the generation lasts,
+ * and announced by a tick that {@link CommitScheduler.committed} waiters wake on. A failed commit is
+ * retried from a timer rather than awaited, so that `flush()` (which a rebalance waits on) never waits
+ * out a backoff.
  */
 export class CommitScheduler {
   readonly #target: CommitTarget;
@@ -108,10 +110,11 @@ export class CommitScheduler {
         await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
         for (const { state, commit } of batch) state.committed(commit);
         this.#failures = 0;
-      } catch {
+      } catch (error) {
         // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
-        // coordinator away or moving) try again soon, so acked progress is not left uncommitted.
-        if (epoch === target.epoch() && !target.closing.aborted) this.#retryLater();
+        // coordinator away or moving) try again soon, so acked progress is not left uncommitted; an
+        // authorization failure is not retried (the member's fetches fail on it too).
+        if (epoch === target.epoch() && !target.closing.aborted && isRetriableKafkaError(error)) this.#retryLater();
         return;
       } finally {
         this.wake();

@@ -82,6 +82,11 @@ export interface ProducerDriver {
 export interface GroupHooks {
   /** A new generation began with this assignment (topic → partitions); what came before is void. */
   joined(assignment: Record<string, number[]>): void;
+  /**
+   * The current generation, as the subscriber counts it (each {@link joined} and its close start a new
+   * one): the one generation counter; a member that must drop work of an older generation compares this.
+   */
+  generation(): number;
   /** The group is rebalancing: commit what can be committed now. */
   rebalancing(): Promise<void>;
   /**
@@ -135,14 +140,22 @@ export function clientErrorInfo(error: unknown): { retriable: boolean; type: str
 }
 
 /**
+ * Whether a Kafka adapter retries a failure: a proxystream error only when flagged `retriable`; a client
+ * error unless it is an authentication or authorization failure ({@link isPermanentClientError}), the
+ * only ones {@link asConnectionError} flags not retriable. Every Kafka retry (restarts, fetch rounds,
+ * commits) asks this.
+ */
+export function isRetriableKafkaError(error: unknown): boolean {
+  return isProxyStreamError(error) ? error.retriable : !isPermanentClientError(error);
+}
+
+/**
  * The retry options of a restart loop (a member rejoining, or learning its positions, during a broker
- * restart): {@link RESTART_BACKOFF}, retrying while `going()` says the loop may go on (its window, its
- * generation). A proxystream error is retried only when flagged `retriable`; a client error unless it
- * is an authentication or authorization failure ({@link isPermanentClientError}), the only ones
- * {@link asConnectionError} flags not retriable.
+ * restart): {@link RESTART_BACKOFF}, retrying a failure {@link isRetriableKafkaError} allows while
+ * `going()` says the loop may go on (its window, its generation).
  */
 export function restartRetry(going: () => boolean, signal?: AbortSignal): RetryOptions {
-  return { ...RESTART_BACKOFF, retriable: (error) => (isProxyStreamError(error) ? error.retriable : !isPermanentClientError(error)) && going(), ...(signal === undefined ? {} : { signal }) };
+  return { ...RESTART_BACKOFF, retriable: (error) => isRetriableKafkaError(error) && going(), ...(signal === undefined ? {} : { signal }) };
 }
 
 /** Protocol errors of credentials and permissions: no rejoin or retry mends them, the operator must. */

@@ -1,9 +1,10 @@
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { retry } from '../../util/retry.js';
 import { CommitScheduler } from './commit-scheduler.js';
-import { raceAbort, sleepUntilWoken } from '../../util/timers.js';
+import { raceAbort } from '../../util/timers.js';
 import { partitionKey, restartRetry, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { EndWatch } from './end-watch.js';
 import { KafkaPublisher } from './kafka-publisher.js';
@@ -34,8 +35,8 @@ interface Fetched {
 /**
  * One member of a Kafka consumer group; what it owns is the group generation (the partitions it was
  * given, what it fetched for them, their delivery counts). The client's batches are bridged to the
- * pull-based iterator through a buffer of `bufferSize` messages (the batch handler waits, heartbeating,
- * while it is full). Offsets are committed by the adapter: each partition's tracker yields the
+ * pull-based iterator through the shared {@link DeliveryQueue}, holding up to `bufferSize` messages (the
+ * batch handler waits, heartbeating, while it is full). Offsets are committed by the adapter: each partition's tracker yields the
  * contiguous acked prefix, which a {@link CommitScheduler} commits in the background; an
  * {@link EndWatch} turns the group's commits past end markers into end-of-stream deliveries. A nack keeps the message open and yields it again (after
  * `delayMs`) while its partition stays assigned. After a rebalance every message of the old generation
@@ -50,8 +51,7 @@ export class KafkaSubscriber implements Subscriber {
   readonly #private: boolean;
   readonly #onClose: () => void;
   readonly #close = new SubscriberClose();
-  readonly #buffer: Fetched[] = [];
-  readonly #retries: Fetched[] = [];
+  readonly #queue = new DeliveryQueue<Fetched>();
   readonly #commits: CommitScheduler;
   readonly #endWatch: EndWatch;
   #states = new Map<string, PartitionState>();
@@ -62,8 +62,6 @@ export class KafkaSubscriber implements Subscriber {
   /** Set once {@link #start} has resolved: the group is joined. */
   #running = false;
   #fatal: Error | undefined;
-  #wakeReader: (() => void) | undefined;
-  #wakeFetcher: (() => void) | undefined;
   #deadLetters: KafkaPublisher | undefined;
 
   constructor(parts: KafkaSubscriberParts) {
@@ -88,8 +86,7 @@ export class KafkaSubscriber implements Subscriber {
   /** The next fetched message (messages of a lost generation and dead-lettered ones are skipped), else an end of stream. */
   async #take(): Promise<Delivery | undefined> {
     if (this.#fatal !== undefined) throw this.#fatal;
-    for (let fetched = this.#retries.shift() ?? this.#buffer.shift(); fetched !== undefined; fetched = this.#retries.shift() ?? this.#buffer.shift()) {
-      this.#wakeFetcher?.();
+    for (let fetched = this.#queue.shift(); fetched !== undefined; fetched = this.#queue.shift()) {
       const delivery = await this.#deliver(fetched);
       if (delivery !== undefined) return delivery;
     }
@@ -110,23 +107,22 @@ export class KafkaSubscriber implements Subscriber {
     await this.#endWatch.checkWhenDue();
     // Checked in the same turn as #idle registers its wake: a batch that arrived while the end check
     // was out (its wake then went nowhere) is taken at once instead of after endOfStreamPollMs.
-    if (!this.#hasWork()) await this.#idle(signal);
+    if (!this.#hasWork()) await this.#queue.waitForItems(this.#driver.options.endOfStreamPollMs, signal);
   }
 
   #hasWork(): boolean {
-    return this.#fatal !== undefined || this.#endWatch.pending || this.#buffer.length > 0 || this.#retries.length > 0;
+    return this.#fatal !== undefined || this.#endWatch.pending || this.#queue.length > 0;
   }
 
   close(): Promise<void> {
     return this.#close.close(async () => {
       this.#commits.stop();
-      this.#wakeFetcher?.();
+      this.#queue.wake();
       await this.#started?.catch(() => undefined);
       await this.#commits.finish(this.#driver.options.connectTimeoutMs);
       this.#epoch += 1;
       this.#commits.wake();
-      this.#buffer.length = 0;
-      this.#retries.length = 0;
+      this.#queue.clear();
       await this.#consumer?.close();
       await this.#deadLetters?.close();
       if (this.#private && this.#started !== undefined) await this.#driver.deleteGroup(this.group).catch(() => undefined);
@@ -147,12 +143,13 @@ export class KafkaSubscriber implements Subscriber {
     await this.#driver.ensureTopics(this.topics);
     this.#consumer = this.#driver.groupConsumer(this.group, this.topics, this.#from !== 'latest', {
       joined: (assignment) => this.#joined(assignment),
+      generation: () => this.#epoch,
       rebalancing: () => this.#commits.flush(),
       batch: (topic, partition, records, control) => this.#onBatch(topic, partition, records, control),
       failed: (error) => {
         if (this.#close.signal.aborted) return;
         this.#fatal = error;
-        this.#wakeReader?.();
+        this.#queue.wake();
       },
     });
     await this.#consumer.start();
@@ -164,12 +161,11 @@ export class KafkaSubscriber implements Subscriber {
     this.#epoch += 1;
     this.#commits.wake();
     this.#states = new Map();
-    this.#buffer.length = 0;
-    this.#retries.length = 0;
+    this.#queue.clear();
     const epoch = this.#epoch;
     this.#prepared = this.#prepareWithRetry(epoch, assignment).catch((error: unknown) => {
       if (epoch === this.#epoch && !this.#close.signal.aborted) this.#fatal = this.#driver.asConnectionError(error, `kafka group ${this.group} join`);
-      this.#wakeReader?.();
+      this.#queue.wake();
     });
   }
 
@@ -223,8 +219,8 @@ export class KafkaSubscriber implements Subscriber {
     const live = () => epoch === this.#epoch && control.live() && !this.#close.signal.aborted;
     if (state === undefined) return;
     for (const record of records) {
-      while (live() && this.#buffer.length >= this.#driver.options.bufferSize) {
-        await this.#waitForSpace(this.#driver.options.heartbeatIntervalMs);
+      while (live() && this.#queue.length >= this.#driver.options.bufferSize) {
+        await this.#queue.waitForSpace(this.#driver.options.heartbeatIntervalMs);
         await control.heartbeat();
       }
       if (!live()) return;
@@ -234,9 +230,9 @@ export class KafkaSubscriber implements Subscriber {
         this.#endWatch.markerRead(topic, record.value);
         this.#commits.schedule();
       } else {
-        this.#buffer.push({ state, epoch, offset: record.offset, value: record.value, key: record.key, count: state.nextCount(record.offset) });
+        this.#queue.push({ state, epoch, offset: record.offset, value: record.value, key: record.key, count: state.nextCount(record.offset) });
       }
-      this.#wakeReader?.();
+      this.#queue.wake();
     }
   }
 
@@ -248,7 +244,7 @@ export class KafkaSubscriber implements Subscriber {
         await this.#deadLetter(fetched);
       } catch (error) {
         // Not written: keep the message (its offset stays open) and let the reader see why.
-        this.#retries.unshift(fetched);
+        this.#queue.putBack(fetched);
         throw error;
       }
       return undefined;
@@ -273,14 +269,8 @@ export class KafkaSubscriber implements Subscriber {
           if (state.settle(offset)) this.#commits.schedule();
           return;
         }
-        const again: Fetched = { ...fetched, count: fetched.count + 1 };
-        const requeue = () => {
-          if (epoch !== this.#epoch) return;
-          this.#retries.push(again);
-          this.#wakeReader?.();
-        };
-        if ((options.delayMs ?? 0) <= 0) requeue();
-        else setTimeout(requeue, options.delayMs).unref();
+        // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
+        this.#queue.requeue({ ...fetched, count: fetched.count + 1 }, options.delayMs);
       },
     };
     if (fetched.key !== undefined) delivery.key = fetched.key;
@@ -297,11 +287,4 @@ export class KafkaSubscriber implements Subscriber {
     if (fetched.epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
   }
 
-  #idle(signal: AbortSignal): Promise<void> {
-    return sleepUntilWoken(this.#driver.options.endOfStreamPollMs, (wake) => (this.#wakeReader = wake), signal);
-  }
-
-  #waitForSpace(ms: number): Promise<void> {
-    return sleepUntilWoken(ms, (wake) => (this.#wakeFetcher = wake));
-  }
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { OwnedClients } from '../owned-clients.js';
 import { subscription } from '../subscription.js';
-import { integer, type OptionsInput, type OptionsOutput, parseOptions } from '../../util/options.js';
+import { functionSchema, integer, type OptionsInput, type OptionsOutput, parseOptions } from '../../util/options.js';
+import { DEFAULT_MAX_DELIVERIES } from '../../wire/index.js';
 import type { Broker, BrokerCapabilities, OutgoingMessage, Publisher, StartPosition, Subscriber, SubscriberOptions } from '../types.js';
 import { GroupCursor } from './group-cursor.js';
 import { MemorySubscriber } from './memory-subscriber.js';
@@ -13,6 +14,13 @@ const optionsSchema = v.object({
   maxEntries: v.optional(integer(1), 100_000),
   /** Bytes each topic keeps at most (oldest entries go first). */
   maxBytes: v.optional(integer(1), 512 * 1024 * 1024),
+  /**
+   * Deliveries after which a message goes to the dead-letter topic instead, as a dead-letter record
+   * (see `decodeDeadLetter`). @default {@link DEFAULT_MAX_DELIVERIES} (10, as the other adapters and a pipeline's `retry.maxDeliveries`)
+   */
+  maxDeliveries: v.optional(integer(1), DEFAULT_MAX_DELIVERIES),
+  /** Dead-letter topic of a topic. @default `${topic}.dlq` */
+  deadLetterTopic: v.optional(functionSchema<(topic: string) => string>(), () => (topic: string) => `${topic}.dlq`),
 });
 
 /** Options for {@link MemoryBroker}. */
@@ -21,7 +29,9 @@ export type MemoryBrokerOptions = OptionsInput<typeof optionsSchema>;
 /**
  * An in-process broker with the full semantics the real adapters share: topics as bounded logs,
  * consumer groups (load-balanced within, fan-out across), acks, nacks with delay, redelivery of a
- * closed subscriber's unacked messages, replay, and end-of-stream for every subscriber of every group.
+ * closed subscriber's unacked messages, a dead letter in `<topic>.dlq` instead of delivery number
+ * maxDeliveries + 1 (10 by default, as on Redis Streams and Kafka), replay, and end-of-stream for every
+ * subscriber of every group.
  * Guarantee: at-least-once within one process, for messages still retained
  * (defaults: 100,000 entries and 512 MiB per topic).
  */
@@ -69,6 +79,12 @@ export class MemoryBroker implements Broker {
       consumer: options.consumer ?? randomUUID(),
       cursors,
       logs: topics.map((topic) => this.log(topic)),
+      maxDeliveries: this.#options.maxDeliveries,
+      deadLetter: (topic, letter) => {
+        const log = this.log(this.#options.deadLetterTopic(topic));
+        log.append(letter.value, letter.key, false);
+        log.notify();
+      },
       onClose: forget,
     }));
   }

@@ -1,4 +1,4 @@
-import { withDeadLetter } from '../dead-letters.js';
+import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { GroupCursor, Take } from './group-cursor.js';
@@ -10,6 +10,10 @@ interface MemorySubscriberParts {
   consumer: string;
   cursors: GroupCursor[];
   logs: TopicLog[];
+  /** Deliveries of a message before it is dead-lettered instead. */
+  maxDeliveries: number;
+  /** Appends a dead letter for a message of `topic` to that topic's dead-letter topic. */
+  deadLetter: (topic: string, letter: { value: Buffer; key?: string }) => void;
   onClose: () => void;
 }
 
@@ -20,6 +24,8 @@ export class MemorySubscriber implements Subscriber {
   readonly #consumer: string;
   readonly #cursors: GroupCursor[];
   readonly #logs: TopicLog[];
+  readonly #maxDeliveries: number;
+  readonly #deadLetter: MemorySubscriberParts['deadLetter'];
   readonly #onClose: () => void;
   readonly #close = new SubscriberClose();
   #turn = 0;
@@ -30,6 +36,8 @@ export class MemorySubscriber implements Subscriber {
     this.#consumer = parts.consumer;
     this.#cursors = parts.cursors;
     this.#logs = parts.logs;
+    this.#maxDeliveries = parts.maxDeliveries;
+    this.#deadLetter = parts.deadLetter;
     this.#onClose = parts.onClose;
   }
 
@@ -60,12 +68,26 @@ export class MemorySubscriber implements Subscriber {
   #next(): Delivery | undefined {
     for (let tried = 0; tried < this.#cursors.length; tried += 1) {
       const index = (this.#turn + tried) % this.#cursors.length;
-      const taken = this.#cursors[index]!.take(this.#consumer);
+      const cursor = this.#cursors[index]!;
+      const topic = this.topics[index]!;
+      let taken = cursor.take(this.#consumer);
+      while (taken.kind === 'message' && taken.deliveryCount > this.#maxDeliveries) {
+        this.#overDelivered(topic, cursor, taken);
+        taken = cursor.take(this.#consumer);
+      }
       if (taken.kind === 'idle') continue;
       this.#turn = index + 1;
-      return this.#delivery(this.topics[index]!, this.#cursors[index]!, taken);
+      return this.#delivery(topic, cursor, taken);
     }
     return undefined;
+  }
+
+  /** Dead-letters a message taken once more than maxDeliveries allows, and acks it. */
+  #overDelivered(topic: string, cursor: GroupCursor, taken: Extract<Take, { kind: 'message' }>): void {
+    const { entry, deliveryCount } = taken;
+    const failed = { topic, position: String(entry.offset), deliveryCount: deliveryCount - 1, group: this.group, value: entry.value, ...(entry.key === undefined ? {} : { key: entry.key }) };
+    this.#deadLetter(topic, overDeliveredLetter(failed, this.#maxDeliveries));
+    cursor.ack(entry.offset, this.#consumer, deliveryCount);
   }
 
   #delivery(topic: string, cursor: GroupCursor, taken: Exclude<Take, { kind: 'idle' }>): Delivery {

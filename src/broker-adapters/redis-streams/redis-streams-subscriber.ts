@@ -3,6 +3,7 @@ import { isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
 import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
@@ -54,7 +55,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   readonly #onClose: () => void;
   readonly #blocking: Redis;
   readonly #close = new SubscriberClose();
-  readonly #queue: Delivery[] = [];
+  readonly #queue = new DeliveryQueue<Delivery>();
   readonly #ends = new Map<string, EndMark>();
   readonly #ended = new Set<string>();
   #groups: Promise<void> | undefined;

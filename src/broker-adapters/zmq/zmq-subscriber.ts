@@ -1,6 +1,7 @@
 import type { Pull, Subscriber as SubSocket } from 'zeromq';
 import { AbortedError, ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
 import { withDeadLetter } from '../dead-letters.js';
+import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import { decodeHeader, decodeTopic, type FrameHeader, subscriptionPrefix } from './framing.js';
@@ -112,17 +113,13 @@ export class ZmqSubscriber implements Subscriber {
   }
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    let received: Delivery | undefined;
-    const take = () => {
-      const delivery = received;
-      received = undefined;
-      return delivery;
-    };
+    const received = new DeliveryQueue<Delivery>();
     const wait = async (signal: AbortSignal) => {
       await raceAbort(this.#ready, signal, 'receive');
-      received = this.#decode(await this.#receive(await this.#socket, signal));
+      const delivery = this.#decode(await this.#receive(await this.#socket, signal));
+      if (delivery !== undefined) received.push(delivery);
     };
-    return receiveLoop({ take, wait }, this.#close.signal, options);
+    return receiveLoop({ take: () => received.shift(), wait }, this.#close.signal, options);
   }
 
   /** Closes the socket at once (receiving sockets do not linger); ends every iteration. Idempotent. */

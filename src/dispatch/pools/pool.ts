@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import type { StreamItem } from '../../consumer/index.js';
 import { AbortedError, ProxyStreamError, TimeoutError } from '../../errors/index.js';
 import type { DispatchMetrics } from '../../metrics/index.js';
-import { backoffDelay } from '../../util/retry.js';
-import { sleep } from '../../util/timers.js';
+import { retry } from '../../util/retry.js';
 import type { PoolSpec } from '../definition.js';
 import { isRetriable, type RetryPolicy } from '../retry.js';
 import { Batcher } from './batcher.js';
@@ -25,7 +24,7 @@ export interface PoolParts {
 /**
  * One named pool: admits items up to `capacity` (backpressure), batches them when asked, runs attempts
  * on its executor at most `concurrency` at a time (p-queue), bounds each attempt by `timeoutMs`, retries
- * with jittered exponential backoff, and reports every item's {@link Outcome} exactly once. An item
+ * with the shared jittered exponential backoff (`retry()`), and reports every item's {@link Outcome} exactly once. An item
  * counts against the capacity until its outcome has been settled (acked, dead-lettered or handed back).
  */
 export class Pool {
@@ -98,33 +97,39 @@ export class Pool {
   }
 
   async #job(items: StreamItem[]): Promise<void> {
-    const { retry, stop, metrics } = this.#parts;
+    const { retry: policy, stop, metrics, logger } = this.#parts;
     let live = items;
-    for (let attempt = 1; live.length > 0; ) {
-      if (stop.aborted) return this.#settleAll(live, { kind: 'abandoned' });
-      try {
-        await this.#queue.add(() => this.#attempt(live, attempt));
-        return this.#settleAll(live, { kind: 'ok' });
-      } catch (error) {
-        if (stop.aborted && !(error instanceof TimeoutError)) return this.#settleAll(live, { kind: 'abandoned' });
-        const culprit = live.length > 1 && !isRetriable(error) ? culpritOf(live, error) : undefined;
-        if (culprit !== undefined) {
-          // A payload error names its key: dead-letter that item alone and rerun the rest of the batch.
-          await this.#settle(culprit, { kind: 'failed', error, attempts: attempt });
-          live = live.filter((item) => item !== culprit);
-          continue;
-        }
-        if (!isRetriable(error) || attempt >= retry.attempts) return this.#settleAll(live, { kind: 'failed', error, attempts: attempt });
-        for (const item of live) metrics.eventsRetried.inc({ topic: item.topic, pool: this.name });
-        this.#parts.logger.debug({ pool: this.name, attempt, err: error }, 'attempt failed; retrying');
-        try {
-          await sleep(backoffDelay(attempt, retry), stop);
-        } catch {
-          return this.#settleAll(live, { kind: 'abandoned' });
-        }
-        attempt += 1;
-      }
+    let attempts = 0;
+    try {
+      await retry(
+        async (attempt) => {
+          attempts = attempt;
+          while (live.length > 0) {
+            try {
+              return await this.#queue.add(() => this.#attempt(live, attempt));
+            } catch (error) {
+              const culprit = live.length > 1 && !isRetriable(error) ? culpritOf(live, error) : undefined;
+              if (culprit === undefined) throw error;
+              // A payload error names its key: dead-letter that item alone and rerun the rest of the batch.
+              await this.#settle(culprit, { kind: 'failed', error, attempts: attempt });
+              live = live.filter((item) => item !== culprit);
+            }
+          }
+        },
+        {
+          ...policy,
+          signal: stop,
+          retriable: (error) => !stopped(stop, error) && isRetriable(error),
+          onRetry: (error, attempt) => {
+            for (const item of live) metrics.eventsRetried.inc({ topic: item.topic, pool: this.name });
+            logger.debug({ pool: this.name, attempt, err: error }, 'attempt failed; retrying');
+          },
+        },
+      );
+    } catch (error) {
+      return this.#settleAll(live, stopped(stop, error) ? { kind: 'abandoned' } : { kind: 'failed', error, attempts });
     }
+    return this.#settleAll(live, { kind: 'ok' });
   }
 
   async #attempt(items: readonly StreamItem[], attempt: number): Promise<void> {
@@ -185,6 +190,11 @@ export class Pool {
       for (const wake of waiters) wake();
     }
   }
+}
+
+/** True when `error` ended an attempt because the pool stopped (not a timeout of its own): its items are handed back. */
+function stopped(stop: AbortSignal, error: unknown): boolean {
+  return stop.aborted && !(error instanceof TimeoutError);
 }
 
 /** The item of a batch a payload error names by its store key, if any. */

@@ -1,7 +1,7 @@
 import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
 import { backoffDelay, retry, type BackoffPolicy } from '../../../util/retry.js';
 import { orAfter, sleep, sleepUntilWoken } from '../../../util/timers.js';
-import { EOS_HEADER, partitionKey, restartRetry, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { EOS_HEADER, isRetriableKafkaError, partitionKey, restartRetry, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { PlatformaticDriver } from './driver.js';
 
 /** Where one assigned partition is read from next. */
@@ -46,8 +46,9 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   /** Generation and member id of the last join, for commits. */
   #member: { generationId: number; memberId: string } | undefined;
-  #generation = 0;
   #closed = false;
+  /** Aborts when the member closes: a fetch round waiting for its backoff stops at once. */
+  readonly #closing = new AbortController();
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #refreshMetadata = false;
@@ -103,6 +104,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     this.#wake?.();
     await this.#loop;
     await this.#closeConsumer(this.#consumer);
@@ -155,7 +157,6 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
 
   /** A new generation (or none, while replacing): every position and fetched record before it is void. */
   #newGeneration(assignment: Record<string, number[]>): void {
-    this.#generation += 1;
     this.#positions.clear();
     this.#hooks.joined(assignment);
     this.#wake?.();
@@ -204,28 +205,32 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     if (!left) await Base.prototype.close.call(consumer).catch(() => undefined);
   }
 
+  /**
+   * Fetch rounds until closed. A failing round is retried with {@link FETCH_BACKOFF} (metadata
+   * refreshed first) while the failures last at most RESTART_WINDOW_MS and are retriable
+   * ({@link isRetriableKafkaError}); then the member fails.
+   */
   async #fetchLoop(): Promise<void> {
-    let failingSince: number | undefined;
-    let failures = 0;
     while (!this.#closed) {
-      const generation = this.#generation;
-      try {
-        const fetched = await this.#fetchOnce(generation);
-        failingSince = undefined;
-        failures = 0;
-        if (fetched === 0 && !this.#closed) await this.#idle(generation);
-      } catch (error) {
-        if (this.#closed) return;
-        failingSince ??= Date.now();
-        failures += 1;
-        if (Date.now() - failingSince > RESTART_WINDOW_MS) {
-          this.#fail(error, 'fetch');
-          return;
-        }
+      const started = Date.now();
+      const retriable = (error: unknown) => {
         this.#refreshMetadata = true;
-        await sleep(backoffDelay(failures, FETCH_BACKOFF));
+        return !this.#closed && Date.now() - started <= RESTART_WINDOW_MS && isRetriableKafkaError(error);
+      };
+      try {
+        await retry(() => this.#round(), { ...FETCH_BACKOFF, retriable, signal: this.#closing.signal });
+      } catch (error) {
+        if (!this.#closed) this.#fail(error, 'fetch');
+        return;
       }
     }
+  }
+
+  /** One fetch round of the current generation, then an idle wait when nothing was placed to fetch. */
+  async #round(): Promise<void> {
+    const generation = this.#hooks.generation();
+    const fetched = await this.#fetchOnce(generation);
+    if (fetched === 0 && !this.#closed) await this.#idle(generation);
   }
 
   /** One fetch round over every placed partition; returns how many partitions it asked for. */
@@ -250,14 +255,14 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     for (const answer of answers) {
       if (answer.status === 'rejected') continue;
       for (const fetched of answer.value) {
-        if (generation !== this.#generation || this.#closed) return placed.length;
+        if (generation !== this.#hooks.generation() || this.#closed) return placed.length;
         failed = !(await this.#deliver(generation, fetched)) || failed;
       }
     }
     const rejected = answers.find((answer): answer is PromiseRejectedResult => answer.status === 'rejected');
     if (rejected !== undefined) throw rejected.reason;
     // A partition answered with an error (leader moving, topic being created): back off briefly.
-    if (failed || this.#refreshMetadata) await sleep(100);
+    if (failed || this.#refreshMetadata) await sleep(backoffDelay(1, FETCH_BACKOFF), this.#closing.signal).catch(() => undefined);
     return placed.length;
   }
 
@@ -316,7 +321,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       }
     }
     if (records.length > 0) {
-      const live = () => generation === this.#generation && !this.#closed && this.#positions.get(partitionKey(topic, partition)) === position;
+      const live = () => generation === this.#hooks.generation() && !this.#closed && this.#positions.get(partitionKey(topic, partition)) === position;
       await this.#hooks.batch(topic, partition, records, { live, heartbeat: async () => undefined });
       if (!live()) return true;
     }
@@ -332,7 +337,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       const mine = pending.filter((position) => position.edge === edge);
       if (mine.length === 0) continue;
       const offsets = await this.#consumer.listOffsets({ topics: [...new Set(mine.map((position) => position.topic))], timestamp: edge === 'earliest' ? ListOffsetTimestamps.EARLIEST : ListOffsetTimestamps.LATEST });
-      if (generation !== this.#generation) return;
+      if (generation !== this.#hooks.generation()) return;
       for (const position of mine) {
         const offset = offsets.get(position.topic)?.[position.partition];
         if (offset === undefined) continue;
@@ -343,7 +348,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   }
 
   #idle(generation: number): Promise<void> {
-    return sleepUntilWoken(generation === this.#generation ? 100 : 0, (wake) => (this.#wake = wake));
+    return sleepUntilWoken(generation === this.#hooks.generation() ? 100 : 0, (wake) => (this.#wake = wake));
   }
 }
 
