@@ -28,6 +28,7 @@ const program = new Command('deepdrivemd')
   .option('--train-every <n>', 'segments between model retrainings', positiveInt, 24)
   .option('--outliers <n>', 'restart points chosen per inference batch', positiveInt, 5)
   .option('--task-slots <n>', 'baseline tasks running at once', positiveInt, 2)
+  .option('--runs <n>', 'runs of every mode, the modes interleaved (the report gives each mode\'s median run; the chart shows every run)', positiveInt, 1)
   .option('--broker <url>', `broker every mode uses: ${BROKER_URL_FORMS}`, 'memory:')
   .option('--store <url>', `store of proxystream mode: ${STORE_URL_FORMS} (default: a FileStore under /dev/shm)`)
   .option('--out <base>', 'results path without extension (default: demo-results/deepdrivemd, ignored by git; bench/results/deepdrivemd is the committed reference run); redraw a chart from its JSON with node dist/examples/deepdrivemd/report.js <base> [--out <base>]')
@@ -44,6 +45,7 @@ interface Flags {
   trainEvery: number;
   outliers: number;
   taskSlots: number;
+  runs: number;
   broker: string;
   store?: string;
   out?: string;
@@ -74,8 +76,11 @@ async function main(): Promise<void> {
   };
   const results: ModeResult[] = [];
   try {
-    for (const mode of modes) {
-      const bar = new SingleBar({ format: `${mode.padEnd(11)} {bar} {value}/{total} s | segments {segments} | inference batches {inference} | best RMSD {rmsd} Å`, hideCursor: true }, Presets.shades_classic);
+    // Each run starts one mode later, so that no mode always runs first or last on a machine that warms up.
+    const order = Array.from({ length: flags.runs }, (_, run) => modes.map((_, index) => modes[(index + run) % modes.length]!)).flat();
+    for (const [index, mode] of order.entries()) {
+      const label = flags.runs === 1 ? mode : `${mode} ${Math.floor(index / modes.length) + 1}/${flags.runs}`;
+      const bar = new SingleBar({ format: `${label.padEnd(flags.runs === 1 ? 11 : 16)} {bar} {value}/{total} s | segments {segments} | inference batches {inference} | best RMSD {rmsd} Å`, hideCursor: true }, Presets.shades_classic);
       bar.start(config.seconds, 0, { segments: 0, inference: 0, rmsd: '-' });
       results.push(
         await runMode(mode, config, (progress) =>

@@ -41,4 +41,17 @@ describe('DeepDriveMD demo (short run of every mode)', () => {
     expect(proxystream.bytes.broker * 20).toBeLessThan(streaming.bytes.broker);
     expect(existsSync(`${out}.png`)).toBe(true);
   }, 150_000);
+
+  it('--runs interleaves the modes run by run, and the report prints every run and each mode\'s median run', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'ps-demo-runs-')), 'demo');
+    const { stdout } = await promisify(execFile)('node', [demo, '--runs', '2', '--seconds', '2', '--frames', '200', '--segment-ms', '60', '--out', out], { cwd: root, timeout: 90_000 });
+    const { results } = JSON.parse(await readFile(`${out}.json`, 'utf8')) as DemoResults;
+    // The second run starts one mode later.
+    expect(results.map((result) => result.mode)).toEqual(['baseline', 'streaming', 'proxystream', 'streaming', 'proxystream', 'baseline']);
+    const batches = (mode: string) => results.filter((result) => result.mode === mode).map((result) => result.inferenceBatches);
+    const cells = ['baseline', 'streaming', 'proxystream'].map((mode) => batches(mode).join('/').padStart(14)).join('');
+    expect(stdout).toContain(`${'inference batches, each run'.padEnd(28)}${cells}`);
+    const medians = ['baseline', 'streaming', 'proxystream'].map((mode) => String(Math.min(...batches(mode))).padStart(14)).join('');
+    expect(stdout).toContain(`${'inference batches'.padEnd(28)}${medians}`);
+  }, 120_000);
 });
