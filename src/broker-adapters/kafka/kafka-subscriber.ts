@@ -8,8 +8,8 @@ import { raceAbort } from '../../util/timers.js';
 import { partitionKey, restartRetry, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { EndWatch } from './end-watch.js';
 import { KafkaPublisher } from './kafka-publisher.js';
-import { PartitionState } from './partition-state.js';
-import { startOffsets } from './start-position.js';
+import type { PartitionState } from './partition-state.js';
+import { generationStart } from './start-position.js';
 
 /** How a subscriber was set up by its broker. */
 export interface KafkaSubscriberParts {
@@ -176,39 +176,12 @@ export class KafkaSubscriber implements Subscriber {
     await retry(() => this.#prepare(epoch, assignment), restartRetry(going, this.#close.signal));
   }
 
+  /** Learns where the generation's partitions start ({@link generationStart}) and, if it still holds, places them. */
   async #prepare(epoch: number, assignment: Record<string, number[]>): Promise<void> {
-    const topics = Object.keys(assignment).filter((topic) => (assignment[topic]?.length ?? 0) > 0);
-    if (topics.length === 0) return;
-    const committed = await this.#driver.committed(this.group, topics);
-    const states = new Map<string, PartitionState>();
-    const placements: Array<() => void> = [];
-    const edge = this.#from === 'latest' ? 'latest' : 'earliest';
-    for (const topic of topics) {
-      const mine = new Set(assignment[topic] ?? []);
-      const fresh: number[] = [];
-      for (const { partition, offset, metadata } of committed.get(topic) ?? []) {
-        if (!mine.has(partition)) continue;
-        mine.delete(partition);
-        const state = new PartitionState(topic, partition, { committed: offset, metadata });
-        states.set(partitionKey(topic, partition), state);
-        if (offset < 0) fresh.push(partition);
-        else placements.push(() => this.#consumer?.place(topic, partition, { committed: offset }));
-      }
-      for (const partition of mine) {
-        states.set(partitionKey(topic, partition), new PartitionState(topic, partition, { committed: -1, metadata: null }));
-        fresh.push(partition);
-      }
-      if (fresh.length === 0) continue;
-      const starts = await startOffsets(this.#driver, topic, this.#from, fresh);
-      for (const partition of fresh) {
-        const offset = starts?.get(partition);
-        if (offset !== undefined) states.get(partitionKey(topic, partition))?.startAt(offset);
-        placements.push(() => this.#consumer?.place(topic, partition, offset === undefined ? { edge } : { offset }));
-      }
-    }
-    if (epoch !== this.#epoch) return;
+    const { states, placements } = await generationStart(this.#driver, this.group, this.#from, assignment);
+    if (epoch !== this.#epoch || placements.length === 0) return;
     this.#states = states;
-    for (const place of placements) place();
+    for (const { topic, partition, placement } of placements) this.#consumer?.place(topic, partition, placement);
     this.#commits.schedule();
   }
 
