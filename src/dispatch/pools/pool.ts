@@ -133,41 +133,57 @@ export class Pool {
   }
 
   async #attempt(items: readonly StreamItem[], attempt: number): Promise<void> {
-    const { metrics, spec, stop } = this.#parts;
+    const { metrics, spec, stop, executor } = this.#parts;
     if (stop.aborted) throw new AbortedError('pool stopped before the attempt started', { cause: stop.reason });
     if (attempt === 1) for (const item of items) metrics.dispatchLatency.observe(Math.max(0, Date.now() - item.timestamp) / 1000);
     this.#runningItems += items.length;
     this.#runningAttempts += 1;
+    const endTimer = metrics.handlerDuration.startTimer({ pool: this.name });
+    let outcome = 'error';
+    try {
+      // Workers and remote pools honour the pool's stop signal themselves and remove what they add to it,
+      // so without a timeout they get it as it is; an attempt signal of its own (an AbortController and
+      // two listeners per attempt) is made only for a timeout or a user's async handler.
+      if (spec.timeoutMs === undefined && spec.kind !== 'async') await executor.run(items, attempt, stop, () => undefined);
+      else await this.#bounded(items, attempt, spec.timeoutMs, () => (outcome = 'timeout'));
+      outcome = 'ok';
+    } finally {
+      endTimer({ outcome });
+      this.#runningItems -= items.length;
+      this.#runningAttempts -= 1;
+    }
+  }
+
+  /**
+   * Runs an attempt with a signal of its own that aborts at the pool's stop or after `timeoutMs` from
+   * when the executor says the attempt started. An async handler cannot be killed: after a timeout or
+   * the drain deadline its result is ignored.
+   */
+  async #bounded(items: readonly StreamItem[], attempt: number, timeoutMs: number | undefined, onTimeout: () => void): Promise<void> {
+    const { stop, executor } = this.#parts;
     const controller = new AbortController();
     const onStop = () => controller.abort(stop.reason);
     stop.addEventListener('abort', onStop, { once: true });
-    const endTimer = metrics.handlerDuration.startTimer({ pool: this.name });
     let timer: NodeJS.Timeout | undefined;
-    let outcome = 'error';
     try {
       const startTimer = () => {
-        if (spec.timeoutMs === undefined || timer !== undefined) return;
+        if (timeoutMs === undefined || timer !== undefined) return;
         timer = setTimeout(() => {
-          outcome = 'timeout';
-          controller.abort(new TimeoutError(`pool ${this.name}: attempt ${attempt} took longer than ${spec.timeoutMs} ms`, { context: { pool: this.name, attempt } }));
-        }, spec.timeoutMs);
+          onTimeout();
+          controller.abort(new TimeoutError(`pool ${this.name}: attempt ${attempt} took longer than ${timeoutMs} ms`, { context: { pool: this.name, attempt } }));
+        }, timeoutMs);
       };
-      const running = this.#parts.executor.run(items, attempt, controller.signal, startTimer);
+      const running = executor.run(items, attempt, controller.signal, startTimer);
       running.catch(() => undefined);
       const aborted = new Promise<never>((_, reject) => {
         if (controller.signal.aborted) reject(controller.signal.reason);
         controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
       });
       aborted.catch(() => undefined);
-      // An async handler cannot be killed: after a timeout or the drain deadline its result is ignored.
       await Promise.race([running, aborted]);
-      outcome = 'ok';
     } finally {
       clearTimeout(timer);
       stop.removeEventListener('abort', onStop);
-      endTimer({ outcome });
-      this.#runningItems -= items.length;
-      this.#runningAttempts -= 1;
     }
   }
 
