@@ -35,11 +35,12 @@ interface Fetched {
 /**
  * One member of a Kafka consumer group; what it owns is the group generation (the partitions it was
  * given, what it fetched for them, their delivery counts). The client's batches are bridged to the
- * pull-based iterator through the shared {@link DeliveryQueue}, holding up to `bufferSize` messages (the
- * batch handler waits, heartbeating, while it is full). Offsets are committed by the adapter: each partition's tracker yields the
- * contiguous acked prefix, which a {@link CommitScheduler} commits in the background; an
- * {@link EndWatch} turns the group's commits past end markers into end-of-stream deliveries. A nack keeps the message open and yields it again (after
- * `delayMs`) while its partition stays assigned. After a rebalance every message of the old generation
+ * pull-based iterator through the shared {@link DeliveryQueue}, holding up to `bufferSize` messages
+ * (the batch handler waits, heartbeating, while it is full). Offsets are committed by the adapter: each
+ * partition's tracker yields the contiguous acked prefix, which a {@link CommitScheduler} commits in the
+ * background; an {@link EndWatch} turns the group's commits past end markers into end-of-stream
+ * deliveries. A nack keeps the message open and yields it again (after `delayMs`) while its partition
+ * stays assigned. After a rebalance every message of the old generation
  * is void (its ack is a no-op) and comes again from the committed offset, to whichever member owns it.
  * End of stream: see {@link KafkaBroker}.
  */
@@ -259,5 +260,4 @@ export class KafkaSubscriber implements Subscriber {
     await this.#deadLetters.publish(deadLetterTopic(state.topic), [overDeliveredLetter(failed, maxDeliveries)]);
     if (fetched.epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
   }
-
 }
