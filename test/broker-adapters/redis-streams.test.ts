@@ -152,6 +152,24 @@ describe('RedisStreamsBroker', () => {
     await sub.close();
   });
 
+  it('acks given in one turn all become durable, and a close right after them sends them before handing entries back', async () => {
+    const b = broker();
+    const topics = [uniqueName('t'), uniqueName('t')];
+    const group = uniqueName('g');
+    const sub = b.subscriber({ topics, group });
+    for (const topic of topics) await b.publisher().publish(topic, Array.from({ length: 25 }, (_, i) => ({ value: bytes(`v${i}`) })));
+    const got = await take(sub, 50, { ack: false });
+    for (const delivery of got) void delivery.ack();
+    expect(await Promise.all(got.map((delivery) => delivery.durable!()))).toEqual(got.map(() => true));
+    for (const topic of topics) expect((await raw.xpending(topic, group))[0]).toBe(0);
+    await b.publisher().publish(topics[0]!, [{ value: bytes('last') }]);
+    const [last] = await take(sub, 1, { ack: false });
+    void last!.ack();
+    await sub.close();
+    expect(await last!.durable!()).toBe(true);
+    expect(await nothingWithin(b.subscriber({ topics, group }), 300)).toEqual([]);
+  });
+
   it('an XACK that Redis refuses makes durable() false, and a StreamConsumer reports it and keeps the payload', async () => {
     const user = uniqueName('noack');
     await raw.call('ACL', 'SETUSER', user, 'on', '>pw', '~*', '&*', '+@all', '-xack');

@@ -7,6 +7,7 @@ import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
+import { AckBatch } from './ack-batch.js';
 import { HeldEntries } from './held-entries.js';
 import { dropUnusedStream } from './topic-admin.js';
 import { autoClaim, ensureGroups, handBack, otherLiveConsumers, settledBefore } from './group-ops.js';
@@ -63,6 +64,10 @@ export class RedisStreamsSubscriber implements Subscriber {
   #lastClaim = 0;
   #lastEndCheck = 0;
   readonly #held: HeldEntries;
+  readonly #acks = new AckBatch(
+    (stream, ids) => this.#send(() => this.#context.commands.xack(stream, this.group, ...ids), 'tick'),
+    () => coalesceWrites(this.#context.commands, 'poll'),
+  );
   /** Entries per XREADGROUP while the group has other live consumers: the reader's readAhead, at most batchSize. */
   #shareCount: number;
   /** The group had no other live consumer at the last check. */
@@ -102,6 +107,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */
   close(): Promise<void> {
     return this.#close.close(async () => {
+      // Acks of this turn go out before the entries are handed back (not waiting on a connection that is down).
+      if (this.#context.commands.status === 'ready') await this.#acks.flush();
       this.#held.stop();
       this.#blocking.disconnect();
       const { commands, options } = this.#context;
@@ -278,25 +285,15 @@ export class RedisStreamsSubscriber implements Subscriber {
   }
 
   #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {
-    const { commands, options, address } = this.#context;
+    const { commands, options } = this.#context;
     let settled = false;
     let acked: Promise<boolean> | undefined;
     this.#held.hold(entry.stream, entry.id);
-    const send = async (operation: () => Promise<unknown>) => {
-      try {
-        // Issued at once when connected, so a close() right after an ack() sends the XACK first.
-        if (commands.status !== 'ready') await this.#context.ready();
-        coalesceWrites(commands, 'poll');
-        await operation();
-      } catch (error) {
-        throw asConnectionError(error, address);
-      }
-    };
-    const settle = (operation: () => Promise<unknown>): Promise<void> => {
-      if (settled) return Promise.resolve();
+    const settle = (): boolean => {
+      if (settled) return false;
       settled = true;
       this.#held.release(entry.stream, entry.id);
-      return send(operation);
+      return true;
     };
     const delivery: Delivery = {
       topic,
@@ -304,25 +301,40 @@ export class RedisStreamsSubscriber implements Subscriber {
       position: entry.id,
       deliveryCount: entry.count,
       endOfStream: false,
-      // The XACK is written without waiting for its reply: a reader acking entry by entry would
-      // otherwise wait a round trip per entry. durable() says when (and whether) Redis took it.
+      // The ack is not awaited: it joins the XACK of this loop turn's acks (see AckBatch), so a reader
+      // acking entry by entry never waits a round trip per entry. durable() says when (and whether)
+      // Redis took it.
       ack: () => {
-        if (!settled) acked = settle(() => commands.xack(entry.stream, this.group, entry.id)).then(() => true, () => false);
+        if (settle()) acked = this.#acks.add(entry.stream, entry.id);
         return Promise.resolve();
       },
       durable: () => acked ?? Promise.resolve(false),
-      nack: (nack: NackOptions = {}) =>
-        settle(async () => {
+      nack: async (nack: NackOptions = {}) => {
+        if (!settle()) return;
+        await this.#send(async () => {
           if (nack.requeue === false) return commands.xack(entry.stream, this.group, entry.id);
           const delayMs = Math.max(0, nack.delayMs ?? 0);
           const idle = Math.max(0, options.visibilityTimeoutMs - delayMs);
           await commands.call('XCLAIM', entry.stream, this.group, this.#consumer, 0, entry.id, 'IDLE', idle, 'JUSTID');
           if (delayMs === 0) this.#claimSoon = true;
           else setTimeout(() => (this.#claimSoon = true), delayMs).unref();
-        }),
+        });
+      },
     };
     if (key !== undefined) delivery.key = key;
     return withDeadLetter(delivery);
+  }
+
+  /** Runs a command on the shared connection (waiting for it to be ready); its writes leave with this poll's others. */
+  async #send(operation: () => Promise<unknown>, until: 'tick' | 'poll' = 'poll'): Promise<void> {
+    const { commands, address } = this.#context;
+    try {
+      if (commands.status !== 'ready') await this.#context.ready();
+      coalesceWrites(commands, until);
+      await operation();
+    } catch (error) {
+      throw asConnectionError(error, address);
+    }
   }
 
   #endsKnown(): boolean {
