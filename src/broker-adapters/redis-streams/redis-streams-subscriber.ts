@@ -345,6 +345,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   /** Queues the end-of-stream Delivery of each topic whose group has settled before its marker. */
   async #checkEnds(): Promise<void> {
     this.#lastEndCheck = Date.now();
+    // This reader's own acks count: the ones gathered this turn go out first.
+    await this.#acks.flush();
     const { commands } = this.#context;
     for (const [index, topic] of this.topics.entries()) {
       if (this.#ended.has(topic)) continue;
