@@ -74,15 +74,16 @@ export interface Store extends AsyncDisposable {
   /** Reads an object; `undefined` when it is missing or expired. */
   get(key: string, options?: GetOptions): Promise<Uint8Array | undefined>;
   /**
-   * Optional: reads an object together with the checksum the store computed when it was written, for
-   * stores whose bytes cannot change at rest (process memory). A ref then compares checksums instead of
-   * hashing the bytes again. Stores whose bytes can be changed behind their back do not offer it.
+   * Optional: reads an object together with the checksum of the bytes returned, where the store knows
+   * it without a second pass: computed when written, for bytes that cannot change at rest (process
+   * memory), or as the bytes land from the socket (`RedisStore`). A ref then compares checksums instead
+   * of hashing the bytes again. A store must never return a checksum of other bytes than these.
    */
   getVerified?(key: string, options?: GetOptions): Promise<
     | {
         /** The object's bytes. */
         bytes: Uint8Array;
-        /** xxh64 of the bytes as written, 16 hex digits. */
+        /** xxh64 of `bytes`, 16 hex digits. */
         checksum: string;
       }
     | undefined

@@ -10,10 +10,26 @@ const xxhash = lazyRequire<typeof XxHash>('@node-rs/xxhash');
  * and 1.8 GB/s for sha256.
  */
 export function checksum(parts: Uint8Array | readonly Uint8Array[]): string {
-  const hasher = new (xxhash().Xxh64)(0n);
+  const hasher = checksumHasher();
   if (parts instanceof Uint8Array) hasher.update(parts);
   else for (const part of parts) hasher.update(part);
-  return hasher.digest().toString(16).padStart(16, '0');
+  return hasher.digest();
+}
+
+/** {@link checksum} by parts: `update` with the bytes in order, then `digest()` once. */
+export interface ChecksumHasher {
+  update(bytes: Uint8Array): void;
+  /** The checksum of every byte given so far, as {@link checksum} writes it. */
+  digest(): string;
+}
+
+/** A new incremental {@link checksum}, for bytes that arrive in pieces (a socket read at a time). */
+export function checksumHasher(): ChecksumHasher {
+  const hasher = new (xxhash().Xxh64)(0n);
+  return {
+    update: (bytes) => void hasher.update(bytes),
+    digest: () => hasher.digest().toString(16).padStart(16, '0'),
+  };
 }
 
 /** Name of the checksum algorithm, recorded in docs and benchmark reports. */

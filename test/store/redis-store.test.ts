@@ -10,6 +10,7 @@ import { loadLua } from '../../src/redis/lua.js';
 import { redisStoreFactory, redisTestUrl, testCluster } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
 import { startRedis } from '../../scripts/servers/redis.mjs';
+import { checksum } from '../../src/wire/checksum.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 let url: string;
@@ -242,6 +243,37 @@ describe('RedisStore', () => {
     await sleep(450);
     expect(await raw.keys(`${prefix}:*`)).toEqual([]);
     expect(await s.stats()).toEqual({ objects: 0, bytes: 0 });
+  });
+
+  it('getVerified gives the checksum of exactly the bytes it returns, hashed as they land or after on fallbacks', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    const cases: Array<[string, Buffer]> = [
+      ['empty', Buffer.alloc(0)],
+      ['small', randomBytes(1000)],
+      ['one-chunk', randomBytes(60_000)],
+      ['chunked', randomBytes(64 * 1024 * 5 + 17)],
+    ];
+    for (const [key, data] of cases) await s.put(key, data);
+    for (const [key, data] of cases) {
+      for (const options of [{}, { expectedSize: data.length }, { expectedSize: data.length, into: new Uint8Array(data.length) }, { expectedSize: 10 }]) {
+        const read = (await s.getVerified(key, options))!;
+        expect(Buffer.from(read.bytes)).toEqual(data);
+        expect(read.checksum).toBe(checksum(data));
+      }
+    }
+    expect(await s.getVerified('nope')).toBeUndefined();
+    // Bytes changed behind the store's back: the checksum is of the changed bytes, so a ref rejects them.
+    const keys = objectKeys(prefix, 'chunked');
+    await raw.setrange(`${keys.chunkPrefix}2`, 5, 'XY');
+    const changed = (await s.getVerified('chunked'))!;
+    expect(changed.checksum).toBe(checksum(changed.bytes));
+    expect(changed.checksum).not.toBe(checksum(cases[3]![1]));
+    // A chunk of another length (irregular): read again on the client, hashed after.
+    await raw.append(`${keys.chunkPrefix}1`, 'more');
+    const irregular = (await s.getVerified('chunked'))!;
+    expect(irregular.bytes.byteLength).toBe(cases[3]![1].length + 4);
+    expect(irregular.checksum).toBe(checksum(irregular.bytes));
   });
 
   it('returns bytes changed behind its back as changed', async () => {

@@ -33,6 +33,8 @@ export function bulkTarget(client: RedisClient): BulkTarget | undefined {
 interface Pending {
   /** Where a bulk value should land; a value of another length gets a buffer of its own. */
   into?: Uint8Array;
+  /** Hears the value's bytes in order as they land, while they are still in cache. */
+  onBytes?: (bytes: Uint8Array) => void;
   resolve(value: Uint8Array | undefined): void;
   reject(error: Error): void;
 }
@@ -71,10 +73,16 @@ export class BulkConnection {
     this.#connectTimeoutMs = connectTimeoutMs;
   }
 
-  /** The value of `key` (undefined when missing). It lands in `into` when its length matches, else in a buffer of its own. */
-  async get(key: string, into?: Uint8Array): Promise<Uint8Array | undefined> {
+  /**
+   * The value of `key` (undefined when missing). It lands in `into` when its length matches, else in a
+   * buffer of its own; `onBytes` hears its bytes in order as each socket read lands (to hash them hot).
+   */
+  async get(key: string, into?: Uint8Array, onBytes?: (bytes: Uint8Array) => void): Promise<Uint8Array | undefined> {
     const socket = await this.#connect();
-    return this.#send(socket, into === undefined ? {} : { into }, [`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`]);
+    const pending: Omit<Pending, 'resolve' | 'reject'> = {};
+    if (into !== undefined) pending.into = into;
+    if (onBytes !== undefined) pending.onBytes = onBytes;
+    return this.#send(socket, pending, [`*2\r\n$3\r\nGET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n`]);
   }
 
   /** SET `key` to `value` (PX `px` when given); `value` is written as it is, not copied. */
@@ -177,6 +185,7 @@ export class BulkConnection {
   #onRead(bytes: number, buffer: Uint8Array): void {
     if (buffer !== this.#scratch && this.#phase === 'data') {
       // The kernel wrote the bytes into the value itself.
+      this.#pending[0]?.onBytes?.(buffer.subarray(0, bytes));
       this.#filled += bytes;
       if (this.#filled === this.#value!.byteLength) this.#endValue();
       return;
@@ -200,6 +209,7 @@ export class BulkConnection {
       } else if (this.#phase === 'data') {
         const take = Math.min(end - at, this.#value!.byteLength - this.#filled);
         this.#value!.set(buffer.subarray(at, at + take), this.#filled);
+        this.#pending[0]?.onBytes?.(buffer.subarray(at, at + take));
         this.#filled += take;
         at += take;
         if (this.#filled === this.#value!.byteLength) this.#endValue();

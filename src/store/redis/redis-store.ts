@@ -11,6 +11,7 @@ import { readChunksBulk, writeChunksBulk } from './bulk-chunks.js';
 import { BulkConnection, bulkTarget } from './bulk-connection.js';
 import { chunkCount, PIPELINE_BYTES, readFirst, readRest, writeChunks } from './chunks.js';
 import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
+import { ReadHash } from './read-hash.js';
 import { ScriptBatch } from './script-batch.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './options.js';
 
@@ -88,6 +89,22 @@ export class RedisStore implements Store {
   }
 
   async get(key: string, options?: GetOptions): Promise<Uint8Array | undefined> {
+    return this.#read(key, options, undefined);
+  }
+
+  /**
+   * Reads an object with its checksum, hashed as each socket read of the bulk connection lands (while
+   * the bytes are in cache, and overlapping the wait for the rest) rather than in a second pass; reads
+   * on the client (Cluster, TLS, small objects' fallbacks) are hashed after. Always the checksum of the
+   * bytes returned.
+   */
+  async getVerified(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined> {
+    const hash = new ReadHash();
+    const bytes = await this.#read(key, options, hash);
+    return bytes === undefined ? undefined : { bytes, checksum: hash.result(bytes) };
+  }
+
+  async #read(key: string, options: GetOptions | undefined, hash: ReadHash | undefined): Promise<Uint8Array | undefined> {
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);
     const keys = this.#keys(key);
@@ -98,10 +115,10 @@ export class RedisStore implements Store {
       if (single) {
         // One chunk: its GET alone is the object. A chunk of another length (a bigger object under
         // this key) falls back to the full read below.
-        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`, fittingView(options.expectedSize!, into));
+        const only = bulk === undefined ? await client.getBuffer(`${keys.chunkPrefix}0`) : await bulk.get(`${keys.chunkPrefix}0`, fittingView(options.expectedSize!, into), hash?.piece(0));
         if (only === null || only === undefined || only.byteLength === options.expectedSize) return only ?? undefined;
       }
-      if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal, into);
+      if (bulk !== undefined) return readChunksBulk(client, bulk, keys, this.#window, options?.signal, into, hash);
       const head = await readFirst(client, keys);
       return head === undefined ? undefined : readRest(client, keys, head, this.#window, options?.signal, into);
     });
