@@ -58,13 +58,9 @@ function hopRows(results) {
 }
 
 function deepdrivemdTable(results) {
-  // Each mode's median run by inference batches (the demo's report does the same with --runs).
-  const names = [...new Set(results.results.map((run) => run.mode))];
+  // Each mode's median run by inference batches, as the demo's report chose it.
   const runsOf = (name) => results.results.filter((run) => run.mode === name);
-  const modes = names.map((name) => {
-    const runs = runsOf(name).sort((a, b) => a.inferenceBatches - b.inferenceBatches);
-    return runs[Math.floor((runs.length - 1) / 2)];
-  });
+  const modes = results.medianRuns.map((index) => results.results[index]);
   const repeated = modes.length < results.results.length;
   const cell = (format) => modes.map((mode) => format(mode)).join(' | ');
   const mb = (bytes) => fixed(bytes / 1e6, 1);

@@ -30,6 +30,8 @@ export interface DemoReport {
   machine?: { cpus?: number; cpuModel?: string };
   config: Omit<DemoConfig, 'initialModel'>;
   results: ModeResult[];
+  /** Where each mode's median run ({@link medianRuns}) sits in `results`, for readers of the file. */
+  medianRuns: number[];
   published?: PublishedFigures;
 }
 
@@ -106,7 +108,8 @@ export async function printReport(all: readonly ModeResult[]): Promise<void> {
 export async function writeReport(base: string, config: DemoConfig, results: readonly ModeResult[]): Promise<void> {
   const { initialModel: _model, ...settings } = config;
   const published = publishedFigures(await loadAnchors());
-  const report = { demo: 'deepdrivemd' as const, ...runInfo(), config: settings, results: [...results], ratios: ratios(results), published };
+  const medianRunIndexes = medianRuns(results).map((median) => results.indexOf(median));
+  const report = { demo: 'deepdrivemd' as const, ...runInfo(), config: settings, results: [...results], medianRuns: medianRunIndexes, ratios: ratios(results), published };
   await writeJson(`${base}.json`, report);
   await renderChart(base, report);
 }

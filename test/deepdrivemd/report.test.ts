@@ -34,6 +34,8 @@ describe('DeepDriveMD demo RMSD series', () => {
 describe('DeepDriveMD demo chart', () => {
   it('with several runs per mode (--runs), reports and compares each mode\'s median run', async () => {
     const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
+    // The file names each mode's median run (docs tables read them from there).
+    expect(report.medianRuns.map((index) => report.results[index])).toEqual(medianRuns(report.results));
     const run = (mode: string, inferenceBatches: number, mean: number) => ({ ...report.results.find((result) => result.mode === mode)!, inferenceBatches, latencyMs: { mean, median: mean, p95: mean } });
     const results = [run('baseline', 100, 2_000), run('streaming', 300, 500), run('proxystream', 280, 450), run('streaming', 260, 700), run('baseline', 90, 2_200), run('proxystream', 320, 400), run('baseline', 120, 1_800), run('proxystream', 250, 600), run('streaming', 290, 520)];
     expect(medianRuns(results).map((result) => [result.mode, result.inferenceBatches])).toEqual([
