@@ -21,7 +21,7 @@ export {
 } from './wire/index.js';
 export type { CodecName, DeadLetter, DType, InlinePayload, Metadata, MetadataValue, NDArray, RefPayload, StreamEvent, TypedArray, WireLimits } from './wire/index.js';
 export { FileStore, MemoryStore, RedisStore } from './store/index.js';
-export type { RedisStoreOptions, FileStoreOptions, Lifetime, MemoryStoreOptions, PutOptions, Store, StoreStats } from './store/index.js';
+export type { RedisStoreOptions, FileStoreOptions, Lifetime, MemoryStoreOptions, PutOptions, Store, StoreStats, VerifiedRead } from './store/index.js';
 export { Ref, StoreRegistry } from './proxy/index.js';
 export type { RefJSON, ResolveOptions } from './proxy/index.js';
 export { KafkaBroker, MemoryBroker, RedisStreamsBroker, ZmqBroker } from './broker-adapters/index.js';

@@ -7,7 +7,7 @@ import { Recent } from '../util/recent.js';
 import { unrefInterval } from '../util/timers.js';
 import { asParts, assertValidKey, byteLength, readTarget } from './keys.js';
 import { allReleased, committed, countsAsReader, isExpired, lifetimeRecord, type LifetimeRecord } from './lifetime.js';
-import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from './types.js';
+import type { GetOptions, PutEntry, PutOptions, Store, StoreStats, VerifiedRead } from './types.js';
 
 const optionsSchema = v.object({
   id: v.optional(nameSchema, 'memory'),
@@ -69,15 +69,7 @@ export class MemoryStore implements Store {
   }
 
   /** The object and the checksum computed when it was written (bytes in process memory cannot change at rest). */
-  async getVerified(key: string, options?: GetOptions): Promise<
-    | {
-        /** The object's bytes. */
-        bytes: Uint8Array;
-        /** xxh64 of the bytes, computed when they were written. */
-        checksum: string;
-      }
-    | undefined
-  > {
+  async getVerified(key: string, options?: GetOptions): Promise<VerifiedRead | undefined> {
     this.#open();
     throwIfAborted(options?.signal);
     assertValidKey(key, this.id);

@@ -59,6 +59,14 @@ export interface StoreStats {
   bytes: number;
 }
 
+/** What {@link Store.getVerified} returns: an object's bytes with their checksum. */
+export interface VerifiedRead {
+  /** The object's bytes. */
+  bytes: Uint8Array;
+  /** xxh64 of `bytes`, 16 hex digits (as `checksum()` writes it). */
+  checksum: string;
+}
+
 /**
  * A place that holds payloads by key. Every store has a stable string `id` that events name;
  * consumers map ids to stores they configured themselves ({@link StoreRegistry}).
@@ -79,15 +87,7 @@ export interface Store extends AsyncDisposable {
    * memory), or as the bytes land from the socket (`RedisStore`). A ref then compares checksums instead
    * of hashing the bytes again. A store must never return a checksum of other bytes than these.
    */
-  getVerified?(key: string, options?: GetOptions): Promise<
-    | {
-        /** The object's bytes. */
-        bytes: Uint8Array;
-        /** xxh64 of `bytes`, 16 hex digits. */
-        checksum: string;
-      }
-    | undefined
-  >;
+  getVerified?(key: string, options?: GetOptions): Promise<VerifiedRead | undefined>;
   /** Reads several objects; each `undefined` when missing. */
   getMany(keys: readonly string[], options?: GetOptions): Promise<Array<Uint8Array | undefined>>;
   /** True when the object is there and not expired. */

@@ -6,7 +6,7 @@ import { throwIfAborted } from '../../util/abort.js';
 import { parseOptions } from '../../util/options.js';
 import { asParts, assertValidKey, byteLength, fittingView } from '../keys.js';
 import { lifetimeRecord } from '../lifetime.js';
-import type { GetOptions, PutEntry, PutOptions, Store, StoreStats } from '../types.js';
+import type { GetOptions, PutEntry, PutOptions, Store, StoreStats, VerifiedRead } from '../types.js';
 import { readChunksBulk, writeChunksBulk } from './bulk-chunks.js';
 import { BulkConnection, bulkTarget } from './bulk-connection.js';
 import { chunkCount, PIPELINE_BYTES, readFirst, readRest, writeChunks } from './chunks.js';
@@ -98,7 +98,7 @@ export class RedisStore implements Store {
    * on the client (Cluster, TLS, small objects' fallbacks) are hashed after. Always the checksum of the
    * bytes returned.
    */
-  async getVerified(key: string, options?: GetOptions): Promise<{ bytes: Uint8Array; checksum: string } | undefined> {
+  async getVerified(key: string, options?: GetOptions): Promise<VerifiedRead | undefined> {
     const hash = new ReadHash();
     const bytes = await this.#read(key, options, hash);
     return bytes === undefined ? undefined : { bytes, checksum: hash.result(bytes) };
