@@ -6,7 +6,7 @@ import type { DispatchMetrics } from '../../metrics/index.js';
 import { retry } from '../../util/retry.js';
 import type { PoolSpec } from '../definition.js';
 import { isRetriable, type RetryPolicy } from '../retry.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../../util/batcher.js';
 import type { Executor, Settle } from './types.js';
 
 /** What a {@link Pool} needs besides its executor. */

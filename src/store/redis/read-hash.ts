@@ -1,4 +1,4 @@
-import { checksum, checksumHasher } from '../../wire/checksum.js';
+import { checksum, checksumHasher, type ChecksumHasher } from '../../wire/checksum.js';
 
 /**
  * The checksum of an object as its reads land, fed while each socket read is still in cache. Pieces
@@ -6,7 +6,8 @@ import { checksum, checksumHasher } from '../../wire/checksum.js';
  * a {@link spoil}ed one makes {@link result} hash the bytes again instead, so it is never wrong.
  */
 export class ReadHash {
-  readonly #hasher = checksumHasher();
+  /** Made at the first piece: a read that feeds none (on ioredis) makes no hasher. */
+  #hasher: ChecksumHasher | undefined;
   #hashed = 0;
   #usable = true;
 
@@ -16,7 +17,7 @@ export class ReadHash {
     return (bytes) => {
       if (at !== this.#hashed) this.#usable = false;
       if (!this.#usable) return;
-      this.#hasher.update(bytes);
+      (this.#hasher ??= checksumHasher()).update(bytes);
       at += bytes.byteLength;
       this.#hashed = at;
     };
@@ -29,6 +30,6 @@ export class ReadHash {
 
   /** The checksum of `bytes`: the one fed when every byte of them came through in order, else hashed now. */
   result(bytes: Uint8Array): string {
-    return this.#usable && this.#hashed === bytes.byteLength ? this.#hasher.digest() : checksum(bytes);
+    return this.#usable && this.#hasher !== undefined && this.#hashed === bytes.byteLength ? this.#hasher.digest() : checksum(bytes);
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher } from '../../src/dispatch/pools/batcher.js';
+import { Batcher } from '../../src/util/batcher.js';
 
 describe('Batcher', () => {
   it('with lingerMs 0 hands over what one turn of the event loop added as one batch', async () => {
