@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '../broker-adapters/index.js';
+import { Batcher } from '../util/batcher.js';
 
 /** One event waiting to be published; `prepared` settles once its payload is stored (or failed). */
 export interface Slot {
@@ -19,61 +20,42 @@ export interface TopicQueueHooks {
 }
 
 /**
- * The events of one topic in call order. Batches go out one at a time, in order, as soon as their
- * head is prepared, so a later small event never overtakes an earlier large one being stored.
+ * The events of one topic in call order, batched by a {@link Batcher} (count, bytes, linger). Batches
+ * go out one at a time, in order; within a batch each run of prepared events goes out as soon as its
+ * first is prepared, so a later small event never overtakes an earlier large one being stored.
  */
 export class TopicQueue {
-  readonly #slots: Slot[] = [];
   readonly #hooks: TopicQueueHooks;
-  readonly #maxCount: number;
-  readonly #maxBytes: number;
-  readonly #lingerMs: number;
-  #queuedBytes = 0;
-  #timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  readonly #batcher: Batcher<Slot>;
   #chain: Promise<void> = Promise.resolve();
   readonly #accepting = new Set<Promise<void>>();
 
   constructor(hooks: TopicQueueHooks, batch: { maxCount: number; maxBytes: number; lingerMs: number }) {
     this.#hooks = hooks;
-    this.#maxCount = batch.maxCount;
-    this.#maxBytes = batch.maxBytes;
-    this.#lingerMs = batch.lingerMs;
-  }
-
-  get size(): number {
-    return this.#slots.length;
+    this.#batcher = new Batcher<Slot>(batch.maxCount, batch.lingerMs, (slots) => (this.#chain = this.#chain.then(() => this.#drain(slots))), {
+      maxBytes: batch.maxBytes,
+      bytesOf: (slot) => slot.bytes,
+    });
   }
 
   add(slot: Slot): void {
-    this.#slots.push(slot);
-    this.#queuedBytes += slot.bytes;
-    if (this.#slots.length >= this.#maxCount || this.#queuedBytes >= this.#maxBytes) {
-      void this.flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = this.#lingerMs === 0 ? setImmediate(() => void this.flush()) : setTimeout(() => void this.flush(), this.#lingerMs);
-    }
+    this.#batcher.add(slot);
   }
 
   /** Publishes everything queued so far; resolves when it has gone out and its lifetimes are committed (or failed, per slot). */
   async flush(): Promise<void> {
-    this.#clearTimer();
-    this.#chain = this.#chain.then(() => this.#drain());
+    this.#batcher.flush();
     await this.#chain;
     await Promise.all([...this.#accepting]);
   }
 
-  async #drain(): Promise<void> {
-    while (this.#slots.length > 0) {
-      await this.#slots[0]!.prepared.catch(() => undefined);
-      const batch: Slot[] = [];
-      let bytes = 0;
-      while (this.#slots.length > 0 && this.#slots[0]!.settled && batch.length < this.#maxCount && (batch.length === 0 || bytes < this.#maxBytes)) {
-        const slot = this.#slots.shift()!;
-        this.#queuedBytes -= slot.bytes;
-        bytes += slot.bytes;
-        batch.push(slot);
-      }
-      await this.#send(batch.filter((slot) => slot.ok));
+  async #drain(slots: Slot[]): Promise<void> {
+    for (let start = 0; start < slots.length; ) {
+      await slots[start]!.prepared.catch(() => undefined);
+      let end = start + 1;
+      while (end < slots.length && slots[end]!.settled) end += 1;
+      await this.#send(slots.slice(start, end).filter((slot) => slot.ok));
+      start = end;
     }
   }
 
@@ -97,12 +79,5 @@ export class TopicQueue {
     );
     this.#accepting.add(accepting);
     void accepting.finally(() => this.#accepting.delete(accepting));
-  }
-
-  #clearTimer(): void {
-    if (this.#timer === undefined) return;
-    clearTimeout(this.#timer as NodeJS.Timeout);
-    clearImmediate(this.#timer as NodeJS.Immediate);
-    this.#timer = undefined;
   }
 }

@@ -25,4 +25,18 @@ describe('Batcher', () => {
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(batches).toEqual([[1, 2], [3]]);
   });
+
+  it('with a byte bound hands over a batch once its values reach maxBytes, the crossing value included', () => {
+    const batches: number[][] = [];
+    const batcher = new Batcher<number>(100, 1000, (batch) => batches.push(batch), { maxBytes: 10, bytesOf: (value) => value });
+    for (const value of [4, 4, 1]) batcher.add(value);
+    expect(batches).toEqual([]);
+    batcher.add(3);
+    batcher.add(12);
+    batcher.add(2);
+    expect(batches).toEqual([[4, 4, 1, 3], [12]]);
+    expect(batcher.pending).toBe(1);
+    batcher.flush();
+    expect(batches).toEqual([[4, 4, 1, 3], [12], [2]]);
+  });
 });
