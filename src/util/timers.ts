@@ -1,4 +1,4 @@
-import { AbortedError } from '../errors/index.js';
+import { AbortedError, ProxyStreamError, type TimeoutError } from '../errors/index.js';
 
 /** Resolves after `ms`, or rejects with {@link AbortedError} when the signal fires first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -44,16 +44,19 @@ export function unrefInterval(fn: () => void, ms: number): NodeJS.Timeout {
 }
 
 /**
- * Settles like `promise`, or rejects with {@link AbortedError} as soon as `signal` fires; the
- * promise itself keeps running (for calls that cannot be cancelled, such as a zeromq receive or a blocking Redis read).
+ * Settles like `promise`, or rejects as soon as `signal` fires: with the signal's reason when that is a
+ * {@link ProxyStreamError} (it says why itself, such as a {@link TimeoutError} of an attempt), else with
+ * {@link AbortedError}. The promise itself keeps running (for calls that cannot be cancelled, such as a
+ * zeromq receive, a blocking Redis read or a user's async handler).
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   if (signal === undefined) return promise;
   // An abandoned promise may still reject later (a socket closed on shutdown): never unhandled.
   promise.catch(() => undefined);
-  if (signal.aborted) return Promise.reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+  const abortError = () => (signal.reason instanceof ProxyStreamError ? signal.reason : new AbortedError(`${what} aborted`, { cause: signal.reason }));
+  if (signal.aborted) return Promise.reject(abortError());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(`${what} aborted`, { cause: signal.reason }));
+    const onAbort = () => reject(abortError());
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {

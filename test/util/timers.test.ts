@@ -38,6 +38,15 @@ describe('raceAbort', () => {
     });
     expect(unhandled).toEqual([]);
   });
+
+  it('rejects with the signal\'s reason when that is a ProxyStreamError, such as the TimeoutError of a deadline', async () => {
+    const controller = new AbortController();
+    const raced = raceAbort(new Promise(() => undefined), controller.signal, 'attempt');
+    const reason = new TimeoutError('attempt took longer than 10 ms');
+    controller.abort(reason);
+    await expect(raced).rejects.toBe(reason);
+    await expect(raceAbort(new Promise(() => undefined), controller.signal, 'attempt')).rejects.toBe(reason);
+  });
 });
 
 describe('sleepUntilWoken', () => {

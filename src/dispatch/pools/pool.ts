@@ -4,6 +4,7 @@ import type { StreamItem } from '../../consumer/index.js';
 import { AbortedError, ProxyStreamError, TimeoutError } from '../../errors/index.js';
 import type { DispatchMetrics } from '../../metrics/index.js';
 import { retry } from '../../util/retry.js';
+import { raceAbort } from '../../util/timers.js';
 import type { PoolSpec } from '../definition.js';
 import { isRetriable, type RetryPolicy } from '../retry.js';
 import { Batcher } from '../../util/batcher.js';
@@ -161,26 +162,23 @@ export class Pool {
    */
   async #bounded(items: readonly StreamItem[], attempt: number, timeoutMs: number | undefined, onTimeout: () => void): Promise<void> {
     const { stop, executor } = this.#parts;
-    const controller = new AbortController();
-    const onStop = () => controller.abort(stop.reason);
+    // One controller aborted by the stop or the deadline (a listener removed at the end, not
+    // AbortSignal.any, whose signals linger on the long-lived stop signal until collected).
+    const attemptSignal = new AbortController();
+    const onStop = () => attemptSignal.abort(stop.reason);
     stop.addEventListener('abort', onStop, { once: true });
+    if (stop.aborted) onStop();
+    const { signal } = attemptSignal;
     let timer: NodeJS.Timeout | undefined;
+    const started = () => {
+      if (timeoutMs === undefined || timer !== undefined) return;
+      timer = setTimeout(() => {
+        onTimeout();
+        attemptSignal.abort(new TimeoutError(`pool ${this.name}: attempt ${attempt} took longer than ${timeoutMs} ms`, { context: { pool: this.name, attempt } }));
+      }, timeoutMs);
+    };
     try {
-      const startTimer = () => {
-        if (timeoutMs === undefined || timer !== undefined) return;
-        timer = setTimeout(() => {
-          onTimeout();
-          controller.abort(new TimeoutError(`pool ${this.name}: attempt ${attempt} took longer than ${timeoutMs} ms`, { context: { pool: this.name, attempt } }));
-        }, timeoutMs);
-      };
-      const running = executor.run(items, attempt, controller.signal, startTimer);
-      running.catch(() => undefined);
-      const aborted = new Promise<never>((_, reject) => {
-        if (controller.signal.aborted) reject(controller.signal.reason);
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
-      });
-      aborted.catch(() => undefined);
-      await Promise.race([running, aborted]);
+      await raceAbort(executor.run(items, attempt, signal, started), signal, `pool ${this.name} attempt ${attempt}`);
     } finally {
       clearTimeout(timer);
       stop.removeEventListener('abort', onStop);
