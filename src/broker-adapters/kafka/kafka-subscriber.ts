@@ -1,13 +1,14 @@
-import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
 import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
-import type { Delivery, NackOptions, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
+import type { Delivery, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { retry } from '../../util/retry.js';
 import { CommitScheduler } from './commit-scheduler.js';
 import { raceAbort } from '../../util/timers.js';
+import { bridgeBatch } from './batch-bridge.js';
 import { partitionKey, restartRetry, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { EndWatch } from './end-watch.js';
-import { KafkaPublisher } from './kafka-publisher.js';
+import { fetchedDelivery, type Fetched } from './fetched.js';
+import { OverDeliveryLetters } from './over-delivery.js';
 import type { PartitionState } from './partition-state.js';
 import { generationStart } from './start-position.js';
 
@@ -22,27 +23,20 @@ export interface KafkaSubscriberParts {
   onClose: () => void;
 }
 
-/** A fetched message waiting for the reader, tied to the generation that fetched it. */
-interface Fetched {
-  state: PartitionState;
-  epoch: number;
-  offset: number;
-  value: Buffer;
-  key: string | undefined;
-  count: number;
-}
-
 /**
- * One member of a Kafka consumer group; what it owns is the group generation (the partitions it was
- * given, what it fetched for them, their delivery counts). The client's batches are bridged to the
- * pull-based iterator through the shared {@link DeliveryQueue}, holding up to `bufferSize` messages
- * (the batch handler waits, heartbeating, while it is full). Offsets are committed by the adapter: each
- * partition's tracker yields the contiguous acked prefix, which a {@link CommitScheduler} commits in the
- * background; an {@link EndWatch} turns the group's commits past end markers into end-of-stream
- * deliveries. A nack keeps the message open and yields it again (after `delayMs`) while its partition
- * stays assigned. After a rebalance every message of the old generation
- * is void (its ack is a no-op) and comes again from the committed offset, to whichever member owns it.
- * End of stream: see {@link KafkaBroker}.
+ * One member of a Kafka consumer group. What it owns is the group generation: the partitions it was
+ * given (their {@link PartitionState}s), what it fetched for them, and the epoch that voids all of it at
+ * a rebalance. Each other job has a file of its own:
+ * - {@link bridgeBatch} hands the client's fetched batches to the pull-based reader through the shared
+ *   {@link DeliveryQueue} (up to `bufferSize` messages; the batch handler waits, heartbeating, while full);
+ * - {@link fetchedDelivery} makes each message's {@link Delivery}, settled at most once;
+ * - a {@link CommitScheduler} commits each partition's contiguous acked prefix in the background;
+ * - an {@link EndWatch} turns the group's commits past end markers into end-of-stream deliveries;
+ * - {@link OverDeliveryLetters} dead-letters a message fetched more than `maxDeliveries` times.
+ *
+ * A nack yields the message again (after `delayMs`) while its partition stays assigned. After a
+ * rebalance every message of the old generation is void (its ack is a no-op) and comes again from the
+ * committed offset, to whichever member owns it. End of stream: see {@link KafkaBroker}.
  */
 export class KafkaSubscriber implements Subscriber {
   readonly topics: readonly string[];
@@ -55,6 +49,7 @@ export class KafkaSubscriber implements Subscriber {
   readonly #queue = new DeliveryQueue<Fetched>();
   readonly #commits: CommitScheduler;
   readonly #endWatch: EndWatch;
+  readonly #overDelivered: OverDeliveryLetters;
   #states = new Map<string, PartitionState>();
   #epoch = 0;
   #prepared: Promise<void> = Promise.resolve();
@@ -63,7 +58,6 @@ export class KafkaSubscriber implements Subscriber {
   /** Set once {@link #start} has resolved: the group is joined. */
   #running = false;
   #fatal: Error | undefined;
-  #deadLetters: KafkaPublisher | undefined;
 
   constructor(parts: KafkaSubscriberParts) {
     this.#driver = parts.driver;
@@ -74,6 +68,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#onClose = parts.onClose;
     this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#close.signal });
     this.#endWatch = new EndWatch(parts.driver, parts.group, parts.topics);
+    this.#overDelivered = new OverDeliveryLetters(parts.driver, parts.group);
   }
 
   [Symbol.asyncIterator](): AsyncIterableIterator<Delivery> {
@@ -125,7 +120,7 @@ export class KafkaSubscriber implements Subscriber {
       this.#commits.wake();
       this.#queue.clear();
       await this.#consumer?.close();
-      await this.#deadLetters?.close();
+      await this.#overDelivered.close();
       if (this.#private && this.#started !== undefined) await this.#driver.deleteGroup(this.group).catch(() => undefined);
       this.#onClose();
     });
@@ -190,74 +185,46 @@ export class KafkaSubscriber implements Subscriber {
     const epoch = this.#epoch;
     await this.#prepared;
     const state = this.#states.get(partitionKey(topic, partition));
-    const live = () => epoch === this.#epoch && control.live() && !this.#close.signal.aborted;
     if (state === undefined) return;
-    for (const record of records) {
-      while (live() && this.#queue.length >= this.#driver.options.bufferSize) {
-        await this.#queue.waitForSpace(this.#driver.options.heartbeatIntervalMs);
-        await control.heartbeat();
-      }
-      if (!live()) return;
-      if (!state.track(record.offset)) continue;
-      if (record.endOfStream) {
-        state.endOfStream(record.offset);
+    const { bufferSize, heartbeatIntervalMs } = this.#driver.options;
+    await bridgeBatch(records, control, {
+      state,
+      epoch,
+      queue: this.#queue,
+      bufferSize,
+      heartbeatIntervalMs,
+      live: () => epoch === this.#epoch && control.live() && !this.#close.signal.aborted,
+      endMarker: (record) => {
         this.#endWatch.markerRead(topic, record.value);
         this.#commits.schedule();
-      } else {
-        this.#queue.push({ state, epoch, offset: record.offset, value: record.value, key: record.key, count: state.nextCount(record.offset) });
-      }
-      this.#queue.wake();
-    }
+      },
+    });
   }
 
+  /** The delivery of a fetched message; undefined when its generation ended or it was dead-lettered instead. */
   async #deliver(fetched: Fetched): Promise<Delivery | undefined> {
     const { state, epoch, offset } = fetched;
     if (epoch !== this.#epoch) return undefined;
-    if (fetched.count > this.#driver.options.maxDeliveries) {
+    if (this.#overDelivered.due(fetched)) {
       try {
-        await this.#deadLetter(fetched);
+        await this.#overDelivered.write(fetched);
       } catch (error) {
         // Not written: keep the message (its offset stays open) and let the reader see why.
         this.#queue.putBack(fetched);
         throw error;
       }
+      if (epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
       return undefined;
     }
     state.delivered(offset, fetched.count);
     this.#commits.schedule();
-    let settled = false;
-    const current = () => !settled && epoch === this.#epoch && (settled = true);
-    const delivery: Delivery = {
-      topic: state.topic,
-      value: fetched.value,
-      position: `${state.partition}:${offset}`,
-      deliveryCount: fetched.count,
-      endOfStream: false,
-      ack: async () => {
-        if (current() && state.settle(offset)) this.#commits.schedule();
-      },
-      durable: () => this.#commits.committed(state, offset, () => epoch === this.#epoch && this.#states.get(partitionKey(state.topic, state.partition)) === state),
-      nack: async (options: NackOptions = {}) => {
-        if (!current()) return;
-        if (options.requeue === false) {
-          if (state.settle(offset)) this.#commits.schedule();
-          return;
-        }
-        // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
-        this.#queue.requeue({ ...fetched, count: fetched.count + 1 }, options.delayMs);
-      },
-    };
-    if (fetched.key !== undefined) delivery.key = fetched.key;
-    return withDeadLetter(delivery);
-  }
-
-  /** Writes the dead letter of a message fetched once more than maxDeliveries allows, then settles it. */
-  async #deadLetter(fetched: Fetched): Promise<void> {
-    const { state, offset } = fetched;
-    const { deadLetterTopic, maxDeliveries } = this.#driver.options;
-    const failed = { topic: state.topic, position: `${state.partition}:${offset}`, deliveryCount: fetched.count - 1, group: this.group, value: fetched.value, key: fetched.key };
-    this.#deadLetters ??= new KafkaPublisher(this.#driver, () => undefined);
-    await this.#deadLetters.publish(deadLetterTopic(state.topic), [overDeliveredLetter(failed, maxDeliveries)]);
-    if (fetched.epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
+    const holds = () => epoch === this.#epoch && this.#states.get(partitionKey(state.topic, state.partition)) === state;
+    return fetchedDelivery(fetched, {
+      current: () => epoch === this.#epoch,
+      settled: () => this.#commits.schedule(),
+      durable: () => this.#commits.committed(state, offset, holds),
+      // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
+      requeue: (again, delayMs) => this.#queue.requeue(again, delayMs),
+    });
   }
 }
