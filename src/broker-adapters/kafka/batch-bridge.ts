@@ -1,7 +1,16 @@
 import type { DeliveryQueue } from '../../util/delivery-queue.js';
 import type { BatchControl, FetchedRecord } from './driver.js';
-import type { Fetched } from './fetched.js';
 import type { PartitionState } from './partition-state.js';
+
+/** A fetched message waiting for the reader, tied to the generation (`epoch`) that fetched it. */
+export interface Fetched {
+  state: PartitionState;
+  epoch: number;
+  offset: number;
+  value: Buffer;
+  key: string | undefined;
+  count: number;
+}
 
 /** Where {@link bridgeBatch} puts a partition's records, and how long it may go on. */
 export interface BridgeTarget {

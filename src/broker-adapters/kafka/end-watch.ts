@@ -1,9 +1,9 @@
+import { endDelivery } from '../message-delivery.js';
 import type { Delivery } from '../types.js';
 import { decodeCommitNote } from './commit-note.js';
 import type { KafkaDriver } from './driver.js';
 
 const EMPTY = Buffer.alloc(0);
-const NO_OP = async () => undefined;
 
 /**
  * End of stream for one Kafka subscriber: a topic ends for its group once the group's commit on every
@@ -59,7 +59,7 @@ export class EndWatch {
           });
         if (!ended || this.#ended.has(topic)) continue;
         this.#ended.add(topic);
-        this.#ready.push({ topic, value: this.#values.get(topic) ?? EMPTY, position: 'end', deliveryCount: 1, endOfStream: true, ack: NO_OP, nack: NO_OP });
+        this.#ready.push(endDelivery({ topic, value: this.#values.get(topic) ?? EMPTY, position: 'end' }));
       }
     } catch {
       // Transient (coordinator moving, broker restarting): the next poll asks again; a lasting outage crashes the consumer.

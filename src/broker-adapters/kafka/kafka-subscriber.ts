@@ -1,13 +1,13 @@
 import { DeliveryQueue } from '../../util/delivery-queue.js';
+import { messageDelivery } from '../message-delivery.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, StartPosition, Subscriber } from '../types.js';
 import { retry } from '../../util/retry.js';
 import { CommitScheduler } from './commit-scheduler.js';
 import { raceAbort } from '../../util/timers.js';
-import { bridgeBatch } from './batch-bridge.js';
+import { bridgeBatch, type Fetched } from './batch-bridge.js';
 import { partitionKey, restartRetry, RESTART_WINDOW_MS, type BatchControl, type FetchedRecord, type GroupConsumerDriver, type KafkaDriver } from './driver.js';
 import { EndWatch } from './end-watch.js';
-import { fetchedDelivery, type Fetched } from './fetched.js';
 import { OverDeliveryLetters } from './over-delivery.js';
 import type { PartitionState } from './partition-state.js';
 import { generationStart } from './start-position.js';
@@ -29,7 +29,6 @@ export interface KafkaSubscriberParts {
  * a rebalance. Each other job has a file of its own:
  * - {@link bridgeBatch} hands the client's fetched batches to the pull-based reader through the shared
  *   {@link DeliveryQueue} (up to `bufferSize` messages; the batch handler waits, heartbeating, while full);
- * - {@link fetchedDelivery} makes each message's {@link Delivery}, settled at most once;
  * - a {@link CommitScheduler} commits each partition's contiguous acked prefix in the background;
  * - an {@link EndWatch} turns the group's commits past end markers into end-of-stream deliveries;
  * - {@link OverDeliveryLetters} dead-letters a message fetched more than `maxDeliveries` times.
@@ -219,12 +218,24 @@ export class KafkaSubscriber implements Subscriber {
     state.delivered(offset, fetched.count);
     this.#commits.schedule();
     const holds = () => epoch === this.#epoch && this.#states.get(partitionKey(state.topic, state.partition)) === state;
-    return fetchedDelivery(fetched, {
-      current: () => epoch === this.#epoch,
-      settled: () => this.#commits.schedule(),
-      durable: () => this.#commits.committed(state, offset, holds),
-      // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
-      requeue: (again, delayMs) => this.#queue.requeue(again, delayMs),
-    });
+    const position = `${state.partition}:${offset}`;
+    return messageDelivery(
+      { topic: state.topic, value: fetched.value, position, deliveryCount: fetched.count, key: fetched.key },
+      {
+        current: () => epoch === this.#epoch,
+        ack: async () => {
+          if (state.settle(offset)) this.#commits.schedule();
+        },
+        durable: () => this.#commits.committed(state, offset, holds),
+        nack: async ({ requeue, delayMs }) => {
+          if (requeue === false) {
+            if (state.settle(offset)) this.#commits.schedule();
+            return;
+          }
+          // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
+          this.#queue.requeue({ ...fetched, count: fetched.count + 1 }, delayMs);
+        },
+      },
+    );
   }
 }

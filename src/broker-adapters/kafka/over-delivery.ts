@@ -1,6 +1,6 @@
 import { overDeliveredLetter } from '../dead-letters.js';
 import type { KafkaDriver } from './driver.js';
-import type { Fetched } from './fetched.js';
+import type { Fetched } from './batch-bridge.js';
 import { KafkaPublisher } from './kafka-publisher.js';
 
 /**

@@ -1,6 +1,7 @@
-import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { overDeliveredLetter } from '../dead-letters.js';
+import { endDelivery, messageDelivery } from '../message-delivery.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
-import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
+import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
 import type { GroupCursor, Take } from './group-cursor.js';
 import type { TopicLog } from './topic-log.js';
 
@@ -92,22 +93,17 @@ export class MemorySubscriber implements Subscriber {
 
   #delivery(topic: string, cursor: GroupCursor, taken: Exclude<Take, { kind: 'idle' }>): Delivery {
     const { entry } = taken;
+    const fields = { topic, value: entry.value, position: String(entry.offset), key: entry.key };
+    if (taken.kind === 'end') return endDelivery(fields);
     const owner = this.#consumer;
-    const delivery: Delivery = {
-      topic,
-      value: entry.value,
-      position: String(entry.offset),
-      deliveryCount: taken.kind === 'message' ? taken.deliveryCount : 1,
-      endOfStream: taken.kind === 'end',
-      ack: async () => {
-        if (taken.kind === 'message') cursor.ack(entry.offset, owner, taken.deliveryCount);
+    const { deliveryCount } = taken;
+    return messageDelivery(
+      { ...fields, deliveryCount },
+      {
+        ack: async () => cursor.ack(entry.offset, owner, deliveryCount),
+        nack: async (options) => cursor.nack(entry.offset, owner, deliveryCount, options.requeue ?? true, options.delayMs ?? 0),
       },
-      nack: async (options: NackOptions = {}) => {
-        if (taken.kind === 'message') cursor.nack(entry.offset, owner, taken.deliveryCount, options.requeue ?? true, options.delayMs ?? 0);
-      },
-    };
-    if (entry.key !== undefined) delivery.key = entry.key;
-    return withDeadLetter(delivery);
+    );
   }
 
   #idle(signal: AbortSignal): Promise<void> {

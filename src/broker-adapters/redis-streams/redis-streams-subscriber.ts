@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import { isProxyStreamError } from '../../errors/index.js';
 import { asConnectionError, coalesceWrites, isReplyError, replyCode } from '../../redis/connection.js';
 import { raceAbort } from '../../util/timers.js';
-import { overDeliveredLetter, withDeadLetter } from '../dead-letters.js';
+import { overDeliveredLetter } from '../dead-letters.js';
+import { messageDelivery } from '../message-delivery.js';
 import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
@@ -10,7 +11,9 @@ import type { StreamsContext } from './context.js';
 import { AckBatch } from './ack-batch.js';
 import { HeldEntries } from './held-entries.js';
 import { dropUnusedStream } from './topic-admin.js';
-import { autoClaim, ensureGroups, handBack, otherLiveConsumers, settledBefore } from './group-ops.js';
+import { EndMarks } from './end-marks.js';
+import { autoClaim, ensureGroups, handBack, otherLiveConsumers } from './group-ops.js';
+import { ReadSize } from './read-size.js';
 import { parseReadReply, type StreamEntry } from './replies.js';
 
 /** How a subscriber was set up by its broker. */
@@ -26,19 +29,8 @@ export interface RedisStreamsSubscriberParts {
   onClose: () => void;
 }
 
-interface EndMark {
-  id: string;
-  value: Buffer;
-  key: string;
-}
-
-const NO_OP = async () => undefined;
 /** How often a subscriber that has seen an end marker checks whether the group settled before it. */
 const END_POLL_MS = 25;
-/** How often a consumer that shares its group checks whether it has become the only live one. */
-const MEMBERS_CHECK_MS = 1_000;
-/** About how many bytes a lone consumer's read may bring: its batches grow to this, not past it. */
-const LONE_READ_BYTES = 1024 * 1024;
 
 /**
  * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
@@ -57,8 +49,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   readonly #blocking: Redis;
   readonly #close = new SubscriberClose();
   readonly #queue = new DeliveryQueue<Delivery>();
-  readonly #ends = new Map<string, EndMark>();
-  readonly #ended = new Set<string>();
+  readonly #ends: EndMarks;
+  readonly #readSize: ReadSize;
   #groups: Promise<void> | undefined;
   #claimSoon = true;
   #lastClaim = 0;
@@ -68,13 +60,6 @@ export class RedisStreamsSubscriber implements Subscriber {
     (stream, ids) => this.#send(() => this.#context.commands.xack(stream, this.group, ...ids), 'tick'),
     () => coalesceWrites(this.#context.commands, 'poll'),
   );
-  /** Entries per XREADGROUP while the group has other live consumers: the reader's readAhead, at most batchSize. */
-  #shareCount: number;
-  /** The group had no other live consumer at the last check. */
-  #alone = false;
-  /** Entries per XREADGROUP now: readAhead while shared, doubling after each full read while alone. */
-  #loneCount: number;
-  #lastMembersCheck = 0;
 
   constructor(parts: RedisStreamsSubscriberParts) {
     this.#context = parts.context;
@@ -87,8 +72,17 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#onClose = parts.onClose;
     this.#blocking = parts.context.connect();
     this.#held = new HeldEntries(parts.context.commands, parts.group, parts.consumer, parts.context.options.visibilityTimeoutMs);
-    this.#shareCount = parts.context.options.batchSize;
-    this.#loneCount = this.#shareCount;
+    const { commands, options } = parts.context;
+    this.#ends = new EndMarks({ commands, group: parts.group, topics: parts.topics, streams: this.#streams, eosKey: (topic) => parts.context.eosKey(topic) });
+    this.#readSize = new ReadSize({
+      batchSize: options.batchSize,
+      streams: this.#streams.length,
+      privateGroup: parts.privateGroup,
+      alone: async () => {
+        const others = await Promise.all(this.#streams.map((stream) => otherLiveConsumers(commands, stream, this.group, this.#consumer, options.visibilityTimeoutMs)));
+        return others.every((count) => count === 0);
+      },
+    });
     // Create the groups now, so entries published right after subscriber() returns are not missed.
     this.#groups = this.#ensureGroups();
     this.#groups.catch(() => (this.#groups = undefined));
@@ -99,8 +93,7 @@ export class RedisStreamsSubscriber implements Subscriber {
   }
 
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
-    this.#shareCount = Math.min(this.#context.options.batchSize, options.readAhead ?? Number.POSITIVE_INFINITY);
-    this.#loneCount = this.#shareCount;
+    this.#readSize.reset(options.readAhead);
     return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options);
   }
 
@@ -150,14 +143,14 @@ export class RedisStreamsSubscriber implements Subscriber {
         await this.#claim();
         if (this.#queue.length > 0) return;
       }
-      if (this.#endsKnown() || now - this.#lastEndCheck >= this.#context.options.blockMs) {
+      if (this.#ends.waiting || now - this.#lastEndCheck >= this.#context.options.blockMs) {
         await this.#checkEnds();
         if (this.#queue.length > 0) return;
       }
       const read = await raceAbort(this.#read(), signal, 'read');
       // After an empty full-length read, claim and check ends at once; while polling for the end
       // (short reads), the claim interval and the next fill's end check pace them instead.
-      if (read === 0 && !this.#endsKnown()) {
+      if (read === 0 && !this.#ends.waiting) {
         this.#claimSoon = true;
         await this.#checkEnds();
       }
@@ -192,59 +185,15 @@ export class RedisStreamsSubscriber implements Subscriber {
     const { blockMs } = this.#context.options;
     // Once an end marker is seen, the end comes when the last entries before it are acked (by any
     // consumer of the group): poll for that every END_POLL_MS instead of blocking for new entries.
-    const block = this.#endsKnown() ? Math.min(blockMs, END_POLL_MS) : blockMs;
-    const count = await this.#readCount();
+    const block = this.#ends.waiting ? Math.min(blockMs, END_POLL_MS) : blockMs;
+    const count = await this.#readSize.next();
     const reply = await this.#blocking.callBuffer(
       'XREADGROUP', 'GROUP', this.group, this.#consumer, 'COUNT', count, 'BLOCK', block, 'STREAMS', ...this.#streams, ...this.#streams.map(() => '>'),
     );
     const entries = parseReadReply(reply);
-    this.#size(entries, count);
+    this.#readSize.observe(entries, count);
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     return entries.length;
-  }
-
-  /**
-   * Entries to ask for: readAhead while the group has other live consumers, so they share the work. A
-   * consumer alone in its group (or in a private one) asks for twice as many after each full read, up
-   * to batchSize and to about 1 MiB of values: a backlog then costs a round trip per batch instead of per few entries, while a
-   * worker that meets a backlog of long tasks before the others join has taken only about as many as
-   * it has done. A lone consumer checks before every read of more than readAhead, so a newcomer gets
-   * its share at once; otherwise it checks every second whether it is alone.
-   */
-  async #readCount(): Promise<number> {
-    const { batchSize, visibilityTimeoutMs } = this.#context.options;
-    if (this.#shareCount >= batchSize) return batchSize;
-    const now = Date.now();
-    // Only a read of more than readAhead needs to know that nobody else is there to share it.
-    const asksMore = this.#alone && this.#loneCount > this.#shareCount;
-    if (!this.#private && (asksMore || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
-      this.#lastMembersCheck = now;
-      const { commands } = this.#context;
-      const others = await Promise.all(this.#streams.map((stream) => otherLiveConsumers(commands, stream, this.group, this.#consumer, visibilityTimeoutMs)));
-      this.#alone = others.every((count) => count === 0);
-    }
-    if (!this.#private && !this.#alone) this.#loneCount = this.#shareCount;
-    return this.#loneCount;
-  }
-
-  /**
-   * Sizes the next read from this one (COUNT applies to each stream): after a stream filled its COUNT,
-   * twice as many, up to batchSize and to about LONE_READ_BYTES of values over all streams; after a
-   * read that filled none, readAhead again (so an idle lone consumer does not check its group per read).
-   */
-  #size(entries: readonly StreamEntry[], count: number): void {
-    const perStream = new Map<string, number>();
-    let bytes = 0;
-    for (const entry of entries) {
-      perStream.set(entry.stream, (perStream.get(entry.stream) ?? 0) + 1);
-      bytes += entry.fields.get('v')?.byteLength ?? 0;
-    }
-    if (![...perStream.values()].some((taken) => taken >= count)) {
-      this.#loneCount = this.#shareCount;
-      return;
-    }
-    const fit = Math.floor(LONE_READ_BYTES / this.#streams.length / Math.max(1, bytes / entries.length));
-    this.#loneCount = Math.max(this.#shareCount, Math.min(this.#context.options.batchSize, 2 * count, fit));
   }
 
   async #claim(): Promise<void> {
@@ -263,7 +212,7 @@ export class RedisStreamsSubscriber implements Subscriber {
       const value = entry.fields.get('v') ?? Buffer.alloc(0);
       const key = entry.fields.get('k')?.toString();
       if (entry.fields.get('e')?.toString() === '1') {
-        if (!this.#ends.has(topic)) this.#ends.set(topic, { id: entry.id, value, key: key ?? '' });
+        this.#ends.read(topic, entry.id, value, key);
         await commands.xack(entry.stream, this.group, entry.id);
         continue;
       }
@@ -285,44 +234,40 @@ export class RedisStreamsSubscriber implements Subscriber {
   }
 
   #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {
-    const { commands, options } = this.#context;
-    let settled = false;
+    const { stream, id } = entry;
     let acked: Promise<boolean> | undefined;
-    this.#held.hold(entry.stream, entry.id);
-    const settle = (): boolean => {
-      if (settled) return false;
-      settled = true;
-      this.#held.release(entry.stream, entry.id);
-      return true;
-    };
-    const delivery: Delivery = {
-      topic,
-      value,
-      position: entry.id,
-      deliveryCount: entry.count,
-      endOfStream: false,
-      // The ack is not awaited: it joins the XACK of this loop turn's acks (see AckBatch), so a reader
-      // acking entry by entry never waits a round trip per entry. durable() says when (and whether)
-      // Redis took it.
-      ack: () => {
-        if (settle()) acked = this.#acks.add(entry.stream, entry.id);
-        return Promise.resolve();
+    this.#held.hold(stream, id);
+    return messageDelivery(
+      { topic, value, position: id, deliveryCount: entry.count, key },
+      {
+        // The ack is not awaited: it joins the XACK of this loop turn's acks (see AckBatch), so a reader
+        // acking entry by entry never waits a round trip per entry. durable() says when (and whether)
+        // Redis took it.
+        ack: () => {
+          this.#held.release(stream, id);
+          acked = this.#acks.add(stream, id);
+          return Promise.resolve();
+        },
+        durable: () => acked ?? Promise.resolve(false),
+        nack: (options) => {
+          this.#held.release(stream, id);
+          return this.#nack(stream, id, options);
+        },
       },
-      durable: () => acked ?? Promise.resolve(false),
-      nack: async (nack: NackOptions = {}) => {
-        if (!settle()) return;
-        await this.#send(async () => {
-          if (nack.requeue === false) return commands.xack(entry.stream, this.group, entry.id);
-          const delayMs = Math.max(0, nack.delayMs ?? 0);
-          const idle = Math.max(0, options.visibilityTimeoutMs - delayMs);
-          await commands.call('XCLAIM', entry.stream, this.group, this.#consumer, 0, entry.id, 'IDLE', idle, 'JUSTID');
-          if (delayMs === 0) this.#claimSoon = true;
-          else setTimeout(() => (this.#claimSoon = true), delayMs).unref();
-        });
-      },
-    };
-    if (key !== undefined) delivery.key = key;
-    return withDeadLetter(delivery);
+    );
+  }
+
+  /** Hands a nacked entry back to the group (after `delayMs`), or settles it without requeue. */
+  async #nack(stream: string, id: string, nack: NackOptions): Promise<void> {
+    const { commands, options } = this.#context;
+    await this.#send(async () => {
+      if (nack.requeue === false) return commands.xack(stream, this.group, id);
+      const delayMs = Math.max(0, nack.delayMs ?? 0);
+      const idle = Math.max(0, options.visibilityTimeoutMs - delayMs);
+      await commands.call('XCLAIM', stream, this.group, this.#consumer, 0, id, 'IDLE', idle, 'JUSTID');
+      if (delayMs === 0) this.#claimSoon = true;
+      else setTimeout(() => (this.#claimSoon = true), delayMs).unref();
+    });
   }
 
   /** Runs a command on the shared connection (waiting for it to be ready); its writes leave with this poll's others. */
@@ -337,31 +282,11 @@ export class RedisStreamsSubscriber implements Subscriber {
     }
   }
 
-  #endsKnown(): boolean {
-    for (const topic of this.#ends.keys()) if (!this.#ended.has(topic)) return true;
-    return false;
-  }
-
   /** Queues the end-of-stream Delivery of each topic whose group has settled before its marker. */
   async #checkEnds(): Promise<void> {
     this.#lastEndCheck = Date.now();
     // This reader's own acks count: the ones gathered this turn go out first.
     await this.#acks.flush();
-    const { commands } = this.#context;
-    for (const [index, topic] of this.topics.entries()) {
-      if (this.#ended.has(topic)) continue;
-      let mark = this.#ends.get(topic);
-      if (mark === undefined) {
-        const [id, value, key] = await commands.hmgetBuffer(this.#context.eosKey(topic), 'id', 'v', 'k');
-        if (id === null || id === undefined) continue;
-        mark = { id: id.toString(), value: value ?? Buffer.alloc(0), key: key?.toString() ?? '' };
-        this.#ends.set(topic, mark);
-      }
-      if (!(await settledBefore(commands, this.#streams[index]!, this.group, mark.id))) continue;
-      this.#ended.add(topic);
-      const end: Delivery = { topic, value: mark.value, position: mark.id, deliveryCount: 1, endOfStream: true, ack: NO_OP, nack: NO_OP };
-      if (mark.key !== '') end.key = mark.key;
-      this.#queue.push(end);
-    }
+    for (const end of await this.#ends.settled()) this.#queue.push(end);
   }
 }

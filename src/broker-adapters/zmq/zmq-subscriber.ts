@@ -1,6 +1,6 @@
 import type { Pull, Subscriber as SubSocket } from 'zeromq';
 import { AbortedError, ClosedError, ConnectionError, isProxyStreamError } from '../../errors/index.js';
-import { withDeadLetter } from '../dead-letters.js';
+import { AT_MOST_ONCE, endDelivery, messageDelivery } from '../message-delivery.js';
 import { DeliveryQueue } from '../../util/delivery-queue.js';
 import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, ReceiveOptions, Subscriber } from '../types.js';
@@ -33,7 +33,6 @@ export interface ZmqSubscriberParts {
 }
 
 const NUDGE_MS = 20;
-const settled = async (): Promise<void> => undefined;
 
 /**
  * One ZeroMQ receiving socket (SUB or PULL). At-most-once: ack() and nack() are no-ops and nothing
@@ -204,17 +203,8 @@ export class ZmqSubscriber implements Subscriber {
       if (this.#ended.has(topic)) return undefined;
       this.#ended.add(topic);
     }
-    const delivery: Delivery = {
-      topic,
-      value,
-      position: `${header.publisherId}:${header.sequence}`,
-      deliveryCount: 1,
-      endOfStream: header.endOfStream,
-      ack: settled,
-      nack: settled,
-    };
-    if (header.key !== undefined) delivery.key = header.key;
-    return withDeadLetter(delivery);
+    const fields = { topic, value, position: `${header.publisherId}:${header.sequence}`, key: header.key };
+    return header.endOfStream ? endDelivery(fields) : messageDelivery({ ...fields, deliveryCount: 1 }, AT_MOST_ONCE);
   }
 
   #countGap(topic: string, header: FrameHeader): void {

@@ -1,0 +1,83 @@
+import type { StreamEntry } from './replies.js';
+
+/** How often a consumer that shares its group checks whether it has become the only live one. */
+const MEMBERS_CHECK_MS = 1_000;
+/** About how many bytes a lone consumer's read may bring: its batches grow to this, not past it. */
+const LONE_READ_BYTES = 1024 * 1024;
+
+/** What {@link ReadSize} needs to know about its subscriber. */
+export interface ReadSizeParts {
+  batchSize: number;
+  streams: number;
+  /** A private group (group-less subscriber): nobody else reads it. */
+  privateGroup: boolean;
+  /** Resolves true when no other live consumer reads the group. */
+  alone(): Promise<boolean>;
+}
+
+/**
+ * The COUNT of a subscriber's next XREADGROUP. Entries to ask for: readAhead while the group has other
+ * live consumers, so they share the work. A consumer alone in its group (or in a private one) asks for
+ * twice as many after each full read, up to batchSize and to about 1 MiB of values: a backlog then
+ * costs a round trip per batch instead of per few entries, while a worker that meets a backlog of long
+ * tasks before the others join has taken only about as many as it has done. A lone consumer checks
+ * before every read of more than readAhead, so a newcomer gets its share at once; otherwise it checks
+ * every second whether it is alone.
+ */
+export class ReadSize {
+  readonly #parts: ReadSizeParts;
+  /** Entries per read while the group has other live consumers: the reader's readAhead, at most batchSize. */
+  #shareCount: number;
+  /** Entries per read now: readAhead while shared, doubling after each full read while alone. */
+  #loneCount: number;
+  /** The group had no other live consumer at the last check. */
+  #alone = false;
+  #lastMembersCheck = 0;
+
+  constructor(parts: ReadSizeParts) {
+    this.#parts = parts;
+    this.#shareCount = parts.batchSize;
+    this.#loneCount = parts.batchSize;
+  }
+
+  /** Starts over for a reader that reads `readAhead` entries ahead (default: batchSize). */
+  reset(readAhead: number | undefined): void {
+    this.#shareCount = Math.min(this.#parts.batchSize, readAhead ?? Number.POSITIVE_INFINITY);
+    this.#loneCount = this.#shareCount;
+  }
+
+  /** The COUNT of the next read. */
+  async next(): Promise<number> {
+    const { batchSize, privateGroup } = this.#parts;
+    if (this.#shareCount >= batchSize) return batchSize;
+    const now = Date.now();
+    // Only a read of more than readAhead needs to know that nobody else is there to share it.
+    const asksMore = this.#alone && this.#loneCount > this.#shareCount;
+    if (!privateGroup && (asksMore || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
+      this.#lastMembersCheck = now;
+      this.#alone = await this.#parts.alone();
+    }
+    if (!privateGroup && !this.#alone) this.#loneCount = this.#shareCount;
+    return this.#loneCount;
+  }
+
+  /**
+   * Sizes the next read from this one (COUNT applies to each stream): after a stream filled its COUNT,
+   * twice as many, up to batchSize and to about LONE_READ_BYTES of values over all streams; after a
+   * read that filled none, readAhead again (so an idle lone consumer does not check its group per read).
+   */
+  observe(entries: readonly StreamEntry[], count: number): void {
+    const perStream = new Map<string, number>();
+    let bytes = 0;
+    for (const entry of entries) {
+      perStream.set(entry.stream, (perStream.get(entry.stream) ?? 0) + 1);
+      bytes += entry.fields.get('v')?.byteLength ?? 0;
+    }
+    if (![...perStream.values()].some((taken) => taken >= count)) {
+      this.#loneCount = this.#shareCount;
+      return;
+    }
+    const fit = Math.floor(LONE_READ_BYTES / this.#parts.streams / Math.max(1, bytes / entries.length));
+    this.#loneCount = Math.max(this.#shareCount, Math.min(this.#parts.batchSize, 2 * count, fit));
+  }
+}
