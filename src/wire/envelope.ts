@@ -120,11 +120,18 @@ export function decodeEvent(bytes: Uint8Array, limits: WireLimits = DEFAULT_WIRE
   if (bytes.length > limits.maxEventBytes) throw new MalformedEventError(`event of ${bytes.length} bytes exceeds maxEventBytes ${limits.maxEventBytes}`);
   let decoded: unknown;
   try {
-    decoded = unpackExact(bytes);
+    decoded = unpackExact(bytes, inlineData);
   } catch (cause) {
     throw new MalformedEventError('event is not valid msgpack', { cause });
   }
   return validate(decoded, limits);
+}
+
+/** The inline payload bytes of a decoded envelope, if it has them (they hold no metadata key). */
+function inlineData(decoded: unknown): Uint8Array | undefined {
+  const payload = Array.isArray(decoded) ? (decoded[6] as unknown) : undefined;
+  const data = Array.isArray(payload) && payload[0] === PAYLOAD_INLINE ? (payload[2] as unknown) : undefined;
+  return data instanceof Uint8Array ? data : undefined;
 }
 
 function validate(decoded: unknown, limits: WireLimits): StreamEvent {

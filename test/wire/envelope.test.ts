@@ -147,6 +147,18 @@ describe('event envelope', () => {
     }
   });
 
+  it('finds a __proto__ key beside an inline payload, whatever the payload bytes hold', () => {
+    const data = Buffer.concat([Buffer.alloc(5000, 1), Buffer.from([0xa9, ...Buffer.from('__proto__')]), Buffer.alloc(5000, 2)]);
+    const inline = (metadata: Metadata): EventFields => ({ kind: 'data', idBytes: newIdBytes(), topic: 't', timestamp: 1, metadata, payload: { type: 'inline', codec: 'bytes', data } });
+    const plain = decodeEvent(encodeEvent(inline({ __proto_: 2 })));
+    expect(Object.keys(plain.metadata)).toEqual(['__proto_']);
+    expect(Buffer.from((plain.payload as { data: Uint8Array }).data).equals(data)).toBe(true);
+    const kept = decodeEvent(encodeEvent({ ...inline(JSON.parse('{"__proto__":1}') as Metadata), key: '__proto__' }));
+    expect(Object.getOwnPropertyDescriptor(kept.metadata, '__proto__')?.value).toBe(1);
+    expect(kept.key).toBe('__proto__');
+    expect(Buffer.from((kept.payload as { data: Uint8Array }).data).equals(data)).toBe(true);
+  });
+
   it('keeps metadata keys named __proto__ exactly, at any depth, as own properties', () => {
     const metadata = JSON.parse('{"__proto__":1,"__proto_":2,"nested":{"__proto__":[{"__proto__":"x"}]}}') as Metadata;
     const event = decodeEvent(encodeEvent(refEvent(metadata)));

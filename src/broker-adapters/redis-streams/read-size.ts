@@ -2,6 +2,8 @@ import type { StreamEntry } from './replies.js';
 
 /** How often a consumer that shares its group checks whether it has become the only live one. */
 const MEMBERS_CHECK_MS = 1_000;
+/** How long a lone consumer trusts that it is still alone before a read of more than readAhead. */
+const LONE_RECHECK_MS = 50;
 /** About how many bytes a lone consumer's read may bring: its batches grow to this, not past it. */
 const LONE_READ_BYTES = 1024 * 1024;
 
@@ -21,8 +23,10 @@ export interface ReadSizeParts {
  * twice as many after each full read, up to batchSize and to about 1 MiB of values: a backlog then
  * costs a round trip per batch instead of per few entries, while a worker that meets a backlog of long
  * tasks before the others join has taken only about as many as it has done. A lone consumer checks
- * before every read of more than readAhead, so a newcomer gets its share at once; otherwise it checks
- * every second whether it is alone.
+ * again before a read of more than readAhead once LONE_RECHECK_MS passed since its last check, so a
+ * newcomer gets its share within that (a consumer with long tasks reads less often, so it checks before
+ * each such read; one reading a backlog of short ones does not pay a round trip per read for it);
+ * otherwise it checks every second whether it is alone.
  */
 export class ReadSize {
   readonly #parts: ReadSizeParts;
@@ -53,7 +57,8 @@ export class ReadSize {
     const now = Date.now();
     // Only a read of more than readAhead needs to know that nobody else is there to share it.
     const asksMore = this.#alone && this.#loneCount > this.#shareCount;
-    if (!privateGroup && (asksMore || now - this.#lastMembersCheck >= MEMBERS_CHECK_MS)) {
+    const since = now - this.#lastMembersCheck;
+    if (!privateGroup && ((asksMore && since >= LONE_RECHECK_MS) || since >= MEMBERS_CHECK_MS)) {
       this.#lastMembersCheck = now;
       this.#alone = await this.#parts.alone();
     }
