@@ -57,7 +57,8 @@ export function ratios(results: readonly ModeResult[]): Array<{ mode: string; ba
 
 /**
  * A plain sentence when proxystream mode does not beat streaming (batches within 5% or fewer), which is
- * what the in-process broker gives: nothing crosses a network, so refs only add a store write and read.
+ * what the in-process broker gives: inline frames cross only from the simulation process to the
+ * broker's (IPC on one host), no network, so refs only add a store write and read.
  * Undefined when proxystream does beat it, or a mode is missing.
  */
 export function noAdvantageNote(results: readonly ModeResult[]): string[] | undefined {
@@ -68,8 +69,9 @@ export function noAdvantageNote(results: readonly ModeResult[]): string[] | unde
   const ratio = proxystream.inferenceBatches / streaming.inferenceBatches;
   if (ratio > 1.05) return undefined;
   return [
-    `Here proxystream mode does not beat streaming (batches ×${ratio.toFixed(2)} of streaming's): on the in-process broker nothing crosses a network,`,
-    '   so refs only add a store write and read; what they change is the broker traffic (c). With a Redis or Kafka broker (--broker) the frames stay off it.',
+    `Here proxystream mode does not beat streaming (batches ×${ratio.toFixed(2)} of streaming's): on the in-process broker inline frames cross`,
+    '   only from the simulation process to this one (IPC, no network), so refs only add a store write and read; what they change is the',
+    '   broker traffic (c). With a Redis or Kafka broker (--broker) the frames stay off it.',
   ];
 }
 

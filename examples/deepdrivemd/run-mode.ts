@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
 import { StreamConsumer, StreamProducer, type Store } from 'proxystream';
 import { openBroker, openStores, type BrokerSpec, type StoreSpec } from 'proxystream/config';
 import { countingBroker, countingStore, type ByteCounts } from './accounting.js';
@@ -8,8 +8,8 @@ import type { Restart } from './inference.js';
 import { startBaselineInference } from './modes/baseline.js';
 import { startPersistentInference } from './modes/persistent.js';
 import type { InferenceHooks } from './modes/types.js';
-import type { EngineConfig, SegmentReport } from './sim-engine.js';
-import { servePublish, type BridgedPublish } from './thread-bridge.js';
+import { ENGINE_ARG, type EngineConfig, type SegmentReport, type ToEngine } from './sim-engine.js';
+import { servePublish, type BridgedPublish, type BridgedReply } from './engine-bridge.js';
 import { train } from './trainer.js';
 
 /** The three ways the demo runs inference. */
@@ -176,13 +176,20 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
     readers: ['inference', 'train'],
     ...(storeSpec === undefined ? {} : { store: storeSpec }),
   };
-  const engine = new Worker(join(process.cwd(), 'dist', 'examples', 'deepdrivemd', 'sim-engine.js'), { workerData: engineConfig });
+  // Its own process, as simulations run on their own nodes: frames sent inline cross a process
+  // boundary (IPC, the V8 serializer), frames sent by ref only their events.
+  const engine = fork(join(process.cwd(), 'dist', 'examples', 'deepdrivemd', 'sim-engine.js'), [ENGINE_ARG, JSON.stringify(engineConfig)], { serialization: 'advanced' });
+  // After the engine stopped, restart points and late answers have nowhere to go: dropped, as a
+  // message to an exited worker thread was.
+  const toEngine = (message: ToEngine | BridgedReply) => {
+    if (engine.connected) engine.send(message, (error: Error | null) => error ?? undefined);
+  };
   const framesPublisher = broker.publisher();
   const restartsIn = new StreamConsumer<Float32Array>({ subscriber: broker.subscriber({ topics: TOPICS.restarts, group: 'engine' }), prefetch: 0 });
   const forwarding = (async () => {
     for await (const item of restartsIn) {
       const coords = await item.resolve();
-      engine.postMessage({ type: 'restart', coords });
+      toEngine({ type: 'restart', coords });
       await item.ack();
     }
   })();
@@ -196,7 +203,7 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
   const engineExited = new Promise<void>((resolve) => engine.once('exit', () => resolve()));
   engine.on('message', (message: SegmentReport | BridgedPublish) => {
     if (message.type === 'publish') {
-      const publishing = servePublish(message, framesPublisher, (answer) => engine.postMessage(answer));
+      const publishing = servePublish(message, framesPublisher, toEngine);
       publishes.add(publishing);
       void publishing.finally(() => publishes.delete(publishing));
       return;
@@ -224,7 +231,7 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
   measuring = false;
   const seconds = (Date.now() - started) / 1000;
 
-  engine.postMessage({ type: 'stop' });
+  toEngine({ type: 'stop' });
   await engineExited;
   await Promise.allSettled([...publishes]);
   const ender = new StreamProducer({ publisher: framesPublisher });

@@ -1,9 +1,8 @@
-import { parentPort, workerData } from 'node:worker_threads';
 import { StreamProducer } from 'proxystream';
 import { openStores, type StoreSpec } from 'proxystream/config';
 import { countingStore, type ByteCounts } from './accounting.js';
 import { CONTACTS_PER_FRAME, COORDS_PER_FRAME, frameMetadata, toPayload, type FrameBatch } from './frames.js';
-import { bridgedPublisher } from './thread-bridge.js';
+import { bridgedPublisher } from './engine-bridge.js';
 import { GoModelSimulation } from './science/go-model.js';
 import { deriveSeed } from './science/rng.js';
 
@@ -19,7 +18,7 @@ export interface EngineConfig {
    */
   segmentIntervalMs: number;
   framesTopic: string;
-  /** The store for frames by ref (opened in this thread); absent: frames travel inline. */
+  /** The store for frames by ref (opened in this process); absent: frames travel inline. */
   store?: StoreSpec;
   /** Groups that must release each stored batch. */
   readers: string[];
@@ -41,10 +40,10 @@ export interface SegmentReport {
 }
 
 /**
- * The simulation engine, in its own worker thread (as simulations run on their own GPUs in
+ * The simulation engine, in its own process (as simulations run on their own nodes and GPUs in
  * DeepDriveMD): `sims` Gō-model simulations take turns running one segment each and publish its
- * frames through a StreamProducer: by ref into the store (written from this thread, as simulation
- * nodes write to a shared store) or inline, the events reaching the broker's thread over a bridge. A simulation starting a new segment takes the oldest pending restart point, if any (at
+ * frames through a StreamProducer: by ref into the store (written from this process, as simulation
+ * nodes write to a shared store) or inline, the events reaching the broker's process over IPC. A simulation starting a new segment takes the oldest pending restart point, if any (at
  * most two per simulation are kept; older ones are dropped).
  * Every segment's random stream comes from (seed, sim, segment), so a mode's run is reproducible
  * given the same restarts.
@@ -53,7 +52,10 @@ function run(config: EngineConfig): void {
   const counts: ByteCounts = { broker: 0, taskSystem: 0, storeWritten: 0, storeRead: 0 };
   const store = config.store === undefined ? undefined : countingStore(openStores({ stores: [config.store], connectTimeoutMs: 5_000 })[0]!, counts);
   const producer = new StreamProducer({
-    publisher: bridgedPublisher(parentPort!),
+    publisher: bridgedPublisher(
+      (request) => process.send?.(request),
+      (listener) => process.on('message', listener),
+    ),
     // proxystream mode sends every segment by ref; the other modes put the frames inside the events.
     ...(store === undefined ? { inlineThreshold: Number.MAX_SAFE_INTEGER } : { store, inlineThreshold: 0 }),
     lifetime: { readers: config.readers, ttlMs: 600_000 },
@@ -63,7 +65,7 @@ function run(config: EngineConfig): void {
   const segments = new Array<number>(config.sims).fill(0);
   const state = new Array<Float32Array | undefined>(config.sims).fill(undefined);
   let stopped = false;
-  parentPort!.on('message', (message: ToEngine | { type: string }) => {
+  process.on('message', (message: ToEngine | { type: string }) => {
     if (message.type === 'stop') stopped = true;
     else if (message.type === 'restart') {
       restarts.push((message as Extract<ToEngine, { type: 'restart' }>).coords);
@@ -75,7 +77,7 @@ function run(config: EngineConfig): void {
     if (stopped) {
       await producer.close();
       await store?.close();
-      return parentPort!.close();
+      return process.disconnect?.();
     }
     const started = performance.now();
     const start = restarts.shift() ?? state[sim];
@@ -87,7 +89,7 @@ function run(config: EngineConfig): void {
     const metadata = frameMetadata(batch);
     await producer.send(config.framesTopic, toPayload(batch), { metadata });
     const report: SegmentReport = { type: 'segment', sim, frames: batch.frames, minRmsd: metadata.minRmsd as number, meanRmsd: metadata.meanRmsd as number, stepsPerSecond, storeWritten: counts.storeWritten };
-    parentPort!.postMessage(report);
+    process.send?.(report);
     sim = (sim + 1) % config.sims;
     setTimeout(() => void next(), Math.max(0, config.segmentIntervalMs - (performance.now() - started)));
   };
@@ -117,4 +119,7 @@ function runSegment(simulation: GoModelSimulation, sim: number, segment: number,
   return { batch, stepsPerSecond: (frames * config.stepsPerFrame) / ((performance.now() - started) / 1000) };
 }
 
-if (parentPort !== null && workerData !== undefined) run(workerData as EngineConfig);
+/** How run-mode.ts starts this file: `fork(sim-engine.js, [ENGINE_ARG, JSON config])`. */
+export const ENGINE_ARG = 'deepdrivemd-engine';
+
+if (process.send !== undefined && process.argv[2] === ENGINE_ARG) run(JSON.parse(process.argv[3]!) as EngineConfig);

@@ -1,8 +1,7 @@
-import type { MessagePort } from 'node:worker_threads';
 import { PublishError, type Publisher } from 'proxystream';
 import type { OutgoingMessage } from 'proxystream/broker-adapters';
 
-/** A publish request a worker thread sends to the thread that owns the broker. */
+/** A publish request the engine process sends to the demo's process, which owns the broker. */
 export interface BridgedPublish {
   type: 'publish';
   id: number;
@@ -14,14 +13,15 @@ export interface BridgedPublish {
 export type BridgedReply = { type: 'published'; id: number } | { type: 'publish-failed'; id: number; message: string };
 
 /**
- * A {@link Publisher} for a worker thread whose broker lives in another thread (the in-process broker
- * is one thread's memory): each publish is posted to `port` and resolves when the owner answers that
- * the broker accepted it, so a producer's "accepted" still means accepted by the broker.
+ * A {@link Publisher} for a child process whose broker lives in its parent (the in-process broker is
+ * one process's memory): each publish goes out with `send`, its bytes copied across the process
+ * boundary, and resolves when the owner answers that the broker accepted it, so a producer's
+ * "accepted" still means accepted by the broker. `onMessage` registers for the parent's answers.
  */
-export function bridgedPublisher(port: MessagePort): Publisher {
+export function bridgedPublisher(send: (request: BridgedPublish) => void, onMessage: (listener: (message: { type: string }) => void) => void): Publisher {
   let next = 0;
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  port.on('message', (reply: BridgedReply | { type: string }) => {
+  onMessage((reply) => {
     if (reply.type !== 'published' && reply.type !== 'publish-failed') return;
     const answer = reply as BridgedReply;
     const entry = waiting.get(answer.id);
@@ -35,7 +35,7 @@ export function bridgedPublisher(port: MessagePort): Publisher {
         const id = ++next;
         waiting.set(id, { resolve, reject });
         const request: BridgedPublish = { type: 'publish', id, topic, messages: [...messages] };
-        port.postMessage(request);
+        send(request);
       }),
     close: async () => undefined,
     [Symbol.asyncDispose]: async () => undefined,
