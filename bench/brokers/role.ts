@@ -28,6 +28,10 @@ export interface RoleReport {
   forwardedBytes: number;
   latenciesMs: number[];
   cpuSeconds: number;
+  /** Events this role looked at (kept or filtered out), and Date.now() at the first and the last (null: none). */
+  seen: number;
+  firstMs: number | null;
+  lastMs: number | null;
 }
 
 const limits = (config: RoleConfig) => ({ ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes });
@@ -39,11 +43,22 @@ async function run(config: RoleConfig): Promise<RoleReport> {
   const consumer = new StreamConsumer({
     subscriber: broker.subscriber({ topics: config.topic, group: config.group }),
     stores: store === undefined ? [] : [store],
-    filter: config.keepEvery > 1 ? (metadata) => (metadata.i as number) % config.keepEvery === 0 : undefined,
+    filter:
+      config.keepEvery > 1
+        ? (metadata) => {
+            saw();
+            return (metadata.i as number) % config.keepEvery === 0;
+          }
+        : undefined,
     prefetch: config.role === 'relay' ? 0 : 4,
     limits: limits(config),
   });
-  const report: RoleReport = { received: 0, kept: 0, resolvedBytes: 0, forwardedBytes: 0, latenciesMs: [], cpuSeconds: 0 };
+  const report: RoleReport = { received: 0, kept: 0, resolvedBytes: 0, forwardedBytes: 0, latenciesMs: [], cpuSeconds: 0, seen: 0, firstMs: null, lastMs: null };
+  const saw = () => {
+    report.seen += 1;
+    report.lastMs = Date.now();
+    report.firstMs ??= report.lastMs;
+  };
   const publisher = config.role === 'relay' ? broker.publisher() : undefined;
   process.send?.({ type: 'ready' });
   for await (const item of consumer) {
@@ -58,6 +73,8 @@ async function run(config: RoleConfig): Promise<RoleReport> {
       report.latenciesMs.push(Date.now() - item.timestamp);
     }
     await item.ack();
+    if (config.keepEvery > 1) report.lastMs = Date.now();
+    else saw();
   }
   report.received = consumer.stats.received;
   if (config.role === 'relay') {

@@ -18,8 +18,15 @@ export interface Method {
   inlineThreshold: number;
 }
 
-/** One measured run. */
+/**
+ * One measured run. `itemsPerSecond` is the steady rate: events per second between the first and the
+ * last event the final consumer looked at (kept or filtered out), so start-up (connections, the first
+ * fetch) and the end-of-stream tail are left out; `seconds` is the whole run, first send to end of
+ * stream, and `startupShare` the part of it the steady window leaves out.
+ */
 export interface RunResult extends ThroughputSample {
+  steadySeconds: number;
+  startupShare: number;
   shape: Shape;
   method: string;
   brokerBytes: number;
@@ -29,6 +36,8 @@ export interface RunResult extends ThroughputSample {
 }
 
 let runCounter = 0;
+/** Fewer events than this at the final consumer: the run's rate is taken over the whole run. */
+const MIN_STEADY_EVENTS = 20;
 
 function startRole(config: RoleConfig): { child: ChildProcess; ready: Promise<void>; done: Promise<RoleReport> } {
   const child = fork(join(process.cwd(), 'dist', 'bench', 'brokers', 'role.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -84,6 +93,9 @@ export async function runShape(options: { broker: NetBrokerSpec; shape: Shape; m
     const reports = await Promise.all(roles.map((role) => role.done));
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const final = reports.at(-1)!;
+    // The steady window needs a few events to mean anything; a run too short for it counts whole.
+    const steadySeconds = final.firstMs === null || final.lastMs === null || final.seen < MIN_STEADY_EVENTS ? seconds : (final.lastMs - final.firstMs) / 1000;
+    const steadyRate = steadySeconds < seconds && steadySeconds > 0 ? (final.seen - 1) / steadySeconds : items / seconds;
     const stats = producer.stats;
     await producer.close();
     const payloadsLeft = store === undefined ? null : (await store.stats()).objects;
@@ -96,7 +108,9 @@ export async function runShape(options: { broker: NetBrokerSpec; shape: Shape; m
       size,
       items,
       seconds,
-      itemsPerSecond: items / seconds,
+      steadySeconds,
+      startupShare: Math.max(0, 1 - steadySeconds / seconds),
+      itemsPerSecond: steadyRate,
       latencyP50Ms: median(final.latenciesMs),
       latencyP99Ms: percentile(final.latenciesMs, 99),
       brokerBytes: stats.eventBytes + (relay?.forwardedBytes ?? 0),

@@ -109,6 +109,12 @@ function brokersTable(results) {
     const left = Math.max(...results.rows.filter((row) => row.shape === shape && row.size === size).map((row) => row.payloadsLeft ?? 0));
     lines.push(`| ${SHAPES[shape] ?? shape} | ${sizeLabel(size)} | ${cells.join(' | ')} | ${fixed((first?.brokerBytes ?? NaN) / 1e6, 1)} / ${fixed((firstRef?.brokerBytes ?? NaN) / 1e6, 1)} | ${left} |`);
   }
+  const shares = results.rows.map((row) => row.startupShare).filter((share) => typeof share === 'number');
+  if (shares.length > 0) {
+    lines.push('', `Items/s over each run's steady window (first to last item at the final consumer); start-up and the end-of-stream tail took at most ${fixed(100 * Math.max(...shares), 1)}% of any run.`);
+  } else {
+    lines.push('', 'Items/s over whole runs, first send to end of stream (this file predates the steady window, 2026-12-05).');
+  }
   return lines.join('\n');
 }
 
