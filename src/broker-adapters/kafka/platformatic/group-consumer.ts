@@ -1,28 +1,10 @@
-import { Base, ConnectionPool, Consumer, fetchV17, ListOffsetTimestamps, offsetCommitV8, type ClusterMetadata, type RecordsBatch } from '@platformatic/kafka';
+import { Base, ConnectionPool, Consumer, ListOffsetTimestamps, offsetCommitV8 } from '@platformatic/kafka';
 import { backoffDelay, retry, type BackoffPolicy } from '../../../util/retry.js';
 import { orAfter, sleep, sleepUntilWoken } from '../../../util/timers.js';
-import { EOS_HEADER, isRetriableKafkaError, partitionKey, restartRetry, RESTART_WINDOW_MS, type FetchedRecord, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { isRetriableKafkaError, partitionKey, restartRetry, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
+import { fetchPartitions, recordsOf, type FetchedPartition, type Position } from './fetch-request.js';
 import type { PlatformaticDriver } from './driver.js';
 
-/** Where one assigned partition is read from next. */
-interface Position {
-  topic: string;
-  partition: number;
-  offset?: bigint;
-  edge?: 'earliest' | 'latest';
-}
-
-/** A partition of a fetch response with its records. */
-interface FetchedPartition {
-  topic: string;
-  partition: number;
-  errorCode: number;
-  batches: RecordsBatch[];
-}
-
-type FetchResponse = fetchV17.FetchResponse;
-
-const IS_CONTROL_BATCH = 0x20;
 const OFFSET_OUT_OF_RANGE = 1;
 /** Backoff between failed fetch rounds (a leader moving, a broker away). */
 const FETCH_BACKOFF: BackoffPolicy = { backoffMs: 100, maxBackoffMs: 2_000, jitter: 0.2 };
@@ -250,7 +232,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       byLeader.set(leader, [...(byLeader.get(leader) ?? []), position]);
     }
     // Each leader's answer is delivered even when another leader failed; that failure is thrown after.
-    const answers = await Promise.allSettled([...byLeader].map(([leader, positions]) => this.#fetchFrom(leader, positions, metadata)));
+    const answers = await Promise.allSettled([...byLeader].map(([leader, positions]) => fetchPartitions(this.#consumer, leader, positions, metadata, this.#driver.options)));
     let failed = false;
     for (const answer of answers) {
       if (answer.status === 'rejected') continue;
@@ -264,30 +246,6 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
     // A partition answered with an error (leader moving, topic being created): back off briefly.
     if (failed || this.#refreshMetadata) await sleep(backoffDelay(1, FETCH_BACKOFF), this.#closing.signal).catch(() => undefined);
     return placed.length;
-  }
-
-  async #fetchFrom(leader: number, positions: Position[], metadata: ClusterMetadata): Promise<FetchedPartition[]> {
-    const { options } = this.#driver;
-    const topicIds = new Map<string, string>();
-    const topics = new Map<string, { topicId: string; partitions: Array<{ partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }> }>();
-    for (const { topic, partition, offset } of positions) {
-      const topicId = metadata.topics.get(topic)!.id;
-      topicIds.set(topicId, topic);
-      const entry = topics.get(topicId) ?? { topicId, partitions: [] };
-      entry.partitions.push({ partition, fetchOffset: offset!, partitionMaxBytes: options.maxBytesPerPartition, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
-      topics.set(topicId, entry);
-    }
-    let response: FetchResponse;
-    try {
-      response = await this.#consumer.fetch({ node: leader, topics: [...topics.values()], maxWaitTime: options.maxWaitTimeMs, minBytes: 1, maxBytes: options.maxBytes });
-    } catch (error) {
-      const partial = (error as { response?: FetchResponse }).response;
-      if (partial === undefined || !Array.isArray(partial.responses)) throw error;
-      response = partial;
-    }
-    return response.responses.flatMap(({ topicId, partitions }) =>
-      partitions.map(({ partitionIndex, errorCode, records }) => ({ topic: topicIds.get(topicId) ?? '', partition: partitionIndex, errorCode, batches: records ?? [] })),
-    );
   }
 
   /**
@@ -308,18 +266,7 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
       return false;
     }
     const from = position.offset;
-    const records: FetchedRecord[] = [];
-    let next = from;
-    for (const batch of batches) {
-      next = batch.firstOffset + BigInt(batch.lastOffsetDelta) + 1n;
-      if ((batch.attributes & IS_CONTROL_BATCH) !== 0) continue;
-      for (const record of batch.records) {
-        const offset = batch.firstOffset + BigInt(record.offsetDelta);
-        if (offset < from) continue;
-        const eos = record.headers.some(([name, value]) => name?.toString() === EOS_HEADER && value?.toString() === '1');
-        records.push({ offset: Number(offset), value: record.value ?? EMPTY, key: record.key?.toString(), endOfStream: eos });
-      }
-    }
+    const { records, next } = recordsOf(batches, from);
     if (records.length > 0) {
       const live = () => generation === this.#hooks.generation() && !this.#closed && this.#positions.get(partitionKey(topic, partition)) === position;
       await this.#hooks.batch(topic, partition, records, { live, heartbeat: async () => undefined });
@@ -352,4 +299,3 @@ export class PlatformaticGroupConsumer implements GroupConsumerDriver {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
