@@ -201,7 +201,8 @@ export function chartSpec(report: DemoReport): TopLevelSpec {
     height: 230,
     layer: [
       { data: { values: batchRows }, mark: { type: 'bar' as const, width: { band: 0.6 } }, encoding: { x: modeAxis, y: { field: 'batches', type: 'quantitative' as const, title: 'inference batches (count)', scale: { domain: [0, 1.12 * Math.max(...batchRuns.map((run) => run.batches), publishedBatches ?? 0)], nice: false } }, color: modeColor } },
-      { data: { values: batchRows }, mark: { type: 'text' as const, dy: -7, fontSize: 12, fontWeight: 'bold' as const }, encoding: { x: modeAxis, y: { field: 'batches', type: 'quantitative' as const }, text: { field: 'label' } } },
+      // A label with the runs' range ("283 (275–288)") at 12 px ran into its neighbour's.
+      { data: { values: batchRows }, mark: { type: 'text' as const, dy: -7, fontSize: repeated ? 10.5 : 12, fontWeight: 'bold' as const }, encoding: { x: modeAxis, y: { field: 'batches', type: 'quantitative' as const }, text: { field: 'label' } } },
       ...(repeated ? [{ data: { values: batchRuns }, mark: { type: 'point' as const, filled: true, color: 'black', size: 25 }, encoding: { x: modeAxis, y: { field: 'batches', type: 'quantitative' as const } } }] : []),
       ...(publishedBatches === undefined ? [] : publishedRule(publishedBatches, `${DAGGER} Polaris\n×${published!.ratios.batches.toFixed(2)}`)),
     ],
