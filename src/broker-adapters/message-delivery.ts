@@ -20,32 +20,29 @@ export interface Settlement {
   durable?(): Promise<boolean>;
 }
 
+const settledAlready = (): Promise<void> => Promise.resolve();
+
+/** The settlement of a message on a broker that does not redeliver (ZeroMQ): ack and nack do nothing. */
+export const AT_MOST_ONCE: Settlement = { ack: settledAlready, nack: settledAlready };
+
 /**
  * The {@link Delivery} of a message, shared by every adapter: it settles at most once, so the first
  * `ack()` or `nack()` (of a current message) goes to `settlement` and every later call does nothing. A
  * message tagged as a dead letter carries its decoded record ({@link withDeadLetter}).
  */
 export function messageDelivery(fields: MessageFields, settlement: Settlement): Delivery {
-  let settled = false;
-  const first = () => !settled && (settlement.current?.() ?? true) && (settled = true);
-  const delivery: Delivery = {
-    topic: fields.topic,
-    value: fields.value,
-    position: fields.position,
-    deliveryCount: fields.deliveryCount,
-    endOfStream: false,
-    ack: () => (first() ? settlement.ack() : Promise.resolve()),
-    nack: (options: NackOptions = {}) => (first() ? settlement.nack(options) : Promise.resolve()),
-  };
+  const delivery: Delivery = { topic: fields.topic, value: fields.value, position: fields.position, deliveryCount: fields.deliveryCount, endOfStream: false, ack: settledAlready, nack: settledAlready };
+  // Nothing to settle (ZeroMQ, at most once): no flag and no closures per message.
+  if (settlement !== AT_MOST_ONCE) {
+    let settled = false;
+    const first = () => !settled && (settlement.current?.() ?? true) && (settled = true);
+    delivery.ack = () => (first() ? settlement.ack() : Promise.resolve());
+    delivery.nack = (options: NackOptions = {}) => (first() ? settlement.nack(options) : Promise.resolve());
+  }
   if (settlement.durable !== undefined) delivery.durable = settlement.durable;
   if (fields.key !== undefined) delivery.key = fields.key;
   return withDeadLetter(delivery);
 }
-
-const settledAlready = (): Promise<void> => Promise.resolve();
-
-/** The settlement of a message on a broker that does not redeliver (ZeroMQ): ack and nack do nothing. */
-export const AT_MOST_ONCE: Settlement = { ack: settledAlready, nack: settledAlready };
 
 /** The end-of-stream {@link Delivery} of a topic, shared by every adapter; its ack and nack do nothing. */
 export function endDelivery(fields: Omit<MessageFields, 'deliveryCount'>): Delivery {
