@@ -180,9 +180,10 @@ export async function runMode(mode: Mode, config: DemoConfig, onProgress: (progr
   // boundary (IPC, the V8 serializer), frames sent by ref only their events.
   const engine = fork(join(process.cwd(), 'dist', 'examples', 'deepdrivemd', 'sim-engine.js'), [ENGINE_ARG, JSON.stringify(engineConfig)], { serialization: 'advanced' });
   // After the engine stopped, restart points and late answers have nowhere to go: dropped, as a
-  // message to an exited worker thread was.
+  // message to an exited worker thread was. A send that fails because the engine is exiting reports
+  // to the callback (ignored) instead of as the child's 'error' event.
   const toEngine = (message: ToEngine | BridgedReply) => {
-    if (engine.connected) engine.send(message, (error: Error | null) => error ?? undefined);
+    if (engine.connected) engine.send(message, () => undefined);
   };
   const framesPublisher = broker.publisher();
   const restartsIn = new StreamConsumer<Float32Array>({ subscriber: broker.subscriber({ topics: TOPICS.restarts, group: 'engine' }), prefetch: 0 });
