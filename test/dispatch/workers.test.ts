@@ -6,6 +6,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { ErrorCodes } from '../../src/errors/index.js';
 import { childExecArgv } from '../../src/dispatch/pools/process-pool.js';
+import { ALLOCATOR_TUNABLES, HEAP_TUNING_ENV } from '../../src/util/heap-tuning.js';
 import { compileFixtures, fixture } from './compile.js';
 import { deadLetters, dispatcher, produce, total, world } from './helpers.js';
 
@@ -99,21 +100,44 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
   });
 
   it.runIf(kind === 'process')("children start with the dispatcher's options by default, and with exactly the execArgv given", async () => {
-    const optionsOf = async (pool: Record<string, unknown>) => {
-      const file = join(tmpdir(), `ps-execargv-${process.pid}-${Date.now()}.txt`);
-      process.env.PS_TEST_EXECARGV_FILE = file;
-      try {
-        await run({ export: 'recordExecArgv', ...pool }, 2);
-        return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as string[]);
-      } finally {
-        rmSync(file, { force: true });
-      }
-    };
-    for (const options of await optionsOf({})) expect(options).toEqual(process.execArgv);
-    for (const options of await optionsOf({ execArgv: ['--stack-size=2000'] })) expect(options).toEqual(['--stack-size=2000']);
+    const options = async (pool: Record<string, unknown>) => (await startupsOf(pool)).map((startup) => startup.execArgv);
+    for (const execArgv of await options({})) expect(execArgv).toEqual(process.execArgv);
+    for (const execArgv of await options({ execArgv: ['--stack-size=2000'] })) expect(execArgv).toEqual(['--stack-size=2000']);
     // Code run with -e/-p is dropped, as fork() drops it from its default: children would run it and fork again.
     expect(childExecArgv(['-e', 'code()', '--stack-size=2000', '--print=1', '-pe', 'x'])).toEqual(['--stack-size=2000']);
   });
+
+  it.runIf(kind === 'process')("children start with glibc's allocator tuned for payload reads, unless the tuning is off or the user set it", async () => {
+    const tunablesWith = async (env: Record<string, string>) => {
+      const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+      Object.assign(process.env, env);
+      try {
+        return (await startupsOf({})).map((startup) => startup.tunables);
+      } finally {
+        for (const [name, value] of Object.entries(saved)) {
+          if (value === undefined) delete process.env[name];
+          else process.env[name] = value;
+        }
+      }
+    };
+    expect(process.env.GLIBC_TUNABLES).toBeUndefined();
+    expect(await tunablesWith({})).toEqual([ALLOCATOR_TUNABLES, ALLOCATOR_TUNABLES]);
+    expect(await tunablesWith({ [HEAP_TUNING_ENV]: 'off' })).toEqual([null, null]);
+    expect(await tunablesWith({ GLIBC_TUNABLES: 'glibc.malloc.arena_max=2' })).toEqual(['glibc.malloc.arena_max=2', 'glibc.malloc.arena_max=2']);
+    expect(await tunablesWith({ MALLOC_TRIM_THRESHOLD_: '4294967296' })).toEqual([null, null]);
+  });
+
+  /** How each of two children started (one line each, from the `recordStartup` handler). */
+  const startupsOf = async (pool: Record<string, unknown>): Promise<Array<{ execArgv: string[]; tunables: string | null }>> => {
+    const file = join(tmpdir(), `ps-startup-${process.pid}-${Date.now()}.txt`);
+    process.env.PS_TEST_STARTUP_FILE = file;
+    try {
+      await run({ export: 'recordStartup', concurrency: 2, ...pool }, 2);
+      return readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { execArgv: string[]; tunables: string | null });
+    } finally {
+      rmSync(file, { force: true });
+    }
+  };
 });
 
 describe('SIGTERM in a service process', () => {

@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { withAllocatorTuning } from '../../util/heap-tuning.js';
 import { hostScript } from './host-path.js';
 import type { FromWorker, WorkerChannel } from './protocol.js';
 
@@ -22,11 +23,12 @@ const EVAL_OPTIONS = new Set(['-e', '--eval', '-p', '--print', '-pe', '-ep']);
 
 /**
  * Forks a child process running the process host with `execArgv` as its Node options (advanced
- * serialization, so event bytes cross as binary). The child shares the dispatcher's stdout/stderr.
+ * serialization, so event bytes cross as binary) and glibc's allocator tuned for payload reads
+ * ({@link withAllocatorTuning}). The child shares the dispatcher's stdout/stderr.
  * Killing sends SIGKILL; a child that crashes or exits takes only its own attempt down.
  */
 export function spawnProcess(execArgv: readonly string[]): WorkerChannel {
-  const child = fork(fileURLToPath(hostScript('process-host')), [], { execArgv: [...execArgv], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(fileURLToPath(hostScript('process-host')), [], { execArgv: [...execArgv], env: withAllocatorTuning(), serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   child.on('error', () => undefined); // an 'exit' follows and fails the attempt
   return {
     post: (message) => {
