@@ -201,6 +201,11 @@ export class KafkaSubscriber implements Subscriber {
   }
 
   /** The delivery of a fetched message; undefined when its generation ended or it was dead-lettered instead. */
+  /** Settles `offset` of its partition, and schedules a commit when that moved the acked prefix. */
+  #settle(state: Fetched['state'], offset: number): void {
+    if (state.settle(offset)) this.#commits.schedule();
+  }
+
   async #deliver(fetched: Fetched): Promise<Delivery | undefined> {
     const { state, epoch, offset } = fetched;
     if (epoch !== this.#epoch) return undefined;
@@ -212,7 +217,7 @@ export class KafkaSubscriber implements Subscriber {
         this.#queue.putBack(fetched);
         throw error;
       }
-      if (epoch === this.#epoch && state.settle(offset)) this.#commits.schedule();
+      if (epoch === this.#epoch) this.#settle(state, offset);
       return undefined;
     }
     state.delivered(offset, fetched.count);
@@ -223,15 +228,10 @@ export class KafkaSubscriber implements Subscriber {
       { topic: state.topic, value: fetched.value, position, deliveryCount: fetched.count, key: fetched.key },
       {
         current: () => epoch === this.#epoch,
-        ack: async () => {
-          if (state.settle(offset)) this.#commits.schedule();
-        },
+        ack: async () => this.#settle(state, offset),
         durable: () => this.#commits.committed(state, offset, holds),
         nack: async ({ requeue, delayMs }) => {
-          if (requeue === false) {
-            if (state.settle(offset)) this.#commits.schedule();
-            return;
-          }
+          if (requeue === false) return this.#settle(state, offset);
           // A new generation clears the queue, delayed ones included: their partition is read again from the commit.
           this.#queue.requeue({ ...fetched, count: fetched.count + 1 }, delayMs);
         },
