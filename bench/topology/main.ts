@@ -149,4 +149,8 @@ async function finish(): Promise<void> {
     process.exitCode = 1;
   } else console.log('teardown check: no namespace, veth, bridge or qdisc of this run remains');
   if (report.failures.length > 0) process.exitCode = 1;
+  // A full run with nothing failed then writes docs/topology.md's tables, the chart and the layout
+  // figure (each module does its work on import), so `npm run bench:topology -- --repeats 3` passes its
+  // flags here rather than to the last command of a chain.
+  if (!quick && process.exitCode === undefined) for (const step of ['table', 'chart', 'layout']) await import(`./${step}.js`);
 }
