@@ -10,7 +10,7 @@ export const PAYLOAD_HEAP_BYTES = 128 * 1024 * 1024;
 /** A read of at least this many bytes (a stored payload or an event) turns the tuning on. */
 export const LARGE_READ_BYTES = 64 * 1024;
 
-/** The environment variable that turns the tuning off (`off`, `0` or `false`), the allocator's for a process pool's children included. */
+/** The environment variable that turns the tuning off (`off`, `0` or `false`): V8's, and glibc's for a process pool's children. */
 export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';
 
 const V8_HEAP_OPTION = /--(heap[-_]growing[-_]percent|initial[-_]old[-_]space[-_]size)\b/;

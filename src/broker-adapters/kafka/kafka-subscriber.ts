@@ -200,12 +200,12 @@ export class KafkaSubscriber implements Subscriber {
     });
   }
 
-  /** The delivery of a fetched message; undefined when its generation ended or it was dead-lettered instead. */
   /** Settles `offset` of its partition, and schedules a commit when that moved the acked prefix. */
   #settle(state: Fetched['state'], offset: number): void {
     if (state.settle(offset)) this.#commits.schedule();
   }
 
+  /** The delivery of a fetched message; undefined when its generation ended or it was dead-lettered instead. */
   async #deliver(fetched: Fetched): Promise<Delivery | undefined> {
     const { state, epoch, offset } = fetched;
     if (epoch !== this.#epoch) return undefined;
