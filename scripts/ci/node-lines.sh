@@ -54,6 +54,7 @@ parallel=(
   test/broker-adapters/zmq.test.ts
   test/security/isolation.test.ts
   test/security/fuzz.test.ts
+  test/util/heap-tuning.test.ts
   test/util/retry.test.ts
   test/util/timers.test.ts
   test/metrics/metrics.test.ts

@@ -58,10 +58,11 @@ describe('heap tuning for processes that read large payloads', () => {
     const off = await readInChild({ PROXYSTREAM_HEAP_TUNING: 'off' });
     expect(tuned).toMatchObject({ before: 'idle', after: 'on', sum: 1500 * 7 });
     expect(off).toMatchObject({ before: 'off', after: 'off', sum: 1500 * 7 });
-    // 1.5 GB of buffers: with V8's defaults a full collection every few tens to a hundred MB; tuned, one
-    // before the tuning takes effect and then about one per 128 MiB of garbage, or none.
-    expect(off.major).toBeGreaterThanOrEqual(4);
-    expect(tuned.major).toBeLessThanOrEqual(Math.max(1, Math.floor(off.major / 3)));
+    // 1.5 GB of buffers: with V8's defaults a full collection every few tens to a hundred MB (30 on Node
+    // 20, 24 and 26; Node 22's V8 already spares them: 1); tuned, one before the tuning takes effect and
+    // then about one per 128 MiB of garbage, or none.
+    expect(tuned.major).toBeLessThanOrEqual(2);
+    expect(tuned.major).toBeLessThanOrEqual(Math.max(2, Math.floor(off.major / 3)));
   });
 
   it("glibc's allocator tuning (a process pool's children get it) spares a reader most page faults", async () => {
