@@ -42,10 +42,14 @@ const SIZES = [10_000, 1_000_000, 10_000_000];
  * Items measured per run, and the warm-up sent before them through the same closed loop (not measured),
  * for both systems: V8 compiles a dispatcher's hot paths over its first several thousand events, and
  * with only 2W warm-up items a 3,000-item run at 10 kB measured a third below the steady rate (the
- * peer's did not move). Each sample records its start-up share (goal: under 5%).
+ * peer's did not move). The warm-up also lasts at least WARMUP_SECONDS: each worker sees only a quarter
+ * of the items, and at 1 MB a profile of a process-pool worker 3 s after a 1,000-item warm-up showed
+ * 22% of its CPU in V8's optimising compiler (1.5% after 18 s). Each sample records its start-up share
+ * (goal: under 5%), its warm-up items and the warm-up's own (cold) rate.
  */
 const ITEMS: Record<number, number> = quick ? { 10_000: 400, 1_000_000: 150, 10_000_000: 30 } : { 10_000: 6000, 1_000_000: 2500, 10_000_000: 240 };
 const WARMUP: Record<number, number> = quick ? { 10_000: 2 * WORKERS, 1_000_000: 2 * WORKERS, 10_000_000: 2 * WORKERS } : { 10_000: 15_000, 1_000_000: 1000, 10_000_000: 100 };
+const WARMUP_SECONDS = quick ? 0 : 10;
 
 interface OurRun {
   name: string;
@@ -109,7 +113,7 @@ async function main(): Promise<void> {
           progress.step(label);
           try {
             const sample = await withDeadline(RUN_TIMEOUT_MS, label, (signal) =>
-              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, warmup: WARMUP[size]!, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers, roleEnv: run.roleEnv, signal }),
+              runScaling({ broker: run.broker, method: run.method, pool: run.pool, size, items: ITEMS[size]!, warmup: WARMUP[size]!, warmupSeconds: WARMUP_SECONDS, workers: WORKERS, sleepMs: 0, keepEvery: 1, window: 2 * WORKERS, settleMs: run.settleMs, reuseBuffers: run.reuseBuffers, roleEnv: run.roleEnv, signal }),
             );
             samples.push({ ...sample, run: run.name });
           } catch (error) {
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
           const label = `proxystore ${method} ${sizeLabel(size)}`;
           progress.step(label);
           try {
-            const config = { mode: 'scaling', port: redis.port, id: `hop-${r}-${size}-${method}-${Date.now()}`, size, items: ITEMS[size]!, warmup: WARMUP[size]!, method, workers: WORKERS, sleepMs: 0, window: 2 * WORKERS, dir: join(shm, 'peer') };
+            const config = { mode: 'scaling', port: redis.port, id: `hop-${r}-${size}-${method}-${Date.now()}`, size, items: ITEMS[size]!, warmup: WARMUP[size]!, warmupSeconds: WARMUP_SECONDS, method, workers: WORKERS, sleepMs: 0, window: 2 * WORKERS, dir: join(shm, 'peer') };
             const result = await runPeer<PeerScalingResult>(peer!.python, config);
             peerSamples.push({ ...result, method, size });
           } catch (error) {
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
       ...runInfo(),
       versions: { proxystore: peer?.version ?? `not run (pinned ${PROXYSTORE_VERSION})`, python: peer?.python_version ?? 'not run', kafka: kafka?.version ?? 'not run' },
       seconds: (Date.now() - started) / 1000,
-      config: { workers: WORKERS, sleepMs: 0, window: 2 * WORKERS, warmup: WARMUP, items: ITEMS, repeats: REPEATS, sizes: SIZES, inlineThreshold: DEFAULT_INLINE_THRESHOLD, broker: 'redis-streams (defaults)', otherBrokers: others.map((run) => run.name) },
+      config: { workers: WORKERS, sleepMs: 0, window: 2 * WORKERS, warmup: WARMUP, warmupSeconds: WARMUP_SECONDS, items: ITEMS, repeats: REPEATS, sizes: SIZES, inlineThreshold: DEFAULT_INLINE_THRESHOLD, broker: 'redis-streams (defaults)', otherBrokers: others.map((run) => run.name) },
       headline,
       headlineMarkdown: headlineMarkdown(headline),
       otherBrokersMarkdown: otherBrokersMarkdown(rows, others.map((run) => run.name), SIZES),

@@ -13,6 +13,8 @@ export interface HopRow extends Omit<PeerScalingRow, 'dispatcherCpuMsPerTask'> {
   cpuMsPerItem?: { generator: number; dispatcher: number; workers: number | null };
   gcShare?: { generator: number; dispatcher: number; workers: number | null };
   payloadsLeft?: number;
+  /** proxystream: items/s of the warm-up itself, from a cold start (new processes, nothing compiled yet). */
+  warmupTasksPerSecond?: number;
 }
 
 /** Medians per system × method × size. */
@@ -35,6 +37,7 @@ export function summarise(samples: HopSample[], peer: PeerScalingSample[]): HopR
       cpuMsPerItem: { generator: median(runs.map((s) => s.cpuMsPerItem.generator)), dispatcher: median(runs.map((s) => s.cpuMsPerItem.dispatcher)), workers: median(runs.map((s) => s.cpuMsPerItem.workers)) },
       gcShare: { generator: median(runs.map((s) => s.gcShare.generator)), dispatcher: median(runs.map((s) => s.gcShare.dispatcher)), workers: process ? null : median(runs.map((s) => s.gcShare.workers)) },
       payloadsLeft: Math.max(...runs.map((s) => s.payloadsLeft ?? 0)),
+      warmupTasksPerSecond: median(runs.map((s) => s.warmupTasksPerSecond)),
     });
   }
   for (const { dispatcherCpuMsPerTask: _cpu, ...row } of summarisePeerScaling(peer)) rows.push({ system: 'proxystore', ...row });

@@ -46,13 +46,13 @@ function hopRows(results) {
   const bestPeer = new Map();
   for (const row of results.rows) if (row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method)) bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
   const lines = [
-    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | start-up | payloads left |',
-    '|---|---|---:|---:|---:|---:|---:|---:|',
+    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | start-up | warm-up items/s (cold) | payloads left |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results.rows.filter((r) => r.system === 'proxystream')) {
     const cpu = row.cpuMsPerItem ?? {};
     const workers = cpu.workers === null ? 'in pool' : fixed(cpu.workers, 2);
-    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${typeof row.startupShare === 'number' ? `${fixed(100 * row.startupShare, 1)}%` : 'n/a'} | ${row.payloadsLeft ?? 'n/a'} |`);
+    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${typeof row.startupShare === 'number' ? `${fixed(100 * row.startupShare, 1)}%` : 'n/a'} | ${typeof row.warmupTasksPerSecond === 'number' ? fixed(row.warmupTasksPerSecond, 0) : 'n/a'} | ${row.payloadsLeft ?? 'n/a'} |`);
   }
   return lines.join('\n');
 }

@@ -28,6 +28,12 @@ export interface ScalingRun {
    * connect everything and let V8 compile the hot paths. @default 2 × workers
    */
   warmup?: number;
+  /**
+   * The warm-up goes on past `warmup` items until this many seconds have passed: V8's optimising
+   * compiler is still at work on hot paths called only a few thousand times, so a count alone
+   * under-warms the slow configurations. @default 0
+   */
+  warmupSeconds?: number;
   /** Sample memory of the dispatcher, the workers and this process every this many ms (memory bench). */
   sampleMs?: number;
   /** How the dispatcher hands items to the W workers. @default 'remote' */
@@ -57,6 +63,10 @@ export interface ScalingSample {
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
+  /** Items sent in the warm-up (at least `warmup`, more when `warmupSeconds` asked for it). */
+  warmupItems: number;
+  /** The warm-up's own rate, from a cold start: what the first seconds of a new pipeline run at. */
+  warmupTasksPerSecond: number;
   /** The rate over the second half of the measured items (the steady state). */
   secondHalfTasksPerSecond: number;
   /** How much of the measured time went beyond what the steady rate needs: start-up left in the run (goal: under 5%). */
@@ -141,6 +151,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
   });
   const warmup = run.warmup ?? 2 * run.workers;
+  let warmupItems = 0;
   try {
     return await superviseRoles(roles, run.signal, async () => {
       await Promise.all(roles.map((role) => role.ready));
@@ -152,11 +163,16 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
       };
       // Warm-up (negative i, always kept, not measured): the measured loop's shape, then drained.
-      for (let k = 0; k < warmup; k += 1) {
+      // It ends once both `warmup` items were sent and `warmupSeconds` passed (the clock bounds it).
+      const warmupStart = process.hrtime.bigint();
+      const warmUntil = warmupStart + BigInt(Math.round((run.warmupSeconds ?? 0) * 1e9));
+      for (let k = 0; k < warmup || process.hrtime.bigint() < warmUntil; k += 1) {
         await waitFor(() => k - warmed < run.window);
         await producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } });
+        warmupItems = k + 1;
       }
-      await waitFor(() => warmed >= warmup);
+      await waitFor(() => warmed >= warmupItems);
+      const warmupTasksPerSecond = warmupItems / (Number(process.hrtime.bigint() - warmupStart) / 1e9);
       const warm = { ...producer.stats };
       const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
       const cpu = meterCpu();
@@ -197,6 +213,8 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         tasks: finished,
         seconds,
         tasksPerSecond: finished / seconds,
+        warmupItems,
+        warmupTasksPerSecond,
         secondHalfTasksPerSecond,
         startupShare: Math.max(0, 1 - finished / secondHalfTasksPerSecond / seconds),
         eventsPerSecond: run.items / seconds,
@@ -217,7 +235,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
     });
   } catch (error) {
     // Where a failed run stood says which role or broker stalled.
-    const message = `${(error as Error)?.message ?? String(error)} (warm-up ${warmed}/${warmup} done, ${finished}/${kept} tasks finished, ${seen}/${run.items} events read by the dispatcher)`;
+    const message = `${(error as Error)?.message ?? String(error)} (warm-up ${warmed}/${Math.max(warmup, warmupItems)} done, ${finished}/${kept} tasks finished, ${seen}/${run.items} events read by the dispatcher)`;
     throw new Error(message, { cause: error });
   } finally {
     await producer.close().catch(() => undefined);

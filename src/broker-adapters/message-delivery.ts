@@ -36,8 +36,8 @@ export function messageDelivery(fields: MessageFields, settlement: Settlement): 
   if (settlement !== AT_MOST_ONCE) {
     let settled = false;
     const first = () => !settled && (settlement.current?.() ?? true) && (settled = true);
-    delivery.ack = () => (first() ? settlement.ack() : Promise.resolve());
-    delivery.nack = (options: NackOptions = {}) => (first() ? settlement.nack(options) : Promise.resolve());
+    delivery.ack = () => (first() ? settlement.ack() : settledAlready());
+    delivery.nack = (options: NackOptions = {}) => (first() ? settlement.nack(options) : settledAlready());
   }
   if (settlement.durable !== undefined) delivery.durable = settlement.durable;
   if (fields.key !== undefined) delivery.key = fields.key;

@@ -157,12 +157,18 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
                 return
             time.sleep(0.001)
 
-    # Warm-up (negative i, not measured): the measured loop's shape, then drained.
-    warmup = cfg.get('warmup', 2 * workers)
-    for k in range(warmup):
+    # Warm-up (negative i, not measured): the measured loop's shape, then drained. It lasts at least
+    # `warmup` items and at least `warmupSeconds` (the same rule as proxystream's runs; the clock bounds it).
+    warmup_start = time.time()
+    warm_until = warmup_start + cfg.get('warmupSeconds', 0)
+    k = 0
+    while k < cfg.get('warmup', 2 * workers) or time.time() < warm_until:
         wait_below(k + 1 - window)
         producer.send(topic, payload, evict=True, metadata={'i': -1 - k, 't': time.time()})
+        k += 1
+    warmup = k
     wait_below(warmup)
+    warmup_rate = warmup / max(time.time() - warmup_start, 1e-9)
     start = time.time()
     half = items - items // 2
     half_at = None
@@ -186,6 +192,8 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
         'tasks': len(measured),
         'seconds': seconds,
         'tasksPerSecond': len(measured) / seconds,
+        'warmupItems': warmup,
+        'warmupTasksPerSecond': warmup_rate,
         'secondHalfTasksPerSecond': second_half,
         'startupShare': max(0.0, 1 - len(measured) / second_half / seconds),
         'latencyP50Ms': percentile(lat, 50),

@@ -19,6 +19,10 @@ export interface PeerScalingResult {
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
+  /** Items sent in the warm-up (at least `warmup`, more when `warmupSeconds` asked for it). */
+  warmupItems: number;
+  /** The warm-up's own rate, from a cold start. */
+  warmupTasksPerSecond: number;
   /** The rate over the second half of the measured items (the steady state). */
   secondHalfTasksPerSecond: number;
   /** How much of the measured time went beyond what the steady rate needs (start-up left in the run). */
