@@ -29,6 +29,11 @@ const withPeer = !process.argv.includes('--no-peer');
 const withKafka = full && !process.argv.includes('--no-kafka');
 const REPEATS = { redis: quick ? 1 : 2, zmq: 1, kafka: 1, peer: quick ? 1 : 3, raw: quick ? 1 : 3 };
 const MEMORY = quick ? { size: 1_000_000, items: 1_000 } : { size: 1_000_000, items: 10_000 };
+/**
+ * Seconds of warm-up before each raw run's clock starts, for both systems (see `runRaw`): a fresh
+ * consumer process spends its first seconds in V8's optimising compiler.
+ */
+const RAW_WARMUP_SECONDS = quick ? 0 : 10;
 
 function version(command: string, args: string[]): string {
   try {
@@ -106,13 +111,13 @@ async function main(): Promise<void> {
         const items = rawItems(size, quick);
         for (const method of rawOurs) {
           const sample = await attempt(`raw proxystream ${method.name} ${sizeLabel(size)}`, () =>
-            withDeadline(300_000, 'raw', (signal) => runRaw({ broker: { kind: 'redis-streams', url: redis.url }, store: method.store, method: method.name, inlineThreshold: method.inlineThreshold, size, items, signal })),
+            withDeadline(300_000, 'raw', (signal) => runRaw({ broker: { kind: 'redis-streams', url: redis.url }, store: method.store, method: method.name, inlineThreshold: method.inlineThreshold, size, items, warmupSeconds: RAW_WARMUP_SECONDS, signal })),
           );
           if (sample !== undefined) rawSamples.push(sample);
         }
         if (peer === undefined) continue;
         for (const method of peerMethods) {
-          const result = await attempt(`raw peer ${method} ${sizeLabel(size)}`, () => runPeer<PeerRawResult>(peer.python, { mode: 'raw', port: redis.port, id: `${r}-${size}-${method}-${Date.now()}`, size, items, method }));
+          const result = await attempt(`raw peer ${method} ${sizeLabel(size)}`, () => runPeer<PeerRawResult>(peer.python, { mode: 'raw', port: redis.port, id: `${r}-${size}-${method}-${Date.now()}`, size, items, warmupSeconds: RAW_WARMUP_SECONDS, method }));
           if (result !== undefined) rawSamples.push({ system: 'proxystore', method, size, ...result });
         }
       }
@@ -144,7 +149,7 @@ async function main(): Promise<void> {
         kafka: kafka?.version ?? 'not run',
       },
       seconds: (Date.now() - started) / 1000,
-      config: { workers: WORKERS, sleepMs: SLEEP_MS, idealTasksPerSecond: (WORKERS * 1000) / SLEEP_MS, scalingSizes, rawSizes, filterSize: FILTER_SIZE, repeats: REPEATS, memory: MEMORY, window: '2 × workers (closed loop), warm-up 2 × workers items unmeasured' },
+      config: { workers: WORKERS, sleepMs: SLEEP_MS, idealTasksPerSecond: (WORKERS * 1000) / SLEEP_MS, scalingSizes, rawSizes, filterSize: FILTER_SIZE, repeats: REPEATS, memory: MEMORY, window: '2 × workers (closed loop), warm-up 2 × workers items unmeasured', rawWarmupSeconds: RAW_WARMUP_SECONDS },
       headline: headlineRows,
       headlineMarkdown: headlineMarkdown(headlineRows),
       limits,

@@ -21,8 +21,11 @@ export interface RawConsumerReport {
   latenciesMs: number[];
 }
 
-/** The raw-pipeline consumer (its own process): resolves every item (checksum-verified) and acks, until end of stream. */
-runChild<RawConsumerConfig, RawConsumerReport>(async (config) => {
+/**
+ * The raw-pipeline consumer (its own process): resolves every item (checksum-verified) and acks, until
+ * end of stream. Warm-up items (negative i) are handled alike, emitted one event each, and not counted.
+ */
+runChild<RawConsumerConfig, RawConsumerReport>(async (config, _stop, emit) => {
   const broker = openNetBroker(config.broker);
   const store = openStore(config.store);
   const consumer = new StreamConsumer({
@@ -36,7 +39,8 @@ runChild<RawConsumerConfig, RawConsumerReport>(async (config) => {
   for await (const item of consumer) {
     await item.resolve();
     await item.ack();
-    latenciesMs.push(Date.now() - item.timestamp);
+    if ((item.metadata.i as number) < 0) emit({ kind: 'warm' });
+    else latenciesMs.push(Date.now() - item.timestamp);
   }
   const endMs = Date.now();
   await consumer.close();

@@ -24,22 +24,47 @@ export function rawItems(size: number, quick: boolean): number {
 export interface RawSample extends ThroughputSample {
   system: 'proxystream' | 'proxystore';
   method: string;
+  /** Items sent in the warm-up, before the clock started. */
+  warmupItems?: number;
 }
 
 let counter = 0;
 
+/** One raw run: what to send. */
+export interface RawRun {
+  broker: NetBrokerSpec;
+  store: StoreSpec;
+  method: string;
+  inlineThreshold: number;
+  size: number;
+  items: number;
+  /**
+   * A warm-up before the clock starts (negative i, not measured): windows of items, each consumed
+   * before the next is sent, for at least this many seconds, so that V8 has compiled both processes'
+   * hot paths. @default 0
+   */
+  warmupSeconds?: number;
+  signal?: AbortSignal;
+}
+
 /**
  * Streams `items` payloads of `size` bytes to a consumer process that resolves each; items/s from first
- * send to last resolve. Fails at once when the consumer fails or `signal` aborts, and leaves it killed.
+ * measured send to last resolve, after the warm-up. Fails at once when the consumer fails or `signal`
+ * aborts, and leaves it killed.
  */
-export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec; method: string; inlineThreshold: number; size: number; items: number; signal?: AbortSignal }): Promise<RawSample> {
+export async function runRaw(options: RawRun): Promise<RawSample> {
   counter += 1;
   const id = `${process.pid}-${Date.now().toString(36)}-${counter}`;
   const topic = `raw-${id}`;
   const store = options.store.kind === 'redis' ? { ...options.store, keyPrefix: `r${id}` } : options.store.kind === 'file' ? { ...options.store, dir: `${options.store.dir}/${id}` } : options.store;
   const maxEventBytes = Math.max(16 * 1024 * 1024, options.size + 1024 * 1024);
   const config: RawConsumerConfig = { broker: options.broker, store, topic, group: 'raw', prefetch: 4, maxEventBytes };
-  const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config);
+  let warmed = 0;
+  let wake: () => void = () => undefined;
+  const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config, () => {
+    warmed += 1;
+    wake();
+  });
   const broker = openNetBroker(options.broker);
   const producerStore = openStore(store);
   const producer = new StreamProducer({
@@ -56,6 +81,14 @@ export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec;
       await new Promise((resolve) => setTimeout(resolve, 200));
       const payload = Buffer.alloc(options.size, 1);
       const window = Math.max(2, Math.min(64, Math.floor((32 * 1024 * 1024) / options.size)));
+      // Warm-up: whole windows until the time is up (the clock bounds it), each drained before the next.
+      const warmUntil = Date.now() + (options.warmupSeconds ?? 0) * 1000;
+      let warmupItems = 0;
+      while (Date.now() < warmUntil) {
+        await Promise.all(Array.from({ length: window }, (_, k) => producer.send(topic, payload, { metadata: { i: -1 - warmupItems - k } })));
+        warmupItems += window;
+        while (warmed < warmupItems) await new Promise<void>((resolve) => (wake = resolve));
+      }
       const startMs = Date.now();
       for (let sent = 0; sent < options.items; sent += window) {
         await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k } })));
@@ -71,6 +104,7 @@ export async function runRaw(options: { broker: NetBrokerSpec; store: StoreSpec;
         items: report.received,
         seconds,
         itemsPerSecond: report.received / seconds,
+        warmupItems,
         latencyP50Ms: median(report.latenciesMs),
         latencyP99Ms: percentile(report.latenciesMs, 99),
       };

@@ -63,12 +63,16 @@ def percentile(samples: list[float], p: float) -> float:
 # ---------------------------------------------------------------------------------------- raw
 
 
-def _raw_consumer(cfg: dict[str, Any], topic: str, out: Any) -> None:
+def _raw_consumer(cfg: dict[str, Any], topic: str, warmed: Any, out: Any) -> None:
     consumer = StreamConsumer(RedisQueueSubscriber(cfg['host'], cfg['port'], topic))
     latencies = []
     count = 0
     for metadata, item in consumer.iter_with_metadata():
         _resolve(item)
+        if metadata['i'] < 0:
+            with warmed.get_lock():
+                warmed.value += 1
+            continue
         latencies.append((time.time() - metadata['t']) * 1000)
         count += 1
     out.put({'received': count, 'end': time.time(), 'latencies': latencies})
@@ -78,12 +82,27 @@ def _raw_consumer(cfg: dict[str, Any], topic: str, out: Any) -> None:
 def run_raw(cfg: dict[str, Any]) -> dict[str, Any]:
     topic = f"peer-raw-{cfg['id']}"
     size, items = cfg['size'], cfg['items']
+    warmed = mp.Value('i', 0)
     out: Any = mp.Queue()
-    consumer = mp.Process(target=_raw_consumer, args=(cfg, topic, out))
+    consumer = mp.Process(target=_raw_consumer, args=(cfg, topic, warmed, out))
     consumer.start()
     producer = _producer(cfg, topic)
     payload = b'\x01' * size
     time.sleep(0.2)
+    # Warm-up (negative i, not measured), as proxystream's raw runs do: windows of items, each consumed
+    # before the next is sent, for at least `warmupSeconds` (the clock bounds it).
+    window = max(2, min(64, (32 * 1024 * 1024) // size))
+    warm_until = time.time() + cfg.get('warmupSeconds', 0)
+    warmup = 0
+    while time.time() < warm_until:
+        for k in range(window):
+            producer.send(topic, payload, evict=True, metadata={'i': -1 - warmup - k, 't': time.time()})
+        warmup += window
+        drained_by = time.time() + 60
+        while warmed.value < warmup:
+            if time.time() > drained_by:
+                raise RuntimeError(f'raw warm-up: {warmed.value}/{warmup} items consumed after 60 s')
+            time.sleep(0.001)
     start = time.time()
     for i in range(items):
         producer.send(topic, payload, evict=True, metadata={'i': i, 't': time.time()})
@@ -95,6 +114,7 @@ def run_raw(cfg: dict[str, Any]) -> dict[str, Any]:
     lat = result['latencies']
     return {
         'items': result['received'],
+        'warmupItems': warmup,
         'seconds': seconds,
         'itemsPerSecond': result['received'] / seconds,
         'latencyP50Ms': percentile(lat, 50),

@@ -8,6 +8,8 @@ const run = promisify(execFile);
 /** A raw-pipeline result of the peer: one producer process → one consumer process resolving each item. */
 export interface PeerRawResult {
   items: number;
+  /** Items sent in the warm-up, before the clock started. */
+  warmupItems?: number;
   seconds: number;
   itemsPerSecond: number;
   latencyP50Ms: number;
