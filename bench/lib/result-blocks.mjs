@@ -24,7 +24,7 @@ function hopSummary(results) {
     `the items/s of sending every payload inside the event; p99 at 1 MB is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
   ];
   const startup = results.rows.map((row) => row.startupShare).filter((share) => typeof share === 'number' && Number.isFinite(share));
-  if (startup.length > 0) lines.push(`Measured after a warm-up (both systems); start-up left in any row: at most ${fixed(100 * Math.max(...startup), 1)}%.`);
+  if (startup.length > 0) lines.push(`Measured after a warm-up (both systems${results.config?.warmupSeconds > 0 ? `, at least ${results.config.warmupSeconds} s` : ''}); start-up left in any row: at most ${fixed(100 * Math.max(...startup), 1)}%.`);
   // Pools whose workers reuse the buffers of settled items (not a default).
   const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));
   const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size))?.latencyP99Ms;
