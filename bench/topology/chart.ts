@@ -13,8 +13,9 @@ import type { TopologyRow } from './summary.js';
  */
 interface Results {
   mode: string;
-  config: { warmupItems: Record<TopologyKind, number> };
-  scenarios: Array<{ topology: TopologyKind; name: string; rows: TopologyRow[] }>;
+  date: string;
+  commit: string;
+  scenarios: Array<{ topology: TopologyKind; name: string; run: { date: string; commit: string }; rows: TopologyRow[] }>;
 }
 
 const results = JSON.parse(await readFile(join(resultsDir(), 'topology.json'), 'utf8')) as Results;
@@ -25,6 +26,7 @@ const SIZE_ORDER = ['10 kB', '1 MB', '10 MB'];
 const TOPOLOGY_ORDER = Object.values(TITLES);
 const color = { field: 'method', type: 'nominal', scale: { domain: METHODS, range: ['#d62728', '#1f77b4', '#2ca02c'] }, title: 'method' } as const;
 
+const earlier = results.scenarios.filter((s) => s.run.commit !== results.commit || s.run.date !== results.date).map((s) => `${s.topology} ${s.name}`);
 const rows = results.scenarios.flatMap((scenario) => scenario.rows.map((row) => ({ topology: TITLES[scenario.topology], scenario: scenario.name, size: sizeLabel(row.size), method: row.method, tasksPerSecond: row.tasksPerSecond, ceiling: row.linkCeilingTasksPerSecond })));
 const links = results.scenarios
   .filter((scenario) => scenario.name === 'broker-1g')
@@ -32,13 +34,10 @@ const links = results.scenarios
     scenario.rows
       .filter((row) => row.size === 1_000_000)
       .flatMap((row) =>
-        row.links.flatMap((link) => {
-          const per = (bytes: number) => bytes / (row.items + results.config.warmupItems[scenario.topology]) / 1e6;
-          return [
-            { topology: TITLES[scenario.topology], link: `${link.host} out`, method: row.method, mb: per(link.upBytes) },
-            { topology: TITLES[scenario.topology], link: `${link.host} in`, method: row.method, mb: per(link.downBytes) },
-          ];
-        }),
+        row.linkBytesPerItem.flatMap((link) => [
+          { topology: TITLES[scenario.topology], link: `${link.host} out`, method: row.method, mb: link.upBytes / 1e6 },
+          { topology: TITLES[scenario.topology], link: `${link.host} in`, method: row.method, mb: link.downBytes / 1e6 },
+        ]),
       ),
   )
   // Link directions that carry only events (under 20 kB per item for every method) are left out.
@@ -54,7 +53,10 @@ await writeChart(base, {
     {
       title: {
         text: 'tasks/s per link scenario (bars; black tick: the most the measured links allow)',
-        subtitle: 'broker-1g: the broker link at 1 Gbit/s, every other link at 10 Gbit/s; all-10g: every link at 10 Gbit/s; all-1g: every link at 1 Gbit/s; storage-1g: only the storage host at 1 Gbit/s',
+        subtitle: [
+          'broker-1g: the broker link at 1 Gbit/s, every other link at 10 Gbit/s; all-10g: every link at 10 Gbit/s; all-1g: every link at 1 Gbit/s; storage-1g: only the storage host at 1 Gbit/s',
+          ...(earlier.length === 0 ? [] : [`from an earlier run (see docs/topology.md): ${earlier.join(', ')}`]),
+        ],
         anchor: 'start',
         fontSize: 13,
         subtitleFontSize: 12,

@@ -13,6 +13,8 @@ export interface FanoutRun {
   method: ScalingMethod;
   size: number;
   items: number;
+  /** The warm-up goes on past its 2 items per pool child until this many seconds have passed. */
+  warmupSeconds: number;
   /** Process-pool children of each group's dispatcher. */
   workersPerGroup: number;
   /** Most items in flight: sent, and not yet finished by both groups. */
@@ -76,10 +78,16 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
       while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
     };
     const allDone = () => Math.min(...finished);
-    // Warm-up: 2 items per pool child connect everything and are not measured.
-    const warmup = 2 * run.workersPerGroup;
-    await Promise.all(Array.from({ length: warmup }, (_, k) => producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } })));
-    await waitFor(() => Math.min(...warmed) >= warmup);
+    // Warm-up (negative i, not measured): the measured loop's shape, then drained. It ends once both
+    // 2 items per pool child were sent and `warmupSeconds` passed (the clock bounds it).
+    const warmUntil = process.hrtime.bigint() + BigInt(Math.round(run.warmupSeconds * 1e9));
+    let warmupItems = 0;
+    for (let k = 0; k < 2 * run.workersPerGroup || process.hrtime.bigint() < warmUntil; k += 1) {
+      await waitFor(() => k - Math.min(...warmed) < run.window);
+      await producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } });
+      warmupItems = k + 1;
+    }
+    await waitFor(() => Math.min(...warmed) >= warmupItems);
     const start = process.hrtime.bigint();
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < run.items; i += 1) {
@@ -94,7 +102,7 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
     for (const role of roles) role.stop();
     await Promise.all(roles.map((role) => role.done));
     const payloadsLeft = producerStore === undefined ? null : (await producerStore.stats()).objects;
-    return { tasks: allDone(), seconds, tasksPerSecond: allDone() / seconds, latencyP50Ms: median(latencies), latencyP99Ms: percentile(latencies, 99), payloadsLeft };
+    return { tasks: allDone(), seconds, tasksPerSecond: allDone() / seconds, warmupItems, latencyP50Ms: median(latencies), latencyP99Ms: percentile(latencies, 99), payloadsLeft };
   } finally {
     await Promise.all(roles.map((role) => role.kill(2000)));
     await producerStore?.close().catch(() => undefined);

@@ -13,12 +13,13 @@ import { topologyMethod, type HostRunConfig, type TopologySample } from './plan.
 runChild<HostRunConfig, TopologySample>(async (config) => {
   const broker = config.broker === 'kafka' ? kafkaScalingSpec([config.brokerUrl], config.workers) : () => ({ kind: 'redis-streams-tuned' as const, url: config.brokerUrl, batchSize: 8, blockMs: 100 });
   const method = topologyMethod(config.method, config.storeUrl);
-  if (config.shape === 'B') return runFanout({ broker: broker(), method, size: config.size, items: config.items, workersPerGroup: config.workers / 2, window: config.window, groupPrefixes: config.spreadPrefixes });
+  if (config.shape === 'B') return runFanout({ broker: broker(), method, size: config.size, items: config.items, warmupSeconds: config.warmupSeconds, workersPerGroup: config.workers / 2, window: config.window, groupPrefixes: config.spreadPrefixes });
   return runScaling({
     broker,
     method,
     size: config.size,
     items: config.items,
+    warmupSeconds: config.warmupSeconds,
     workers: config.workers,
     sleepMs: 0,
     keepEvery: 1,

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startChild, superviseRoles, withDeadline } from '../lib/child.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
@@ -14,7 +15,11 @@ import type { LinkBytes, LinkRate, TopologySpec } from './types.js';
  * broker) built from network namespaces with tbf-limited links;
  * per topology and scenario a link-rate check, then direct / ref / adaptive at 10 kB, 1 MB and 10 MB,
  * `--repeats` times interleaved (default 1), medians reported.
- * Usage: node dist/bench/topology/main.js [--quick] [--repeats N] [--topologies A,C] [--scenarios broker-1g,all-1g]
+ * Each run first warms up through the same closed loop, unmeasured, for at least `--warmup-seconds`
+ * (default 10; quick: 0), so V8 has compiled the hot paths of every role before the clock starts.
+ * With `--update` (full runs only) the scenarios this run leaves out keep their results from
+ * bench/results/topology.json; every scenario records the run it came from (`run`), and the tables say so.
+ * Usage: node dist/bench/topology/main.js [--quick] [--repeats N] [--warmup-seconds S] [--topologies A,C] [--scenarios broker-1g,all-1g] [--update]
  * Writes bench/results/topology.json (quick: bench/results/tmp/topology.json).
  */
 const quick = process.argv.includes('--quick');
@@ -26,12 +31,16 @@ const onlyScenarios = arg('--scenarios')?.split(',');
 const onlyTopologies = arg('--topologies')?.split(',');
 const repeats = Number(arg('--repeats') ?? 1);
 if (!Number.isInteger(repeats) || repeats < 1 || repeats > 5) throw new Error('--repeats takes 1 to 5');
+const update = process.argv.includes('--update');
+if (update && quick) throw new Error('--update keeps full results: not with --quick');
+const warmupSeconds = Number(arg('--warmup-seconds') ?? (quick ? 0 : 10));
+if (!(warmupSeconds >= 0 && warmupSeconds <= 60)) throw new Error('--warmup-seconds takes 0 to 60');
 /** Scenario-major: every topology's broker-1g first, so a spent budget cuts the least telling runs. */
 const plans = SCENARIOS.filter((s) => onlyScenarios === undefined || onlyScenarios.includes(s.name)).flatMap((scenario) =>
   TOPOLOGIES.filter((t) => t.scenarios.includes(scenario.name) && (onlyTopologies === undefined || onlyTopologies.includes(t.kind))).map((plan) => ({ plan, scenario })),
 );
-/** No run may take longer than this; no run starts after the budget (20 minutes per repeat) is spent. */
-const RUN_TIMEOUT_MS = 90_000;
+/** No run may take longer than this; no run starts after the budget (per repeat 20 minutes and each run's warm-up) is spent. */
+const RUN_TIMEOUT_MS = 90_000 + warmupSeconds * 1000;
 /** How each shape hands items to its workers. */
 const POOLS: Record<TopologyShape, string> = {
   A: 'process pool of 4 on the worker host',
@@ -39,15 +48,28 @@ const POOLS: Record<TopologyShape, string> = {
   C: 'remote pool: 2 workers on each worker host',
   S: 'process pool of 4 on the worker host',
 };
-const BUDGET_MS = 20 * 60_000 * repeats;
+const BUDGET_MS = repeats * (20 * 60_000 + plans.length * TOPOLOGY_SIZES.length * TOPOLOGY_METHODS.length * warmupSeconds * 1000);
 
 if (process.getuid?.() !== 0) throw new Error('the topology bench creates network namespaces: run it as root');
 
+/** Where a scenario's results come from: the run that measured it. */
+interface ScenarioRun {
+  date: string;
+  commit: string;
+  repeats: number;
+  warmupSeconds: number;
+}
+type ScenarioResult = { topology: TopologyKind; name: string; run: ScenarioRun; spec: TopologySpec; linkRates: LinkRate[]; rows: TopologyRow[]; runs: TopologyRun[] };
+
 const start = Date.now();
+const info = runInfo() as { date: string; commit: string };
+const thisRun: ScenarioRun = { date: info.date, commit: info.commit, repeats, warmupSeconds };
+const resultsFile = join(resultsDir(), ...(quick ? ['tmp'] : []), 'topology.json');
+const kept: ScenarioResult[] = update ? (JSON.parse(await readFile(resultsFile, 'utf8')) as { scenarios: ScenarioResult[] }).scenarios.filter((old) => !plans.some(({ plan, scenario }) => plan.kind === old.topology && scenario.name === old.name)) : [];
 const report = {
   benchmark: 'topology',
   mode: quick ? 'quick (a smoke run: too few items; never quote it)' : 'full',
-  ...runInfo(),
+  ...info,
   seconds: 0,
   config: {
     repeats,
@@ -55,14 +77,13 @@ const report = {
     sleepMs: 0,
     sizes: TOPOLOGY_SIZES,
     items: Object.fromEntries(TOPOLOGY_SIZES.map((size) => [size, topologyItems(size, quick)])),
-    // 2 per worker; in fan-out both groups read each warm-up item, so half as many.
-    warmupItems: Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, plan.shape === 'B' ? WORKERS : 2 * WORKERS])) as Record<TopologyKind, number>,
+    warmupSeconds,
     broker: 'redis-streams (K, KB, KC, KS: Kafka, a single KRaft node, the default client, topics of 4 partitions)',
     store: 'RedisStore on the producer host (S: on the storage host)',
     pools: Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, POOLS[plan.shape]])),
     delay: 'none: netem is not available, so links add no latency',
   },
-  scenarios: [] as Array<{ topology: TopologyKind; name: string; spec: TopologySpec; linkRates: LinkRate[]; rows: TopologyRow[]; runs: TopologyRun[] }>,
+  scenarios: [] as ScenarioResult[],
   failures: [] as Array<{ step: string; error: string }>,
   leftovers: [] as string[],
 };
@@ -116,11 +137,12 @@ try {
                 items,
                 workers: WORKERS,
                 window: topologyWindow(size),
+                warmupSeconds,
                 dispatcherPrefix: plan.shape === 'B' ? [] : topology.prefixFor('dispatcher'),
                 spreadPrefixes: plan.spreadRoles.map((role) => topology.prefixFor(role)),
               });
               const links = delta(before, await topology.linkBytes());
-              runs.push({ method, size, repeat, items, tasks: sample.tasks, seconds: sample.seconds, tasksPerSecond: sample.tasksPerSecond, latencyP50Ms: sample.latencyP50Ms, latencyP99Ms: sample.latencyP99Ms, links, payloadsLeft: sample.payloadsLeft });
+              runs.push({ method, size, repeat, items, warmupItems: sample.warmupItems, tasks: sample.tasks, seconds: sample.seconds, tasksPerSecond: sample.tasksPerSecond, latencyP50Ms: sample.latencyP50Ms, latencyP99Ms: sample.latencyP99Ms, links, payloadsLeft: sample.payloadsLeft });
               console.log(`${step}: ${sample.tasksPerSecond.toFixed(1)} tasks/s, p50 ${sample.latencyP50Ms.toFixed(0)} ms, p99 ${sample.latencyP99Ms.toFixed(0)} ms, broker link ${(links.find((l) => l.host === 'broker')!.upBytes / 1e6).toFixed(1)} MB out`);
             } catch (error) {
               report.failures.push({ step, error: String((error as Error)?.message ?? error) });
@@ -129,7 +151,7 @@ try {
           }
         }
       }
-      report.scenarios.push({ topology: plan.kind, name: scenario.name, spec: topology.spec, linkRates, rows: summarise(runs, linkRates, plan), runs });
+      report.scenarios.push({ topology: plan.kind, name: scenario.name, run: thisRun, spec: topology.spec, linkRates, rows: summarise(runs, linkRates, plan), runs });
     } finally {
       await topology.destroy();
     }
@@ -143,7 +165,9 @@ try {
 async function finish(): Promise<void> {
   report.seconds = (Date.now() - start) / 1000;
   report.leftovers = await leftovers();
-  await writeJson(join(resultsDir(), ...(quick ? ['tmp'] : []), 'topology.json'), report);
+  const order = (s: ScenarioResult) => TOPOLOGIES.findIndex((t) => t.kind === s.topology) * SCENARIOS.length + SCENARIOS.findIndex((x) => x.name === s.name);
+  report.scenarios = [...report.scenarios, ...kept].sort((a, b) => order(a) - order(b));
+  await writeJson(resultsFile, report);
   if (report.leftovers.length > 0) {
     console.error(`left behind:\n${report.leftovers.join('\n')}`);
     process.exitCode = 1;

@@ -32,6 +32,8 @@ export interface HostRunConfig {
   items: number;
   workers: number;
   window: number;
+  /** The warm-up (unmeasured items through the same closed loop) lasts at least this long: V8 compiles the hot paths meanwhile. */
+  warmupSeconds: number;
   /** A and C: prefix that starts the dispatcher on its host (`ip netns exec <ns>`). */
   dispatcherPrefix: string[];
   /** B: one prefix per consumer group (its dispatcher and process pool); C: one per worker host. */
@@ -39,7 +41,7 @@ export interface HostRunConfig {
 }
 
 /** What one topology run measured (a stream-scaling sample has these and more). */
-export type TopologySample = Pick<ScalingSample, 'tasks' | 'seconds' | 'tasksPerSecond' | 'latencyP50Ms' | 'latencyP99Ms' | 'payloadsLeft'>;
+export type TopologySample = Pick<ScalingSample, 'tasks' | 'seconds' | 'tasksPerSecond' | 'warmupItems' | 'latencyP50Ms' | 'latencyP99Ms' | 'payloadsLeft'>;
 
 /** direct: every payload inline, no store; ref: every payload in the store; adaptive: the library's default threshold. */
 export function topologyMethod(method: TopologyMethod, storeUrl: string): ScalingMethod {
@@ -48,11 +50,11 @@ export function topologyMethod(method: TopologyMethod, storeUrl: string): Scalin
   return { name: method, store, inlineThreshold: method === 'ref' ? 0 : DEFAULT_INLINE_THRESHOLD };
 }
 
-/** Items per run: a few seconds each at 1 Gbit/s; quick mode is a smoke run. */
+/** Measured items per run: at least about a second by ref after the warm-up, several seconds direct at 1 Gbit/s; quick mode is a smoke run. */
 export function topologyItems(size: number, quick: boolean): number {
-  if (size >= 10_000_000) return quick ? 6 : 30;
-  if (size >= 1_000_000) return quick ? 30 : 200;
-  return quick ? 100 : 400;
+  if (size >= 10_000_000) return quick ? 6 : 50;
+  if (size >= 1_000_000) return quick ? 30 : 400;
+  return quick ? 100 : 1500;
 }
 
 /** Items in flight: enough to keep a link busy without queueing hundreds of MB. */

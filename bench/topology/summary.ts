@@ -8,6 +8,8 @@ export interface TopologyRun {
   size: number;
   repeat: number;
   items: number;
+  /** Unmeasured items sent first (the warm-up's time floor sets how many). */
+  warmupItems: number;
   tasks: number;
   seconds: number;
   tasksPerSecond: number;
@@ -31,8 +33,8 @@ export interface TopologyRow {
   linkCeilingTasksPerSecond: number;
   latencyP50Ms: number;
   latencyP99Ms: number;
-  /** Median bytes per link and direction. */
-  links: LinkBytes[];
+  /** Median bytes per item on each link and direction: a run's counters over its measured and warm-up items. */
+  linkBytesPerItem: LinkBytes[];
   /** Most payloads any run left in the store. */
   payloadsLeft: number;
 }
@@ -57,11 +59,10 @@ export function summarise(runs: readonly TopologyRun[], rates: readonly LinkRate
         linkCeilingTasksPerSecond: (ceilingMbit * 1e6) / 8 / size,
         latencyP50Ms: median(mine.map((r) => r.latencyP50Ms)),
         latencyP99Ms: median(mine.map((r) => r.latencyP99Ms)),
-        links: mine[0]!.links.map((link) => ({
-          host: link.host,
-          upBytes: median(mine.map((r) => r.links.find((l) => l.host === link.host)!.upBytes)),
-          downBytes: median(mine.map((r) => r.links.find((l) => l.host === link.host)!.downBytes)),
-        })),
+        linkBytesPerItem: mine[0]!.links.map((link) => {
+          const perItem = (direction: 'upBytes' | 'downBytes') => median(mine.map((r) => r.links.find((l) => l.host === link.host)![direction] / (r.items + r.warmupItems)));
+          return { host: link.host, upBytes: perItem('upBytes'), downBytes: perItem('downBytes') };
+        }),
         payloadsLeft: Math.max(...mine.map((r) => r.payloadsLeft ?? 0)),
       });
     }

@@ -14,8 +14,8 @@ interface Results {
   mode: string;
   date: string;
   commit: string;
-  config: { repeats: number; warmupItems: Record<TopologyKind, number> };
-  scenarios: Array<{ topology: TopologyKind; name: string; linkRates: LinkRate[]; rows: TopologyRow[] }>;
+  config: { repeats: number; warmupSeconds: number };
+  scenarios: Array<{ topology: TopologyKind; name: string; run: { date: string; commit: string; repeats: number; warmupSeconds: number }; linkRates: LinkRate[]; rows: TopologyRow[] }>;
   failures: Array<{ step: string; error: string }>;
 }
 
@@ -27,11 +27,12 @@ const TITLES = Object.fromEntries(TOPOLOGIES.map((plan) => [plan.kind, `Topology
 
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
 const kinds = [...new Set(results.scenarios.map((s) => s.topology))].sort();
+const earlier = results.scenarios.filter((s) => s.run.commit !== results.commit || s.run.date !== results.date);
+const warmupText = (seconds: number) => (seconds === 0 ? '2 items per worker' : `at least ${seconds} s`);
 /** One table per topology: a column per host with MB per item up and down. */
 const runTable = (kind: TopologyKind) => {
   const scenarios = results.scenarios.filter((s) => s.topology === kind);
   const hosts = scenarios[0]!.linkRates.map((rate) => rate.host);
-  const warmup = results.config.warmupItems[kind];
   return [
     `**${TITLES[kind]}** (MB per item, ↑ / ↓):`,
     '',
@@ -39,9 +40,9 @@ const runTable = (kind: TopologyKind) => {
     `| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ${hosts.map(() => '---:').join(' | ')} |`,
     ...scenarios.flatMap((scenario) =>
       scenario.rows.map((run) => {
-        const perItem = (bytes: number) => fixed(bytes / (run.items + warmup) / 1e6, 3);
-        const links = hosts.map((host) => run.links.find((l) => l.host === host)!).map((l) => `${perItem(l.upBytes)} / ${perItem(l.downBytes)}`);
-        return `| ${scenario.name} | ${sizeLabel(run.size)} | ${run.method} | ${run.items} | ${fixed(run.tasksPerSecond, 1)} | ${fixed(run.overDirect, 2)} | ${fixed(run.linkCeilingTasksPerSecond, 0)} | ${fixed(run.latencyP50Ms, 0)} | ${fixed(run.latencyP99Ms, 0)} | ${links.join(' | ')} |`;
+        const perItem = (bytes: number) => fixed(bytes / 1e6, 3);
+        const links = hosts.map((host) => run.linkBytesPerItem.find((l) => l.host === host)!).map((l) => `${perItem(l.upBytes)} / ${perItem(l.downBytes)}`);
+        return `| ${scenario.name}${earlier.includes(scenario) ? ' (earlier run)' : ''} | ${sizeLabel(run.size)} | ${run.method} | ${run.items} | ${fixed(run.tasksPerSecond, 1)} | ${fixed(run.overDirect, 2)} | ${fixed(run.linkCeilingTasksPerSecond, 0)} | ${fixed(run.latencyP50Ms, 0)} | ${fixed(run.latencyP99Ms, 0)} | ${links.join(' | ')} |`;
       }),
     ),
     '',
@@ -56,8 +57,14 @@ const lines = [
   '| --- | --- | --- | ---: | ---: | ---: |',
   ...results.scenarios.flatMap((scenario) => scenario.linkRates.map((rate) => `| ${scenario.topology} | ${scenario.name} | ${rate.host} | ${rate.configuredMbit} | ${fixed(rate.upMbit, 0)} | ${fixed(rate.downMbit, 0)} |`)),
   '',
-  `Runs: ${results.config.repeats === 1 ? 'one run' : `medians of ${results.config.repeats} interleaved runs`} per row. The host columns give MB per item on each host's link, from interface counters: ↑ the host sends, ↓ the host receives. The counters include the warm-up items, so they are divided by items + warm-up.`,
+  `Runs: ${results.config.repeats === 1 ? 'one run' : `medians of ${results.config.repeats} interleaved runs`} per row. The host columns give MB per item on each host's link, from interface counters: ↑ the host sends, ↓ the host receives. Each run first warms up, unmeasured, through the same closed loop (${warmupText(results.config.warmupSeconds)}); the counters include the warm-up items, so each run's bytes are divided by its items + warm-up items.`,
   '',
+  ...(earlier.length === 0
+    ? []
+    : [
+        `Kept from earlier runs (\`--update\` reran the others): ${earlier.map((s) => `${s.topology} ${s.name} (${s.run.date.slice(0, 10)}, commit ${s.run.commit.slice(0, 7)}, ${s.run.repeats === 1 ? 'one run' : `medians of ${s.run.repeats}`}, warm-up ${warmupText(s.run.warmupSeconds)})`).join('; ')}.`,
+        '',
+      ]),
   ...kinds.flatMap(runTable),
   'Against the goals of issue 15 (refs at least 5× direct at 1 MB and above, adaptive never below direct):',
   '',
