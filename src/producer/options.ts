@@ -68,7 +68,8 @@ export const producerSchema = v.object({
  * - `inlineThreshold`: payloads smaller than this many bytes travel inside the event. @default 262144 ({@link DEFAULT_INLINE_THRESHOLD})
  * - `lifetime`: who must read each stored payload, and the TTL backstop. @default `{ ttlMs: 86_400_000 }`
  * - `provisionalLeaseMs`: how long a stored payload lives before its event is accepted. @default 60000
- * - `batch`: events per publish call (`maxCount` 512, `maxBytes` 1 MiB, `lingerMs` 0 = the next tick).
+ * - `batch`: events per publish call (`maxCount` 512, `maxBytes` 1 MiB of encoded events, `lingerMs` 0 = the next tick);
+ *   one publish per topic is out at a time, and the next takes every event that queued meanwhile, within those bounds.
  * - `maxInFlightBytes`: bound on payload bytes sent but not yet accepted; `send` waits beyond it. @default 256 MiB
  * - `filter`: drop values whose metadata fails it, before anything is stored or sent.
  * - `aggregate`: pack `count` values (or what arrived within `lingerMs`) into one payload with `combine`.

@@ -1,5 +1,6 @@
 import type { OutgoingMessage } from '../broker-adapters/index.js';
 import { Batcher } from '../util/batcher.js';
+import { SerialLoop } from '../util/serial-loop.js';
 
 /** One event waiting to be published; `prepared` settles once its payload is stored (or failed). */
 export interface Slot {
@@ -20,19 +21,31 @@ export interface TopicQueueHooks {
 }
 
 /**
- * The events of one topic in call order, batched by a {@link Batcher} (count, bytes, linger). Batches
- * go out one at a time, in order; within a batch each run of prepared events goes out as soon as its
- * first is prepared, so a later small event never overtakes an earlier large one being stored.
+ * The events of one topic in call order. A {@link Batcher} (count, bytes, linger) hands them over;
+ * one publish goes out at a time, in order, and each takes every event handed over meanwhile, up to
+ * `maxCount` events and `maxBytes` of encoded events (at least one), so a slow broker gets fewer,
+ * fuller publishes rather than a queue of small ones. A publish takes a run of prepared events from
+ * the front as soon as the first is prepared, so a later small event never overtakes an earlier large
+ * one being stored.
  */
 export class TopicQueue {
   readonly #hooks: TopicQueueHooks;
   readonly #batcher: Batcher<Slot>;
-  #chain: Promise<void> = Promise.resolve();
+  readonly #maxCount: number;
+  readonly #maxBytes: number;
+  /** Handed over by the batcher, not yet published, in call order. */
+  readonly #waiting: Slot[] = [];
+  readonly #publishing = new SerialLoop(
+    () => this.#waiting.length > 0,
+    () => this.#publishNext(),
+  );
   readonly #accepting = new Set<Promise<void>>();
 
   constructor(hooks: TopicQueueHooks, batch: { maxCount: number; maxBytes: number; lingerMs: number }) {
     this.#hooks = hooks;
-    this.#batcher = new Batcher<Slot>(batch.maxCount, batch.lingerMs, (slots) => (this.#chain = this.#chain.then(() => this.#drain(slots))), {
+    this.#maxCount = batch.maxCount;
+    this.#maxBytes = batch.maxBytes;
+    this.#batcher = new Batcher<Slot>(batch.maxCount, batch.lingerMs, (slots) => this.#hand(slots), {
       maxBytes: batch.maxBytes,
       bytesOf: (slot) => slot.bytes,
     });
@@ -45,18 +58,28 @@ export class TopicQueue {
   /** Publishes everything queued so far; resolves when it has gone out and its lifetimes are committed (or failed, per slot). */
   async flush(): Promise<void> {
     this.#batcher.flush();
-    await this.#chain;
+    await this.#publishing.idle();
     await Promise.all([...this.#accepting]);
   }
 
-  async #drain(slots: Slot[]): Promise<void> {
-    for (let start = 0; start < slots.length; ) {
-      await slots[start]!.prepared.catch(() => undefined);
-      let end = start + 1;
-      while (end < slots.length && slots[end]!.settled) end += 1;
-      await this.#send(slots.slice(start, end).filter((slot) => slot.ok));
-      start = end;
+  #hand(slots: Slot[]): void {
+    for (const slot of slots) this.#waiting.push(slot);
+    this.#publishing.start();
+  }
+
+  /** Publishes the run of prepared events at the front, once its first is prepared, within the bounds. */
+  async #publishNext(): Promise<void> {
+    await this.#waiting[0]!.prepared.catch(() => undefined);
+    let end = 0;
+    let bytes = 0;
+    while (end < this.#waiting.length && end < this.#maxCount && this.#waiting[end]!.settled) {
+      const slot = this.#waiting[end]!;
+      const size = slot.ok ? slot.message!.value.byteLength : 0;
+      if (end > 0 && bytes + size > this.#maxBytes) break;
+      bytes += size;
+      end += 1;
     }
+    await this.#send(this.#waiting.splice(0, end).filter((slot) => slot.ok));
   }
 
   async #send(batch: Slot[]): Promise<void> {

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import kafkajs from 'kafkajs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Producer } from '@platformatic/kafka';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/index.js';
 import { KafkaBroker, type KafkaBrokerOptions } from '../../src/broker-adapters/kafka/index.js';
 
@@ -435,6 +436,43 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     // The first read includes joining the group. Before the fix, one message in six or more waited out a poll.
     const held = waits.slice(1).filter((ms) => ms >= pollMs - 50);
     expect(held.length, `waits of ${held.join(', ')} ms`).toBeLessThanOrEqual(2);
+  });
+
+  it('sends the publishes that queue while a produce request is out in one request, each settled, in call order', async () => {
+    // Counts the client's produce calls (the broker is the real one): kafkajs's producers come from
+    // Kafka.prototype.producer, @platformatic/kafka's send is on Producer.prototype.
+    let requests = 0;
+    const counted = (original: (...args: never[]) => unknown) =>
+      function (this: unknown, ...args: never[]) {
+        requests += 1;
+        return original.apply(this, args);
+      } as never;
+    const makeProducer = Kafka.prototype.producer;
+    const send = Producer.prototype.send as (...args: never[]) => unknown;
+    const spy =
+      client === 'platformatic'
+        ? vi.spyOn(Producer.prototype, 'send').mockImplementation(counted(send))
+        : vi.spyOn(Kafka.prototype, 'producer').mockImplementation(function (this: InstanceType<typeof Kafka>, ...args: Parameters<typeof makeProducer>) {
+            const made = makeProducer.apply(this, args);
+            made.send = counted(made.send.bind(made));
+            return made;
+          });
+    try {
+      const b = broker({ partitions: 1 });
+      const topic = uniqueName('t');
+      const publisher = b.publisher();
+      await publisher.publish(topic, [message('first')]);
+      const before = requests;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => publisher.publish(topic, [message(`m${i}`)])));
+      // One request each would be 20: the calls that queued behind a request share the next one
+      // (the first may go alone, or join the 19 when the loop was still finishing the last publish).
+      expect(requests - before).toBeGreaterThanOrEqual(1);
+      expect(requests - before).toBeLessThanOrEqual(2);
+      const got = await readUntil(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }), (read) => read.length === 21);
+      expect(texts(got)).toEqual(['first', ...Array.from({ length: 20 }, (_, i) => `m${i}`)]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('keeps delivering everything through a small buffer with a slow reader', async () => {

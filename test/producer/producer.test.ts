@@ -59,6 +59,53 @@ describe('StreamProducer', () => {
     await producer.close();
   });
 
+  it('merges the events handed over while a publish is out into the next publish call', async () => {
+    const broker = new MemoryBroker();
+    const inner = broker.publisher();
+    const calls: number[] = [];
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const publisher: Publisher = {
+      publish: async (topic, messages) => {
+        calls.push(messages.length);
+        if (calls.length === 1) await gate;
+        await inner.publish(topic, messages);
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const producer = new StreamProducer({ publisher });
+    const first = producer.send('t', Buffer.from('a'));
+    for (let turn = 0; turn < 100 && calls.length === 0; turn += 1) await new Promise((resolve) => setImmediate(resolve));
+    // Each of these is handed over in a turn of its own, while the first publish is still out.
+    const later: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 5; i += 1) {
+      later.push(producer.send('t', Buffer.from(`b${i}`)));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(calls).toEqual([1]);
+    open();
+    await Promise.all([first, ...later]);
+    expect(calls).toEqual([1, 5]);
+    await producer.close();
+  });
+
+  it('bounds each publish call by maxBytes of encoded events, however large the stored payloads are', async () => {
+    const broker = new MemoryBroker();
+    const publisher = recordingPublisher(broker);
+    const store = new MemoryStore();
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 50_000, batch: { maxBytes: 32 * 1024 } });
+    const inline = Array.from({ length: 10 }, () => producer.send('t', Buffer.alloc(10_000)));
+    const byRef = Array.from({ length: 20 }, () => producer.send('t', Buffer.alloc(100_000)));
+    await Promise.all([...inline, ...byRef]);
+    const bytes = publisher.calls.map((batch) => batch.reduce((sum, message) => sum + message.value.byteLength, 0));
+    expect(publisher.calls.flat()).toHaveLength(30);
+    expect(Math.max(...bytes)).toBeLessThanOrEqual(32 * 1024);
+    // Three inline events fill a call; the twenty small ref events need one or two more, not one each.
+    expect(publisher.calls.length).toBeLessThanOrEqual(6);
+    await producer.close();
+  });
+
   it('lingers to fill a batch when lingerMs is set, and close() flushes what is pending', async () => {
     const broker = new MemoryBroker();
     const publisher = recordingPublisher(broker);
