@@ -13,9 +13,8 @@ import type { TopologyRow } from './summary.js';
  */
 interface Results {
   mode: string;
-  date: string;
-  commit: string;
-  scenarios: Array<{ topology: TopologyKind; name: string; run: { date: string; commit: string }; rows: TopologyRow[] }>;
+  config: { warmupSeconds: number };
+  scenarios: Array<{ topology: TopologyKind; name: string; run: { date: string; commit: string; warmupSeconds: number }; rows: TopologyRow[] }>;
 }
 
 const results = JSON.parse(await readFile(join(resultsDir(), 'topology.json'), 'utf8')) as Results;
@@ -26,7 +25,8 @@ const SIZE_ORDER = ['10 kB', '1 MB', '10 MB'];
 const TOPOLOGY_ORDER = Object.values(TITLES);
 const color = { field: 'method', type: 'nominal', scale: { domain: METHODS, range: ['#d62728', '#1f77b4', '#2ca02c'] }, title: 'method' } as const;
 
-const earlier = results.scenarios.filter((s) => s.run.commit !== results.commit || s.run.date !== results.date).map((s) => `${s.topology} ${s.name}`);
+// Scenarios kept from an earlier run with another warm-up are not like for like with the rest: name them.
+const otherWarmup = results.scenarios.filter((s) => s.run.warmupSeconds !== results.config.warmupSeconds);
 const rows = results.scenarios.flatMap((scenario) => scenario.rows.map((row) => ({ topology: TITLES[scenario.topology], scenario: scenario.name, size: sizeLabel(row.size), method: row.method, tasksPerSecond: row.tasksPerSecond, ceiling: row.linkCeilingTasksPerSecond })));
 const links = results.scenarios
   .filter((scenario) => scenario.name === 'broker-1g')
@@ -55,7 +55,7 @@ await writeChart(base, {
         text: 'tasks/s per link scenario (bars; black tick: the most the measured links allow)',
         subtitle: [
           'broker-1g: the broker link at 1 Gbit/s, every other link at 10 Gbit/s; all-10g: every link at 10 Gbit/s; all-1g: every link at 1 Gbit/s; storage-1g: only the storage host at 1 Gbit/s',
-          ...(earlier.length === 0 ? [] : [`from an earlier run (see docs/topology.md): ${earlier.join(', ')}`]),
+          ...(otherWarmup.length === 0 ? [] : [`from earlier runs with another warm-up (see docs/topology.md): ${otherWarmup.map((s) => `${s.topology} ${s.name} (${s.run.warmupSeconds === 0 ? '2 items per worker' : `${s.run.warmupSeconds} s`})`).join(', ')}`]),
         ],
         anchor: 'start',
         fontSize: 13,

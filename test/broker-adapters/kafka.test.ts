@@ -8,7 +8,7 @@ import type { Delivery, Subscriber } from '../../src/broker-adapters/index.js';
 import { KafkaBroker, type KafkaBrokerOptions } from '../../src/broker-adapters/kafka/index.js';
 
 type KafkaClientName = NonNullable<KafkaBrokerOptions['client']>;
-import { ConfigError, ConnectionError, isProxyStreamError } from '../../src/errors/index.js';
+import { AbortedError, ConfigError, ConnectionError, isProxyStreamError } from '../../src/errors/index.js';
 import { decodeDeadLetter } from '../../src/wire/index.js';
 import { kafkaTestOptions } from '../conformance/adapters/kafka.js';
 import { collect, message, sleep, texts } from '../conformance/helpers.js';
@@ -473,6 +473,22 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it('rejects a publish whose signal fires while it waits for its turn, and sends the calls around it', async () => {
+    const b = broker({ partitions: 1 });
+    const topic = uniqueName('t');
+    const publisher = b.publisher();
+    await publisher.publish(topic, [message('first')]);
+    const controller = new AbortController();
+    const before = publisher.publish(topic, [message('a')]);
+    const aborted = publisher.publish(topic, [message('b')], { signal: controller.signal });
+    const after = publisher.publish(topic, [message('c')]);
+    controller.abort();
+    await expect(aborted).rejects.toBeInstanceOf(AbortedError);
+    await Promise.all([before, after]);
+    const got = await readUntil(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }), (read) => read.length === 3);
+    expect(texts(got)).toEqual(['first', 'a', 'c']);
   });
 
   it('keeps delivering everything through a small buffer with a slow reader', async () => {

@@ -1,5 +1,5 @@
-import { AbortedError, ClosedError, isProxyStreamError, PublishError } from '../../errors/index.js';
-import { throwIfAborted } from '../../util/abort.js';
+import { ClosedError, isProxyStreamError, PublishError } from '../../errors/index.js';
+import { abortedError, throwIfAborted } from '../../util/abort.js';
 import { SerialLoop } from '../../util/serial-loop.js';
 import type { OutgoingMessage, Publisher, PublishOptions } from '../types.js';
 import { clientErrorInfo, EOS_HEADER, type KafkaDriver, type OutgoingRecord, type ProducerDriver } from './driver.js';
@@ -87,7 +87,7 @@ export class KafkaPublisher implements Publisher {
     for (let next = this.#waiting[0]; next !== undefined; next = this.#waiting[0]) {
       if (next.signal?.aborted === true) {
         this.#waiting.shift();
-        next.reject(new AbortedError('operation aborted', { cause: next.signal.reason }));
+        next.reject(abortedError(next.signal));
         continue;
       }
       if (calls.length > 0 && (next.topic !== calls[0]!.topic || bytes + next.bytes > MERGE_BYTES)) break;
