@@ -7,7 +7,10 @@ import type { ChainableCommander } from 'ioredis';
 import type { RedisClient } from './connection.js';
 import { replyCode } from './connection.js';
 
-/** A Lua script read from `<name>-<numberOfKeys>.lua`. */
+/**
+ * A Lua script read from `<name>-<numberOfKeys>.lua`. A per-object script (the RedisStore's commit,
+ * release and delete) takes `numberOfKeys` keys per object, for any number of objects.
+ */
 export interface LuaScript {
   readonly name: string;
   readonly numberOfKeys: number;
@@ -32,7 +35,7 @@ export function loadLua(moduleUrl: string, fileName: string): LuaScript {
 
 /** Runs `script` by EVALSHA, sending the source once with EVAL when the server does not know it yet. */
 export async function runLua(client: RedisClient, script: LuaScript, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
-  if (keys.length !== script.numberOfKeys) throw new ConfigError(`Lua script ${script.name} takes ${script.numberOfKeys} keys, got ${keys.length}`);
+  checkKeys(script, keys);
   try {
     return await client.evalsha(script.sha, keys.length, ...keys, ...args);
   } catch (error) {
@@ -50,7 +53,7 @@ export interface LuaCall {
 
 /** Queues `call` on `pipeline` by EVALSHA; pass its reply to {@link settleQueuedLua}. */
 export function queueLua(pipeline: ChainableCommander, call: LuaCall): void {
-  if (call.keys.length !== call.script.numberOfKeys) throw new ConfigError(`Lua script ${call.script.name} takes ${call.script.numberOfKeys} keys, got ${call.keys.length}`);
+  checkKeys(call.script, call.keys);
   pipeline.evalsha(call.script.sha, call.keys.length, ...call.keys, ...call.args);
 }
 
@@ -61,4 +64,8 @@ export async function settleQueuedLua(client: RedisClient, call: LuaCall, reply:
   if (error === null) return result;
   if (replyCode(error) !== 'NOSCRIPT') throw error;
   return client.eval(call.script.lua, call.keys.length, ...call.keys, ...call.args);
+}
+
+function checkKeys(script: LuaScript, keys: readonly string[]): void {
+  if (keys.length === 0 || keys.length % script.numberOfKeys !== 0) throw new ConfigError(`Lua script ${script.name} takes ${script.numberOfKeys} keys (per object), got ${keys.length}`);
 }

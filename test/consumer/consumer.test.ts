@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
-import { Recent } from '../../src/util/recent.js';
 import { ConfigError, ErrorCodes, MalformedEventError, MissingPayloadError, UnknownStoreError, type ProxyStreamError } from '../../src/errors/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
@@ -239,12 +238,6 @@ describe('StreamConsumer', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     await store.sweep();
     expect(await verdicts('g', 1)).toEqual([false]);
-  });
-
-  it('remembers the ids of only its latest releases', () => {
-    const recent = new Recent(2);
-    for (const id of ['a', 'b', 'a', 'c']) recent.set(id, true);
-    expect(['a', 'b', 'c'].map((id) => recent.has(id))).toEqual([true, false, true]);
   });
 
   it('yields payloads with withPayloads(), acking each', async () => {

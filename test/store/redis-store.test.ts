@@ -163,16 +163,32 @@ describe('RedisStore', () => {
     }
   });
 
-  it('settles each of many concurrent releases and commits on its own (sent as one pipeline)', async () => {
-    const s = store();
-    const keys = Array.from({ length: 50 }, (_, i) => `many-${i}`);
+  it('settles each of many concurrent releases and commits on its own, sent as one script call per 256 objects', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    const keys = Array.from({ length: 300 }, (_, i) => `many-${i}`);
     await Promise.all(keys.map((key) => s.put(key, randomBytes(100), { readers: ['a', 'b'], leaseMs: 60_000, ttlMs: 120_000 })));
-    await s.commit(keys);
-    const first = await Promise.all(keys.map((key, i) => s.release(key, i % 2 === 0 ? 'a' : 'x')));
+    // The server learns the scripts first (by EVAL), so that the calls counted are the EVALSHAs.
+    await Promise.all([s.commit(['warm']), s.release('warm', 'a'), s.delete('warm')]);
+    expect(await commandCalls(prefix, () => s.commit([...keys, 'never-written']))).toEqual({ evalsha: 2 });
+    let first: boolean[] = [];
+    expect(await commandCalls(prefix, async () => (first = await Promise.all(keys.map((key, i) => s.release(key, i % 2 === 0 ? 'a' : 'x')))))).toEqual({ evalsha: 2 });
     expect(first.every((deleted) => !deleted)).toBe(true);
     const second = await Promise.all(keys.map((key, i) => s.release(key, i % 2 === 0 ? 'b' : 'a')));
     expect(second).toEqual(keys.map((_, i) => i % 2 === 0));
-    expect((await Promise.all(keys.map((key) => s.exists(key)))).filter(Boolean)).toHaveLength(25);
+    expect((await Promise.all(keys.map((key) => s.exists(key)))).filter(Boolean)).toHaveLength(150);
+    expect(await Promise.all(['many-0', 'many-1', 'gone'].map((key) => s.delete(key)))).toEqual([false, true, false]);
+  });
+
+  it('keeps an error of one object in a merged script call with that object', async () => {
+    const prefix = uniqueName('ps');
+    const s = store({ keyPrefix: prefix });
+    const keys = ['left', 'broken', 'right'];
+    await Promise.all(keys.map((key) => s.put(key, randomBytes(100), { readers: ['a'] })));
+    await raw.hset(objectKeys(prefix, 'broken').meta, 'readers', '{not json');
+    const settled = await Promise.allSettled(keys.map((key) => s.release(key, 'a')));
+    expect(settled.map((one) => one.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect([await s.exists('left'), await s.exists('broken'), await s.exists('right')]).toEqual([false, true, false]);
   });
 
   it('deletes only after both named groups released', async () => {

@@ -1,14 +1,23 @@
--- delete: removes every key of one object. Without a meta hash (a put that died half way), chunks
--- are removed from 0 upward until one is missing.
--- KEYS[1] meta hash                KEYS[2] set of released readers
--- ARGV[1] chunk key prefix (`<base>:c:`)
--- Returns 1 when the object existed (its meta hash did), else 0.
-local chunks = redis.call('HGET', KEYS[1], 'chunks')
-if chunks then
-  for i = 0, tonumber(chunks) - 1 do redis.call('DEL', ARGV[1] .. i) end
-else
-  local i = 0
-  while redis.call('DEL', ARGV[1] .. i) == 1 do i = i + 1 end
+-- delete: removes every key of objects. Without a meta hash (a put that died half way), chunks are
+-- removed from 0 upward until one is missing.
+-- Takes any number of objects; object i has
+--   KEYS[2i-1] meta hash               KEYS[2i] set of released readers
+--   ARGV[i]    chunk key prefix (`<base>:c:`)
+-- Returns one integer per object: 1 when it existed (its meta hash did), else 0.
+local function delete(meta_key, released_key, chunk_prefix)
+  local chunks = redis.call('HGET', meta_key, 'chunks')
+  if chunks then
+    for i = 0, tonumber(chunks) - 1 do redis.call('DEL', chunk_prefix .. i) end
+  else
+    local i = 0
+    while redis.call('DEL', chunk_prefix .. i) == 1 do i = i + 1 end
+  end
+  redis.call('DEL', released_key)
+  return redis.call('DEL', meta_key)
 end
-redis.call('DEL', KEYS[2])
-return redis.call('DEL', KEYS[1])
+
+local results = {}
+for i = 1, #KEYS / 2 do
+  results[i] = delete(KEYS[2 * i - 1], KEYS[2 * i], ARGV[i])
+end
+return results

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ClosedError, ConfigError } from '../../errors/index.js';
 import { addressOf, asConnectionError, isCluster, openRedis, type RedisClient, whenReady } from '../../redis/connection.js';
-import { loadLua, runLua } from '../../redis/lua.js';
+import { loadLua } from '../../redis/lua.js';
 import { throwIfAborted } from '../../util/abort.js';
 import { parseOptions } from '../../util/options.js';
 import { asParts, assertValidKey, byteLength, fittingView } from '../keys.js';
@@ -12,7 +12,7 @@ import { BulkConnection, bulkTarget } from './bulk-connection.js';
 import { chunkCount, PIPELINE_BYTES, readFirst, readRest, writeChunks } from './chunks.js';
 import { metaPattern, objectKeys, type ObjectKeys } from './layout.js';
 import { ReadHash } from './read-hash.js';
-import { ScriptBatch } from './script-batch.js';
+import { runObjectScript, ScriptBatch } from './script-batch.js';
 import { redisStoreOptionsSchema, type RedisStoreOptions } from './options.js';
 
 const scripts = {
@@ -194,7 +194,7 @@ export class RedisStore implements Store {
   #script(script: (typeof scripts)[keyof typeof scripts], key: string, ...args: string[]): Promise<unknown> {
     const keys = this.#keys(key);
     const call = { script, keys: [keys.meta, keys.released], args: [keys.chunkPrefix, ...args] };
-    return this.#run((client) => (this.#batch === undefined ? runLua(client, call.script, call.keys, call.args) : this.#batch.run(call)));
+    return this.#run((client) => (this.#batch === undefined ? runObjectScript(client, call) : this.#batch.run(call)));
   }
 
   async #run<T>(operation: (client: RedisClient) => Promise<T>): Promise<T> {

@@ -50,8 +50,8 @@ def load_lua(file_name: str, package: str = __package__, source_dir: Path = _SOU
 
 def queue_lua(pipeline: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> None:
     """Queues ``script`` on ``pipeline`` by EVALSHA; give its reply to :func:`settle_lua`."""
-    if len(keys) != script.number_of_keys:
-        raise ConfigError(f"Lua script {script.name} takes {script.number_of_keys} keys, got {len(keys)}")
+    if not keys or len(keys) % script.number_of_keys != 0:
+        raise ConfigError(f"Lua script {script.name} takes {script.number_of_keys} keys (per object), got {len(keys)}")
     pipeline.evalsha(script.sha, len(keys), *keys, *args)
 
 

@@ -253,21 +253,22 @@ class RedisStore:
         return object_keys(self._prefix, key)
 
     def _scripts(self, name: str, calls: Sequence[tuple[str, list[str]]]) -> list[Any]:
-        """Runs one script per (key, extra args) in one pipeline; replies in order."""
+        """Runs a per-object script once for every (key, extra args), all objects in one call; results in order."""
         script: LuaScript = _SCRIPTS[name]
-        prepared = []
+        script_keys: list[str] = []
+        args: list[str] = []
         for key, extra in calls:
             keys = self._keys(key)
-            prepared.append(([keys.meta, keys.released], [keys.chunk_prefix, *extra]))
+            script_keys += [keys.meta, keys.released]
+            args += [keys.chunk_prefix, *extra]
 
         def run(client: redis.Redis) -> list[Any]:
             pipeline = client.pipeline(transaction=False)
-            for script_keys, args in prepared:
-                queue_lua(pipeline, script, script_keys, args)
-            replies = pipeline.execute(raise_on_error=False)
-            return [settle_lua(client, reply, script, k, a) for reply, (k, a) in zip(replies, prepared)]
+            queue_lua(pipeline, script, script_keys, args)
+            (reply,) = pipeline.execute(raise_on_error=False)
+            return list(settle_lua(client, reply, script, script_keys, args))
 
-        return self._run(run) if prepared else []
+        return self._run(run) if calls else []
 
     def _run(self, operation: Callable[[redis.Redis], T]) -> T:
         if self._closed:
