@@ -2,6 +2,7 @@ import { StreamProducer } from '../../src/producer/index.js';
 import { startChild, superviseRoles, type ChildRole } from '../lib/child.js';
 import { brokerName, openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { cleanupRun } from '../lib/cleanup.js';
+import { ClosedLoop } from '../lib/closed-loop.js';
 import { openStore } from '../lib/specs.js';
 import { median, percentile } from '../lib/stats.js';
 import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
@@ -110,13 +111,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   let halfAt = 0n;
   let warmed = 0;
   let seen = 0;
-  let wake: () => void = () => undefined;
+  const loop = new ClosedLoop();
   const onEvent = (event: Record<string, unknown>) => {
     if (event.kind === 'task') {
       const done = event as unknown as TaskDone;
       if (done.i < 0) {
         warmed += 1;
-        wake();
+        loop.wake();
         return;
       }
       finished += 1;
@@ -124,7 +125,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       latencies.push(done.latencyMs);
       resolves.push(done.resolveMs);
     } else if (event.kind === 'seen') seen = event.n as number;
-    wake();
+    loop.wake();
   };
   const kept = Math.floor((run.items - 1) / run.keepEvery) + 1;
   const pool = run.pool ?? 'remote';
@@ -159,19 +160,15 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       const payload = Buffer.alloc(run.size, 1);
       // Items the workers will never see count as done once the dispatcher read them.
       const done = () => finished + Math.max(0, seen - keptUpTo(seen, run.keepEvery));
-      const waitFor = async (predicate: () => boolean) => {
-        while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
-      };
-      // Warm-up (negative i, always kept, not measured): the measured loop's shape, then drained.
-      // It ends once both `warmup` items were sent and `warmupSeconds` passed (the clock bounds it).
+      // Warm-up (negative i, always kept, not measured), for at least `warmup` items and `warmupSeconds`.
       const warmupStart = process.hrtime.bigint();
-      const warmUntil = warmupStart + BigInt(Math.round((run.warmupSeconds ?? 0) * 1e9));
-      for (let k = 0; k < warmup || process.hrtime.bigint() < warmUntil; k += 1) {
-        await waitFor(() => k - warmed < run.window);
-        await producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } });
-        warmupItems = k + 1;
-      }
-      await waitFor(() => warmed >= warmupItems);
+      warmupItems = await loop.warmUp({
+        minItems: warmup,
+        seconds: run.warmupSeconds ?? 0,
+        window: run.window,
+        finished: () => warmed,
+        send: (k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } }),
+      });
       const warmupTasksPerSecond = warmupItems / (Number(process.hrtime.bigint() - warmupStart) / 1e9);
       const warm = { ...producer.stats };
       const sampler = run.sampleMs === undefined ? undefined : sampleMemory(run.sampleMs);
@@ -179,7 +176,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       const start = process.hrtime.bigint();
       const sends: Array<Promise<unknown>> = [];
       for (let i = 0; i < run.items; i += 1) {
-        await waitFor(() => i - done() < run.window);
+        await loop.waitFor(() => i - done() < run.window);
         const sent = producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame' } });
         // A failed run closes the producer under sends nobody awaits any more.
         sent.catch(() => undefined);
@@ -187,7 +184,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         if (sends.length >= 8) await Promise.all(sends.splice(0));
       }
       await Promise.all(sends);
-      await waitFor(() => finished >= kept && seen >= run.items);
+      await loop.waitFor(() => finished >= kept && seen >= run.items);
       const end = process.hrtime.bigint();
       const seconds = Number(end - start) / 1e9;
       const secondHalfTasksPerSecond = (kept - Math.ceil(kept / 2)) / (Number(end - halfAt) / 1e9);

@@ -1,6 +1,7 @@
 import { StreamProducer } from '../../src/producer/index.js';
 import { startChild } from '../lib/child.js';
 import { cleanupRun } from '../lib/cleanup.js';
+import { ClosedLoop } from '../lib/closed-loop.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore } from '../lib/specs.js';
 import { median, percentile } from '../lib/stats.js';
@@ -40,7 +41,7 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
   const finished = groups.map(() => 0);
   const warmed = groups.map(() => 0);
   const latencies: number[] = [];
-  let wake: () => void = () => undefined;
+  const loop = new ClosedLoop();
   const roles = groups.map((group, g) =>
     startChild<DispatcherReport>(
       'bench/stream-scaling/dispatcher.js',
@@ -53,7 +54,7 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
           finished[g]! += 1;
           latencies.push(done.latencyMs);
         }
-        wake();
+        loop.wake();
       },
       {},
       run.groupPrefixes[g],
@@ -74,29 +75,24 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
       maxInFlightBytes: Math.max(64 * 1024 * 1024, 2 * run.size),
     });
     const payload = Buffer.alloc(run.size, 1);
-    const waitFor = async (predicate: () => boolean) => {
-      while (!predicate()) await new Promise<void>((resolve) => (wake = resolve));
-    };
     const allDone = () => Math.min(...finished);
-    // Warm-up (negative i, not measured): the measured loop's shape, then drained. It ends once both
-    // 2 items per pool child were sent and `warmupSeconds` passed (the clock bounds it).
-    const warmUntil = process.hrtime.bigint() + BigInt(Math.round(run.warmupSeconds * 1e9));
-    let warmupItems = 0;
-    for (let k = 0; k < 2 * run.workersPerGroup || process.hrtime.bigint() < warmUntil; k += 1) {
-      await waitFor(() => k - Math.min(...warmed) < run.window);
-      await producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } });
-      warmupItems = k + 1;
-    }
-    await waitFor(() => Math.min(...warmed) >= warmupItems);
+    // Warm-up (negative i, not measured), for at least 2 items per pool child and `warmupSeconds`.
+    const warmupItems = await loop.warmUp({
+      minItems: 2 * run.workersPerGroup,
+      seconds: run.warmupSeconds,
+      window: run.window,
+      finished: () => Math.min(...warmed),
+      send: (k) => producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } }),
+    });
     const start = process.hrtime.bigint();
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < run.items; i += 1) {
-      await waitFor(() => i - allDone() < run.window);
+      await loop.waitFor(() => i - allDone() < run.window);
       sends.push(producer.send(topic, payload, { metadata: { i, size: run.size, t: 'frame' } }));
       if (sends.length >= 8) await Promise.all(sends.splice(0));
     }
     await Promise.all(sends);
-    await waitFor(() => allDone() >= run.items);
+    await loop.waitFor(() => allDone() >= run.items);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     await producer.close();
     for (const role of roles) role.stop();

@@ -14,7 +14,7 @@ import type { LinkBytes, LinkRate, TopologySpec } from './types.js';
  * groups), C (a dispatcher on its own host), S (the store on a storage host) and K (A with Kafka as the
  * broker) built from network namespaces with tbf-limited links;
  * per topology and scenario a link-rate check, then direct / ref / adaptive at 10 kB, 1 MB and 10 MB,
- * `--repeats` times interleaved (default 1), medians reported.
+ * `--repeats` times interleaved (default 1; each repeat starts with the next method), medians reported.
  * Each run first warms up through the same closed loop, unmeasured, for at least `--warmup-seconds`
  * (default 10; quick: 0), so V8 has compiled the hot paths of every role before the clock starts.
  * With `--update` (full runs only) the scenarios this run leaves out keep their results from
@@ -101,6 +101,12 @@ async function runOnTopology(topology: Topology, config: HostRunConfig): Promise
   }
 }
 
+/** `items` starting at index `by` (modulo its length): each repeat starts with the next method, so no method always runs right after the same one. */
+function rotated<T>(items: readonly T[], by: number): T[] {
+  const at = by % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
+}
+
 /** Counter differences per link. */
 function delta(before: LinkBytes[], after: LinkBytes[]): LinkBytes[] {
   return after.map((link, i) => ({ host: link.host, upBytes: link.upBytes - before[i]!.upBytes, downBytes: link.downBytes - before[i]!.downBytes }));
@@ -117,7 +123,7 @@ try {
       const runs: TopologyRun[] = [];
       for (const size of TOPOLOGY_SIZES) {
         for (let repeat = 0; repeat < repeats; repeat += 1) {
-          for (const method of TOPOLOGY_METHODS) {
+          for (const method of rotated(TOPOLOGY_METHODS, repeat)) {
             const step = `${label} ${method} ${sizeLabel(size)} #${repeat + 1}`;
             if (interrupted() !== undefined) break;
             if (Date.now() - start > BUDGET_MS) {

@@ -69,3 +69,26 @@ describe('CommitScheduler.finish (a closing member’s last commit)', () => {
     expect(consumer.commits).toHaveLength(0);
   });
 });
+
+describe('CommitScheduler.schedule', () => {
+  it('commits what is scheduled in the very turn its previous commit ends', async () => {
+    const consumer = member(0);
+    const state = openPartition();
+    const commits = scheduler(consumer, state);
+    let scheduledAgain = false;
+    // `current` runs on every wake-up of the waiter, in the turn the first commit ends: it settles
+    // offset 0 there and schedules its commit before the commit loop has wound down.
+    const waiting = commits.committed(state, -1, () => {
+      if (state.committedOffset > -1 && !scheduledAgain) {
+        scheduledAgain = true;
+        state.settle(0);
+        commits.schedule();
+      }
+      return true;
+    });
+    commits.schedule();
+    expect(await waiting).toBe(true);
+    for (let waited = 0; consumer.commits.length < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(consumer.commits.map((offsets) => offsets[0]!.offset)).toEqual([0, 1]);
+  });
+});

@@ -1,4 +1,5 @@
 import { backoffDelay, retry, type BackoffPolicy } from '../../util/retry.js';
+import { SerialLoop } from '../../util/serial-loop.js';
 import { isRetriableKafkaError, type GroupConsumerDriver } from './driver.js';
 import type { PartitionState } from './partition-state.js';
 
@@ -30,7 +31,8 @@ export interface CommitTarget {
 export class CommitScheduler {
   readonly #target: CommitTarget;
   #dirty = false;
-  #running: Promise<void> | undefined;
+  /** One commit in flight; the next takes everything settled meanwhile. */
+  readonly #commits = new SerialLoop(() => this.#dirty && this.#target.consumer() !== undefined, () => this.#commit());
   #tick = tick();
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
@@ -42,13 +44,13 @@ export class CommitScheduler {
   /** Commits soon. */
   schedule(): void {
     this.#dirty = true;
-    this.#running ??= this.#loop().finally(() => (this.#running = undefined));
+    this.#commits.start();
   }
 
   /** Waits until everything settled so far is committed (best effort: a lost generation drops it). */
   async flush(): Promise<void> {
     this.schedule();
-    await this.#running;
+    await this.#commits.idle();
   }
 
   /**
@@ -95,30 +97,30 @@ export class CommitScheduler {
     return false;
   }
 
-  async #loop(): Promise<void> {
+  /** One commit of everything settled so far, a turn after it was asked for (so acks of one turn go together). */
+  async #commit(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     const target = this.#target;
-    for (let consumer = target.consumer(); this.#dirty && consumer !== undefined; consumer = target.consumer()) {
-      this.#dirty = false;
-      const batch = [...target.states()].flatMap((state) => {
-        const commit = state.pendingCommit();
-        return commit === undefined ? [] : [{ state, commit }];
-      });
-      if (batch.length === 0) return;
-      const epoch = target.epoch();
-      try {
-        await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
-        for (const { state, commit } of batch) state.committed(commit);
-        this.#failures = 0;
-      } catch (error) {
-        // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
-        // coordinator away or moving) try again soon, so acked progress is not left uncommitted; an
-        // authorization failure is not retried (the member's fetches fail on it too).
-        if (epoch === target.epoch() && !target.closing.aborted && isRetriableKafkaError(error)) this.#retryLater();
-        return;
-      } finally {
-        this.wake();
-      }
+    const consumer = target.consumer();
+    if (consumer === undefined) return;
+    this.#dirty = false;
+    const batch = [...target.states()].flatMap((state) => {
+      const commit = state.pendingCommit();
+      return commit === undefined ? [] : [{ state, commit }];
+    });
+    if (batch.length === 0) return;
+    const epoch = target.epoch();
+    try {
+      await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
+      for (const { state, commit } of batch) state.committed(commit);
+      this.#failures = 0;
+    } catch (error) {
+      // A lost generation: the new owner reads from the last commit (at-least-once). Otherwise (the
+      // coordinator away or moving) try again soon, so acked progress is not left uncommitted; an
+      // authorization failure is not retried (the member's fetches fail on it too).
+      if (epoch === target.epoch() && !target.closing.aborted && isRetriableKafkaError(error)) this.#retryLater();
+    } finally {
+      this.wake();
     }
   }
 
