@@ -1,6 +1,7 @@
 import { StreamProducer } from '../../src/producer/index.js';
 import { startChild, superviseRoles } from '../lib/child.js';
 import { cleanupRun } from '../lib/cleanup.js';
+import { ClosedLoop } from '../lib/closed-loop.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
 import { median, percentile, type ThroughputSample } from '../lib/stats.js';
@@ -60,10 +61,10 @@ export async function runRaw(options: RawRun): Promise<RawSample> {
   const maxEventBytes = Math.max(16 * 1024 * 1024, options.size + 1024 * 1024);
   const config: RawConsumerConfig = { broker: options.broker, store, topic, group: 'raw', prefetch: 4, maxEventBytes };
   let warmed = 0;
-  let wake: () => void = () => undefined;
+  const loop = new ClosedLoop();
   const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config, () => {
     warmed += 1;
-    wake();
+    loop.wake();
   });
   const broker = openNetBroker(options.broker);
   const producerStore = openStore(store);
@@ -87,7 +88,7 @@ export async function runRaw(options: RawRun): Promise<RawSample> {
       while (Date.now() < warmUntil) {
         await Promise.all(Array.from({ length: window }, (_, k) => producer.send(topic, payload, { metadata: { i: -1 - warmupItems - k } })));
         warmupItems += window;
-        while (warmed < warmupItems) await new Promise<void>((resolve) => (wake = resolve));
+        await loop.waitFor(() => warmed >= warmupItems);
       }
       const startMs = Date.now();
       for (let sent = 0; sent < options.items; sent += window) {
