@@ -7,9 +7,12 @@ const run = promisify(execFile);
 
 /** CommonJS packages loaded in a fresh process after `script` (an ES module body) ran. */
 async function loadedAfter(script: string): Promise<string[]> {
-  const body = `${script}\nconst { createRequire } = await import('node:module');\nconst cache = createRequire(import.meta.url).cache;\nconsole.log(JSON.stringify([...new Set(Object.keys(cache).filter((k) => k.includes('/node_modules/')).map((k) => k.split('/node_modules/').at(-1).split('/').slice(0, k.split('/node_modules/').at(-1).startsWith('@') ? 2 : 1).join('/')))]));`;
+  const body = `${script}\nconst { createRequire } = await import('node:module');\nconst cache = createRequire(import.meta.url).cache;\nconsole.log('loaded:' + JSON.stringify([...new Set(Object.keys(cache).filter((k) => k.includes('/node_modules/')).map((k) => k.split('/node_modules/').at(-1).split('/').slice(0, k.split('/node_modules/').at(-1).startsWith('@') ? 2 : 1).join('/')))]));`;
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', body], { cwd: root });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as string[];
+  // A default pino logger writes asynchronously, so its lines may come after this one.
+  const line = stdout.split('\n').find((l) => l.startsWith('loaded:'));
+  if (line === undefined) throw new Error(`no list of loaded packages in:\n${stdout}`);
+  return JSON.parse(line.slice('loaded:'.length)) as string[];
 }
 
 // The package as published: its exports map points at the bundle in dist/pkg.
