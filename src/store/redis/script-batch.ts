@@ -22,8 +22,8 @@ export async function runObjectScript(client: RedisClient, call: LuaCall): Promi
 /**
  * Per-object script calls made in the same turn of the event loop, merged: consecutive calls of one
  * script become one call with all their objects (up to 256), and the merged calls go out as one
- * pipeline. A burst of commits or releases (a dispatcher acks events in bursts) costs one command and
- * one reply instead of one per object. Calls run in the order they were made, and each settles on its
+ * pipeline (a single one alone). A burst of commits or releases (a dispatcher acks events in bursts)
+ * costs one command and one reply instead of one per object. Calls run in the order they were made, and each settles on its
  * own object's result; a merged call that fails is run again object by object, so an error stays with
  * the object that caused it. Standalone Redis only: on a Cluster the keys of different objects live in
  * different slots, so calls go out one by one there.
@@ -47,6 +47,12 @@ export class ScriptBatch {
     const groups = mergeable(this.#queued);
     this.#queued = [];
     const merged = groups.map(merge);
+    if (merged.length === 1) {
+      // One merged call, the common case, goes out alone: building a pipeline costs more than it saves.
+      const [call] = merged as [LuaCall];
+      await this.#settle(groups[0]!, () => runLua(this.#client, call.script, call.keys, call.args));
+      return;
+    }
     const pipeline = this.#client.pipeline();
     for (const call of merged) queueLua(pipeline, call);
     let replies: Array<[Error | null, unknown]> | null;
@@ -56,13 +62,14 @@ export class ScriptBatch {
       for (const queued of groups.flat()) queued.reject(error);
       return;
     }
-    await Promise.all(groups.map((group, index) => this.#settle(group, merged[index]!, replies?.[index])));
+    await Promise.all(groups.map((group, index) => this.#settle(group, () => settleQueuedLua(this.#client, merged[index]!, replies?.[index]))));
   }
 
-  async #settle(group: readonly Queued[], merged: LuaCall, reply: [Error | null, unknown] | undefined): Promise<void> {
+  /** Settles each call of `group` on its object's result of the merged call, or runs them one by one when it failed. */
+  async #settle(group: readonly Queued[], results: () => Promise<unknown>): Promise<void> {
     try {
-      const results = (await settleQueuedLua(this.#client, merged, reply)) as unknown[];
-      group.forEach((queued, index) => queued.resolve(results[index]));
+      const perObject = (await results()) as unknown[];
+      group.forEach((queued, index) => queued.resolve(perObject[index]));
     } catch (error) {
       if (group.length === 1) {
         group[0]!.reject(error);
@@ -87,5 +94,11 @@ function mergeable(queued: readonly Queued[]): Queued[][] {
 /** One call of the group's script with every object of the group, keys and arguments in order. */
 function merge(group: readonly Queued[]): LuaCall {
   if (group.length === 1) return group[0]!.call;
-  return { script: group[0]!.call.script, keys: group.flatMap((queued) => queued.call.keys), args: group.flatMap((queued) => queued.call.args) };
+  const keys: string[] = [];
+  const args: Array<string | number | Buffer> = [];
+  for (const { call } of group) {
+    for (const key of call.keys) keys.push(key);
+    for (const arg of call.args) args.push(arg);
+  }
+  return { script: group[0]!.call.script, keys, args };
 }
