@@ -23,10 +23,10 @@ export async function runObjectScript(client: RedisClient, call: LuaCall): Promi
  * Per-object script calls made in the same turn of the event loop, merged: consecutive calls of one
  * script become one call with all their objects (up to 256), and the merged calls go out as one
  * pipeline (a single one alone). A burst of commits or releases (a dispatcher acks events in bursts)
- * costs one command and one reply instead of one per object. Calls run in the order they were made, and each settles on its
- * own object's result; a merged call that fails is run again object by object, so an error stays with
- * the object that caused it. Standalone Redis only: on a Cluster the keys of different objects live in
- * different slots, so calls go out one by one there.
+ * costs one command and one reply instead of one per object. Calls run in the order they were made,
+ * and each settles on its own object's result; a merged call that fails is run again object by
+ * object, so an error stays with the object that caused it. Standalone Redis only: on a Cluster the
+ * keys of different objects live in different slots, so calls go out one by one there.
  */
 export class ScriptBatch {
   readonly #client: Redis;
