@@ -104,7 +104,7 @@ def _init_worker(cfg: dict[str, Any]) -> None:
 
 def _task(payload: Any, i: int, t: float) -> tuple[int, float]:
     """Resolves one item in a pool worker: a ref from the store (checksum-verified), or the inline value."""
-    value = Ref(payload, _worker_stores).bytes() if isinstance(payload, RefPayload) else payload
+    value = Ref(payload, _worker_stores).resolve() if isinstance(payload, RefPayload) else payload
     len(value)
     return i, (time.time() - t) * 1000
 

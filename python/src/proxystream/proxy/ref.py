@@ -5,25 +5,26 @@ from __future__ import annotations
 from typing import Union
 
 from ..errors import CorruptPayloadError, MissingPayloadError
+from ..store.types import Buffer
 from ..wire import InlinePayload, RefPayload, checksum, decode_payload
 from .store_registry import StoreRegistry
 
 Payload = Union[InlinePayload, RefPayload]
-Bytes = bytes
 
 
 class Ref:
     """Inline bytes, or an object in a store named by id.
 
     :meth:`resolve` fetches (once; later calls reuse the bytes), verifies size and xxh64 checksum,
-    and decodes with the payload's codec. A missing object raises :class:`MissingPayloadError`, a size
+    and decodes with the payload's codec: an ndarray payload becomes a read-only numpy view of the fetched
+    bytes, a ``bytes`` payload ``bytes`` (one copy; :meth:`view` gives them without one). A missing object raises :class:`MissingPayloadError`, a size
     or checksum mismatch :class:`CorruptPayloadError`, an unconfigured store id ``UnknownStoreError``.
     """
 
     def __init__(self, payload: Payload, stores: StoreRegistry | None = None) -> None:
         self.payload = payload
         self._stores = stores
-        self._bytes: Bytes | None = None
+        self._data: Buffer | None = None
 
     @property
     def inline(self) -> bool:
@@ -39,23 +40,31 @@ class Ref:
     def codec(self) -> str:
         return self.payload.codec
 
+    def view(self) -> memoryview:
+        """The verified payload bytes as a read-only ``memoryview``, without a copy."""
+        return memoryview(self._verified()).toreadonly()
+
     def bytes(self) -> bytes:
-        """The verified payload bytes."""
-        if isinstance(self.payload, InlinePayload):
-            return self.payload.data
-        if self._bytes is None:
-            self._bytes = self._fetch_verified(self.payload)
-        return self._bytes
+        """The verified payload bytes as ``bytes`` (a copy when the store returned another buffer)."""
+        data = self._verified()
+        return data if isinstance(data, bytes) else bytes(data)
 
     def resolve(self) -> object:
         """The verified, decoded payload (an ndarray payload is a read-only numpy view of the fetched bytes)."""
-        return decode_payload(self.bytes(), self.payload.codec)
+        return decode_payload(self._verified(), self.payload.codec)
 
     def forget(self) -> None:
         """Drops fetched bytes; a later resolve fetches again."""
-        self._bytes = None
+        self._data = None
 
-    def _fetch_verified(self, payload: RefPayload) -> Bytes:
+    def _verified(self) -> Buffer:
+        if isinstance(self.payload, InlinePayload):
+            return self.payload.data
+        if self._data is None:
+            self._data = self._fetch_verified(self.payload)
+        return self._data
+
+    def _fetch_verified(self, payload: RefPayload) -> Buffer:
         context = {"storeId": payload.store_id, "key": payload.key}
         if self._stores is None:
             raise MissingPayloadError("this ref has no store registry to resolve against", context=context)
