@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import CancelledError, Executor, Future
 from typing import Union
 
 from ..errors import CorruptPayloadError, MissingPayloadError
@@ -25,6 +26,7 @@ class Ref:
         self.payload = payload
         self._stores = stores
         self._data: Buffer | None = None
+        self._pending: Future[Buffer] | None = None
 
     @property
     def inline(self) -> bool:
@@ -53,15 +55,32 @@ class Ref:
         """The verified, decoded payload (an ndarray payload is a read-only numpy view of the fetched bytes)."""
         return decode_payload(self._verified(), self.payload.codec)
 
+    def prefetch(self, executor: Executor) -> None:
+        """Starts fetching and verifying the payload on ``executor`` (a consumer's read-ahead); the next
+        :meth:`resolve` waits for it and raises what the fetch raised. Does nothing for an inline payload or
+        one fetched or being fetched already."""
+        if isinstance(self.payload, InlinePayload) or self._data is not None or self._pending is not None:
+            return
+        self._pending = executor.submit(self._fetch_verified, self.payload)
+
     def forget(self) -> None:
-        """Drops fetched bytes; a later resolve fetches again."""
+        """Drops fetched bytes (and a prefetch not started yet); a later resolve fetches again."""
         self._data = None
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
 
     def _verified(self) -> Buffer:
         if isinstance(self.payload, InlinePayload):
             return self.payload.data
         if self._data is None:
-            self._data = self._fetch_verified(self.payload)
+            pending, self._pending = self._pending, None
+            try:
+                self._data = pending.result() if pending is not None else None
+            except CancelledError:
+                pass
+            if self._data is None:
+                self._data = self._fetch_verified(self.payload)
         return self._data
 
     def _fetch_verified(self, payload: RefPayload) -> Buffer:

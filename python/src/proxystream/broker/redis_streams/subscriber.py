@@ -94,6 +94,13 @@ class RedisStreamsSubscriber:
                 continue
             self._fill()
 
+    def buffered(self) -> Delivery | None:
+        """The next delivery already read from Redis, or None; never waits or reads (a consumer's read-ahead
+        takes the entries one XREADGROUP returned this way). Take from one thread, as :meth:`messages`."""
+        if self._closed.is_set() or not self._queue:
+            return None
+        return self._queue.popleft()
+
     def poll(self, timeout: float) -> Delivery | None:
         """The next delivery, or None when none came within about ``timeout`` seconds (rounded up to ``block_ms``) or on close."""
         deadline = time.monotonic() + timeout

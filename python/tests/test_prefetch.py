@@ -1,0 +1,130 @@
+"""A consumer's read-ahead against a real Redis: the next payload is fetched while the caller works on this one,
+from entries already read only, and its errors, acks and close behave as without it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Iterator
+
+import pytest
+import redis
+
+from proxystream import ErrorCodes, MissingPayloadError, PayloadLifetime, RedisStore, RedisStreamsBroker, StreamConsumer, StreamProducer, errors
+from proxystream.store.types import Buffer
+
+
+class RecordingStore:
+    """The real RedisStore, recording which thread read which key (instrumentation, not a stand-in)."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+        self.id = store.id
+        self.reads: list[tuple[str, str]] = []
+
+    def get(self, key: str, *, expected_size: int | None = None) -> Buffer | None:
+        self.reads.append((key, threading.current_thread().name))
+        return self._store.get(key, expected_size=expected_size)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+
+@pytest.fixture
+def broker(redis_url: str, stream_prefix: str) -> Iterator[RedisStreamsBroker]:
+    with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=200) as made:
+        yield made
+
+
+def _send(broker: RedisStreamsBroker, store: RedisStore, count: int, group: str = "g") -> list[str]:
+    with StreamProducer(broker.publisher(), store, inline_threshold=0, lifetime=PayloadLifetime(readers=[group])) as producer:
+        keys = [producer.send("t", bytes([index]) * 3000, metadata={"index": index}).id for index in range(count)]
+        producer.end("t")
+    return keys
+
+
+def _wait_for(condition: object, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_the_next_payload_is_fetched_on_the_prefetch_thread_while_the_caller_holds_this_one(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    keys = _send(broker, store, 6)
+    recording = RecordingStore(store)
+    with StreamConsumer(broker.subscriber("t", "g"), [recording]) as consumer:
+        for position, item in enumerate(consumer):
+            if position + 1 < len(keys):
+                upcoming = keys[position + 1]
+                assert _wait_for(lambda: any(key == upcoming and name.startswith("proxystream-prefetch") for key, name in recording.reads))
+            assert item.resolve() == bytes([item.metadata["index"]]) * 3000
+            item.ack()
+        consumer.flush()
+    readers = dict(recording.reads)
+    assert len(recording.reads) == len(readers) == len(keys) and set(readers) == set(keys), "each payload read once"
+    assert readers[keys[0]] == threading.current_thread().name, "the first item is read by the caller"
+    assert all(readers[key].startswith("proxystream-prefetch") for key in keys[1:])
+    assert store.stats().objects == 0
+
+
+def test_without_prefetch_nothing_is_read_before_resolve(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    _send(broker, store, 3)
+    recording = RecordingStore(store)
+    with StreamConsumer(broker.subscriber("t", "g"), [recording], prefetch=0) as consumer:
+        for item in consumer:
+            time.sleep(0.05)
+            assert recording.reads == []
+            item.resolve()
+            assert len(recording.reads) == 1 and recording.reads[0][1] == threading.current_thread().name
+            recording.reads.clear()
+            item.ack()
+        consumer.flush()
+    assert store.stats().objects == 0
+
+
+def test_a_prefetch_that_fails_raises_from_resolve_and_the_next_items_go_on(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis) -> None:
+    keys = _send(broker, store, 4)
+    assert store.delete(keys[1])
+    outcomes: list[object] = []
+    with StreamConsumer(broker.subscriber("t", "g"), [store]) as consumer:
+        for item in consumer:
+            try:
+                outcomes.append(item.resolve()[:1])  # type: ignore[index]
+            except MissingPayloadError as error:
+                outcomes.append(error.code)
+            item.ack()
+        consumer.flush()
+    assert outcomes == [b"\x00", ErrorCodes.MISSING_PAYLOAD, b"\x02", b"\x03"]
+    assert store.stats().objects == 0
+
+
+def test_a_close_mid_stream_loses_nothing_read_ahead(broker: RedisStreamsBroker, store: RedisStore, redis_url: str, stream_prefix: str) -> None:
+    keys = _send(broker, store, 10)
+    seen: list[int] = []
+    with StreamConsumer(broker.subscriber("t", "g", consumer="first"), [store]) as consumer:
+        for item in consumer:
+            seen.append(item.metadata["index"])
+            item.ack()
+            if len(seen) == 4:
+                break
+        consumer.flush()
+    assert seen == [0, 1, 2, 3]
+    with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=200, visibility_timeout_ms=100) as again:
+        with StreamConsumer(again.subscriber("t", "g", consumer="second"), [store]) as consumer:
+            time.sleep(0.2)
+            for item in consumer:
+                seen.append(item.metadata["index"])
+                item.resolve()
+                item.ack()
+            consumer.flush()
+    assert sorted(seen) == list(range(10)) and len(keys) == 10
+    assert store.stats().objects == 0
+
+
+def test_prefetch_must_be_a_small_count(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    for bad in (-1, 65, 1.5, True, "1"):
+        with pytest.raises(errors.ConfigError, match="prefetch"):
+            StreamConsumer(broker.subscriber("t", "g"), [store], prefetch=bad)  # type: ignore[arg-type]
