@@ -57,7 +57,7 @@ def test_the_next_payload_is_fetched_on_the_prefetch_thread_while_the_caller_hol
     recording = RecordingStore(store)
     with StreamConsumer(broker.subscriber("t", "g"), [recording]) as consumer:
         for position, item in enumerate(consumer):
-            if position + 1 < len(keys):
+            if 0 < position < len(keys) - 1:
                 upcoming = keys[position + 1]
                 assert _wait_for(lambda: any(key == upcoming and name.startswith("proxystream-prefetch") for key, name in recording.reads))
             assert item.resolve() == bytes([item.metadata["index"]]) * 3000
@@ -65,8 +65,9 @@ def test_the_next_payload_is_fetched_on_the_prefetch_thread_while_the_caller_hol
         consumer.flush()
     readers = dict(recording.reads)
     assert len(recording.reads) == len(readers) == len(keys) and set(readers) == set(keys), "each payload read once"
-    assert readers[keys[0]] == threading.current_thread().name, "the first item is read by the caller"
-    assert all(readers[key].startswith("proxystream-prefetch") for key in keys[1:])
+    me = threading.current_thread().name
+    assert readers[keys[0]] == readers[keys[1]] == me, "read-ahead starts once the caller resolved an item"
+    assert all(readers[key].startswith("proxystream-prefetch") for key in keys[2:])
     assert store.stats().objects == 0
 
 
@@ -82,6 +83,18 @@ def test_without_prefetch_nothing_is_read_before_resolve(broker: RedisStreamsBro
             recording.reads.clear()
             item.ack()
         consumer.flush()
+    assert store.stats().objects == 0
+
+
+def test_a_consumer_that_never_resolves_reads_no_payload(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    _send(broker, store, 5)
+    recording = RecordingStore(store)
+    with StreamConsumer(broker.subscriber("t", "g"), [recording]) as consumer:
+        for item in consumer:
+            time.sleep(0.02)
+            item.ack()
+        consumer.flush()
+    assert recording.reads == [], "a consumer handing refs on never fetches them"
     assert store.stats().objects == 0
 
 

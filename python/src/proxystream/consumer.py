@@ -40,7 +40,14 @@ class StreamItem:
     this group's hold on the payload) or :meth:`nack` to have it delivered again.
     """
 
-    def __init__(self, event: StreamEvent, delivery: Delivery, ref: Ref, ack_and_release: Callable[[Sequence[str]], None]) -> None:
+    def __init__(
+        self,
+        event: StreamEvent,
+        delivery: Delivery,
+        ref: Ref,
+        ack_and_release: Callable[[Sequence[str]], None],
+        on_resolve: Callable[[], None] | None = None,
+    ) -> None:
         self.event = event
         """The decoded event."""
         self.delivery = delivery
@@ -58,10 +65,13 @@ class StreamItem:
         self.delivery_count = delivery.delivery_count
         """1 on first delivery."""
         self._ack_and_release = ack_and_release
+        self._on_resolve = on_resolve
         self._settled = False
 
     def resolve(self) -> object:
         """The verified, decoded payload; raises :class:`MissingPayloadError`, :class:`CorruptPayloadError` or :class:`UnknownStoreError`."""
+        if self._on_resolve is not None:
+            self._on_resolve()
         return self.ref.resolve()
 
     def ack(self, *, release_for: Sequence[str] = ()) -> None:
@@ -110,8 +120,9 @@ class StreamConsumer:
         prefetch: While iterating, how many kept items behind the one yielded have their payloads fetched and
             verified on a thread of the consumer's own, from the entries the subscriber already read (a Redis
             Streams subscriber's last XREADGROUP; never waiting for more), so the next payload crosses the
-            network while the caller works on this one. Errors still come from ``resolve()``. 0 fetches only
-            in ``resolve()``. Default 1, as in TypeScript.
+            network while the caller works on this one. It starts once the caller resolved an item, so a
+            consumer that hands refs on unresolved (a dispatcher) reads no payload. Errors still come from
+            ``resolve()``. 0 fetches only in ``resolve()``. Default 1, as in TypeScript.
     """
 
     def __init__(
@@ -136,6 +147,7 @@ class StreamConsumer:
             raise errors.ConfigError("StreamConsumer prefetch must be an integer from 0 to 64")
         self._prefetch = prefetch
         self._prefetcher: ThreadPoolExecutor | None = None
+        self._caller_resolves = False
         self._dead_letter = dead_letter
         self._subscriber = subscriber
         self._stores = stores if isinstance(stores, StoreRegistry) else StoreRegistry(stores)
@@ -220,7 +232,7 @@ class StreamConsumer:
             item = self._accept(delivery)
             if item is not None:
                 ahead.append(item)
-        if len(ahead) > 1:
+        if len(ahead) > 1 and self._caller_resolves:
             if self._prefetcher is None:
                 self._prefetcher = ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="proxystream-prefetch")
             for item in itertools.islice(ahead, 1, None):
@@ -288,7 +300,10 @@ class StreamConsumer:
             return None
         assert event.payload is not None
         ref = Ref(event.payload, self._stores)
-        return StreamItem(event, delivery, ref, lambda release_for: self._ack_and_release(delivery, event, (self.group, *release_for)))
+        return StreamItem(event, delivery, ref, lambda release_for: self._ack_and_release(delivery, event, (self.group, *release_for)), self._noted_resolve)
+
+    def _noted_resolve(self) -> None:
+        self._caller_resolves = True
 
     def _malformed(self, delivery: Delivery, error: errors.ProxyStreamError) -> None:
         self.stats.malformed += 1
