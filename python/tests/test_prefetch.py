@@ -31,14 +31,23 @@ class RecordingStore:
 
 
 @pytest.fixture
+def store(redis_url: str, prefix: str) -> Iterator[RedisStore]:
+    """Chunks of 1 KiB, so the 3,000-byte payloads below are read on the store's own sockets."""
+    with RedisStore(url=redis_url, key_prefix=prefix, chunk_bytes=1024) as made:
+        yield made
+
+
+@pytest.fixture
 def broker(redis_url: str, stream_prefix: str) -> Iterator[RedisStreamsBroker]:
     with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=200) as made:
         yield made
 
 
-def _send(broker: RedisStreamsBroker, store: RedisStore, count: int, group: str = "g") -> list[str]:
-    with StreamProducer(broker.publisher(), store, inline_threshold=0, lifetime=PayloadLifetime(readers=[group])) as producer:
-        keys = [producer.send("t", bytes([index]) * 3000, metadata={"index": index}).id for index in range(count)]
+def _send(broker: RedisStreamsBroker, store: RedisStore, count: int, group: str = "g", inline_every: int = 0) -> list[str]:
+    """``count`` payloads of 3,000 bytes by ref (every ``inline_every``-th one inline, 30 bytes); their event ids."""
+    with StreamProducer(broker.publisher(), store, inline_threshold=100, lifetime=PayloadLifetime(readers=[group])) as producer:
+        sizes = [30 if inline_every and index % inline_every == 0 else 3000 for index in range(count)]
+        keys = [producer.send("t", bytes([index]) * size, metadata={"index": index}).id for index, size in enumerate(sizes)]
         producer.end("t")
     return keys
 
@@ -86,11 +95,13 @@ def test_without_prefetch_nothing_is_read_before_resolve(broker: RedisStreamsBro
     assert store.stats().objects == 0
 
 
-def test_a_consumer_that_never_resolves_reads_no_payload(broker: RedisStreamsBroker, store: RedisStore) -> None:
-    _send(broker, store, 5)
+def test_a_consumer_that_resolves_only_inline_payloads_reads_no_stored_one(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    _send(broker, store, 8, inline_every=2)
     recording = RecordingStore(store)
     with StreamConsumer(broker.subscriber("t", "g"), [recording]) as consumer:
         for item in consumer:
+            if item.ref.inline:
+                assert item.resolve() == bytes([item.metadata["index"]]) * 30
             time.sleep(0.02)
             item.ack()
         consumer.flush()
@@ -98,11 +109,12 @@ def test_a_consumer_that_never_resolves_reads_no_payload(broker: RedisStreamsBro
     assert store.stats().objects == 0
 
 
-def test_a_prefetch_that_fails_raises_from_resolve_and_the_next_items_go_on(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis) -> None:
-    keys = _send(broker, store, 4)
-    assert store.delete(keys[1])
+def test_a_prefetch_that_fails_raises_from_resolve_and_the_next_items_go_on(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    keys = _send(broker, store, 5)
+    assert store.delete(keys[3])
+    recording = RecordingStore(store)
     outcomes: list[object] = []
-    with StreamConsumer(broker.subscriber("t", "g"), [store]) as consumer:
+    with StreamConsumer(broker.subscriber("t", "g"), [recording]) as consumer:
         for item in consumer:
             try:
                 outcomes.append(item.resolve()[:1])  # type: ignore[index]
@@ -110,7 +122,27 @@ def test_a_prefetch_that_fails_raises_from_resolve_and_the_next_items_go_on(brok
                 outcomes.append(error.code)
             item.ack()
         consumer.flush()
-    assert outcomes == [b"\x00", ErrorCodes.MISSING_PAYLOAD, b"\x02", b"\x03"]
+    assert outcomes == [b"\x00", b"\x01", b"\x02", ErrorCodes.MISSING_PAYLOAD, b"\x04"]
+    assert dict(recording.reads)[keys[3]].startswith("proxystream-prefetch"), "the failed read was a prefetch"
+    assert store.stats().objects == 0
+
+
+def test_items_read_ahead_when_an_iteration_stops_come_first_in_the_next(broker: RedisStreamsBroker, store: RedisStore) -> None:
+    _send(broker, store, 6)
+    seen: list[int] = []
+    with StreamConsumer(broker.subscriber("t", "g"), [store]) as consumer:
+        for _ in range(2):
+            for item in consumer:
+                seen.append(item.metadata["index"])
+                item.resolve()
+                item.ack()
+                if len(seen) in (2, 3):
+                    break
+        while (polled := consumer.poll(1)) is not None:  # bounded: a lost item would hold back the end of stream
+            seen.append(polled.metadata["index"])
+            polled.ack()
+        consumer.flush()
+    assert seen == [0, 1, 2, 3, 4, 5], "nothing read ahead is skipped or delivered twice"
     assert store.stats().objects == 0
 
 

@@ -76,12 +76,37 @@ def test_chunks_changed_behind_the_stores_back_come_back_as_stored(store: RedisS
     assert store.get("k") == data, "a meta hash that does not fit its chunks gets no buffer of its size"
     raw.hset(f"{prefix}:{{k}}:m", "size", "many")
     assert store.get("k") is None
-    store.put("k", data)
-    raw.delete(f"{prefix}:{{k}}:c:3")
-    assert store.get("k") is None
-    store.put("k", data)
-    assert store.get("k") == data, "the socket is still in step after the replies above"
     assert store.delete("k")
+
+
+def test_a_missing_chunk_mid_window_leaves_the_socket_in_step_for_the_next_read(private_redis: str) -> None:
+    data = os.urandom(CHUNK * 4)
+    with RedisStore(url=private_redis, chunk_bytes=CHUNK, pipeline_chunks=2) as store, redis.Redis.from_url(private_redis) as server:
+        store.put("k", data)
+        server.delete("ps:{k}:c:1")
+        assert store.get("k") is None, "chunk 1 is missing; chunk 2's reply in the same window is read too"
+        store.put("k", data)
+        assert store.get("k") == data
+        assert len(_payload_clients(server)) == 1, "the one socket was reused, not replaced"
+        assert store.delete("k")
+
+
+def test_refusals_on_the_payload_sockets_are_typed_connection_errors(private_redis: str) -> None:
+    with redis.Redis.from_url(private_redis) as server:
+        with RedisStore(url=private_redis, chunk_bytes=CHUNK) as store:
+            store.put("k", os.urandom(CHUNK * 2))
+            clients = len(server.client_list())
+            server.config_set("maxclients", clients)
+            try:
+                with pytest.raises(errors.ConnectionError) as raised:
+                    store.get("k")
+                assert raised.value.retriable and raised.value.context == {"address": private_redis.removeprefix("unix://")}
+            finally:
+                server.config_set("maxclients", 10_000)
+            assert store.delete("k")
+        with RedisStore(url=f"{private_redis}?db=99", chunk_bytes=CHUNK) as store:
+            with pytest.raises(errors.ConnectionError, match="Invalid Database"):
+                store.get("k")
 
 
 def test_reads_from_many_threads_share_a_few_sockets(private_redis: str) -> None:

@@ -70,7 +70,7 @@ class StreamItem:
 
     def resolve(self) -> object:
         """The verified, decoded payload; raises :class:`MissingPayloadError`, :class:`CorruptPayloadError` or :class:`UnknownStoreError`."""
-        if self._on_resolve is not None:
+        if self._on_resolve is not None and not self.ref.inline:
             self._on_resolve()
         return self.ref.resolve()
 
@@ -120,8 +120,8 @@ class StreamConsumer:
         prefetch: While iterating, how many kept items behind the one yielded have their payloads fetched and
             verified on a thread of the consumer's own, from the entries the subscriber already read (a Redis
             Streams subscriber's last XREADGROUP; never waiting for more), so the next payload crosses the
-            network while the caller works on this one. It starts once the caller resolved an item, so a
-            consumer that hands refs on unresolved (a dispatcher) reads no payload. Errors still come from
+            network while the caller works on this one. It starts once the caller resolved a stored payload,
+            so a consumer that hands refs on unresolved (a dispatcher) reads no payload. Errors still come from
             ``resolve()``. 0 fetches only in ``resolve()``. Default 1, as in TypeScript.
     """
 
@@ -148,6 +148,7 @@ class StreamConsumer:
         self._prefetch = prefetch
         self._prefetcher: ThreadPoolExecutor | None = None
         self._caller_resolves = False
+        self._ahead: deque[StreamItem] = deque()
         self._dead_letter = dead_letter
         self._subscriber = subscriber
         self._stores = stores if isinstance(stores, StoreRegistry) else StoreRegistry(stores)
@@ -203,28 +204,32 @@ class StreamConsumer:
         return all(topic in self._ended for topic in self._subscriber.topics)
 
     def __iter__(self) -> Iterator[StreamItem]:
-        """Items until end of stream or :meth:`close`, with ``prefetch`` payloads read ahead."""
-        if self.ended or self._closed:
-            return
+        """Items until end of stream or :meth:`close`, with ``prefetch`` payloads read ahead. Items read ahead but
+        not yielded when an iteration stops early stay with the consumer: the next iteration or :meth:`poll`
+        yields them first, and :meth:`close` hands them back to the broker."""
         buffered: Callable[[], Delivery | None] | None = getattr(self._subscriber, "buffered", None) if self._prefetch > 0 else None
-        ahead: deque[StreamItem] = deque()
-        for delivery in self._subscriber.messages():
-            item = self._accept(delivery)
-            if item is not None:
-                ahead.append(item)
-            while ahead:
-                if buffered is not None:
-                    self._read_ahead(ahead, buffered)
-                self.stats.yielded += 1
-                yield ahead.popleft()
-                if self._closed:
+        ahead = self._ahead
+        messages: Iterator[Delivery] | None = None
+        while not self._closed and (ahead or not self.ended):
+            if not ahead:
+                if messages is None:
+                    messages = self._subscriber.messages()
+                delivery = next(messages, None)
+                if delivery is None:
                     return
-            if self.ended or self._closed:
-                return
+                item = self._accept(delivery)
+                if item is None:
+                    continue
+                ahead.append(item)
+            if buffered is not None:
+                self._read_ahead(buffered)
+            self.stats.yielded += 1
+            yield ahead.popleft()
 
-    def _read_ahead(self, ahead: deque[StreamItem], buffered: Callable[[], Delivery | None]) -> None:
-        """Tops ``ahead`` up from what the subscriber already read, and starts fetching the payloads of all
-        but its first item (the one about to be yielded, which the caller resolves itself)."""
+    def _read_ahead(self, buffered: Callable[[], Delivery | None]) -> None:
+        """Tops the read-ahead up from what the subscriber already read, and, once the caller has resolved a
+        stored payload, starts fetching those of all but its first item (the one about to be yielded)."""
+        ahead = self._ahead
         while len(ahead) <= self._prefetch:
             delivery = buffered()
             if delivery is None:
@@ -232,15 +237,22 @@ class StreamConsumer:
             item = self._accept(delivery)
             if item is not None:
                 ahead.append(item)
-        if len(ahead) > 1 and self._caller_resolves:
-            if self._prefetcher is None:
-                self._prefetcher = ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="proxystream-prefetch")
+        if len(ahead) < 2 or not self._caller_resolves or self._closed:
+            return
+        if self._prefetcher is None:
+            self._prefetcher = ThreadPoolExecutor(max_workers=self._prefetch, thread_name_prefix="proxystream-prefetch")
+        try:
             for item in itertools.islice(ahead, 1, None):
                 item.ref.prefetch(self._prefetcher)
+        except RuntimeError:
+            return  # closed from another thread meanwhile: resolve() fetches instead
 
     def poll(self, timeout: float) -> StreamItem | None:
         """The next item, or None when none came within about ``timeout`` seconds (the subscriber rounds
         up to its own wait, such as ``block_ms``), at end of stream, or after :meth:`close`."""
+        if self._ahead and not self._closed:
+            self.stats.yielded += 1
+            return self._ahead.popleft()
         deadline = time.monotonic() + timeout
         while not (self.ended or self._closed):
             delivery = self._subscriber.poll(max(0.0, deadline - time.monotonic()))
@@ -267,6 +279,12 @@ class StreamConsumer:
         self._closed = True
         if self._prefetcher is not None:
             self._prefetcher.shutdown(wait=False, cancel_futures=True)
+        while True:
+            try:
+                item = self._ahead.popleft()
+            except IndexError:
+                break
+            item.nack(requeue=True)
         if self._close_subscriber:
             self._subscriber.close()
 

@@ -47,12 +47,18 @@ class Ref:
         return memoryview(self._verified()).toreadonly()
 
     def bytes(self) -> bytes:
-        """The verified payload bytes as ``bytes`` (a copy when the store returned another buffer)."""
+        """The verified payload bytes as ``bytes`` (copied once, and kept, when the store returned another buffer)."""
         data = self._verified()
-        return data if isinstance(data, bytes) else bytes(data)
+        if isinstance(data, bytes):
+            return data
+        copied = bytes(data)
+        self._data = copied
+        return copied
 
     def resolve(self) -> object:
         """The verified, decoded payload (an ndarray payload is a read-only numpy view of the fetched bytes)."""
+        if self.payload.codec == "bytes":
+            return self.bytes()
         return decode_payload(self._verified(), self.payload.codec)
 
     def prefetch(self, executor: Executor) -> None:

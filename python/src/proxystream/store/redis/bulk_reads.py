@@ -67,6 +67,18 @@ def new_buffer(size: int) -> memoryview:
     return np.empty(size, dtype=np.uint8).data
 
 
+def reply_error(message: str) -> Exception:
+    """The redis-py exception of an error reply, as its own parser maps them: a server still loading, refusing
+    the credentials or out of client slots is a connection error (typed ``ConnectionError`` in the store)."""
+    if message.startswith("LOADING"):
+        return redis.exceptions.BusyLoadingError(message)
+    if message.startswith(("NOAUTH", "WRONGPASS")) or "invalid password" in message or "invalid username-password" in message:
+        return redis.exceptions.AuthenticationError(message)
+    if "max number of clients reached" in message:
+        return redis.exceptions.ConnectionError(message)
+    return redis.exceptions.ResponseError(message)
+
+
 def command(*args: str | bytes) -> bytes:
     """One command in RESP."""
     parts = [b"*%d\r\n" % len(args)]
@@ -113,7 +125,10 @@ class BulkSocket:
                 raise redis.exceptions.AuthenticationError(str(cause)) from cause
         if target.db != 0:
             self.send(command("SELECT", str(target.db)))
-            self.simple()
+            try:
+                self.simple()
+            except redis.exceptions.ResponseError as cause:
+                raise redis.exceptions.ConnectionError(f"Invalid Database: {cause}") from cause
 
     def send(self, data: bytes) -> None:
         self._sock.sendall(data)
@@ -131,7 +146,7 @@ class BulkSocket:
         line = self._line()
         if line[:1] != b"$":
             raise self._unexpected(line)
-        length = int(line[1:])
+        length = _length(line)
         if length < 0:
             return None
         target = into if into is not None and len(into) == length else new_buffer(length)
@@ -144,7 +159,7 @@ class BulkSocket:
         line = self._line()
         if line[:1] != b"*":
             raise self._unexpected(line)
-        return [self.bulk() for _ in range(int(line[1:]))]
+        return [self.bulk() for _ in range(_length(line))]
 
     def close(self) -> None:
         self._sock.close()
@@ -154,13 +169,16 @@ class BulkSocket:
         restart, an idle timeout or CLIENT KILL): checked before an idle socket is reused."""
         if self._start != self._end:
             return False
-        poller = select.poll()
-        poller.register(self._sock, select.POLLIN)
-        return not poller.poll(0)
+        if hasattr(select, "poll"):
+            poller = select.poll()
+            poller.register(self._sock, select.POLLIN)
+            return not poller.poll(0)
+        readable, _, _ = select.select([self._sock], [], [], 0)
+        return not readable
 
     def _unexpected(self, line: bytes) -> Exception:
         if line[:1] == b"-":
-            return redis.exceptions.ResponseError(line[1:].decode("utf-8", "replace"))
+            return reply_error(line[1:].decode("utf-8", "replace"))
         return redis.exceptions.ConnectionError(f"unexpected reply {line[:40]!r} on the payload connection")
 
     def _more(self) -> None:
@@ -234,6 +252,7 @@ class BulkSockets:
         return result
 
     def close(self) -> None:
+        self._after_fork()
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
@@ -241,15 +260,13 @@ class BulkSockets:
             sock.close()
 
     def _take(self) -> BulkSocket:
-        with self._lock:
-            if self._pid != os.getpid():
-                self._idle, self._pid = [], os.getpid()
-            idle, self._idle = self._idle, []
-        while idle:
-            sock = idle.pop()
+        self._after_fork()
+        while True:
+            with self._lock:
+                if self._closed or not self._idle:
+                    break
+                sock = self._idle.pop()
             if sock.idle_and_open():
-                with self._lock:
-                    self._idle.extend(idle)
                 return sock
             sock.close()
         try:
@@ -259,9 +276,24 @@ class BulkSockets:
         except OSError as cause:
             raise redis.exceptions.ConnectionError(f"payload connection: {cause}") from cause
 
+    def _after_fork(self) -> None:
+        """In a forked child: forgets the parent's sockets, and its lock, which another thread may have held."""
+        if self._pid != os.getpid():
+            self._lock = threading.Lock()
+            self._idle = []
+            self._pid = os.getpid()
+
     def _give(self, sock: BulkSocket) -> None:
+        self._after_fork()
         with self._lock:
-            if not self._closed and self._pid == os.getpid() and len(self._idle) < _IDLE_SOCKETS:
+            if not self._closed and len(self._idle) < _IDLE_SOCKETS:
                 self._idle.append(sock)
                 return
         sock.close()
+
+
+def _length(line: bytes) -> int:
+    try:
+        return int(line[1:])
+    except ValueError:
+        raise redis.exceptions.ConnectionError(f"unexpected reply {line[:40]!r} on the payload connection") from None

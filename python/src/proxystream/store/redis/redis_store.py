@@ -90,7 +90,7 @@ class RedisStore:
             raise errors.ConfigError("client must be a redis.Redis that returns bytes (decode_responses=False)")
         self._client = client
         kwargs = client.connection_pool.connection_kwargs
-        self._address = f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
+        self._address = str(kwargs["path"]) if kwargs.get("path") else f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
         target = bulk_target(client, connect_timeout_ms / 1000)
         self._bulk = None if target is None else BulkSockets(target)
         self._closed = False
@@ -148,11 +148,12 @@ class RedisStore:
     def get(self, key: str, *, expected_size: int | None = None) -> Buffer | None:
         """Reads an object; None when it is missing, expired or not whole.
 
-        ``expected_size`` (a ref carries it) lets an object smaller than one chunk be read with a single GET, as
-        ``bytes``. An object of several chunks comes back as a read-only ``memoryview`` of the one buffer its
-        chunks were read into, on a socket of the store's own (with TLS, as ``bytes`` joined from redis-py's
-        replies): hiredis copies a value three times on its way in, which made reads of 10 MB the consumer's
-        largest cost, while one small value read by hiredis costs no more than a read into a buffer.
+        With an ``expected_size`` (a ref carries it) below one chunk, the object is read with a single GET on
+        redis-py and comes back as ``bytes``. Any other read goes on a socket of the store's own and comes back as
+        a read-only ``memoryview`` of the one buffer its chunks were read into (with TLS, as ``bytes`` joined from
+        redis-py's replies; chunks changed behind the store's back, as ``bytes`` as stored): hiredis copies a
+        value three times on its way in, which made reads of 10 MB the consumer's largest cost, while one small
+        value read by hiredis costs no more than a read into a buffer. Call ``bytes(...)`` for a ``bytes`` copy.
         """
         assert_valid_key(key, self.id)
         keys = self._keys(key)
