@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
-import redis
 
 from proxystream import ErrorCodes, MissingPayloadError, PayloadLifetime, RedisStore, RedisStreamsBroker, StreamConsumer, StreamProducer, errors
 from proxystream.store.types import Buffer
@@ -52,10 +51,10 @@ def _send(broker: RedisStreamsBroker, store: RedisStore, count: int, group: str 
     return keys
 
 
-def _wait_for(condition: object, seconds: float = 5.0) -> bool:
+def _wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return True
         time.sleep(0.01)
     return False
