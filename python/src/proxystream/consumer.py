@@ -223,8 +223,12 @@ class StreamConsumer:
                 ahead.append(item)
             if buffered is not None:
                 self._read_ahead(buffered)
+            try:
+                item = ahead.popleft()
+            except IndexError:
+                return  # close() from another thread handed the read-ahead back
             self.stats.yielded += 1
-            yield ahead.popleft()
+            yield item
 
     def _read_ahead(self, buffered: Callable[[], Delivery | None]) -> None:
         """Tops the read-ahead up from what the subscriber already read, and, once the caller has resolved a
