@@ -16,6 +16,11 @@ _BUFFER_CUTOFF = 6000
 _PACKER = PythonRespSerializer(_BUFFER_CUTOFF, Encoder(encoding="utf-8", encoding_errors="strict", decode_responses=False).encode)
 
 
+def pack_command(*args: str | bytes) -> bytes:
+    """One command in RESP, packed as this package's clients pack theirs (for sockets of its own)."""
+    return b"".join(_PACKER.pack(*args))
+
+
 def connection_error(address: str, cause: Exception) -> errors.ConnectionError:
     """The typed error of a Redis call that failed to reach the server. Refused credentials (``WRONGPASS``,
     ``NOAUTH``) are not retriable, as in TypeScript: trying again cannot help."""

@@ -18,8 +18,9 @@ class Ref:
 
     :meth:`resolve` fetches (once; later calls reuse the bytes), verifies size and xxh64 checksum,
     and decodes with the payload's codec: an ndarray payload becomes a read-only numpy view of the fetched
-    bytes, a ``bytes`` payload ``bytes`` (one copy; :meth:`view` gives them without one). A missing object raises :class:`MissingPayloadError`, a size
-    or checksum mismatch :class:`CorruptPayloadError`, an unconfigured store id ``UnknownStoreError``.
+    bytes, a ``bytes`` payload ``bytes`` (one copy; :meth:`view` gives them without one). A missing object
+    raises :class:`MissingPayloadError`, a size or checksum mismatch :class:`CorruptPayloadError`, an
+    unconfigured store id ``UnknownStoreError``.
     """
 
     def __init__(self, payload: Payload, stores: StoreRegistry | None = None) -> None:

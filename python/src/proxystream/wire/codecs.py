@@ -133,10 +133,9 @@ def _decode_arrow(payload: Buffer) -> object:
 
 
 def decode_payload(payload: Buffer, codec: CodecName) -> object:
-    """Decodes stored bytes back to a value: ``bytes`` gives ``bytes`` (a copy of any other buffer), ``ndarray`` a
-    numpy view of ``payload``. Raises :class:`CodecError` on bytes the codec cannot read."""
+    """Decodes stored bytes back to a value. Raises :class:`CodecError` on bytes the codec cannot read."""
     if codec == "bytes":
-        return payload if isinstance(payload, bytes) else bytes(payload)
+        return payload
     if codec == "ndarray":
         return decode_ndarray(payload)
     if codec == "msgpack":

@@ -13,12 +13,15 @@ import select
 import socket
 import threading
 from dataclasses import dataclass
-from typing import Callable, Union
+from typing import Callable
 
 import numpy as np
 import redis
+from redis._parsers import BaseParser
 
-Buffer = Union[bytes, bytearray, memoryview]
+from ...redis_client import pack_command
+from ..types import Buffer
+
 
 _SCRATCH_BYTES = 64 * 1024
 _MAX_LINE = 1024
@@ -67,27 +70,6 @@ def new_buffer(size: int) -> memoryview:
     return np.empty(size, dtype=np.uint8).data
 
 
-def reply_error(message: str) -> Exception:
-    """The redis-py exception of an error reply, as its own parser maps them: a server still loading, refusing
-    the credentials or out of client slots is a connection error (typed ``ConnectionError`` in the store)."""
-    if message.startswith("LOADING"):
-        return redis.exceptions.BusyLoadingError(message)
-    if message.startswith(("NOAUTH", "WRONGPASS")) or "invalid password" in message or "invalid username-password" in message:
-        return redis.exceptions.AuthenticationError(message)
-    if "max number of clients reached" in message:
-        return redis.exceptions.ConnectionError(message)
-    return redis.exceptions.ResponseError(message)
-
-
-def command(*args: str | bytes) -> bytes:
-    """One command in RESP."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        value = arg.encode("utf-8") if isinstance(arg, str) else arg
-        parts.append(b"$%d\r\n%s\r\n" % (len(value), value))
-    return b"".join(parts)
-
-
 class BulkSocket:
     """One connection that reads RESP replies, bulk values straight into the caller's buffer."""
 
@@ -118,13 +100,13 @@ class BulkSocket:
     def _handshake(self, target: BulkTarget) -> None:
         if target.password is not None:
             auth = ("AUTH", target.username, target.password) if target.username is not None else ("AUTH", target.password)
-            self.send(command(*auth))
+            self.send(pack_command(*auth))
             try:
                 self.simple()
             except redis.exceptions.ResponseError as cause:
                 raise redis.exceptions.AuthenticationError(str(cause)) from cause
         if target.db != 0:
-            self.send(command("SELECT", str(target.db)))
+            self.send(pack_command("SELECT", str(target.db)))
             try:
                 self.simple()
             except redis.exceptions.ResponseError as cause:
@@ -178,7 +160,8 @@ class BulkSocket:
 
     def _unexpected(self, line: bytes) -> Exception:
         if line[:1] == b"-":
-            return reply_error(line[1:].decode("utf-8", "replace"))
+            # Typed as redis-py types error replies (LOADING, NOAUTH, max clients: connection errors).
+            return BaseParser.parse_error(line[1:].decode("utf-8", "replace"))
         return redis.exceptions.ConnectionError(f"unexpected reply {line[:40]!r} on the payload connection")
 
     def _more(self) -> None:

@@ -9,19 +9,19 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
+from typing import Any, Callable, Iterable, Sequence, TypeVar, cast
 
 import redis
 
 from ... import errors
-from ...redis_client import connection_error, open_redis
+from ...redis_client import connection_error, open_redis, pack_command
 from ..keys import assert_valid_key
 from ..lifetime import Readers, lifetime
-from .bulk_reads import BulkSocket, BulkSockets, bulk_target, command, new_buffer
+from ..types import Buffer
+from .bulk_reads import BulkSocket, BulkSockets, bulk_target, new_buffer
 from .layout import ObjectKeys, chunk_count, meta_pattern, object_keys
 from .lua import LuaScript, load_lua, queue_lua, settle_lua
 
-Buffer = Union[bytes, bytearray, memoryview]
 T = TypeVar("T")
 
 DEFAULT_CHUNK_BYTES = 1024 * 1024
@@ -193,7 +193,7 @@ class RedisStore:
         """:meth:`get` on a payload socket: every chunk lands in place in one buffer. Chunks whose length is not
         what the meta says (bytes changed behind the store's back) are returned as stored, concatenated."""
         chunk_key = keys.chunk_prefix.encode("utf-8")
-        sock.send(command(b"HMGET", keys.meta.encode("utf-8"), b"size", b"chunks", b"chunkBytes") + command(b"GET", chunk_key + b"0"))
+        sock.send(pack_command(b"HMGET", keys.meta.encode("utf-8"), b"size", b"chunks", b"chunkBytes") + pack_command(b"GET", chunk_key + b"0"))
         layout = _layout([None if field is None else bytes(field) for field in sock.array()])
         if layout is None:
             sock.bulk()
@@ -215,7 +215,7 @@ class RedisStore:
         irregular = place is None or first is not place
         for start in range(1, chunks, self._window):
             indexes = range(start, min(chunks, start + self._window))
-            sock.send(b"".join(command(b"GET", chunk_key + str(index).encode()) for index in indexes))
+            sock.send(b"".join(pack_command(b"GET", chunk_key + str(index).encode()) for index in indexes))
             missing = False
             for index in indexes:
                 place = slot(index)
