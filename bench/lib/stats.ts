@@ -37,6 +37,15 @@ export function secondsSince(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/**
+ * Milliseconds since the epoch with sub-millisecond precision, comparable between the processes of one
+ * host: the benchmarks' send time of an item travels in its metadata (`sentMs`), because the envelope's
+ * `timestamp` holds whole milliseconds, too coarse for latencies of a few ms.
+ */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** Human size label: 10 kB, 1 MB, 4 KiB ... (decimal for the size sweeps used by the anchors). */
 export function sizeLabel(bytes: number): string {
   if (bytes >= 1_000_000 && bytes % 1_000_000 === 0) return `${bytes / 1_000_000} MB`;

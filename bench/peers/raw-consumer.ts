@@ -1,6 +1,7 @@
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
 import { runChild, signalReady } from '../lib/child.js';
+import { wallClockMs } from '../lib/stats.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
 
@@ -10,7 +11,6 @@ export interface RawConsumerConfig {
   store: StoreSpec;
   topic: string;
   group: string;
-  prefetch: number;
   maxEventBytes: number;
 }
 
@@ -22,8 +22,9 @@ export interface RawConsumerReport {
 }
 
 /**
- * The raw-pipeline consumer (its own process): resolves every item (checksum-verified) and acks, until
- * end of stream. Warm-up items (negative i) are handled alike, emitted one event each, and not counted.
+ * The raw-pipeline consumer (its own process, a `StreamConsumer` with its default settings): resolves
+ * every item (checksum-verified) and acks, until end of stream. Warm-up items (negative i) are handled
+ * alike, emitted one event each, and not counted.
  */
 runChild<RawConsumerConfig, RawConsumerReport>(async (config, _stop, emit) => {
   const broker = openNetBroker(config.broker);
@@ -31,7 +32,6 @@ runChild<RawConsumerConfig, RawConsumerReport>(async (config, _stop, emit) => {
   const consumer = new StreamConsumer({
     subscriber: broker.subscriber({ topics: config.topic, group: config.group }),
     stores: store === undefined ? [] : [store],
-    prefetch: config.prefetch,
     limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
   });
   signalReady();
@@ -40,7 +40,7 @@ runChild<RawConsumerConfig, RawConsumerReport>(async (config, _stop, emit) => {
     await item.resolve();
     await item.ack();
     if ((item.metadata.i as number) < 0) emit({ kind: 'warm' });
-    else latenciesMs.push(Date.now() - item.timestamp);
+    else latenciesMs.push(wallClockMs() - (item.metadata.sentMs as number));
   }
   const endMs = Date.now();
   await consumer.close();

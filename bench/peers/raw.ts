@@ -4,7 +4,7 @@ import { cleanupRun } from '../lib/cleanup.js';
 import { ClosedLoop } from '../lib/closed-loop.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
-import { median, percentile, type ThroughputSample } from '../lib/stats.js';
+import { median, percentile, wallClockMs, type ThroughputSample } from '../lib/stats.js';
 import type { RawConsumerConfig, RawConsumerReport } from './raw-consumer.js';
 
 /** Raw-pipeline sizes: 1 KiB (the anchor) and the decimal sizes of the scaling test up to 10 MB. */
@@ -59,7 +59,7 @@ export async function runRaw(options: RawRun): Promise<RawSample> {
   const topic = `raw-${id}`;
   const store = options.store.kind === 'redis' ? { ...options.store, keyPrefix: `r${id}` } : options.store.kind === 'file' ? { ...options.store, dir: `${options.store.dir}/${id}` } : options.store;
   const maxEventBytes = Math.max(16 * 1024 * 1024, options.size + 1024 * 1024);
-  const config: RawConsumerConfig = { broker: options.broker, store, topic, group: 'raw', prefetch: 4, maxEventBytes };
+  const config: RawConsumerConfig = { broker: options.broker, store, topic, group: 'raw', maxEventBytes };
   let warmed = 0;
   const loop = new ClosedLoop();
   const consumer = startChild<RawConsumerReport>('bench/peers/raw-consumer.js', config, () => {
@@ -86,13 +86,13 @@ export async function runRaw(options: RawRun): Promise<RawSample> {
       const warmUntil = Date.now() + (options.warmupSeconds ?? 0) * 1000;
       let warmupItems = 0;
       while (Date.now() < warmUntil) {
-        await Promise.all(Array.from({ length: window }, (_, k) => producer.send(topic, payload, { metadata: { i: -1 - warmupItems - k } })));
+        await Promise.all(Array.from({ length: window }, (_, k) => producer.send(topic, payload, { metadata: { i: -1 - warmupItems - k, sentMs: wallClockMs() } })));
         warmupItems += window;
         await loop.waitFor(() => warmed >= warmupItems);
       }
       const startMs = Date.now();
       for (let sent = 0; sent < options.items; sent += window) {
-        await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k } })));
+        await Promise.all(Array.from({ length: Math.min(window, options.items - sent) }, (_, k) => producer.send(topic, payload, { metadata: { i: sent + k, sentMs: wallClockMs() } })));
       }
       await producer.end(topic);
       const report = await consumer.done;

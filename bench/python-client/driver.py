@@ -109,7 +109,7 @@ def _task(payload: Any, i: int, t: float) -> tuple[int, float]:
     return i, (time.time() - t) * 1000
 
 
-def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, ready: Any, out: Any) -> None:
+def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, ready: Any, out: Any) -> None:
     broker = RedisStreamsBroker(url=_url(cfg))
     results: list[tuple[int, float]] = []
     cpu_start = None
@@ -126,6 +126,10 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, ready: Any, out:
                 future = pool.submit(_task, payload, item.metadata['i'], item.metadata['t'])
 
                 def done(future: Any, item: Any = item) -> None:
+                    if future.exception() is not None:
+                        with failed.get_lock():
+                            failed.value += 1
+                        return
                     with lock:
                         item.ack()
                         results.append(future.result())
@@ -141,20 +145,28 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     topic = f"pyc-scale-{cfg['id']}"
     size, items, workers, window = cfg['size'], cfg['items'], cfg['workers'], cfg['window']
     finished = mp.Value('i', 0)
+    failed = mp.Value('i', 0)
     ready = mp.Event()
     out: Any = mp.Queue()
-    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, ready, out))
+    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, failed, ready, out))
     dispatcher.start()
     ready.wait(60)
     broker = RedisStreamsBroker(url=_url(cfg))
     payload = b'\x01' * size
 
+    deadline = time.monotonic() + 600
+
     def wait_below(limit: int) -> None:
+        """Waits until `limit` items finished; fails if a task failed, the dispatcher exited or the run passed its deadline."""
         while True:
             with finished.get_lock():
                 value = finished.value
             if value >= limit:
                 return
+            if failed.value > 0 or not dispatcher.is_alive() or time.monotonic() > deadline:
+                state = f'saw {failed.value} tasks fail' if failed.value > 0 else 'is stuck' if dispatcher.is_alive() else 'exited'
+                dispatcher.kill()
+                raise RuntimeError(f'{value} of {limit} items finished and the dispatcher {state}')
             time.sleep(0.001)
 
     with _producer(cfg, broker, 'dispatch') as producer:

@@ -4,6 +4,7 @@ import type { Broker, Delivery } from '../../src/broker-adapters/index.js';
 import { Dispatcher } from '../../src/dispatch/index.js';
 import { decodeEvent, DEFAULT_WIRE_LIMITS, type Metadata } from '../../src/wire/index.js';
 import { runChild, signalReady } from '../lib/child.js';
+import { wallClockMs } from '../lib/stats.js';
 import { openNetBroker } from '../lib/net-specs.js';
 import { openStore } from '../lib/specs.js';
 import { sampleMemory } from '../lib/memory-sampler.js';
@@ -42,7 +43,7 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
   const done = (delivery: Delivery) => {
     const event = decodeEvent(delivery.value, { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes });
     const i = event.metadata.i as number;
-    const task: TaskDone = { kind: 'task', i, latencyMs: Date.now() - event.timestamp, resolveMs: Number.NaN };
+    const task: TaskDone = { kind: 'task', i, latencyMs: wallClockMs() - (event.metadata.sentMs as number), resolveMs: Number.NaN };
     emit({ ...task });
   };
   if (config.pool === 'process') {

@@ -4,7 +4,7 @@ import { brokerName, openNetBroker, type NetBrokerSpec } from '../lib/net-specs.
 import { cleanupRun } from '../lib/cleanup.js';
 import { ClosedLoop } from '../lib/closed-loop.js';
 import { openStore } from '../lib/specs.js';
-import { median, percentile } from '../lib/stats.js';
+import { median, percentile, wallClockMs } from '../lib/stats.js';
 import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
 import { meterCpu } from '../lib/cpu-meter.js';
 import { groupsOf, maxEventBytesFor, type DispatcherReport, type PoolKind, type ScalingMethod, type TaskDone, type WorkerReport } from './types.js';
@@ -167,7 +167,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
         seconds: run.warmupSeconds ?? 0,
         window: run.window,
         finished: () => warmed,
-        send: (k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } }),
+        send: (k) => producer.send(names.topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup', sentMs: wallClockMs() } }),
       });
       const warmupTasksPerSecond = warmupItems / (Number(process.hrtime.bigint() - warmupStart) / 1e9);
       const warm = { ...producer.stats };
@@ -177,7 +177,7 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
       const sends: Array<Promise<unknown>> = [];
       for (let i = 0; i < run.items; i += 1) {
         await loop.waitFor(() => i - done() < run.window);
-        const sent = producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame' } });
+        const sent = producer.send(names.topic, payload, { metadata: { i, size: run.size, t: 'frame', sentMs: wallClockMs() } });
         // A failed run closes the producer under sends nobody awaits any more.
         sent.catch(() => undefined);
         sends.push(sent);

@@ -82,7 +82,7 @@ export interface TaskDone {
   kind: 'task';
   /** metadata.i of the item. */
   i: number;
-  /** Producer timestamp to task end (resolve + sleep + ack), ms. */
+  /** From the generator's send (metadata `sentMs`) to the task's end (resolve + sleep + ack), ms. */
   latencyMs: number;
   /** Time to resolve the payload, ms. */
   resolveMs: number;

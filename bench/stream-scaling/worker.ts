@@ -5,6 +5,7 @@ import { openNetBroker } from '../lib/net-specs.js';
 import { openStore } from '../lib/specs.js';
 import { sampleMemory } from '../lib/memory-sampler.js';
 import { meterCpu, type CpuReading } from '../lib/cpu-meter.js';
+import { wallClockMs } from '../lib/stats.js';
 import type { TaskDone, WorkerConfig, WorkerReport } from './types.js';
 
 /**
@@ -39,7 +40,7 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
       if (config.sleepMs > 0) await new Promise((resolve) => setTimeout(resolve, config.sleepMs));
       await item.ack();
       report.tasks += 1;
-      const done: TaskDone = { kind: 'task', i: item.metadata.i as number, latencyMs: Date.now() - item.timestamp, resolveMs };
+      const done: TaskDone = { kind: 'task', i: item.metadata.i as number, latencyMs: wallClockMs() - (item.metadata.sentMs as number), resolveMs };
       emit({ ...done });
     }
   } catch (error) {

@@ -4,7 +4,7 @@ import { cleanupRun } from '../lib/cleanup.js';
 import { ClosedLoop } from '../lib/closed-loop.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore } from '../lib/specs.js';
-import { median, percentile } from '../lib/stats.js';
+import { median, percentile, wallClockMs } from '../lib/stats.js';
 import { maxEventBytesFor, type DispatcherReport, type ScalingMethod, type TaskDone } from '../stream-scaling/types.js';
 import type { TopologySample } from './plan.js';
 
@@ -82,13 +82,13 @@ export async function runFanout(run: FanoutRun): Promise<TopologySample> {
       seconds: run.warmupSeconds,
       window: run.window,
       finished: () => Math.min(...warmed),
-      send: (k) => producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup' } }),
+      send: (k) => producer.send(topic, payload, { metadata: { i: -1 - k, size: run.size, t: 'warmup', sentMs: wallClockMs() } }),
     });
     const start = process.hrtime.bigint();
     const sends: Array<Promise<unknown>> = [];
     for (let i = 0; i < run.items; i += 1) {
       await loop.waitFor(() => i - allDone() < run.window);
-      sends.push(producer.send(topic, payload, { metadata: { i, size: run.size, t: 'frame' } }));
+      sends.push(producer.send(topic, payload, { metadata: { i, size: run.size, t: 'frame', sentMs: wallClockMs() } }));
       if (sends.length >= 8) await Promise.all(sends.splice(0));
     }
     await Promise.all(sends);

@@ -133,7 +133,7 @@ def _task(item: Any, sleep_s: float, i: int, t: float) -> tuple[int, float, floa
     return i, (time.time() - t) * 1000, resolve_ms
 
 
-def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, ready: Any, out: Any) -> None:
+def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, ready: Any, out: Any) -> None:
     consumer = StreamConsumer(RedisQueueSubscriber(cfg['host'], cfg['port'], topic))
     results: list[tuple[int, float, float]] = []
     cpu_start = None
@@ -143,6 +143,10 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, ready: Any, out:
         ready.set()
 
         def done(future: Any) -> None:
+            if future.exception() is not None:
+                with failed.get_lock():
+                    failed.value += 1
+                return
             results.append(future.result())
             with finished.get_lock():
                 finished.value += 1
@@ -161,20 +165,28 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     topic = f"peer-scale-{cfg['id']}"
     size, items, workers, window = cfg['size'], cfg['items'], cfg['workers'], cfg['window']
     finished = mp.Value('i', 0)
+    failed = mp.Value('i', 0)
     ready = mp.Event()
     out: Any = mp.Queue()
-    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, ready, out))
+    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, failed, ready, out))
     dispatcher.start()
     ready.wait(60)
     producer = _producer(cfg, topic)
     payload = b'\x01' * size
 
+    deadline = time.monotonic() + 600
+
     def wait_below(limit: int) -> None:
+        """Waits until `limit` items finished; fails if a task failed, the dispatcher exited or the run passed its deadline."""
         while True:
             with finished.get_lock():
                 value = finished.value
             if value >= limit:
                 return
+            if failed.value > 0 or not dispatcher.is_alive() or time.monotonic() > deadline:
+                state = f'saw {failed.value} tasks fail' if failed.value > 0 else 'is stuck' if dispatcher.is_alive() else 'exited'
+                dispatcher.kill()
+                raise RuntimeError(f'{value} of {limit} items finished and the dispatcher {state}')
             time.sleep(0.001)
 
     # Warm-up (negative i, not measured): the measured loop's shape, then drained. It lasts at least
