@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryBroker } from '../../../src/broker-adapters/index.js';
@@ -25,13 +25,20 @@ export const fileStoreFactory: StoreFactory = {
   name: 'file',
   create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')) }),
   corrupt: (store, key) => corruptFile(store, key),
+  destroy: (store) => removeDir(store),
 };
 
 export const fileStoreAsyncIoFactory: StoreFactory = {
   name: 'file (async io)',
   create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')), io: 'async' }),
   corrupt: (store, key) => corruptFile(store, key),
+  destroy: (store) => removeDir(store),
 };
+
+/** Removes a FileStore's temporary directory. */
+async function removeDir(store: Store): Promise<void> {
+  await rm((store as FileStore).dir, { recursive: true, force: true });
+}
 
 async function corruptFile(store: Store, key: string): Promise<void> {
   const dir = (store as FileStore).dir;
