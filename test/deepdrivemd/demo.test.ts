@@ -1,11 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, root } from '../cli/helpers.js';
+import { tempDirs } from '../setup/temp-dirs.js';
+
+const dirs = tempDirs('ps-demo-');
+afterAll(dirs.removeAll);
 
 const demo = join(root, 'dist/examples/deepdrivemd/main.js');
 /** RMSD of the extended start from the native fold, Å (examples/deepdrivemd/science tests). */
@@ -25,7 +28,7 @@ describe('DeepDriveMD demo (short run of every mode)', () => {
   // 12 s per mode: under the full suite's load, runs of 4 s and of 8 s each once ended short of folded
   // (3.4 and 3.0 Å best).
   it('runs baseline, streaming and proxystream; simulations fold toward the native structure; refs keep bulk bytes off the broker', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'ps-demo-')), 'demo');
+    const out = join(await dirs.make(), 'demo');
     await promisify(execFile)('node', [demo, '--seconds', '12', '--frames', '200', '--segment-ms', '60', '--train-every', '6', '--out', out], { cwd: root, timeout: 120_000 });
     const { results } = JSON.parse(await readFile(`${out}.json`, 'utf8')) as DemoResults;
     expect(results.map((result) => result.mode)).toEqual(['baseline', 'streaming', 'proxystream']);
@@ -43,7 +46,7 @@ describe('DeepDriveMD demo (short run of every mode)', () => {
   }, 150_000);
 
   it('--runs interleaves the modes run by run, and the report prints every run and each mode\'s median run', async () => {
-    const out = join(await mkdtemp(join(tmpdir(), 'ps-demo-runs-')), 'demo');
+    const out = join(await dirs.make(), 'demo');
     const { stdout } = await promisify(execFile)('node', [demo, '--runs', '2', '--seconds', '2', '--frames', '200', '--segment-ms', '60', '--out', out], { cwd: root, timeout: 90_000 });
     const { results } = JSON.parse(await readFile(`${out}.json`, 'utf8')) as DemoResults;
     // The second run starts one mode later.

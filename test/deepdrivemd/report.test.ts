@@ -1,11 +1,14 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { chartSpec, medianRuns, noAdvantageNote, ratios, renderChart, renderFromJson, type DemoReport } from '../../examples/deepdrivemd/report.js';
 import { RmsdSeries, rmsdBinSeconds } from '../../examples/deepdrivemd/run-mode.js';
 import { root } from '../cli/helpers.js';
+import { tempDirs } from '../setup/temp-dirs.js';
+
+const dirs = tempDirs('ps-ddmd-report-');
+afterAll(dirs.removeAll);
 
 const committed = join(root, 'bench/results/deepdrivemd.json');
 
@@ -63,7 +66,7 @@ describe('DeepDriveMD demo chart', () => {
   });
 
   it('draws results without rmsdOverTime (older runs): says so, marks the published figures as external, truncates no label', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'ps-ddmd-report-'));
+    const dir = await dirs.make();
     const report = JSON.parse(await readFile(committed, 'utf8')) as DemoReport;
     report.results = medianRuns(report.results).map(({ rmsdOverTime: _series, ...result }) => result);
     await writeFile(join(dir, 'older.json'), JSON.stringify(report));
@@ -92,7 +95,7 @@ describe('DeepDriveMD demo chart', () => {
       return value;
     });
     expect([...modes].sort()).toEqual(['baseline', 'proxystream', 'streaming']);
-    const out = join(await mkdtemp(join(tmpdir(), 'ps-ddmd-report-')), 'chart');
+    const out = join(await dirs.make(), 'chart');
     await renderChart(out, report);
     expect(await readFile(`${out}.svg`, 'utf8')).toContain('RMSD to the native fold over time');
   });

@@ -1,12 +1,15 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { defineWorker, ModelMetricNames, type WorkerInput } from '../../src/inference-worker/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { compileFixtures, fixture } from '../dispatch/compile.js';
 import { dispatcher, produce, world } from '../dispatch/helpers.js';
+import { tempDirs } from '../setup/temp-dirs.js';
+
+const dirs = tempDirs('ps-stateful-');
+afterAll(dirs.removeAll);
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -107,7 +110,7 @@ describe('defineWorker in a worker process', () => {
 
   it('survives a crash of its process: the batch is retried in a new process that loads the model again', async () => {
     const w = await world('file');
-    const out = await mkdtemp(join(tmpdir(), 'ps-stateful-'));
+    const out = await dirs.make();
     process.env.PS_TEST_STORE_DIR = w.dir;
     process.env.PS_TEST_OUT_DIR = out;
     try {

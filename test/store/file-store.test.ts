@@ -1,11 +1,13 @@
-import { mkdtemp, mkdir, readdir, rename, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rename, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, ConnectionError } from '../../src/errors/index.js';
 import { FileStore } from '../../src/store/index.js';
+import { tempDirs } from '../setup/temp-dirs.js';
 
-const freshDir = () => mkdtemp(join(tmpdir(), 'ps-file-'));
+const dirs = tempDirs('ps-file-');
+const freshDir = () => dirs.make();
+afterAll(dirs.removeAll);
 
 describe('FileStore', () => {
   it('lets two stores on one directory (two processes or nodes) release concurrently, deleting exactly once', async () => {
