@@ -20,7 +20,6 @@ export function pipelineConformance(brokerFactory: BrokerFactory, storeFactory: 
     afterEach(async () => {
       await broker.close();
       await store.close();
-      await storeFactory.destroy?.(store);
     });
     const settle = () => sleep(brokerFactory.subscribeSettleMs ?? 0);
 

@@ -20,8 +20,6 @@ export interface StoreFactory {
   create(): Promise<Store>;
   /** Changes stored bytes behind the store's back (for corruption tests); resolves when done. */
   corrupt(store: Store, key: string): Promise<void>;
-  /** Removes what `create()` made outside the store (a FileStore's temporary directory), after `close()`. */
-  destroy?(store: Store): Promise<void>;
 }
 
 let counter = 0;

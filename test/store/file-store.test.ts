@@ -6,12 +6,11 @@ import { FileStore } from '../../src/store/index.js';
 import { tempDirs } from '../setup/temp-dirs.js';
 
 const dirs = tempDirs('ps-file-');
-const freshDir = () => dirs.make();
 afterAll(dirs.removeAll);
 
 describe('FileStore', () => {
   it('lets two stores on one directory (two processes or nodes) release concurrently, deleting exactly once', async () => {
-    const dir = await freshDir();
+    const dir = await dirs.make();
     const [a, b] = [new FileStore({ dir }), new FileStore({ dir, io: 'async' })];
     const keys = Array.from({ length: 50 }, (_, i) => `obj-${i}`);
     await Promise.all(keys.map((key) => a.put(key, Buffer.alloc(100), { readers: ['g1', 'g2'] })));
@@ -22,7 +21,7 @@ describe('FileStore', () => {
   });
 
   it('never shows a half-written object and keeps the directory free of stray files', async () => {
-    const dir = await freshDir();
+    const dir = await dirs.make();
     const store = new FileStore({ dir });
     const big = Buffer.alloc(8 * 1024 * 1024, 3);
     const writing = store.put('big', big);
@@ -35,7 +34,7 @@ describe('FileStore', () => {
   });
 
   it('sweeps leftover temp directories of crashed writers and expired objects', async () => {
-    const dir = await freshDir();
+    const dir = await dirs.make();
     const store = new FileStore({ dir, staleTempMs: 1_000 });
     await store.put('live', Buffer.from('x'));
     const stale = join(dir, '.tmp', 'crashed.abc');
@@ -52,7 +51,7 @@ describe('FileStore', () => {
   });
 
   it('reports a vanished directory as a retriable outage, not as missing payloads, and recovers', async () => {
-    const dir = await freshDir();
+    const dir = await dirs.make();
     const store = new FileStore({ dir });
     await store.put('k', Buffer.from('x'));
     await rename(dir, `${dir}.away`);
@@ -65,7 +64,7 @@ describe('FileStore', () => {
   });
 
   it.each(['sync', 'async'] as const)('removes a released object completely, also with files it does not know there (%s io)', async (io) => {
-    const dir = await freshDir();
+    const dir = await dirs.make();
     const store = new FileStore({ dir, io });
     await store.put('plain', Buffer.from('x'), { readers: ['g1', 'g2'] });
     await store.put('stray', Buffer.from('y'), { readers: ['g1'] });
@@ -80,7 +79,7 @@ describe('FileStore', () => {
   });
 
   it('replaces an object written twice under one key', async () => {
-    const store = new FileStore({ dir: await freshDir() });
+    const store = new FileStore({ dir: await dirs.make() });
     await store.put('k', Buffer.from('first'));
     await store.put('k', Buffer.from('second'));
     expect(Buffer.from((await store.get('k'))!).toString()).toBe('second');
@@ -88,7 +87,7 @@ describe('FileStore', () => {
   });
 
   it('rejects a reader name that cannot be a marker file, and bad options', async () => {
-    const store = new FileStore({ dir: await freshDir() });
+    const store = new FileStore({ dir: await dirs.make() });
     await store.put('k', Buffer.from('x'), { readers: 1 });
     await expect(store.release('k', 'x'.repeat(101))).rejects.toBeInstanceOf(ConfigError);
     expect(() => new FileStore({ dir: '' })).toThrow(ConfigError);

@@ -1,9 +1,12 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MemoryBroker } from '../../../src/broker-adapters/index.js';
 import { FileStore, MemoryStore, type Store } from '../../../src/store/index.js';
+import { tempDirs } from '../../setup/temp-dirs.js';
 import type { BrokerFactory, StoreFactory } from '../types.js';
+
+/** The FileStores' directories: a test file that uses the file factories removes them in `afterAll`. */
+export const fileStoreDirs = tempDirs('ps-file-store-');
 
 export const memoryBrokerFactory: BrokerFactory = {
   name: 'memory',
@@ -23,22 +26,15 @@ export const memoryStoreFactory: StoreFactory = {
 
 export const fileStoreFactory: StoreFactory = {
   name: 'file',
-  create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')) }),
+  create: async () => new FileStore({ dir: await fileStoreDirs.make() }),
   corrupt: (store, key) => corruptFile(store, key),
-  destroy: (store) => removeDir(store),
 };
 
 export const fileStoreAsyncIoFactory: StoreFactory = {
   name: 'file (async io)',
-  create: async () => new FileStore({ dir: await mkdtemp(join(tmpdir(), 'ps-file-store-')), io: 'async' }),
+  create: async () => new FileStore({ dir: await fileStoreDirs.make(), io: 'async' }),
   corrupt: (store, key) => corruptFile(store, key),
-  destroy: (store) => removeDir(store),
 };
-
-/** Removes a FileStore's temporary directory. */
-async function removeDir(store: Store): Promise<void> {
-  await rm((store as FileStore).dir, { recursive: true, force: true });
-}
 
 async function corruptFile(store: Store, key: string): Promise<void> {
   const dir = (store as FileStore).dir;
