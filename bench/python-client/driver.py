@@ -20,21 +20,17 @@ import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from proxystream import PayloadLifetime, RedisStore, RedisStreamsBroker, StreamConsumer, StreamProducer
 from proxystream.proxy import Ref, StoreRegistry
 from proxystream.wire.envelope import RefPayload
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'lib'))
+from closed_loop import TaskCounts, percentile  # noqa: E402  (bench/lib, shared with the other driver)
+
 _worker_stores: StoreRegistry | None = None
-
-
-def percentile(samples: list[float], p: float) -> float:
-    if not samples:
-        return float('nan')
-    ordered = sorted(samples)
-    rank = min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))
-    return ordered[int(rank)]
 
 
 def _url(cfg: dict[str, Any]) -> str:
@@ -109,7 +105,7 @@ def _task(payload: Any, i: int, t: float) -> tuple[int, float]:
     return i, (time.time() - t) * 1000
 
 
-def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, ready: Any, out: Any) -> None:
+def _dispatcher(cfg: dict[str, Any], topic: str, counts: TaskCounts, ready: Any, out: Any) -> None:
     broker = RedisStreamsBroker(url=_url(cfg))
     results: list[tuple[int, float]] = []
     cpu_start = None
@@ -126,15 +122,12 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, rea
                 future = pool.submit(_task, payload, item.metadata['i'], item.metadata['t'])
 
                 def done(future: Any, item: Any = item) -> None:
-                    if future.exception() is not None:
-                        with failed.get_lock():
-                            failed.value += 1
+                    if counts.failed(future):
                         return
                     with lock:
                         item.ack()
                         results.append(future.result())
-                    with finished.get_lock():
-                        finished.value += 1
+                    counts.finish()
 
                 future.add_done_callback(done)
     cpu = time.process_time() - (cpu_start or 0.0)
@@ -144,30 +137,17 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, rea
 def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     topic = f"pyc-scale-{cfg['id']}"
     size, items, workers, window = cfg['size'], cfg['items'], cfg['workers'], cfg['window']
-    finished = mp.Value('i', 0)
-    failed = mp.Value('i', 0)
+    counts = TaskCounts()
     ready = mp.Event()
     out: Any = mp.Queue()
-    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, failed, ready, out))
+    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, counts, ready, out))
     dispatcher.start()
     ready.wait(60)
     broker = RedisStreamsBroker(url=_url(cfg))
     payload = b'\x01' * size
 
-    deadline = time.monotonic() + 600
-
     def wait_below(limit: int) -> None:
-        """Waits until `limit` items finished; fails if a task failed, the dispatcher exited or the run passed its deadline."""
-        while True:
-            with finished.get_lock():
-                value = finished.value
-            if value >= limit:
-                return
-            if failed.value > 0 or not dispatcher.is_alive() or time.monotonic() > deadline:
-                state = f'saw {failed.value} tasks fail' if failed.value > 0 else 'is stuck' if dispatcher.is_alive() else 'exited'
-                dispatcher.kill()
-                raise RuntimeError(f'{value} of {limit} items finished and the dispatcher {state}')
-            time.sleep(0.001)
+        counts.wait_for(limit, dispatcher)
 
     with _producer(cfg, broker, 'dispatch') as producer:
         warmup = 2 * workers

@@ -26,6 +26,7 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from proxystore.connectors.file import FileConnector
@@ -34,6 +35,9 @@ from proxystore.proxy import Proxy, extract
 from proxystore.store import Store
 from proxystore.stream import StreamConsumer, StreamProducer
 from proxystore.stream.shims.redis import RedisQueuePublisher, RedisQueueSubscriber
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'lib'))
+from closed_loop import TaskCounts, percentile  # noqa: E402  (bench/lib, shared with the other driver)
 
 
 def _producer(cfg: dict[str, Any], topic: str) -> StreamProducer:
@@ -50,14 +54,6 @@ def _resolve(item: Any) -> int:
     """Resolves a proxy (or takes a direct object) and touches its bytes; returns the size."""
     value = extract(item) if isinstance(item, Proxy) else item
     return len(value)
-
-
-def percentile(samples: list[float], p: float) -> float:
-    if not samples:
-        return float('nan')
-    ordered = sorted(samples)
-    rank = min(len(ordered) - 1, max(0, -(-len(ordered) * p // 100) - 1))
-    return ordered[int(rank)]
 
 
 # ---------------------------------------------------------------------------------------- raw
@@ -133,7 +129,7 @@ def _task(item: Any, sleep_s: float, i: int, t: float) -> tuple[int, float, floa
     return i, (time.time() - t) * 1000, resolve_ms
 
 
-def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, ready: Any, out: Any) -> None:
+def _dispatcher(cfg: dict[str, Any], topic: str, counts: TaskCounts, ready: Any, out: Any) -> None:
     consumer = StreamConsumer(RedisQueueSubscriber(cfg['host'], cfg['port'], topic))
     results: list[tuple[int, float, float]] = []
     cpu_start = None
@@ -143,13 +139,10 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, rea
         ready.set()
 
         def done(future: Any) -> None:
-            if future.exception() is not None:
-                with failed.get_lock():
-                    failed.value += 1
+            if counts.failed(future):
                 return
             results.append(future.result())
-            with finished.get_lock():
-                finished.value += 1
+            counts.finish()
 
         for metadata, item in consumer.iter_with_metadata():
             if cpu_start is None and metadata['i'] >= 0:
@@ -164,30 +157,17 @@ def _dispatcher(cfg: dict[str, Any], topic: str, finished: Any, failed: Any, rea
 def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     topic = f"peer-scale-{cfg['id']}"
     size, items, workers, window = cfg['size'], cfg['items'], cfg['workers'], cfg['window']
-    finished = mp.Value('i', 0)
-    failed = mp.Value('i', 0)
+    counts = TaskCounts()
     ready = mp.Event()
     out: Any = mp.Queue()
-    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, finished, failed, ready, out))
+    dispatcher = mp.Process(target=_dispatcher, args=(cfg, topic, counts, ready, out))
     dispatcher.start()
     ready.wait(60)
     producer = _producer(cfg, topic)
     payload = b'\x01' * size
 
-    deadline = time.monotonic() + 600
-
     def wait_below(limit: int) -> None:
-        """Waits until `limit` items finished; fails if a task failed, the dispatcher exited or the run passed its deadline."""
-        while True:
-            with finished.get_lock():
-                value = finished.value
-            if value >= limit:
-                return
-            if failed.value > 0 or not dispatcher.is_alive() or time.monotonic() > deadline:
-                state = f'saw {failed.value} tasks fail' if failed.value > 0 else 'is stuck' if dispatcher.is_alive() else 'exited'
-                dispatcher.kill()
-                raise RuntimeError(f'{value} of {limit} items finished and the dispatcher {state}')
-            time.sleep(0.001)
+        counts.wait_for(limit, dispatcher)
 
     # Warm-up (negative i, not measured): the measured loop's shape, then drained. It lasts at least
     # `warmup` items and at least `warmupSeconds` (the same rule as proxystream's runs; the clock bounds it).
@@ -206,7 +186,7 @@ def run_scaling(cfg: dict[str, Any]) -> dict[str, Any]:
     half_at = None
     for i in range(items):
         wait_below(warmup + i + 1 - window)
-        if half_at is None and finished.value >= warmup + half:
+        if half_at is None and counts.finished >= warmup + half:
             half_at = time.time()
         producer.send(topic, payload, evict=True, metadata={'i': i, 't': time.time()})
     wait_below(warmup + half)
