@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from helpers import REPO
+from helpers import REPO, started_server
 from proxystream import RedisStore
 
 REDIS_URL_VARIABLE = "PROXYSTREAM_TEST_REDIS_URL"
@@ -71,6 +71,18 @@ def redis_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
+@pytest.fixture(scope="session")
+def kafka_brokers() -> Iterator[str]:
+    """The vitest global setup's Kafka (``PROXYSTREAM_TEST_KAFKA_BROKERS``) when it is given, else one started with
+    the project's server script and stopped after."""
+    given = os.environ.get("PROXYSTREAM_TEST_KAFKA_BROKERS", "").strip()
+    if given:
+        yield given
+        return
+    with started_server("kafka") as info:
+        yield ",".join(info["brokers"])
+
+
 @pytest.fixture
 def raw(redis_url: str) -> Iterator[redis.Redis]:
     """A plain client, to look at keys."""
@@ -105,17 +117,18 @@ TsStore = Callable[..., list[Any]]
 @pytest.fixture
 def ts_store(redis_url: str, prefix: str) -> TsStore:
     """Runs operations on the TypeScript RedisStore (dist/) under the same prefix; returns their results."""
+    return lambda ops, chunk_bytes=1024: run_ts_store({"url": redis_url, "keyPrefix": prefix, "chunkBytes": chunk_bytes, "ops": ops})
+
+
+def run_ts_store(request: dict[str, Any]) -> list[Any]:
+    """Runs ``ts_store.mjs`` (the TypeScript RedisStore on dist/) with ``request``; returns what it printed."""
     node = shutil.which("node")
     if node is None or not DIST_STORE.is_file():
         pytest.fail(f"the interop tests need node and {DIST_STORE} (npm run build)")
-
-    def run(ops: list[dict[str, Any]], chunk_bytes: int = 1024) -> list[Any]:
-        request = json.dumps({"url": redis_url, "keyPrefix": prefix, "chunkBytes": chunk_bytes, "ops": ops})
-        done = subprocess.run([node, str(TS_STORE)], input=request.encode(), capture_output=True, timeout=60, check=False)
-        assert done.returncode == 0, done.stderr.decode()
-        return json.loads(done.stdout)
-
-    return run
+    done = subprocess.run([node, str(TS_STORE)], input=json.dumps(request).encode(), capture_output=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    result: list[Any] = json.loads(done.stdout)
+    return result
 
 
 TS_STREAMS = Path(__file__).with_name("ts_streams.mjs")

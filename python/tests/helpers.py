@@ -3,17 +3,53 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
+import shutil
+import signal
+import subprocess
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
+import pytest
 
 from proxystream.wire import DeadLetter, InlinePayload, RefPayload, StreamEvent, read_ndarray_header
 from proxystream.wire.msgpack_js import js_number_string
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = REPO / "test" / "vectors"
+
+
+@contextmanager
+def started_server(*args: str) -> Iterator[dict[str, Any]]:
+    """Starts a real server with the project's script (``node scripts/servers/cli.mjs start <args>``), yields the
+    connection info it printed, and stops it (SIGTERM: the script removes its data) when the block ends."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail(f"starting {args[0]} needs node (scripts/servers/cli.mjs)")
+    process = subprocess.Popen([node, str(REPO / "scripts" / "servers" / "cli.mjs"), "start", *args], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert process.stdout is not None
+    try:
+        printed = ""
+        for line in process.stdout:  # the server's info, pretty-printed JSON ending with a lone "}"
+            printed += line
+            if line.rstrip() == "}":
+                break
+        try:
+            info: dict[str, Any] = json.loads(printed)
+        except ValueError:
+            pytest.fail(f"could not start {args[0]} with scripts/servers/cli.mjs: {printed!r}")
+        yield info
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
 
 
 def to_tagged(value: Any) -> Any:

@@ -1,16 +1,14 @@
 """The Kafka broker (confluent-kafka) against a real Kafka, and against the TypeScript KafkaBroker (dist/):
 same partitions for the same keys, the same end-of-stream markers and commit notes both ways.
 
-The Kafka is the vitest global setup's (``PROXYSTREAM_TEST_KAFKA_BROKERS``), else one started here with
+The Kafka is conftest's ``kafka_brokers``: the vitest global setup's, else one started with
 ``scripts/servers/cli.mjs`` and stopped after.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -27,39 +25,8 @@ from proxystream.errors import ConnectionError as ProxyConnectionError
 from proxystream.broker.kafka_state import CommitNote, PartitionState, committed_metadata, decode_commit_note, encode_commit_note
 from proxystream.wire import decode_dead_letter
 
-KAFKA_VARIABLE = "PROXYSTREAM_TEST_KAFKA_BROKERS"
 TS_KAFKA = Path(__file__).with_name("ts_kafka.mjs")
 DIST_KAFKA = REPO / "dist" / "src" / "broker-adapters" / "kafka" / "index.js"
-
-
-@pytest.fixture(scope="session")
-def kafka_brokers() -> Iterator[str]:
-    """The vitest global setup's Kafka when it is given, else one started with the project's server script."""
-    given = os.environ.get(KAFKA_VARIABLE, "").strip()
-    if given:
-        yield given
-        return
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"starting a Kafka needs node (scripts/servers/cli.mjs), or set {KAFKA_VARIABLE}")
-    process = subprocess.Popen([node, str(REPO / "scripts" / "servers" / "cli.mjs"), "start", "kafka"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    assert process.stdout is not None
-    printed = ""
-    for line in process.stdout:  # the server's info, pretty-printed JSON ending with a lone "}"
-        printed += line
-        if line.rstrip() == "}":
-            break
-    try:
-        brokers = ",".join(json.loads(printed)["brokers"])
-    except (ValueError, KeyError):
-        process.kill()
-        process.wait()
-        pytest.fail(f"could not start Kafka with scripts/servers/cli.mjs: {printed!r}")
-    try:
-        yield brokers
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 @pytest.fixture

@@ -1,15 +1,28 @@
 """A consumer's read-ahead against a real Redis: the next payload is fetched while the caller works on this one,
-from entries already read only, and its errors, acks and close behave as without it."""
+from entries already read only, and its errors, acks and close behave as without it; the same read-ahead from a
+Kafka subscriber's fetches and a ZeroMQ socket's queue (payloads in the same RedisStore)."""
 
 from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Iterator
+import uuid
+from typing import Any, Callable, Iterator
 
 import pytest
 
-from proxystream import ErrorCodes, MissingPayloadError, PayloadLifetime, RedisStore, RedisStreamsBroker, StreamConsumer, StreamProducer, errors
+from proxystream import (
+    ErrorCodes,
+    KafkaBroker,
+    MissingPayloadError,
+    PayloadLifetime,
+    RedisStore,
+    RedisStreamsBroker,
+    StreamConsumer,
+    StreamProducer,
+    ZmqBroker,
+    errors,
+)
 from proxystream.store.types import Buffer
 
 
@@ -42,12 +55,12 @@ def broker(redis_url: str, stream_prefix: str) -> Iterator[RedisStreamsBroker]:
         yield made
 
 
-def _send(broker: RedisStreamsBroker, store: RedisStore, count: int, group: str = "g", inline_every: int = 0) -> list[str]:
+def _send(broker: Any, store: RedisStore, count: int, group: str = "g", inline_every: int = 0, topic: str = "t") -> list[str]:
     """``count`` payloads of 3,000 bytes by ref (every ``inline_every``-th one inline, 30 bytes); their event ids."""
     with StreamProducer(broker.publisher(), store, inline_threshold=100, lifetime=PayloadLifetime(readers=[group])) as producer:
         sizes = [30 if inline_every and index % inline_every == 0 else 3000 for index in range(count)]
-        keys = [producer.send("t", bytes([index]) * size, metadata={"index": index}).id for index, size in enumerate(sizes)]
-        producer.end("t")
+        keys = [producer.send(topic, bytes([index]) * size, metadata={"index": index}).id for index, size in enumerate(sizes)]
+        producer.end(topic)
     return keys
 
 
@@ -77,6 +90,35 @@ def test_the_next_payload_is_fetched_on_the_prefetch_thread_while_the_caller_hol
     assert readers[keys[0]] == readers[keys[1]] == me, "read-ahead starts once the caller resolved an item"
     assert all(readers[key].startswith("proxystream-prefetch") for key in keys[2:])
     assert store.stats().objects == 0
+
+
+def test_kafka_and_zeromq_subscribers_feed_the_read_ahead_too(request: pytest.FixtureRequest, store: RedisStore) -> None:
+    """Each payload but the first two is read on the prefetch thread: the producer sends all before the consumer
+    starts, so a Kafka fetch and the PULL socket's queue hold the next items while the caller works on one."""
+    pytest.importorskip("confluent_kafka")
+    pytest.importorskip("zmq")
+    topic = f"pytest-prefetch-{uuid.uuid4().hex[:12]}"
+    kafka = KafkaBroker(brokers=request.getfixturevalue("kafka_brokers"), end_of_stream_poll_ms=100, max_wait_time_ms=200)
+    zeromq = ZmqBroker(pattern="push-pull", endpoint="tcp://127.0.0.1:*", linger_ms=1000)
+    try:
+        for broker in (kafka, zeromq):
+            subscriber = broker.subscriber(topic, "g")  # before the sends: the PULL socket binds, the PUSH side connects
+            keys = _send(broker, store, 8, topic=topic)
+            recording = RecordingStore(store)
+            with StreamConsumer(subscriber, [recording]) as consumer:
+                for item in consumer:
+                    assert item.resolve() == bytes([item.metadata["index"]]) * 3000
+                    item.ack()
+                consumer.flush()
+            readers = dict(recording.reads)
+            assert len(recording.reads) == len(readers) == len(keys) and set(readers) == set(keys), f"{broker}: each payload read once"
+            prefetched = [key for key in keys if readers[key].startswith("proxystream-prefetch")]
+            assert len(prefetched) >= len(keys) - 3, f"{broker}: read ahead {len(prefetched)} of {len(keys)}"
+            assert store.stats().objects == 0
+    finally:
+        kafka.delete_topic(topic)
+        kafka.close()
+        zeromq.close()
 
 
 def test_without_prefetch_nothing_is_read_before_resolve(broker: RedisStreamsBroker, store: RedisStore) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
@@ -18,6 +19,7 @@ from proxystream import (
     ConfigError,
     CorruptPayloadError,
     ErrorCodes,
+    FileStore,
     MissingPayloadError,
     OutgoingMessage,
     ProxyStreamError,
@@ -26,6 +28,8 @@ from proxystream import (
     RedisStreamsBroker,
     StreamConsumer,
     StreamProducer,
+    store_by_size,
+    store_by_topic,
 )
 
 THRESHOLD = 64
@@ -78,6 +82,34 @@ def test_python_to_python_stores_large_payloads_commits_them_and_releases_them_o
             item.ack()
         assert seen == [0, 2] and consumer.ended and consumer.stats.filtered == 1
     assert store.stats().objects == 0
+
+
+def test_store_policies_pick_a_store_per_payload_and_the_consumer_resolves_from_each(
+    broker: RedisStreamsBroker, store: RedisStore, tmp_path: Path
+) -> None:
+    with FileStore(str(tmp_path / "shm"), id="shm") as small:
+        by_size = store_by_size(small, store, min_bytes=1024)
+        by_topic = store_by_topic({"bulk": store}, small)
+        lifetime = PayloadLifetime(readers=["py"], ttl_ms=60_000)
+        with StreamProducer(broker.publisher(), lambda topic, size: (by_topic if topic != "frames" else by_size)(topic, size), inline_threshold=THRESHOLD, lifetime=lifetime) as producer:
+            sent = [producer.send("frames", frame(i, width), metadata={"width": width}) for i, width in enumerate((2, 20, 400))]
+            sent += [producer.send(topic, frame(9, 20), metadata={"width": 20}) for topic in ("bulk", "other")]
+            producer.end(["frames", "bulk", "other"])
+        assert [(r.inline, r.store_id) for r in sent] == [(True, None), (False, "shm"), (False, "redis"), (False, "redis"), (False, "shm")]
+        for topic in ("frames", "bulk", "other"):
+            with StreamConsumer(broker.subscriber(topic, "py"), [store, small]) as consumer:
+                for item in consumer:
+                    assert item.resolve().shape == (2, item.metadata["width"])
+                    item.ack()
+        assert store.stats().objects == 0 and small.stats().objects == 0
+        with StreamProducer(broker.publisher(), lambda topic, size: "redis", inline_threshold=THRESHOLD) as wrong:  # type: ignore[arg-type,return-value]
+            with pytest.raises(ConfigError, match="store policy returned 'redis'"):
+                wrong.send("frames", frame(0, 40))
+            assert wrong.stats.stored == 0
+    with pytest.raises(ConfigError, match="store must be a store"):
+        StreamProducer(broker.publisher(), "redis")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="min_bytes"):
+        store_by_size(store, store, -1)
 
 
 def _two_events_by_ref(broker: RedisStreamsBroker, store: RedisStore, raw: redis.Redis, stream_prefix: str, topic: str) -> list[bytes]:

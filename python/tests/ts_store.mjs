@@ -1,14 +1,16 @@
 // Runs operations on the TypeScript RedisStore for the Python interop tests (conftest.py `ts_store`).
-// Reads { url, keyPrefix, chunkBytes, ops: [{ op, key, keys, base64, reader, options }] } on stdin and
-// prints the results as a JSON array (get: base64 or null). `refEvent` stores a float32 ndarray
+// Reads { url, cluster, keyPrefix, chunkBytes, ops: [{ op, key, keys, base64, reader, options }] } on stdin
+// (cluster: [{ host, port }] of a Redis Cluster, used instead of url) and prints the results as a JSON array (get: base64 or null). `refEvent` stores a float32 ndarray
 // ({ shape, values }) as a producer does and returns the encoded event that refers to it (base64).
+import { Cluster } from 'ioredis';
 import { RedisStore } from '../../dist/src/store/redis/index.js';
 import { checksum, encodeEvent, encodePayload, newIdBytes } from '../../dist/src/wire/index.js';
 
 let input = '';
 for await (const chunk of process.stdin) input += chunk;
-const { url, keyPrefix, chunkBytes, ops } = JSON.parse(input);
-const store = new RedisStore({ url, keyPrefix, chunkBytes });
+const { url, cluster, keyPrefix, chunkBytes, ops } = JSON.parse(input);
+const clusterClient = cluster ? new Cluster(cluster, { redisOptions: { protocol: 2 } }) : undefined;
+const store = new RedisStore(clusterClient ? { redis: clusterClient, keyPrefix, chunkBytes } : { url, keyPrefix, chunkBytes });
 const results = [];
 try {
   for (const op of ops) {
@@ -49,5 +51,6 @@ try {
   }
 } finally {
   await store.close();
+  clusterClient?.disconnect();
 }
 process.stdout.write(JSON.stringify(results));

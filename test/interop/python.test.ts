@@ -64,6 +64,9 @@ describe('Python client', () => {
       expect(JSON.parse(packaged)).toEqual(Object.fromEntries(files.map((name) => [name, readFileSync(`${root}${source}/${name}`, 'utf8')])));
     }
 
+    // The package says it is typed (py.typed): it passes mypy --strict (python/pyproject.toml).
+    expect(await inRoot(python, ['-m', 'mypy', '--config-file', 'python/pyproject.toml', '--cache-dir', '.cache/mypy', 'python/src/proxystream'])).toMatch(/^Success: no issues found/m);
+
     // Without the setup's Kafka (PROXYSTREAM_TEST_SERVERS leaving it out), test_kafka.py starts its own.
     const kafka = process.env.PROXYSTREAM_TEST_KAFKA_BROKERS?.trim() ? { PROXYSTREAM_TEST_KAFKA_BROKERS: kafkaBrokers().join(',') } : {};
     const output = await inRoot(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], { ...process.env, PROXYSTREAM_TEST_REDIS_URL: url, ...kafka });

@@ -31,7 +31,7 @@ from .broker.redis_streams import RedisStreamsOptions
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
 from .producer import DEFAULT_INLINE_THRESHOLD, PayloadLifetime, ProducerStats, SendResult, StreamProducer
 from .proxy import Ref, StoreRegistry
-from .store import FileStore, RedisStore, Store, StoreStats
+from .store import FileStore, RedisStore, Store, StorePolicy, StoreStats, store_by_size, store_by_topic
 from .wire import (
     EventFields,
     InlinePayload,
@@ -81,6 +81,7 @@ __all__ = [
     "Ref",
     "RefPayload",
     "Store",
+    "StorePolicy",
     "StoreRegistry",
     "SendResult",
     "StoreStats",
@@ -99,4 +100,6 @@ __all__ = [
     "encode_event",
     "encode_payload",
     "is_proxystream_error",
+    "store_by_size",
+    "store_by_topic",
 ]

@@ -24,6 +24,7 @@ from .broker.types import Publisher, Subscriber
 from .consumer import ConsumerStats, StreamConsumer, StreamItem
 from .producer import DEFAULT_INLINE_THRESHOLD, DEFAULT_LINGER_MS, DEFAULT_PROVISIONAL_LEASE_MS, PayloadLifetime, ProducerStats, SendResult, StreamProducer
 from .proxy import StoreRegistry
+from .store.policy import StorePolicy
 from .store.types import Store
 from .wire import DEFAULT_WIRE_LIMITS, CodecName, Metadata, WireLimits
 
@@ -60,7 +61,7 @@ class AsyncStreamProducer:
     def __init__(
         self,
         publisher: Publisher,
-        store: Store | None = None,
+        store: Store | StorePolicy | None = None,
         *,
         inline_threshold: int = DEFAULT_INLINE_THRESHOLD,
         lifetime: PayloadLifetime = PayloadLifetime(),

@@ -119,7 +119,8 @@ class StreamConsumer:
         limits: Wire limits for decoding.
         prefetch: While iterating, how many kept items behind the one yielded have their payloads fetched and
             verified on a thread of the consumer's own, from the entries the subscriber already read (a Redis
-            Streams subscriber's last XREADGROUP; never waiting for more), so the next payload crosses the
+            Streams subscriber's last XREADGROUP, a Kafka subscriber's last fetch, the messages a ZeroMQ socket
+            queued; never waiting for more), so the next payload crosses the
             network while the caller works on this one. It starts once the caller resolved a stored payload,
             so a consumer that hands refs on unresolved (a dispatcher) reads no payload. Errors still come from
             ``resolve()``. 0 fetches only in ``resolve()``. Default 1, as in TypeScript.
@@ -188,9 +189,9 @@ class StreamConsumer:
             self._report(error)
             return False
         except Exception as cause:
-            error = errors.ConnectionError(f"asking the store who released a payload failed: {cause}", context={"key": payload.key})
-            error.__cause__ = cause
-            self._report(error)
+            failure = errors.ConnectionError(f"asking the store who released a payload failed: {cause}", context={"key": payload.key})
+            failure.__cause__ = cause
+            self._report(failure)
             return False
 
     @property

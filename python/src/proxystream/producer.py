@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence, cast
 
 from . import errors
 from .broker.types import OutgoingMessage, Publisher
 from .store.lifetime import Readers
+from .store.policy import StorePolicy
 from .store.types import Store
 from .wire import (
     DEFAULT_WIRE_LIMITS,
@@ -110,7 +111,9 @@ class StreamProducer:
 
     Args:
         publisher: Where events go (``RedisStreamsBroker(...).publisher()``); closed with the producer unless ``close_publisher=False``.
-        store: Where large payloads go; None sends every payload inline.
+        store: Where large payloads go: one store, or a :data:`StorePolicy` ``policy(topic, size) -> Store``
+            (:func:`store_by_size`, :func:`store_by_topic`) asked for each payload at or above the threshold;
+            None sends every payload inline.
         inline_threshold: Payloads smaller than this travel inside the event. Default 256 KiB.
         lifetime: Readers and TTL of stored payloads after the commit. Default: TTL 24 h.
         provisional_lease_ms: How long a stored payload lives before its event is accepted. Default 60 s.
@@ -127,7 +130,7 @@ class StreamProducer:
     def __init__(
         self,
         publisher: Publisher,
-        store: Store | None = None,
+        store: Store | StorePolicy | None = None,
         *,
         inline_threshold: int = DEFAULT_INLINE_THRESHOLD,
         lifetime: PayloadLifetime = PayloadLifetime(),
@@ -149,7 +152,7 @@ class StreamProducer:
         if isinstance(linger_ms, bool) or not isinstance(linger_ms, (int, float)) or not 0 <= linger_ms < float("inf"):
             raise errors.ConfigError("StreamProducer linger_ms must be a non-negative number")
         self._publisher = publisher
-        self._store = store
+        self._policy = _as_policy(store)
         self._inline_threshold = inline_threshold
         self._lifetime = lifetime
         self._lease_ms = provisional_lease_ms
@@ -183,7 +186,7 @@ class StreamProducer:
         event_id = id_to_string(id_bytes)
         fields = EventFields(kind="data", id_bytes=id_bytes, topic=topic, timestamp=int(time.time() * 1000), metadata=metadata, key=key)
         pending = self._pending.setdefault(topic, _Pending())
-        store = self._store if self._store is not None and encoded.size >= self._inline_threshold else None
+        store = self._store_for(topic, encoded.size)
         if store is None:
             event = encode_event(_with_payload(fields, InlinePayload(encoded.codec, join_parts(encoded.parts))), self._limits)
         else:
@@ -198,6 +201,10 @@ class StreamProducer:
         if len(pending.messages) >= self._max_batch or pending.bytes >= self._max_batch_bytes or time.monotonic() - pending.since >= self._linger_s:
             self._publish(topic)
         return result
+
+    def _store_for(self, topic: str, size: int) -> Store | None:
+        """The store of a payload of ``size`` encoded bytes, or None to send it inline."""
+        return None if self._policy is None or size < self._inline_threshold else self._policy(topic, size)
 
     def flush(self, topic: str | None = None) -> None:
         """Publishes everything queued (for one topic, or all) and gives stored payloads their full lifetime."""
@@ -293,3 +300,28 @@ def _commit_with_retry(store: Store, keys: list[str]) -> list[str]:
 def _check_topic(topic: object) -> None:
     if not isinstance(topic, str) or not 0 < len(topic) <= 256:
         raise errors.ConfigError("topic must be a string of 1 to 256 characters")
+
+
+def _is_store(value: object) -> bool:
+    return isinstance(getattr(value, "id", None), str) and callable(getattr(value, "put", None))
+
+
+def _as_policy(store: Store | StorePolicy | None) -> StorePolicy | None:
+    """The producer's ``store`` argument as a policy (a store is a policy that always picks it); a policy's
+    pick that is no store raises ``ConfigError`` from the send."""
+    if store is None:
+        return None
+    if _is_store(store):
+        fixed = cast(Store, store)
+        return lambda _topic, _size: fixed
+    if not callable(store):
+        raise errors.ConfigError("StreamProducer store must be a store (with id and put), a policy(topic, size) -> store, or None")
+    policy = store
+
+    def checked(topic: str, size: int) -> Store:
+        chosen = policy(topic, size)
+        if not _is_store(chosen):
+            raise errors.ConfigError(f"the store policy returned {chosen!r} for topic {topic!r}, not a store", context={"topic": topic})
+        return chosen
+
+    return checked

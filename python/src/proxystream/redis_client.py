@@ -6,19 +6,19 @@ import json
 import re
 
 import redis
-from redis.connection import Encoder, PythonRespSerializer
+from redis.connection import Encoder, PythonRespSerializer  # type: ignore[attr-defined]
 
 from . import errors
 
 _BUFFER_CUTOFF = 6000
 """Arguments longer than this go out as buffers of their own (redis-py's own cutoff)."""
 
-_PACKER = PythonRespSerializer(_BUFFER_CUTOFF, Encoder(encoding="utf-8", encoding_errors="strict", decode_responses=False).encode)
+_PACKER = PythonRespSerializer(_BUFFER_CUTOFF, Encoder(encoding="utf-8", encoding_errors="strict", decode_responses=False).encode)  # type: ignore[no-untyped-call]
 
 
 def pack_command(*args: str | bytes) -> bytes:
     """One command in RESP, packed as this package's clients pack theirs (for sockets of its own)."""
-    return b"".join(_PACKER.pack(*args))
+    return b"".join(_PACKER.pack(*args))  # type: ignore[no-untyped-call]
 
 
 def connection_error(address: str, cause: Exception) -> errors.ConnectionError:

@@ -1,14 +1,19 @@
-"""What every broker shares: options from an options object or keywords, the clients it made, and closing."""
+"""What every broker shares: options from an options object or keywords, the clients it made, and closing;
+and what every subscriber shares: iteration, ``poll`` and ``buffered`` over one read primitive."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 from .. import errors
+from .types import Delivery
 
 OptionsT = TypeVar("OptionsT")
 BrokerT = TypeVar("BrokerT", bound="BrokerBase")
+SubscriberT = TypeVar("SubscriberT", bound="SubscriberBase")
 
 
 class Closable(Protocol):
@@ -64,3 +69,62 @@ class BrokerBase:
     def _assert_open(self) -> None:
         if self._closed:
             raise errors.ClosedError(self._closed_message, context=self._closed_context())
+
+
+class SubscriberBase:
+    """The reading side every subscriber shares, built on :meth:`_next`: iteration until :meth:`close`,
+    :meth:`poll` with a timeout, :meth:`buffered` for a consumer's read-ahead, and ``with``. Subclasses set
+    ``_topics``, ``_group``, ``_closed`` and ``_wait_s`` (how long one read waits while iterating)."""
+
+    _topics: tuple[str, ...]
+    _group: str
+    _closed: threading.Event
+    _wait_s: float
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return self._topics
+
+    @property
+    def group(self) -> str:
+        return self._group
+
+    def _next(self, wait: float) -> Delivery | None:
+        """The next delivery, reading from the server for up to about ``wait`` seconds when none is at hand
+        (0: only what was already read); None when none came."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[Delivery]:
+        return self.messages()
+
+    def messages(self) -> Iterator[Delivery]:
+        """Deliveries until :meth:`close`."""
+        while not self._closed.is_set():
+            delivery = self._next(self._wait_s)
+            if delivery is not None:
+                yield delivery
+
+    def poll(self, timeout: float) -> Delivery | None:
+        """The next delivery, or None when none came within about ``timeout`` seconds, or on close."""
+        deadline = time.monotonic() + timeout
+        while not self._closed.is_set():
+            delivery = self._next(max(0.0, min(self._wait_s, deadline - time.monotonic())))
+            if delivery is not None:
+                return delivery
+            if time.monotonic() >= deadline:
+                return None
+        return None
+
+    def buffered(self) -> Delivery | None:
+        """The next delivery already read from the server, or None; never waits (a consumer's read-ahead takes
+        deliveries this way). Take from one thread, as :meth:`messages`."""
+        return None if self._closed.is_set() else self._next(0.0)
+
+    def __enter__(self: SubscriberT) -> SubscriberT:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

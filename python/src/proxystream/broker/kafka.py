@@ -240,7 +240,8 @@ class KafkaContext:
             raise self.connection_error(cause, f"lag of {group} on {topic}") from cause
         commits = {tp.partition: tp.offset for tp in found}
         low, high = bounds
-        return sum(max(0, high[p] - max(low[p], commits.get(p, -1))) for p in partitions)
+        lag: int = sum(max(0, high[p] - max(low[p], commits.get(p, -1))) for p in partitions)
+        return lag
 
     def delete_group(self, group: str) -> None:
         """Deletes a consumer group (best effort)."""

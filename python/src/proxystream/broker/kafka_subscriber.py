@@ -6,11 +6,12 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence, cast
 
 from .. import errors
 from ..wire import FailedMessage, dead_letter_message, decode_dead_letter, is_dead_letter
 from .kafka_state import EOS_HEADER, PartitionState, committed_metadata, decode_commit_note, parse_offset_spec
+from .base import SubscriberBase
 from .types import Delivery, OutgoingMessage
 
 if TYPE_CHECKING:
@@ -30,16 +31,17 @@ class _Fetched:
     count: int
 
 
-class KafkaSubscriber:
+class KafkaSubscriber(SubscriberBase):
     """A member of a consumer group on librdkafka: it reads on :meth:`messages`, commits the contiguous acked
     prefix of each partition with the TypeScript adapter's commit notes, delivers nacked messages again
     while it owns their partition, writes dead letters past ``max_deliveries``, and yields one
     end-of-stream :class:`Delivery` per topic once every partition's commit passed its end marker.
 
     After a rebalance every message of the old generation is void (its ack does nothing) and comes
-    again from the committed offset to whichever member owns it. Iterate :meth:`messages` from one
-    thread at a time; ``ack``/``nack`` and :meth:`close` may come from any thread. Offsets settled while
-    nobody iterates are committed by the next read or by :meth:`close`.
+    again from the committed offset to whichever member owns it. It joins the group on its first read;
+    a read waits up to ``max_wait_time_ms``; :meth:`buffered` takes the records of the last fetch. Iterate
+    :meth:`messages` from one thread at a time; ``ack``/``nack`` and :meth:`close` may come from any thread.
+    Offsets settled while nobody iterates are committed by the next read or by :meth:`close`.
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class KafkaSubscriber:
         self._kafka = context.kafka
         self._topics = tuple(topics)
         self._group = group
+        self._wait_s = context.options.max_wait_time_ms / 1000
         self._start = start if isinstance(start, str) else "earliest"
         self._start_position: Mapping[str, object] = {} if isinstance(start, str) else start
         self._private = private_group
@@ -96,38 +99,12 @@ class KafkaSubscriber:
         )
         self._consumer.subscribe(list(self._topics), on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
 
-    @property
-    def topics(self) -> tuple[str, ...]:
-        return self._topics
-
-    @property
-    def group(self) -> str:
-        return self._group
-
-    def __iter__(self) -> Iterator[Delivery]:
-        return self.messages()
-
-    def messages(self) -> Iterator[Delivery]:
-        """Deliveries until :meth:`close`; joins the group on the first read."""
-        while not self._closed.is_set():
-            delivery = self._take()
-            if delivery is not None:
-                yield delivery
-                continue
-            self._fill(self._context.options.max_wait_time_ms / 1000)
-
-    def poll(self, timeout: float) -> Delivery | None:
-        """The next delivery, or None when none came within about ``timeout`` seconds or on close."""
-        deadline = time.monotonic() + timeout
-        while not self._closed.is_set():
-            delivery = self._take()
-            if delivery is not None:
-                return delivery
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            self._fill(min(left, self._context.options.max_wait_time_ms / 1000))
-        return None
+    def _next(self, wait: float) -> Delivery | None:
+        delivery = self._take()
+        if delivery is not None or wait <= 0:
+            return delivery
+        self._fill(wait)
+        return self._take()
 
     def close(self) -> None:
         """Commits what is settled, leaves the group (unacked messages go to the next owner) and, for a private group, deletes it. Idempotent."""
@@ -147,12 +124,6 @@ class KafkaSubscriber:
         if self._private:
             self._context.delete_group(self._group)
         self._on_close(self)
-
-    def __enter__(self) -> KafkaSubscriber:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # Reading
 
@@ -357,7 +328,7 @@ class KafkaSubscriber:
         if "timestamp" not in start:
             return {}
         kafka, timeout = self._kafka, self._context.timeout
-        found = consumer.offsets_for_times([kafka.TopicPartition(topic, p, int(start["timestamp"])) for p in partitions], timeout=timeout)
+        found = consumer.offsets_for_times([kafka.TopicPartition(topic, p, cast(int, start["timestamp"])) for p in partitions], timeout=timeout)
         # No record at or after the time: the end of the partition.
         return {f.partition: f.offset if f.offset >= 0 else consumer.get_watermark_offsets(f, timeout=timeout)[1] for f in found}
 

@@ -19,11 +19,11 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 from .. import errors
 from ..wire import decode_dead_letter, is_dead_letter
-from .base import parse_options
+from .base import SubscriberBase, parse_options
 from .types import Delivery, OutgoingMessage
 
 FRAME_VERSION = 1
@@ -354,12 +354,13 @@ def _settled() -> None:
     return None
 
 
-class ZmqSubscriber:
+class ZmqSubscriber(SubscriberBase):
     """One ZeroMQ receiving socket (SUB or PULL). At-most-once: ack and nack do nothing, nothing is redelivered.
 
     The end-of-stream marker is delivered once per topic. ``dropped`` counts sequence gaps; drops after the
-    last received message show only when a later one arrives. Iterate :meth:`messages` (or :meth:`poll`) from
-    one thread at a time; :meth:`close` may come from any thread.
+    last received message show only when a later one arrives. :meth:`buffered` takes what the socket already
+    queued. Iterate :meth:`messages` (or :meth:`poll`) from one thread at a time; :meth:`close` may come from
+    any thread.
     """
 
     def __init__(
@@ -378,6 +379,7 @@ class ZmqSubscriber:
         self._topics = tuple(topics)
         self._topic_set = frozenset(topics)
         self._group = group
+        self._wait_s = _SLICE_S
         self._count_gaps = options.pattern == "pub-sub"
         self._on_close = on_close
         self._stats = ZmqSubscriberStats()
@@ -416,14 +418,6 @@ class ZmqSubscriber:
             threading.Thread(target=self._nudge, name="proxystream-zmq-nudge", daemon=True).start()
 
     @property
-    def topics(self) -> tuple[str, ...]:
-        return self._topics
-
-    @property
-    def group(self) -> str:
-        return self._group
-
-    @property
     def endpoint(self) -> str:
         """The endpoint this socket bound (wildcards resolved) or connected to."""
         return self._endpoint
@@ -453,27 +447,6 @@ class ZmqSubscriber:
                 break
         return self._peered
 
-    def __iter__(self) -> Iterator[Delivery]:
-        return self.messages()
-
-    def messages(self) -> Iterator[Delivery]:
-        """Deliveries until :meth:`close`."""
-        while not self._closed.is_set():
-            delivery = self._receive(_SLICE_S)
-            if delivery is not None:
-                yield delivery
-
-    def poll(self, timeout: float) -> Delivery | None:
-        """The next delivery, or None when none came within ``timeout`` seconds or on close."""
-        deadline = time.monotonic() + timeout
-        while not self._closed.is_set():
-            delivery = self._receive(max(0.0, min(_SLICE_S, deadline - time.monotonic())))
-            if delivery is not None:
-                return delivery
-            if time.monotonic() >= deadline:
-                return None
-        return None
-
     def close(self) -> None:
         """Closes the socket at once (receiving sockets do not linger); ends every iteration. Idempotent."""
         if self._closed.is_set():
@@ -482,12 +455,6 @@ class ZmqSubscriber:
         with self._lock:
             self._close_sockets()
         self._on_close(self)
-
-    def __enter__(self) -> ZmqSubscriber:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _close_sockets(self) -> None:
         try:
@@ -506,7 +473,7 @@ class ZmqSubscriber:
                 finally:
                     self._lock.release()
 
-    def _receive(self, wait: float) -> Delivery | None:
+    def _next(self, wait: float) -> Delivery | None:
         zmq = self._zmq
         with self._lock:
             if self._closed.is_set():

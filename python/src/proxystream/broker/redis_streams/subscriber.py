@@ -7,13 +7,14 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import redis
 
 from ... import errors
 from ...redis_client import connection_error
 from ...wire import FailedMessage, dead_letter_message, decode_dead_letter, is_dead_letter
+from ..base import SubscriberBase
 from ..types import Delivery
 from .context import StreamsContext
 from .group_ops import StreamEntry, auto_claim, ensure_groups, entries, hand_back, settled_before
@@ -31,12 +32,14 @@ class _EndMark:
     key: str
 
 
-class RedisStreamsSubscriber:
+class RedisStreamsSubscriber(SubscriberBase):
     """XREADGROUP on its own blocking connection, XACK on ack, XAUTOCLAIM for entries idle past the
     visibility timeout (redelivery, with delivery counts), the dead-letter stream past ``max_deliveries``,
     and one end-of-stream :class:`Delivery` per topic once its group settled everything before the marker.
 
-    Iterate :meth:`messages` from one thread at a time; :meth:`close` may come from any thread.
+    A read blocks up to ``block_ms``, so :meth:`poll` rounds its timeout up to that. :meth:`buffered` takes
+    the entries of the last XREADGROUP. Iterate :meth:`messages` from one thread at a time; :meth:`close`
+    may come from any thread.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class RedisStreamsSubscriber:
         self._start_id = start_id
         self._private = private_group
         self._on_close = on_close
+        self._wait_s = context.options.block_ms / 1000
         # Create the groups now, so entries published right after the subscriber was made are not missed.
         self._groups_ready = False
         context.run(self._ensure_groups)
@@ -72,45 +76,13 @@ class RedisStreamsSubscriber:
         self._acks = AckBatcher(context.commands, group, self._held, consumer)
 
     @property
-    def topics(self) -> tuple[str, ...]:
-        return self._topics
-
-    @property
-    def group(self) -> str:
-        return self._group
-
-    @property
     def consumer(self) -> str:
         return self._consumer
 
-    def __iter__(self) -> Iterator[Delivery]:
-        return self.messages()
-
-    def messages(self) -> Iterator[Delivery]:
-        """Deliveries until :meth:`close`; blocks up to ``block_ms`` at a time waiting for new entries."""
-        while not self._closed.is_set():
-            if self._queue:
-                yield self._queue.popleft()
-                continue
+    def _next(self, wait: float) -> Delivery | None:
+        if not self._queue and wait > 0:
             self._fill()
-
-    def buffered(self) -> Delivery | None:
-        """The next delivery already read from Redis, or None; never waits or reads (a consumer's read-ahead
-        takes the entries one XREADGROUP returned this way). Take from one thread, as :meth:`messages`."""
-        if self._closed.is_set() or not self._queue:
-            return None
-        return self._queue.popleft()
-
-    def poll(self, timeout: float) -> Delivery | None:
-        """The next delivery, or None when none came within about ``timeout`` seconds (rounded up to ``block_ms``) or on close."""
-        deadline = time.monotonic() + timeout
-        while not self._closed.is_set():
-            if self._queue:
-                return self._queue.popleft()
-            if time.monotonic() >= deadline:
-                return None
-            self._fill()
-        return None
+        return self._queue.popleft() if self._queue else None
 
     def flush_acks(self, timeout: float = 5.0) -> bool:
         """Waits (up to ``timeout`` seconds) until Redis confirmed every ack made so far (they are sent from a
@@ -136,12 +108,6 @@ class RedisStreamsSubscriber:
             pass
         self._blocking.close()
         self._on_close(self)
-
-    def __enter__(self) -> RedisStreamsSubscriber:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def _fill(self) -> None:
         try:

@@ -161,7 +161,8 @@ class BulkSocket:
     def _unexpected(self, line: bytes) -> Exception:
         if line[:1] == b"-":
             # Typed as redis-py types error replies (LOADING, NOAUTH, max clients: connection errors).
-            return BaseParser.parse_error(line[1:].decode("utf-8", "replace"))
+            error: Exception = BaseParser.parse_error(line[1:].decode("utf-8", "replace"))  # type: ignore[no-untyped-call]
+            return error
         return redis.exceptions.ConnectionError(f"unexpected reply {line[:40]!r} on the payload connection")
 
     def _more(self) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import redis
+from redis.cluster import RedisCluster
 
 from ...errors import ConfigError
 
@@ -55,7 +56,7 @@ def queue_lua(pipeline: Any, script: LuaScript, keys: Sequence[str], args: Seque
     pipeline.evalsha(script.sha, len(keys), *keys, *args)
 
 
-def settle_lua(client: redis.Redis, reply: object, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
+def settle_lua(client: redis.Redis | RedisCluster, reply: object, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
     """The reply of a queued script, or the script run by EVAL when the server did not know it; raises other errors."""
     if isinstance(reply, redis.exceptions.NoScriptError):
         return client.eval(script.source, len(keys), *keys, *args)

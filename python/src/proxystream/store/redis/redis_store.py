@@ -9,9 +9,10 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence, TypeVar, cast
+from typing import Any, Callable, Iterable, Sequence, TypeVar, Union, cast
 
 import redis
+from redis.cluster import RedisCluster
 
 from ... import errors
 from ...redis_client import connection_error, open_redis, pack_command
@@ -23,6 +24,8 @@ from .layout import ObjectKeys, chunk_count, meta_pattern, object_keys
 from .lua import LuaScript, load_lua, queue_lua, settle_lua
 
 T = TypeVar("T")
+Client = Union[redis.Redis, RedisCluster]
+"""A standalone client or a Redis Cluster client; both return bytes."""
 
 DEFAULT_CHUNK_BYTES = 1024 * 1024
 MAX_READER_NAME = 256
@@ -44,16 +47,19 @@ class StoreStats:
 
 
 class RedisStore:
-    """A payload store in a standalone Redis, sharing keys and scripts with the TypeScript ``RedisStore``.
+    """A payload store in a standalone Redis or a Redis Cluster, sharing keys and scripts with the TypeScript ``RedisStore``.
 
-    Objects above ``chunk_bytes`` are split into chunks; every key of an object shares one hash tag.
-    Reads return the whole object or None, never part of one. Lifetimes use Redis expiry (PX on every
-    key: the lease first, the TTL on commit) and an atomic Lua release.
+    Objects above ``chunk_bytes`` are split into chunks; every key of an object shares one hash tag, so on
+    a Cluster an object lives on one node and its scripts run there. Reads return the whole object or
+    None, never part of one. Lifetimes use Redis expiry (PX on every key: the lease first, the TTL on
+    commit) and an atomic Lua release. Scripts for many objects (``commit`` of a batch) are one call on a
+    standalone server and one call per object, pipelined, on a Cluster (their keys are in other slots).
 
     Args:
         id: Store id that events name. Default ``redis``.
         url: Server to connect to when no client is given. Default ``redis://127.0.0.1:6379``.
-        client: An existing ``redis.Redis`` (without ``decode_responses``); the caller keeps owning it.
+        client: An existing ``redis.Redis`` or ``redis.cluster.RedisCluster`` (without ``decode_responses``);
+            the caller keeps owning it. A Cluster is reached only this way.
         key_prefix: Prefix of every key, ``<key_prefix>:{<key>}:m|r|c:<i>``. Default ``ps``.
         chunk_bytes: Objects larger than this are split into chunks of this size. Default 1 MiB.
         pipeline_chunks: Chunk commands sent per round trip on put and get. Default 8.
@@ -68,7 +74,7 @@ class RedisStore:
         *,
         id: str = "redis",
         url: str = "redis://127.0.0.1:6379",
-        client: redis.Redis | None = None,
+        client: Client | None = None,
         key_prefix: str = "ps",
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         pipeline_chunks: int = 8,
@@ -86,12 +92,17 @@ class RedisStore:
         self._owned = client is None
         if client is None:
             client = open_redis(url, connect_timeout_ms)
-        elif not isinstance(client, redis.Redis) or client.get_encoder().decode_responses:
-            raise errors.ConfigError("client must be a redis.Redis that returns bytes (decode_responses=False)")
-        self._client = client
-        kwargs = client.connection_pool.connection_kwargs
-        self._address = str(kwargs["path"]) if kwargs.get("path") else f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
-        target = bulk_target(client, connect_timeout_ms / 1000)
+        elif not isinstance(client, (redis.Redis, RedisCluster)) or client.get_encoder().decode_responses:
+            raise errors.ConfigError("client must be a redis.Redis or RedisCluster that returns bytes (decode_responses=False)")
+        self._client: Client = client
+        self._cluster = isinstance(client, RedisCluster)
+        if isinstance(client, RedisCluster):
+            self._address = ",".join(sorted(f"{node.host}:{node.port}" for node in client.get_nodes()))  # type: ignore[no-untyped-call]
+            target = None
+        else:
+            kwargs = client.connection_pool.connection_kwargs
+            self._address = str(kwargs["path"]) if kwargs.get("path") else f"{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}"
+            target = bulk_target(client, connect_timeout_ms / 1000)
         self._bulk = None if target is None else BulkSockets(target)
         self._closed = False
 
@@ -127,7 +138,7 @@ class RedisStore:
             "" if px is None else px,
         ]
 
-        def write(client: redis.Redis) -> None:
+        def write(client: Client) -> None:
             for start in range(0, chunks, self._window):
                 pipeline = client.pipeline(transaction=False)
                 for index in range(start, min(chunks, start + self._window)):
@@ -161,7 +172,7 @@ class RedisStore:
         if bulk is not None and (expected_size is None or expected_size >= self._chunk_bytes):
             return cast("Buffer | None", self._run(lambda _: bulk.run(lambda sock: self._read_bulk(sock, keys))))
 
-        def read(client: redis.Redis) -> bytes | None:
+        def read(client: Client) -> bytes | None:
             if expected_size is not None and expected_size < self._chunk_bytes:
                 only = cast("bytes | None", client.get(f"{keys.chunk_prefix}0"))
                 if only is None or len(only) == expected_size:
@@ -264,7 +275,7 @@ class RedisStore:
         assert_valid_key(key, self.id)
         keys = self._keys(key)
 
-        def read(client: redis.Redis) -> list[str]:
+        def read(client: Client) -> list[str]:
             pipeline = client.pipeline(transaction=False)
             pipeline.exists(keys.meta)
             pipeline.smembers(keys.released)
@@ -274,9 +285,9 @@ class RedisStore:
         return self._run(read)
 
     def stats(self) -> StoreStats:
-        """Objects and bytes under the key prefix, by SCAN over meta hashes."""
+        """Objects and bytes under the key prefix, by SCAN over meta hashes (of every primary on a Cluster)."""
 
-        def scan(client: redis.Redis) -> StoreStats:
+        def scan(client: Client) -> StoreStats:
             objects = 0
             total = 0
             for meta in client.scan_iter(match=meta_pattern(self._prefix), count=1000):
@@ -308,29 +319,32 @@ class RedisStore:
         return object_keys(self._prefix, key)
 
     def _scripts(self, name: str, calls: Sequence[tuple[str, list[str]]]) -> list[Any]:
-        """Runs a per-object script once for every (key, extra args), all objects in one call; results in order."""
+        """Runs a per-object script once for every (key, extra args), results in order: all objects in one
+        call on a standalone server, one call per object (pipelined) on a Cluster."""
         script: LuaScript = _SCRIPTS[name]
-        script_keys: list[str] = []
-        args: list[str] = []
+        batches: list[tuple[list[str], list[str]]] = []
         for key, extra in calls:
             keys = self._keys(key)
-            script_keys += [keys.meta, keys.released]
-            args += [keys.chunk_prefix, *extra]
+            if self._cluster or not batches:
+                batches.append(([], []))
+            batches[-1][0].extend((keys.meta, keys.released))
+            batches[-1][1].extend((keys.chunk_prefix, *extra))
 
-        def run(client: redis.Redis) -> list[Any]:
+        def run(client: Client) -> list[Any]:
             pipeline = client.pipeline(transaction=False)
-            queue_lua(pipeline, script, script_keys, args)
-            (reply,) = pipeline.execute(raise_on_error=False)
-            return list(settle_lua(client, reply, script, script_keys, args))
+            for script_keys, args in batches:
+                queue_lua(pipeline, script, script_keys, args)
+            replies = pipeline.execute(raise_on_error=False)
+            return [result for (script_keys, args), reply in zip(batches, replies) for result in settle_lua(client, reply, script, script_keys, args)]
 
         return self._run(run) if calls else []
 
-    def _run(self, operation: Callable[[redis.Redis], T]) -> T:
+    def _run(self, operation: Callable[[Client], T]) -> T:
         if self._closed:
             raise errors.ClosedError(f"store {self.id} is closed", context={"storeId": self.id})
         try:
             return operation(self._client)
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as cause:
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, redis.exceptions.ClusterDownError) as cause:
             raise connection_error(self._address, cause) from cause
 
 
