@@ -1,3 +1,21 @@
+/** The rates every closed-loop run reports, ours and the peer's alike. */
+export interface ClosedLoopRates {
+  tasks: number;
+  seconds: number;
+  tasksPerSecond: number;
+  /** Items sent in the warm-up (at least `warmup`, more when `warmupSeconds` asked for it). */
+  warmupItems: number;
+  /** The warm-up's own rate, from a cold start: what the first seconds of a new pipeline run at. */
+  warmupTasksPerSecond: number;
+  /** The rate over the second half of the measured items (the steady state). */
+  secondHalfTasksPerSecond: number;
+  /** How much of the measured time went beyond what the steady rate needs: start-up left in the run (goal: under 5%). */
+  startupShare: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  resolveP50Ms: number;
+}
+
 /** What {@link ClosedLoop.warmUp} sends, and for how long. */
 export interface WarmUp {
   /** Items to send at least. */

@@ -2,7 +2,7 @@ import { StreamProducer } from '../../src/producer/index.js';
 import { startChild, superviseRoles, type ChildRole } from '../lib/child.js';
 import { brokerName, openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { cleanupRun } from '../lib/cleanup.js';
-import { ClosedLoop } from '../lib/closed-loop.js';
+import { ClosedLoop, type ClosedLoopRates } from '../lib/closed-loop.js';
 import { openStore } from '../lib/specs.js';
 import { median, percentile, wallClockMs } from '../lib/stats.js';
 import { sampleMemory, type MemorySample } from '../lib/memory-sampler.js';
@@ -52,7 +52,7 @@ export interface ScalingRun {
 }
 
 /** One measured stream-scaling run. */
-export interface ScalingSample {
+export interface ScalingSample extends ClosedLoopRates {
   broker: string;
   method: string;
   pool: PoolKind;
@@ -61,22 +61,8 @@ export interface ScalingSample {
   keepEvery: number;
   workers: number;
   sleepMs: number;
-  tasks: number;
-  seconds: number;
-  tasksPerSecond: number;
-  /** Items sent in the warm-up (at least `warmup`, more when `warmupSeconds` asked for it). */
-  warmupItems: number;
-  /** The warm-up's own rate, from a cold start: what the first seconds of a new pipeline run at. */
-  warmupTasksPerSecond: number;
-  /** The rate over the second half of the measured items (the steady state). */
-  secondHalfTasksPerSecond: number;
-  /** How much of the measured time went beyond what the steady rate needs: start-up left in the run (goal: under 5%). */
-  startupShare: number;
   eventsPerSecond: number;
   idealTasksPerSecond: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  resolveP50Ms: number;
   brokerBytes: number;
   storeBytes: number;
   dispatcherCpuSeconds: number;

@@ -13,20 +13,8 @@ export type RefJSON =
       /** The encoded bytes, base64. */
       data: string;
     }
-  | {
-      /** A payload in a store. */
-      type: 'ref';
-      /** Id of the store that holds it. */
-      storeId: string;
-      /** Its key in that store. */
-      key: string;
-      /** Its size in bytes. */
-      size: number;
-      /** xxh64 of the stored bytes, 16 hex digits. */
-      checksum: string;
-      /** The codec that encoded the stored bytes. */
-      codec: CodecName;
-    };
+  /** A payload in a store: the event's ref as it is. */
+  | RefPayload;
 
 /** Options for {@link Ref.resolve} and {@link Ref.bytes}. */
 export interface ResolveOptions {

@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { ClosedLoopRates } from '../../lib/closed-loop.js';
 
 const run = promisify(execFile);
 
@@ -17,21 +18,7 @@ export interface PeerRawResult {
 }
 
 /** A stream-scaling result of the peer: generator → dispatcher → W worker processes. */
-export interface PeerScalingResult {
-  tasks: number;
-  seconds: number;
-  tasksPerSecond: number;
-  /** Items sent in the warm-up (at least `warmup`, more when `warmupSeconds` asked for it). */
-  warmupItems: number;
-  /** The warm-up's own rate, from a cold start. */
-  warmupTasksPerSecond: number;
-  /** The rate over the second half of the measured items (the steady state). */
-  secondHalfTasksPerSecond: number;
-  /** How much of the measured time went beyond what the steady rate needs (start-up left in the run). */
-  startupShare: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  resolveP50Ms: number;
+export interface PeerScalingResult extends ClosedLoopRates {
   dispatcherCpuSeconds: number;
 }
 
