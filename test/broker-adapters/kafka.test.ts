@@ -213,14 +213,17 @@ describe.each(['kafkajs', 'platformatic'] as const)('KafkaBroker with %s', (clie
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('lets several clients create one new topic at once, each publish accepted (kafkajs gave up when the new topic was not in its metadata yet)', async () => {
+  it('lets several clients create one new topic at once, each publish accepted and each new subscriber reading (kafkajs gave up when the new topic was not in its metadata yet)', async () => {
     for (let round = 0; round < 5; round += 1) {
       const topic = uniqueName('t');
-      const racers = Array.from({ length: 4 }, () => broker({ partitions: 4 }));
-      await Promise.all(racers.map((racer, i) => racer.publisher().publish(topic, [message(`r${i}`)])));
+      const racers = Array.from({ length: 6 }, () => broker({ partitions: 4 }));
+      // Subscribers that find the topic made by another client still wait for its leaders before they subscribe.
+      const readers = racers.slice(4).map((racer) => readUntil(racer.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }), (got) => got.length === 4));
+      await Promise.all(racers.slice(0, 4).map((racer, i) => racer.publisher().publish(topic, [message(`r${i}`)])));
+      expect((await Promise.all(readers)).map((got) => texts(got).sort())).toEqual([0, 1].map(() => ['r0', 'r1', 'r2', 'r3']));
       await Promise.all(racers.map((racer) => racer.close()));
     }
-  }, 60_000);
+  }, 90_000);
 
   it('commits only the contiguous acked prefix when acks arrive out of order', async () => {
     const b = broker();

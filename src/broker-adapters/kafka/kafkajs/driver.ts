@@ -135,7 +135,12 @@ export class KafkajsDriver implements KafkaDriver {
     }
   }
 
-  /** Creates the topics and waits for their leaders; a topic that exists already is no failure. */
+  /**
+   * Creates the topics and waits for their leaders. A topic that exists already is no failure, but
+   * another process may have just made it: its leaders are waited for too, since a consumer that
+   * subscribes before the metadata knows the topic fails at once (UNKNOWN_TOPIC_OR_PARTITION, seen in
+   * the hop bench when a dispatcher and a remote worker created the work topic together).
+   */
   async #createOnce(admin: Admin, topics: string[]): Promise<void> {
     const { partitions: numPartitions, replicationFactor } = this.options;
     try {
@@ -144,6 +149,10 @@ export class KafkajsDriver implements KafkaDriver {
       const nested = (error as { errors?: unknown[] }).errors;
       const onlyExists = Array.isArray(nested) && nested.length > 0 && nested.every((e) => kafkaErrorType(e) === 'TOPIC_ALREADY_EXISTS');
       if (!onlyExists && kafkaErrorType(error) !== 'TOPIC_ALREADY_EXISTS') throw error;
+      const { topics: found } = await admin.fetchTopicMetadata({ topics });
+      if (found.length < topics.length || found.some(({ partitions }) => partitions.length === 0 || partitions.some((p) => p.leader < 0))) {
+        throw Object.assign(new Error(`topics ${topics.join(', ')}: partitions without a leader`), { type: 'LEADER_NOT_AVAILABLE' });
+      }
     }
   }
 }
