@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterator
 import pytest
 import redis
 
-from helpers import REPO, started_server
+from helpers import REPO, given_or_started
 from proxystream import RedisStore
 
 REDIS_URL_VARIABLE = "PROXYSTREAM_TEST_REDIS_URL"
@@ -75,12 +75,7 @@ def redis_url() -> Iterator[str]:
 def kafka_brokers() -> Iterator[str]:
     """The vitest global setup's Kafka (``PROXYSTREAM_TEST_KAFKA_BROKERS``) when it is given, else one started with
     the project's server script and stopped after."""
-    given = os.environ.get("PROXYSTREAM_TEST_KAFKA_BROKERS", "").strip()
-    if given:
-        yield given
-        return
-    with started_server("kafka") as info:
-        yield ",".join(info["brokers"])
+    yield from given_or_started("PROXYSTREAM_TEST_KAFKA_BROKERS", "kafka", lambda info: ",".join(info["brokers"]))
 
 
 @pytest.fixture

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+import os
 import shutil
 import signal
 import subprocess
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
@@ -20,6 +21,17 @@ from proxystream.wire.msgpack_js import js_number_string
 
 REPO = Path(__file__).resolve().parents[2]
 VECTORS = REPO / "test" / "vectors"
+
+
+def given_or_started(variable: str, server: str, address: Callable[[dict[str, Any]], str]) -> Iterator[str]:
+    """For a fixture: the address in environment ``variable`` (the vitest global setup's server) when it is set,
+    else ``address(info)`` of a server of that kind started with :func:`started_server`, stopped after."""
+    given = os.environ.get(variable, "").strip()
+    if given:
+        yield given
+        return
+    with started_server(server) as info:
+        yield address(info)
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import pytest
 from redis.cluster import ClusterNode, RedisCluster
 
 from conftest import run_ts_store
-from helpers import b64, started_server
+from helpers import b64, given_or_started
 from proxystream import errors
 from proxystream.store import RedisStore
 
@@ -25,12 +25,8 @@ CHUNK = 1024
 
 @pytest.fixture(scope="module")
 def cluster_nodes() -> Iterator[list[dict[str, Any]]]:
-    given = os.environ.get(CLUSTER_VARIABLE, "").strip()
-    if given:
-        yield [{"host": entry.rsplit(":", 1)[0], "port": int(entry.rsplit(":", 1)[1])} for entry in given.split(",")]
-        return
-    with started_server("redis-cluster") as info:
-        yield info["nodes"]
+    for nodes in given_or_started(CLUSTER_VARIABLE, "redis-cluster", lambda info: ",".join(f"{node['host']}:{node['port']}" for node in info["nodes"])):
+        yield [{"host": entry.rsplit(":", 1)[0], "port": int(entry.rsplit(":", 1)[1])} for entry in nodes.split(",")]
 
 
 @pytest.fixture
