@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import CancelledError, Executor, Future
 from typing import Union
 
+from ..allocator import note_read
 from ..errors import CorruptPayloadError, MissingPayloadError
 from ..store.types import Buffer
 from ..wire import InlinePayload, RefPayload, checksum, decode_payload
@@ -94,6 +95,7 @@ class Ref:
         context = {"storeId": payload.store_id, "key": payload.key}
         if self._stores is None:
             raise MissingPayloadError("this ref has no store registry to resolve against", context=context)
+        note_read(payload.size)
         data = self._stores.get(payload.store_id).get(payload.key, expected_size=payload.size)
         if data is None:
             raise MissingPayloadError(f"payload {payload.key} is not in store {payload.store_id}", context=context)
