@@ -4,7 +4,7 @@ pool's children (``docs/stores.md``, "glibc's allocator").
 Every payload read lands in a new buffer, and ``resolve()`` of a ``bytes`` payload copies it once more into a
 ``bytes`` object. With glibc's defaults, freeing those buffers hands their pages back to the kernel (glibc trims its
 heap once twice the largest block freed so far lies free at its top), so every next payload is read into fresh pages
-that the kernel faults in and zeroes: in the dispatcher hop at 10 MB that was about a third of a worker's CPU. The
+that the kernel faults in and zeroes: in the dispatcher hop at 10 MB that was about half of a worker's CPU. The
 tuning keeps blocks under 32 MiB in the heap and up to 128 MiB of freed memory there, through ``mallopt``, which,
 unlike Node, a running Python process can call.
 """
