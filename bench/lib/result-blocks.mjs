@@ -25,20 +25,6 @@ function hopSummary(results) {
   ];
   const startup = results.rows.map((row) => row.startupShare).filter((share) => typeof share === 'number' && Number.isFinite(share));
   if (startup.length > 0) lines.push(`Measured after a warm-up (both systems${results.config?.warmupSeconds > 0 ? `, at least ${results.config.warmupSeconds} s` : ''}); start-up left in any row: at most ${fixed(100 * Math.max(...startup), 1)}%.`);
-  // Pools whose workers reuse the buffers of settled items (not a default).
-  const peer = (size) => Math.max(...results.rows.filter((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size).map((row) => row.tasksPerSecond));
-  const bestPeerP99 = (size) => results.rows.find((row) => row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method) && row.size === size && row.tasksPerSecond === peer(size))?.latencyP99Ms;
-  const reusing = (pool) => new Map(results.rows.filter((row) => row.system === 'proxystream' && row.method.endsWith(`${pool} pool, reuseBuffers`)).map((row) => [row.size, row]));
-  const [remote, processPool] = [reusing('remote'), reusing('process')];
-  const sizes = [...new Set([...remote.keys(), ...processPool.keys()])].sort((x, y) => x - y);
-  if (sizes.length > 0) {
-    const ratio = (rows, size) => (rows.has(size) ? times(rows.get(size).tasksPerSecond / peer(size)) : 'n/a');
-    const p99 = (rows, size) => (rows.has(size) ? fixed(rows.get(size).latencyP99Ms, 0) : 'n/a');
-    lines.push(
-      `With \`reuseBuffers: true\` (not a default: a payload is then valid only until its item is settled; see \`docs/stores.md\`) the remote / process pools move`,
-      `${and(sizes.map((size) => `${ratio(remote, size)} / ${ratio(processPool, size)} at ${sizeLabel(size)}`))} (p99 at 1 MB: ${p99(remote, 1e6)} / ${p99(processPool, 1e6)} ms against ${fixed(bestPeerP99(1e6), 0)}).`,
-    );
-  }
   return lines.join('\n');
 }
 

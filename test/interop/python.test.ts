@@ -73,6 +73,21 @@ describe('Python client', () => {
     expect(output).toMatch(/^\d+ passed in /m);
   }, 480_000);
 
+  it("runs README's Python quick start as written, against the test Redis under a topic of its own", async () => {
+    const readme = readFileSync(`${root}README.md`, 'utf8');
+    const block = /```python\n([\s\S]*?)```/.exec(readme.slice(readme.indexOf('### The same from Python')))?.[1];
+    expect(block).toBeDefined();
+    const topic = `quickstart-${process.pid}-${Date.now()}`;
+    // The store gets a key prefix of its own too, so that its count is this run's objects alone.
+    const script = block!
+      .replace('RedisStore(url="redis://127.0.0.1:6379")', `RedisStore(url="redis://127.0.0.1:6379", key_prefix="${topic}")`)
+      .replaceAll('redis://127.0.0.1:6379', redisUrl())
+      .replaceAll('"frames"', JSON.stringify(topic));
+    expect(script.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('import') && !line.startsWith('from'))).toHaveLength(3);
+    const output = await inRoot(python, ['-c', `${script}\nprint("objects left:", store.stats().objects)`]);
+    expect(output.trim().split('\n')).toEqual(["{'step': 1} (512, 512)", 'objects left: 0']);
+  }, 60_000);
+
   it('runs examples/python-simulation: numpy frames by ref through the TypeScript pipeline and the scores back', async () => {
     const url = redisUrl();
     const runId = `test-${process.pid}-${Date.now()}`;
