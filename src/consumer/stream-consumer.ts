@@ -3,7 +3,7 @@ import { isProxyStreamError, MalformedEventError, ProxyStreamError } from '../er
 import { Ref } from '../proxy/index.js';
 import type { Store } from '../store/index.js';
 import { throwIfAborted } from '../util/abort.js';
-import { noteRead } from '../util/heap-tuning.js';
+import { notePayloadBuffer } from '../util/heap-tuning.js';
 import { parseOptions } from '../util/options.js';
 import { ReadAhead } from '../util/read-ahead.js';
 import { orAfter } from '../util/timers.js';
@@ -200,7 +200,7 @@ export class StreamConsumer<T = unknown> implements AsyncIterable<StreamItem<T>>
 
   async #accept(delivery: Delivery): Promise<StreamItem<T> | undefined> {
     this.#stats.received += 1;
-    noteRead(delivery.value.byteLength);
+    notePayloadBuffer(delivery.value.byteLength);
     if (delivery.endOfStream) {
       this.#ended.add(delivery.topic);
       await delivery.ack();

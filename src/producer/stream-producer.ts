@@ -2,6 +2,7 @@ import type { OutgoingMessage } from '../broker-adapters/index.js';
 import { ClosedError, ConfigError, isProxyStreamError, PublishError } from '../errors/index.js';
 import type { Store } from '../store/index.js';
 import { ByteBudget } from '../util/byte-budget.js';
+import { notePayloadBuffer } from '../util/heap-tuning.js';
 import { parseOptions } from '../util/options.js';
 import { retry, type RetryOptions } from '../util/retry.js';
 import {
@@ -215,6 +216,7 @@ export class StreamProducer implements AsyncDisposable {
           const timestamp = Date.now();
           const fields = { kind: 'data' as const, idBytes, topic, timestamp, metadata, ...(options.key === undefined ? {} : { key: options.key }) };
           if (store === undefined) {
+            notePayloadBuffer(encoded.size);
             slot.message = { value: encodeEvent({ ...fields, payload: { type: 'inline', codec: encoded.codec, data: joinParts(encoded.parts) } }, this.#limits) };
           } else {
             const sum = checksum(encoded.parts);

@@ -1,5 +1,5 @@
 import { InvalidKeyError } from '../errors/index.js';
-import { noteRead } from '../util/heap-tuning.js';
+import { notePayloadBuffer } from '../util/heap-tuning.js';
 
 const KEY_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,254}$/;
 
@@ -28,9 +28,9 @@ export function readTarget(size: number, into?: Uint8Array): Buffer {
   return fittingView(size, into) ?? newReadBuffer(size);
 }
 
-/** A new buffer of `size` bytes to read a payload into (noted for the heap tuning: see `noteRead`). */
+/** A new buffer of `size` bytes to read a payload into (noted for the heap tuning: see `notePayloadBuffer`). */
 export function newReadBuffer(size: number): Buffer {
-  noteRead(size);
+  notePayloadBuffer(size);
   return Buffer.allocUnsafeSlow(size);
 }
 

@@ -7,8 +7,8 @@ import v8 from 'node:v8';
  */
 export const PAYLOAD_HEAP_BYTES = 128 * 1024 * 1024;
 
-/** A read of at least this many bytes (a stored payload or an event) turns the tuning on. */
-export const LARGE_READ_BYTES = 64 * 1024;
+/** A payload buffer of at least this many bytes (read from a store or a broker, or an event encoded around an inline payload) turns the tuning on. */
+export const LARGE_BUFFER_BYTES = 64 * 1024;
 
 /** The environment variable that turns the tuning off (`off`, `0` or `false`): V8's, and glibc's for a process pool's children. */
 export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';
@@ -16,23 +16,24 @@ export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';
 const V8_HEAP_OPTION = /--(heap[-_]growing[-_]percent|initial[-_]old[-_]space[-_]size)\b/;
 const MAX_GROWING_PERCENT = 2000;
 
-/** Set at the first large read (so that the environment is read then, not at import). */
+/** Set at the first large payload buffer (so that the environment is read then, not at import). */
 let state: 'off' | 'on' | undefined;
 
 /**
- * Notes a read of `bytes` into a new buffer. The first read of at least {@link LARGE_READ_BYTES} in a
- * process turns on V8 heap tuning for it, once: every payload buffer lives outside the JS heap but
- * counts towards V8's limits, and with V8's defaults a small heap gets a full (mark-compact) collection
- * for every few tens of MB of new buffers, which took half the CPU of a worker reading 1 MB payloads
- * (docs/stores.md). While the live heap is under half of {@link PAYLOAD_HEAP_BYTES}, the tuning sets
+ * Notes a new buffer of `bytes` for a payload: a read from a store or a broker, or an event a producer
+ * encodes around an inline payload. The first of at least {@link LARGE_BUFFER_BYTES} in a process turns
+ * on V8 heap tuning for it, once: every payload buffer lives outside the JS heap but counts towards V8's
+ * limits, and with V8's defaults a small heap gets a full (mark-compact) collection for every few tens
+ * of MB of new buffers, which took half the CPU of a worker reading 1 MB payloads and of a producer
+ * sending 100 kB inline (docs/stores.md). While the live heap is under half of {@link PAYLOAD_HEAP_BYTES}, the tuning sets
  * V8's heap growing factor (recomputed after every full collection) so that the next one comes at about
  * that size; buffers that die young are freed by the cheap young-generation collections meanwhile. A
  * larger heap keeps V8's own factor. The cost: up to 128 MiB of garbage before a full collection.
  * Off when {@link HEAP_TUNING_ENV} says so or when the process was started with
  * `--heap-growing-percent` or `--initial-old-space-size` (the user's own choice stands).
  */
-export function noteRead(bytes: number): void {
-  if (state !== undefined || bytes < LARGE_READ_BYTES) return;
+export function notePayloadBuffer(bytes: number): void {
+  if (state !== undefined || bytes < LARGE_BUFFER_BYTES) return;
   state = tuningAllowed() ? 'on' : 'off';
   if (state === 'off') return;
   // From V8 13 (Node 24) buffers count against a limit of their own, about 64 MiB past the last full
@@ -47,7 +48,7 @@ export function noteRead(bytes: number): void {
   observer.observe({ entryTypes: ['gc'] });
 }
 
-/** Whether this process tunes its heap for payloads: `'idle'` until its first large read (when allowed). */
+/** Whether this process tunes its heap for payloads: `'idle'` until its first large payload buffer (when allowed). */
 export function heapTuningState(): 'off' | 'idle' | 'on' {
   return state ?? (tuningAllowed() ? 'idle' : 'off');
 }

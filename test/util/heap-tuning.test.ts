@@ -73,6 +73,25 @@ describe('heap tuning for processes that read large payloads', () => {
     expect(tuned.faults).toBeLessThan(plain.faults / 3);
   });
 
+  it('turns on at the first event a producer encodes around an inline payload of 64 KiB or more', async () => {
+    const script = `
+      const { MemoryBroker, StreamProducer } = await import(${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)});
+      const { heapTuningState } = await import(${JSON.stringify(new URL('../../dist/src/util/heap-tuning.js', import.meta.url).href)});
+      const broker = new MemoryBroker();
+      const producer = new StreamProducer({ publisher: broker.publisher() });
+      const states = [heapTuningState()];
+      await producer.send('t', Buffer.alloc(10_000));
+      states.push(heapTuningState());
+      await producer.send('t', Buffer.alloc(100_000));
+      states.push(heapTuningState());
+      await producer.close();
+      await broker.close();
+      console.log(JSON.stringify(states));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000 });
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual(['idle', 'idle', 'on']);
+  });
+
   it("leaves a process started with its own V8 heap option alone", async () => {
     expect(await readInChild({}, ['--initial-old-space-size=64'])).toMatchObject({ before: 'off', after: 'off' });
   });
