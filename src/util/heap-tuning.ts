@@ -7,7 +7,10 @@ import v8 from 'node:v8';
  */
 export const PAYLOAD_HEAP_BYTES = 128 * 1024 * 1024;
 
-/** A payload buffer of at least this many bytes (read from a store or a broker, or an event encoded around an inline payload) turns the tuning on. */
+/**
+ * A payload buffer of at least this many bytes (read from a store or a broker, or an event encoded
+ * around an inline payload) turns the tuning on.
+ */
 export const LARGE_BUFFER_BYTES = 64 * 1024;
 
 /** The environment variable that turns the tuning off (`off`, `0` or `false`): V8's, and glibc's for a process pool's children. */
@@ -25,10 +28,10 @@ let state: 'off' | 'on' | undefined;
  * on V8 heap tuning for it, once: every payload buffer lives outside the JS heap but counts towards V8's
  * limits, and with V8's defaults a small heap gets a full (mark-compact) collection for every few tens
  * of MB of new buffers, which took half the CPU of a worker reading 1 MB payloads and of a producer
- * sending 100 kB inline (docs/stores.md). While the live heap is under half of {@link PAYLOAD_HEAP_BYTES}, the tuning sets
- * V8's heap growing factor (recomputed after every full collection) so that the next one comes at about
- * that size; buffers that die young are freed by the cheap young-generation collections meanwhile. A
- * larger heap keeps V8's own factor. The cost: up to 128 MiB of garbage before a full collection.
+ * sending 100 kB inline (docs/stores.md). While the live heap is under half of
+ * {@link PAYLOAD_HEAP_BYTES}, the tuning sets V8's heap growing factor (recomputed after every full
+ * collection) so that the next one comes at about that size; buffers that die young are freed by the
+ * cheap young-generation collections meanwhile. A larger heap keeps V8's own factor. The cost: up to 128 MiB of garbage before a full collection.
  * Off when {@link HEAP_TUNING_ENV} says so or when the process was started with
  * `--heap-growing-percent` or `--initial-old-space-size` (the user's own choice stands).
  */

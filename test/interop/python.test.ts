@@ -83,6 +83,7 @@ describe('Python client', () => {
       .replace('RedisStore(url="redis://127.0.0.1:6379")', `RedisStore(url="redis://127.0.0.1:6379", key_prefix="${topic}")`)
       .replaceAll('redis://127.0.0.1:6379', redisUrl())
       .replaceAll('"frames"', JSON.stringify(topic));
+    expect(script).toContain(`key_prefix="${topic}"`);
     expect(script.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('import') && !line.startsWith('from'))).toHaveLength(3);
     const output = await inRoot(python, ['-c', `${script}\nprint("objects left:", store.stats().objects)`]);
     expect(output.trim().split('\n')).toEqual(["{'step': 1} (512, 512)", 'objects left: 0']);
