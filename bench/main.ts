@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { measureLimits, type Limits } from './limits/limits.js';
 import { runMemory, type MemoryResult } from './memory/run.js';
@@ -14,6 +14,7 @@ import { filterChart, headline, headlineMarkdown, sessionChart, summarisePeerSca
 import { sizeLabel } from './lib/stats.js';
 import { FILTER_SIZE, runScalingPlan, SCALING_SIZES, scalingItems, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling, WORKERS, type ScalingBroker } from './stream-scaling/plan.js';
 import type { ScalingSample } from './stream-scaling/run.js';
+import { tempDir } from './lib/teardown.js';
 
 /**
  * `npm run bench`: the whole benchmark session (issue #7) in one run on one machine: the physical
@@ -46,7 +47,7 @@ function version(command: string, args: string[]): string {
 async function main(): Promise<void> {
   const started = Date.now();
   const servers: RunningServer[] = [];
-  const shm = await mkdtemp('/dev/shm/ps-bench-');
+  const { path: shm, remove: removeShm } = await tempDir('/dev/shm/ps-bench-');
   const progress = new Progress(full ? 'bench --full' : 'bench (quick)');
   const failures: Array<{ step: string; error: string }> = [];
   const attempt = async <T>(step: string, fn: () => Promise<T>): Promise<T | undefined> => {
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
   } finally {
     progress.stop();
     await Promise.all(servers.map((server) => server.stop().catch(() => undefined)));
-    await rm(shm, { recursive: true, force: true });
+    await removeShm();
   }
 }
 

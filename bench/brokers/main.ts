@@ -1,4 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
@@ -49,7 +48,6 @@ function rotated<T>(items: readonly T[], r: number): T[] {
 
 async function main(): Promise<void> {
   const servers: RunningServer[] = [];
-  const shm = await mkdtemp('/dev/shm/ps-bench-');
   try {
     const redis = await startRedis();
     servers.push(redis);
@@ -106,7 +104,6 @@ async function main(): Promise<void> {
     console.log(`wrote ${base}.json and charts`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
-    await rm(shm, { recursive: true, force: true });
   }
 }
 

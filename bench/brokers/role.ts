@@ -91,6 +91,8 @@ async function run(config: RoleConfig): Promise<RoleReport> {
   return report;
 }
 
+// An orchestrator that died (even by SIGKILL) closes the IPC channel: nothing is left to report to.
+process.on('disconnect', () => process.exit(1));
 process.once('message', (config: RoleConfig) => {
   run(config).then(
     (report) => process.send?.({ type: 'done', report }, () => process.exit(0)),

@@ -7,6 +7,7 @@ import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
 import { median, percentile, type ThroughputSample } from '../lib/stats.js';
 import type { RoleConfig, RoleReport } from './role.js';
+import { atTeardown } from '../lib/teardown.js';
 
 /** The three shapes of issue #3: straight to a consumer, through a relay to a worker, and a 10% filter. */
 export type Shape = 'consumer' | 'relay' | 'filter10';
@@ -41,6 +42,7 @@ const MIN_STEADY_EVENTS = 20;
 
 function startRole(config: RoleConfig): { child: ChildProcess; ready: Promise<void>; done: Promise<RoleReport> } {
   const child = fork(join(process.cwd(), 'dist', 'bench', 'brokers', 'role.js'), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  child.once('exit', atTeardown(() => child.kill('SIGKILL')));
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const done = new Promise<RoleReport>((resolve, reject) => {

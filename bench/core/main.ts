@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { xxh3, xxh64 } from '@node-rs/xxhash';
@@ -11,6 +10,7 @@ import { FileStore, MemoryStore, type Store } from '../../src/store/index.js';
 import { checksum, decodePayload, encodePayload, joinParts } from '../../src/wire/index.js';
 import { median, repeat, secondsSince, sizeLabel } from '../lib/stats.js';
 import { resultsDir, runInfo, writeChart, writeJson } from '../lib/report.js';
+import { tempDir } from '../lib/teardown.js';
 
 /**
  * Core benchmark (issue #2): where inline payloads stop being cheaper than refs on the in-process
@@ -111,7 +111,7 @@ async function interleaved(rounds: number, first: () => Promise<unknown>, second
 }
 
 async function main(): Promise<void> {
-  const dir = await mkdtemp(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'ps-bench-core-'));
+  const { path: dir, remove: removeDir } = await tempDir(join(process.platform === 'linux' ? '/dev/shm' : tmpdir(), 'ps-bench-core-'));
   const stores = { memory: new MemoryStore(), file: new FileStore({ dir }) };
   try {
     console.log(`core benchmark (${quick ? 'quick' : 'full'}): in-process broker, ${REPEATS} runs per point, medians`);
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     console.log(`wrote ${base}.json, ${chart.svg}, ${chart.png}`);
   } finally {
     await Promise.all(Object.values(stores).map((store) => store.close()));
-    await rm(dir, { recursive: true, force: true });
+    await removeDir();
   }
 }
 

@@ -1,4 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import { HEAP_TUNING_ENV } from '../../src/util/heap-tuning.js';
@@ -16,6 +15,7 @@ import { sizeLabel } from '../lib/stats.js';
 import { runScaling } from '../stream-scaling/run.js';
 import type { PoolKind, ScalingMethod } from '../stream-scaling/types.js';
 import { headlineMarkdown, headlineRow, otherBrokersMarkdown, summarise, type HopSample } from './report.js';
+import { tempDir } from '../lib/teardown.js';
 
 /**
  * `npm run bench:hop`: the throughput-bound dispatcher hop (issue #11's headline shape). A generator
@@ -69,7 +69,7 @@ interface OurRun {
 async function main(): Promise<void> {
   const started = Date.now();
   const redis = await startRedis();
-  const shm = await mkdtemp('/dev/shm/ps-hop-');
+  const { path: shm, remove: removeShm } = await tempDir('/dev/shm/ps-hop-');
   const failures: Array<{ step: string; error: string }> = [];
   let kafka: (RunningServer & { brokers: string[]; version: string }) | undefined;
   try {
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   } finally {
     await kafka?.stop();
     await redis.stop();
-    await rm(shm, { recursive: true, force: true });
+    await removeShm();
   }
 }
 

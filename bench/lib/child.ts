@@ -1,5 +1,6 @@
 import { fork, spawn, type ChildProcess, type Serializable, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
+import { atTeardown } from './teardown.js';
 
 /** A message between a benchmark orchestrator and one of its child processes. */
 export type ChildMessage = { type: 'ready' } | { type: 'done'; report: unknown } | { type: 'failed'; message: string } | { type: 'stop' } | { type: 'events'; events: Array<Record<string, unknown>> };
@@ -36,6 +37,7 @@ export function startChild<R>(
   const options = { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] as StdioOptions, env: { ...process.env, ...env } };
   // Without added options fork() keeps its own default (it drops `-e` code, which a copy would not).
   const child = prefix.length === 0 ? fork(file, nodeOptions.length === 0 ? options : { ...options, execArgv }) : spawn(prefix[0]!, [...prefix.slice(1), process.execPath, ...execArgv, file], options);
+  child.once('exit', atTeardown(() => child.kill('SIGKILL')));
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
   const done = new Promise<R>((resolve, reject) => {
@@ -122,6 +124,8 @@ export async function withDeadline<T>(ms: number, label: string, run: (signal: A
  */
 export function runChild<C, R>(body: (config: C, stop: AbortSignal, emit: (event: Record<string, unknown>) => void) => Promise<R>): void {
   const stop = new AbortController();
+  // An orchestrator that died (even by SIGKILL) closes the IPC channel: nothing is left to report to.
+  process.on('disconnect', () => process.exit(1));
   // Events of one turn cross in one message: a per-task report costs the roles about what the peer's
   // shared-memory counter does, instead of an IPC write per task.
   let pending: Array<Record<string, unknown>> = [];

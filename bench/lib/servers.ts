@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { atTeardown } from './teardown.js';
 
 /** A running server started by the project's scripts. */
 export interface RunningServer {
@@ -11,17 +12,30 @@ async function script<T>(name: string): Promise<T> {
   return (await import(pathToFileURL(join(process.cwd(), 'scripts', 'servers', name)).href)) as T;
 }
 
-/** Starts a private Redis on a free loopback port with the project's script. */
+/** Stops `server` on SIGINT or SIGTERM too (see atTeardown), unless its own `stop()` ran first. */
+function stoppedOnSignal<S extends RunningServer>(server: S): S {
+  const forget = atTeardown(() => server.stop());
+  const stop = server.stop.bind(server);
+  return Object.assign(server, {
+    stop: async () => {
+      forget();
+      await stop();
+    },
+  });
+}
+
+/** Starts a private Redis on a free loopback port with the project's script (stopped on SIGINT / SIGTERM too). */
 export async function startRedis(): Promise<RunningServer & { url: string; port: number }> {
   const { startRedis: start } = await script<typeof import('../../scripts/servers/redis.mjs')>('redis.mjs');
-  return start();
+  return stoppedOnSignal(await start());
 }
 
 /**
- * Starts a single-node Kafka (KRaft) with the project's script; downloads it on first use. Its heap is
- * 2 GiB (the tests use 512 MiB): the direct baseline pushes 100 MB records through it.
+ * Starts a single-node Kafka (KRaft) with the project's script (stopped on SIGINT / SIGTERM too);
+ * downloads it on first use. Its heap is 2 GiB (the tests use 512 MiB): the direct baseline pushes
+ * 100 MB records through it.
  */
 export async function startKafka(version?: string): Promise<RunningServer & { brokers: string[]; version: string }> {
   const { startKafka: start } = await script<typeof import('../../scripts/servers/kafka.mjs')>('kafka.mjs');
-  return start({ heapOpts: ['-Xmx2g', '-Xms512m'], ...(version === undefined ? {} : { version }) });
+  return stoppedOnSignal(await start({ heapOpts: ['-Xmx2g', '-Xms512m'], ...(version === undefined ? {} : { version }) }));
 }

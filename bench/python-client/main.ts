@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { measureLimits, limitAt, type Limits } from '../limits/limits.js';
@@ -10,6 +9,7 @@ import { bestPeer, PEER_REDIS_METHODS } from '../lib/session-report.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { startRedis } from '../lib/servers.js';
 import { median, sizeLabel } from '../lib/stats.js';
+import { tempDir } from '../lib/teardown.js';
 
 const run = promisify(execFile);
 
@@ -55,7 +55,7 @@ interface Row extends Omit<Sample, 'rate'> {
 async function main(): Promise<void> {
   const started = Date.now();
   const redis = await startRedis();
-  const scratch = await mkdtemp('/dev/shm/ps-pyc-');
+  const { path: scratch, remove: removeScratch } = await tempDir('/dev/shm/ps-pyc-');
   const failures: Array<{ step: string; error: string }> = [];
   try {
     const ours = (await run('bash', [join(process.cwd(), 'bench', 'python-client', 'setup.sh')], { maxBuffer: 1 << 20 })).stdout.trim().split('\n').at(-1)!;
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
     if (failures.length > 0) process.exitCode = 1;
   } finally {
     await redis.stop();
-    await rm(scratch, { recursive: true, force: true });
+    await removeScratch();
   }
 }
 

@@ -1,10 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { Progress } from '../lib/progress.js';
 import { kafkaScalingSpec, redisScalingSpec, zmqScalingSpec } from '../lib/scaling-brokers.js';
 import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
 import { runScalingPlan, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling } from './plan.js';
+import { tempDir } from '../lib/teardown.js';
 
 /**
  * Stream-scaling alone, on Redis Streams only (the full session with Kafka, ZeroMQ, the peer and the
@@ -17,7 +17,7 @@ const arg = (name: string) => {
 };
 
 const redis = await startRedis();
-const shm = await mkdtemp('/dev/shm/ps-scale-');
+const { path: shm, remove: removeShm } = await tempDir('/dev/shm/ps-scale-');
 const servers: RunningServer[] = [];
 try {
   const only = arg('--methods')?.split(',');
@@ -50,5 +50,5 @@ try {
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
   await redis.stop();
-  await rm(shm, { recursive: true, force: true });
+  await removeShm();
 }

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { startChild, superviseRoles, withDeadline } from '../lib/child.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { sizeLabel } from '../lib/stats.js';
+import { interrupted } from '../lib/teardown.js';
 import { checkLinks } from './link-check.js';
 import { SCENARIOS, TOPOLOGIES, TOPOLOGY_METHODS, TOPOLOGY_SIZES, topologyItems, topologyWindow, WORKERS, type HostRunConfig, type TopologyKind, type TopologySample, type TopologyShape } from './plan.js';
 import { summarise, type TopologyRow, type TopologyRun } from './summary.js';
-import { interrupted, leftovers, Topology } from './topology.js';
+import { leftovers, Topology } from './topology.js';
 import type { LinkBytes, LinkRate, TopologySpec } from './types.js';
 
 /**

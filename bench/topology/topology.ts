@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { atTeardown } from '../lib/teardown.js';
 import { run, runIn, sleep } from './exec.js';
 import type { HostSpec, LinkBytes, ServerSpec, TopologySpec } from './types.js';
 
@@ -12,7 +13,7 @@ const LINK_PREFIX = `pt${process.pid}-`;
 
 type Stdio = Array<'ignore' | 'inherit' | 'pipe'>;
 
-/** Topologies that are up, so a signal tears them down. */
+/** Topologies that are up (one at a time: names carry only the pid). */
 const live = new Set<Topology>();
 
 /** A host that is up: its namespace, address and the names of both ends of its link. */
@@ -44,6 +45,7 @@ export class Topology {
   readonly #ports = new Map<string, number>();
   #destroyed = false;
   #teardown: Promise<void> | undefined;
+  #forgetTeardown: () => void = () => undefined;
 
   private constructor(spec: TopologySpec) {
     this.spec = spec;
@@ -55,9 +57,14 @@ export class Topology {
     validate(spec);
     // Names carry only the pid: a second live topology would collide with the first.
     if (live.size > 0) throw new Error('one topology at a time per process: destroy the other first');
-    installSignalTeardown();
     const topology = new Topology(spec);
     live.add(topology);
+    // A signal destroys it, then lists what is left (the bench's final check does the same).
+    topology.#forgetTeardown = atTeardown(async () => {
+      await topology.destroy();
+      const left = await leftovers();
+      console.error(left.length === 0 ? 'teardown check: nothing of this run remains' : `left behind:\n${left.join('\n')}`);
+    });
     try {
       await topology.#build();
       for (const server of spec.servers) await topology.#startServer(server);
@@ -214,6 +221,7 @@ export class Topology {
 
   async #destroy(): Promise<void> {
     live.delete(this);
+    this.#forgetTeardown();
     await Promise.all(this.#managed.splice(0).map((server) => server.stop().catch((error: unknown) => console.error(`could not stop a server: ${String(error)}`))));
     const running = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
     for (const child of this.#processes) if (running(child)) child.kill('SIGTERM');
@@ -242,30 +250,6 @@ function validate(spec: TopologySpec): void {
 function tbf(mbit: number): string[] {
   const burst = Math.max(64 * 1024, Math.round((mbit * 1e6) / 8 / 250));
   return ['tbf', 'rate', `${mbit}mbit`, 'burst', String(burst), 'latency', '20ms'];
-}
-
-let installed = false;
-let signalled: string | undefined;
-
-/** The signal that stopped the run (its topologies are being torn down), or undefined. */
-export function interrupted(): string | undefined {
-  return signalled;
-}
-
-/** On SIGINT or SIGTERM: destroy every live topology, then exit 130 / 143. */
-function installSignalTeardown(): void {
-  if (installed) return;
-  installed = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
-      signalled = signal;
-      console.error(`${signal}: tearing the topology down`);
-      void Promise.all([...live].map((topology) => topology.destroy()))
-        .then(() => leftovers())
-        .then((left) => console.error(left.length === 0 ? 'teardown check: nothing of this run remains' : `left behind:\n${left.join('\n')}`))
-        .finally(() => process.exit(code));
-    });
-  }
 }
 
 /**

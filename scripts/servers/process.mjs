@@ -8,7 +8,9 @@
 //   2. SIGINT/SIGTERM/SIGHUP handlers: SIGTERM to every live group, then the
 //      signal's default action (unless someone else handles that signal);
 //   3. a tiny /bin/sh watchdog per server that notices when this Node process
-//      is gone (even after SIGKILL) and then terminates the server's group.
+//      is gone (even after SIGKILL), then terminates the server's group and
+//      removes its data dir. Only stop() retires the watchdog, so after 1. or 2.
+//      it still removes the dir once this process has exited.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -32,11 +34,11 @@ function installExitHandlers() {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', () => {
-    for (const p of live) p.killNow('SIGKILL');
+    for (const p of live) p.killNow('SIGKILL', { keepWatchdog: true });
   });
   for (const sig of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
     const handler = () => {
-      for (const p of live) p.killNow('SIGTERM');
+      for (const p of live) p.killNow('SIGTERM', { keepWatchdog: true });
       // If nobody else listens, restore the default behaviour (terminate).
       if (process.listenerCount(sig) === 1) {
         process.removeListener(sig, handler);
@@ -50,6 +52,9 @@ function installExitHandlers() {
 const WATCHDOG = [
   'parent=$1; pg=$2; dir=$3',
   'while kill -0 "$parent" 2>/dev/null && kill -0 "$pg" 2>/dev/null; do sleep 1; done',
+  // The server is gone but the parent lives: a signal handler killed it and the parent is exiting, or
+  // it crashed. Wait (at most 30 s) for the parent to exit, then clean up; else leave it to stop().
+  'i=0; while [ $i -lt 30 ] && kill -0 "$parent" 2>/dev/null; do sleep 1; i=$((i+1)); done',
   'kill -0 "$parent" 2>/dev/null && exit 0',
   'if kill -0 "$pg" 2>/dev/null; then',
   '  kill -s TERM -- "-$pg" 2>/dev/null',
@@ -121,10 +126,13 @@ export class ServerProcess {
     return this.exitInfo === null && this.pid > 0;
   }
 
-  /** Synchronous, best-effort signal to the whole group (used by exit handlers). */
-  killNow(signal = 'SIGKILL') {
+  /**
+   * Synchronous, best-effort signal to the whole group (used by exit handlers, which keep the watchdog
+   * so that it removes the data dir once this process has exited).
+   */
+  killNow(signal = 'SIGKILL', { keepWatchdog = false } = {}) {
     if (this.pid > 0) killGroup(this.pid, signal);
-    if (this.watchdogPid > 0) killGroup(this.watchdogPid, 'SIGKILL');
+    if (this.watchdogPid > 0 && !keepWatchdog) killGroup(this.watchdogPid, 'SIGKILL');
   }
 
   /** SIGTERM the group, wait for exit, SIGKILL after `timeoutMs`. */

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,9 @@ describe("README's quick start", () => {
   });
 
   it('runs as written as a plain .mjs file: the 5 frames the filter keeps read by ref, the store empty at the end', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: dir, timeout: 60_000 });
+    // TMPDIR points os.tmpdir() into the test's folder, so the block's store folder goes with it.
+    const { stdout } = await promisify(execFile)(process.execPath, [file], { cwd: dir, timeout: 60_000, env: { ...process.env, TMPDIR: dir } });
+    expect(existsSync(join(dir, 'proxystream-quickstart'))).toBe(true);
     const lines = stdout.trim().split('\n');
     expect(lines.filter((line) => /^step \d+: /.test(line))).toEqual([5, 6, 7, 8, 9].map((step) => `step ${step}: 1048576 floats`));
     expect(lines.at(-1)).toMatch(/objects: 0/);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ClosedLoopRates } from '../../lib/closed-loop.js';
+import { atTeardown } from '../../lib/teardown.js';
 
 const run = promisify(execFile);
 
@@ -61,6 +62,7 @@ async function runAsGroup(command: string, args: string[], timeoutMs: number): P
       // the group is gone
     }
   };
+  const forget = atTeardown(killGroup);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -75,5 +77,6 @@ async function runAsGroup(command: string, args: string[], timeoutMs: number): P
     return stdout;
   } finally {
     clearTimeout(timer);
+    forget();
   }
 }
