@@ -4,7 +4,8 @@
 // `hop-rows` (every proxystream row: rate, p99, CPU per item by role) and `hop-brokers` (the same hop on
 // Kafka and ZeroMQ); for bench/brokers `brokers-redis-streams-table` and `brokers-kafka-table` (items/s
 // and ratios to direct per shape and size, per client on Kafka); for the DeepDriveMD-style
-// demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper).
+// demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper); for
+// `npm run bench -- --full` `bench-raw` (the raw producer → consumer rows against the peer and the limits).
 
 /** The peer's Redis-backed methods, whose best the hop's ratios compare against (as bench/hop/report.ts). */
 const PEER_REDIS_METHODS = ['direct', 'ref'];
@@ -104,12 +105,44 @@ function brokersTable(results) {
   return lines.join('\n');
 }
 
+/**
+ * bench --full's raw producer → consumer pipeline, one line per size: our default (adaptive) and
+ * `direct`, the peer's two Redis methods, the ratio to the peer's best, and the shares of
+ * redis-benchmark's SET+GET pair rate and (10 kB and less) XADD rate at that size.
+ */
+function benchRaw(results) {
+  const rows = results.raw.rows;
+  const at = (system, method, size) => rows.find((row) => row.system === system && row.method === method && row.size === size);
+  const rate = (row) => (row === undefined ? 'n/a' : fixed(row.itemsPerSecond, 0));
+  const share = (part, whole) => (Number.isFinite(part / whole) ? `${fixed((100 * part) / whole, 0)}%` : 'n/a');
+  const lines = [
+    '| size | proxystream (adaptive) | proxystream direct | ProxyStore direct | ProxyStore ref | ÷ best peer | of SET+GET limit | of XADD rate | p99 ms (ours / peer\'s best) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const size of [...new Set(rows.map((row) => row.size))].sort((a, b) => a - b)) {
+    const ours = at('proxystream', 'adaptive-redis', size);
+    const peers = PEER_REDIS_METHODS.map((method) => at('proxystore', method, size)).filter((row) => row !== undefined);
+    const best = peers.reduce((top, row) => (top === undefined || row.itemsPerSecond > top.itemsPerSecond ? row : top), undefined);
+    const limit = results.limits?.redisBenchmark?.find((row) => row.size === size)?.putGetPerSecond;
+    const xadd = results.limits?.redisXadd?.find((row) => row.size === size)?.xaddPerSecond;
+    const label = size < 1e4 ? `${size / 1024} KiB` : sizeLabel(size);
+    lines.push(
+      `| ${label} | ${rate(ours)} | ${rate(at('proxystream', 'direct', size))} | ${rate(at('proxystore', 'direct', size))} | ${rate(at('proxystore', 'ref', size))} | ${times(ours?.itemsPerSecond / best?.itemsPerSecond)} | ${share(ours?.itemsPerSecond, limit)} | ${share(ours?.itemsPerSecond, xadd)} | ${fixed(ours?.latencyP99Ms, 0)} / ${fixed(best?.latencyP99Ms, 0)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** The derived blocks of results file `name`; quick (smoke) runs are never quoted. */
 export function derivedBlocks(name, results) {
   if (name === 'install-size') return { 'install-summary': installSummary(results) };
   if (name === 'soak') return { 'soak-summary': soakSummary(results) };
   if (name === 'deepdrivemd') return { 'deepdrivemd-table': deepdrivemdTable(results) };
   if (name === 'brokers-redis-streams' || name === 'brokers-kafka') return { [`${name}-table`]: brokersTable(results) };
+  if (name === 'bench') {
+    if (results.mode !== 'full') throw new Error('bench/results/bench.json is a quick run; only full runs are quoted');
+    return { 'bench-raw': benchRaw(results) };
+  }
   if (name !== 'hop') return {};
   if (results.mode !== 'full') throw new Error(`bench/results/hop.json is a ${String(results.mode).split(' ')[0]} run; only full runs are quoted`);
   return { 'hop-summary': hopSummary(results), 'hop-rows': hopRows(results), ...(typeof results.otherBrokersMarkdown === 'string' ? { 'hop-brokers': results.otherBrokersMarkdown } : {}) };

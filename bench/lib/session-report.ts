@@ -20,6 +20,8 @@ export interface RawRow {
   overPeer: number;
   /** Fraction of redis-benchmark's SET+GET pair rate at this size. */
   ofLimit: number;
+  /** Fraction of redis-benchmark's XADD rate at this size (NaN where it was not measured: above 10 kB). */
+  ofXadd: number;
 }
 
 /** The peer's Redis-backed methods: its best of these, at each size, is what the ratios compare against (our default store is Redis too). */
@@ -38,6 +40,7 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
     const first = runs[0]!;
     const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
     const limit = limits?.redisBenchmark.find((row) => row.size === first.size)?.putGetPerSecond ?? Number.NaN;
+    const xadd = limits?.redisXadd?.find((row) => row.size === first.size)?.xaddPerSecond ?? Number.NaN;
     return {
       system: first.system,
       method: first.method,
@@ -48,6 +51,7 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
       latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
       overPeer: Number.NaN,
       ofLimit: itemsPerSecond / limit,
+      ofXadd: itemsPerSecond / xadd,
     };
   });
   for (const row of rows) {
@@ -106,6 +110,7 @@ export interface HeadlineRow {
   rawPeerItemsPerSecond: number;
   rawOverPeer: number;
   rawOfLimit: number;
+  rawOfXadd: number;
 }
 
 /** The headline: for each size, direct, proxystream (adaptive default, Redis store), the peer's best method (`direct` or `ref`) and the limit on Redis Streams. */
@@ -139,6 +144,7 @@ export function headline(scaling: ScalingRow[], peer: PeerScalingRow[], raw: Raw
       rawPeerItemsPerSecond: rawPeer?.itemsPerSecond ?? Number.NaN,
       rawOverPeer: rawOurs?.overPeer ?? Number.NaN,
       rawOfLimit: rawOurs?.ofLimit ?? Number.NaN,
+      rawOfXadd: rawOurs?.ofXadd ?? Number.NaN,
     };
   });
 }
@@ -148,12 +154,12 @@ const f = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed
 /** The headline as a Markdown table (for docs/benchmarks.md). */
 export function headlineMarkdown(rows: HeadlineRow[]): string {
   const lines = [
-    '| item size | ideal tasks/s | direct | proxystream | ProxyStore (its best method) | limit | × direct | × peer | of limit | p99 ms (ours / peer) | raw items/s (ours / best peer) | raw × best peer | raw of Redis limit |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| item size | ideal tasks/s | direct | proxystream | ProxyStore (its best method) | limit | × direct | × peer | of limit | p99 ms (ours / peer) | raw items/s (ours / best peer) | raw × best peer | raw of Redis limit | raw of XADD rate |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${f(r.ideal, 0)} | ${f(r.direct)} | ${f(r.proxystream)} | ${f(r.peer)} | ${f(r.limit)} | ${f(r.overDirect, 2)}× | ${f(r.overPeer, 2)}× | ${f(100 * r.ofLimit, 0)}% | ${f(r.p99Ms, 0)} / ${f(r.peerP99Ms, 0)} | ${f(r.rawItemsPerSecond, 0)} / ${f(r.rawPeerItemsPerSecond, 0)} | ${f(r.rawOverPeer, 2)}× | ${f(100 * r.rawOfLimit, 0)}% |`,
+      `| ${r.label} | ${f(r.ideal, 0)} | ${f(r.direct)} | ${f(r.proxystream)} | ${f(r.peer)} | ${f(r.limit)} | ${f(r.overDirect, 2)}× | ${f(r.overPeer, 2)}× | ${f(100 * r.ofLimit, 0)}% | ${f(r.p99Ms, 0)} / ${f(r.peerP99Ms, 0)} | ${f(r.rawItemsPerSecond, 0)} / ${f(r.rawPeerItemsPerSecond, 0)} | ${f(r.rawOverPeer, 2)}× | ${f(100 * r.rawOfLimit, 0)}% | ${f(100 * r.rawOfXadd, 0)}% |`,
     );
   }
   return lines.join('\n');

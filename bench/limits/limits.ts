@@ -1,19 +1,27 @@
 import { fileStoreRead, type FileReadRow } from './file-store.js';
 import { memoryCopy, type CopyRow } from './memory-copy.js';
-import { redisBenchmark, type RedisBenchmarkRow } from './redis-benchmark.js';
+import { redisBenchmark, redisXadd, type RedisBenchmarkRow, type RedisXaddRow } from './redis-benchmark.js';
+
+/** Sizes up to this also get an XADD limit (the producer's publish of an inline event). */
+const XADD_MAX_SIZE = 10_000;
 
 /** The physical limits of this machine that the proxystream rows are compared with. */
 export interface Limits {
   redisBenchmark: RedisBenchmarkRow[];
+  /** redis-benchmark XADD at the sizes of 10 kB and less (absent in runs before 2026-12-07). */
+  redisXadd?: RedisXaddRow[];
   memoryCopy: CopyRow[];
   fileStoreRead: FileReadRow[];
 }
 
-/** Measures redis-benchmark GET/SET (on the bench's Redis at `redisPort`), memory copy and FileStore reads from `shmDir`. */
+/** Measures redis-benchmark GET/SET and (10 kB and less) XADD on the bench's Redis at `redisPort`, memory copy and FileStore reads from `shmDir`. */
 export async function measureLimits(redisPort: number, shmDir: string, sizes: readonly number[], quick: boolean): Promise<Limits> {
   const budget = quick ? 2e8 : 2e9;
+  const xadd: RedisXaddRow[] = [];
+  for (const size of sizes.filter((size) => size <= XADD_MAX_SIZE)) xadd.push(await redisXadd(redisPort, size, { clients: 4, budgetBytes: budget }));
   return {
     redisBenchmark: await redisBenchmark(redisPort, sizes, { clients: 4, budgetBytes: budget }),
+    redisXadd: xadd,
     memoryCopy: memoryCopy(sizes, budget),
     fileStoreRead: await fileStoreRead(shmDir, sizes, budget / 2),
   };
@@ -23,3 +31,4 @@ export async function measureLimits(redisPort: number, shmDir: string, sizes: re
 export function limitAt(limits: Limits, size: number): RedisBenchmarkRow | undefined {
   return limits.redisBenchmark.find((row) => row.size === size);
 }
+

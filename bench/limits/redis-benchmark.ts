@@ -67,6 +67,34 @@ export async function redisBenchmark(port: number, sizes: readonly number[], opt
   return rows;
 }
 
+/** redis-benchmark's XADD rate for entries of one `size`-byte field. */
+export interface RedisXaddRow {
+  size: number;
+  requests: number;
+  clients: number;
+  xaddPerSecond: number;
+  p99Ms: number;
+}
+
+/**
+ * `redis-benchmark -c <clients> XADD <stream> * data <size bytes>`: the rate at which the server
+ * appends stream entries of `size` bytes, one round trip each; the limit issue #11 names for small
+ * events (a producer's publish is one XADD). The stream is deleted afterwards.
+ */
+export async function redisXadd(port: number, size: number, options: { clients?: number; budgetBytes?: number } = {}): Promise<RedisXaddRow> {
+  const clients = options.clients ?? 4;
+  const requests = benchmarkRequests(size, options.budgetBytes ?? 2e9);
+  const stream = `ps-limits-xadd-${process.pid}`;
+  const { stdout } = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(port), '-n', String(requests), '-c', String(clients), '--csv', 'XADD', stream, '*', 'data', 'x'.repeat(size)], {
+    maxBuffer: 1 << 22,
+    timeout: 300_000,
+  });
+  await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'UNLINK', stream], { timeout: 60_000 });
+  // A custom command's row is named by its whole command line: the only row.
+  const row = [...parseRedisBenchmarkCsv(stdout).values()][0];
+  return { size, requests, clients, xaddPerSecond: row?.rps ?? Number.NaN, p99Ms: row?.p99_latency_ms ?? Number.NaN };
+}
+
 /**
  * The rate at which the server takes in `totalBytes` of new values, `valueBytes` each: redis-benchmark
  * SETs random keys (so Redis copies every value into memory it has not used for it yet, as a put of a
