@@ -5,7 +5,8 @@ import { ErrorCodes, isProxyStreamError } from '../errors/index.js';
  * Exit codes of the `proxystream` command; scripts may rely on them.
  * - `OK` 0: done (for `run`: the dispatcher drained cleanly, also after SIGTERM/SIGINT).
  * - `FAILURE` 1: a runtime failure (a handler-independent error, a source that failed, a bad event file...).
- * - `USAGE` 2: bad usage or configuration (unknown flag, bad URL, bad config file, a module that is not a pipeline).
+ * - `USAGE` 2: bad usage or configuration (unknown flag, bad URL, bad config file, a module that is not a pipeline,
+ *   an optional package the command needs that is not installed): running it again will not help.
  * - `CONNECTION` 3: a broker or store could not be reached in time (`PS_CONNECTION`, `PS_TIMEOUT`).
  * - `INTERRUPTED` 130: stopped by SIGINT/SIGTERM before finishing (`produce`, `tail`, `inspect`, `dlq`).
  */
@@ -24,7 +25,7 @@ export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];
 export const EXIT_CODES_HELP = `Exit codes:
   0    ok (run: drained cleanly, also after SIGTERM/SIGINT)
   1    runtime failure
-  2    usage or configuration error (PS_CONFIG, bad flags)
+  2    usage or configuration error (PS_CONFIG, PS_MISSING_DEPENDENCY, bad flags)
   3    connection error (PS_CONNECTION, PS_TIMEOUT)
   130  interrupted (SIGINT/SIGTERM) before finishing`;
 
@@ -38,7 +39,7 @@ export function exitCodeFor(error: unknown): ExitCode {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCodes.OK : ExitCodes.USAGE;
   if (error instanceof UsageError) return ExitCodes.USAGE;
   if (isProxyStreamError(error)) {
-    if (error.code === ErrorCodes.CONFIG) return ExitCodes.USAGE;
+    if (error.code === ErrorCodes.CONFIG || error.code === ErrorCodes.MISSING_DEPENDENCY) return ExitCodes.USAGE;
     if (error.code === ErrorCodes.CONNECTION || error.code === ErrorCodes.TIMEOUT) return ExitCodes.CONNECTION;
   }
   return ExitCodes.FAILURE;

@@ -23,9 +23,24 @@ export interface PipelineModule {
 /** Extensions of the modules that need tsx (an optional peer dependency) to load. */
 const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
+/** tsx's module loader, registered at most once per process. */
+let tsxLoader: Promise<void> | undefined;
+
 /**
- * Loads a pipeline module without a build step: TypeScript through tsx's ESM API (MissingDependencyError
- * when tsx is not installed), JavaScript with a plain import.
+ * Registers tsx's loader for the whole process (MissingDependencyError when tsx is not installed). Not
+ * `tsImport`: its isolated namespace would load `'proxystream'` a second time for the pipeline, and the
+ * CLI's `instanceof` checks (a handler's non-retriable `HandlerError`, a worker's `StoreRegistry`)
+ * would fail between the two copies. Registered globally, a TypeScript pipeline imports the CLI's copy.
+ */
+function registerTsx(): Promise<void> {
+  tsxLoader ??= importOptional<typeof import('tsx/esm/api')>('tsx/esm/api', 'loading a TypeScript pipeline').then(({ register }) => void register());
+  return tsxLoader;
+}
+
+/**
+ * Loads a pipeline module without a build step: TypeScript through tsx's loader (MissingDependencyError
+ * when tsx is not installed), JavaScript with a plain import; either way the module shares this
+ * process's copy of proxystream.
  * Its default export must be a {@link definePipeline} result; a named `setup()` export is optional.
  * A missing file, a module that fails to load or the wrong exports are a {@link ConfigError}.
  */
@@ -39,12 +54,8 @@ export async function loadPipelineModule(file: string): Promise<PipelineModule> 
   const url = pathToFileURL(path).href;
   let namespace: Record<string, unknown>;
   try {
-    if (TYPESCRIPT.has(extname(path))) {
-      const { tsImport } = await importOptional<typeof import('tsx/esm/api')>('tsx/esm/api', 'loading a TypeScript pipeline');
-      namespace = (await tsImport(url, { parentURL: import.meta.url })) as Record<string, unknown>;
-    } else {
-      namespace = (await import(url)) as Record<string, unknown>;
-    }
+    if (TYPESCRIPT.has(extname(path))) await registerTsx();
+    namespace = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     if (isProxyStreamError(error)) throw error;
     throw new ConfigError(`cannot load pipeline module ${file}: ${(error as Error)?.message ?? String(error)}`, { cause: error, context: { path } });

@@ -174,6 +174,20 @@ describe('run', () => {
     expect(logs.at(-1)).toMatchObject({ msg: 'dispatcher closed' });
   });
 
+  it("a TypeScript pipeline that imports 'proxystream' shares the CLI's copy: a non-retriable HandlerError is dead-lettered after one attempt", async () => {
+    const result = await runCli(['run', 'test/cli/fixtures/non-retriable-pipeline.ts'], { timeoutMs: 30_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const logs = jsonLines(result.stderr);
+    // With a second copy of the library (tsx's isolated namespace) the flag was not seen: 4 attempts each.
+    expect(logs.filter((log) => log.msg === 'attempt')).toHaveLength(3);
+    const deadLettered = logs.filter((log) => log.msg === 'event dead-lettered');
+    expect(deadLettered.map((log) => [log.code, log.attempts])).toEqual([
+      ['PS_HANDLER', 1],
+      ['PS_HANDLER', 1],
+      ['PS_HANDLER', 1],
+    ]);
+  });
+
   it('runs score-frames on the embedded default, serves /metrics and /readyz, and exits 0 after draining on SIGTERM', async () => {
     const cli = startCli(['run', 'examples/pipelines/score-frames.ts', '--metrics-port', '0'], { env: { PROXYSTREAM_STORE_DIR: join(dir, 'score-frames') }, timeoutMs: 30_000 });
     const port = await waitFor(() => {

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isProxyStreamError, MissingDependencyError } from '../../src/errors/index.js';
 import { assertInstalled, importOptional } from '../../src/util/optional-import.js';
-import { ensureBuilt, root } from '../cli/helpers.js';
+import { cliPath, ensureBuilt, root } from '../cli/helpers.js';
 
 const OPTIONAL = ['@platformatic/kafka', 'kafkajs', 'zeromq', 'apache-arrow', 'tsx'];
 const fixtures = join(root, 'test/packaging/fixtures');
@@ -87,5 +87,17 @@ describe('the built package without its optional peer dependencies', () => {
   ])('%s raises MissingDependencyError for %s', (use, name) => {
     expect(results[use]).toMatchObject({ typed: true, code: ErrorCodes.MISSING_DEPENDENCY, package: name });
     expect((results[use] as { message: string }).message).toContain(`npm install ${name}`);
+  });
+
+  it('the CLI names the missing package and exits 2 (configuration: running it again will not help)', async () => {
+    const run = promisify(execFile)(process.execPath, ['--import', join(fixtures, 'hide-packages.mjs'), cliPath, 'run', 'test/cli/fixtures/feed-pipeline.ts'], {
+      cwd: root,
+      env: { ...process.env, PS_HIDE_PACKAGES: 'tsx' },
+      timeout: 30_000,
+    });
+    const failed = (await run.then(() => undefined, (error: unknown) => error)) as { code?: number; stderr?: string } | undefined;
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toContain('proxystream: PS_MISSING_DEPENDENCY:');
+    expect(failed?.stderr).toContain('npm install tsx');
   });
 });
