@@ -1,4 +1,4 @@
-import { limitAt, type Limits } from '../limits/limits.js';
+import { redisLimit, type Limits } from '../limits/limits.js';
 import { bestPeer, summarisePeerScaling, type PeerScalingRow, type PeerScalingSample } from '../lib/session-report.js';
 import { median, sizeLabel } from '../lib/stats.js';
 import type { ScalingSample } from '../stream-scaling/run.js';
@@ -60,7 +60,7 @@ export function headlineRow(rows: HopRow[], size: number, limits: Limits | undef
   const direct = at(rows, 'proxystream', 'direct, remote pool', size);
   const refFile = at(rows, 'proxystream', 'ref-file, remote pool', size);
   const peerFile = at(rows, 'proxystore', 'ref-file', size);
-  const limit = limits === undefined ? undefined : limitAt(limits, size)?.putGetPerSecond;
+  const limit = limits === undefined ? undefined : redisLimit(limits, size);
   return {
     size,
     peerDirect: at(rows, 'proxystore', 'direct', size)?.tasksPerSecond ?? null,

@@ -108,7 +108,8 @@ function brokersTable(results) {
 /**
  * bench --full's raw producer → consumer pipeline, one line per size: our default (adaptive) and
  * `direct`, the peer's two Redis methods, the ratio to the peer's best, and the shares of
- * redis-benchmark's SET+GET pair rate and (10 kB and less) XADD rate at that size.
+ * redis-benchmark's SET+GET pair rate (above 1 MiB at the chunk size, scaled) and (10 kB and less)
+ * XADD rate at that size.
  */
 function benchRaw(results) {
   const rows = results.raw.rows;
@@ -123,7 +124,8 @@ function benchRaw(results) {
     const ours = at('proxystream', 'adaptive-redis', size);
     const peers = PEER_REDIS_METHODS.map((method) => at('proxystore', method, size)).filter((row) => row !== undefined);
     const best = peers.reduce((top, row) => (top === undefined || row.itemsPerSecond > top.itemsPerSecond ? row : top), undefined);
-    const limit = results.limits?.redisBenchmark?.find((row) => row.size === size)?.putGetPerSecond;
+    // Files since 2026-12-07 store the limit each row used (chunk-scaled above 1 MiB); older ones, the rate at that size.
+    const limit = ours?.limitItemsPerSecond ?? results.limits?.redisBenchmark?.find((row) => row.size === size)?.putGetPerSecond;
     const xadd = results.limits?.redisXadd?.find((row) => row.size === size)?.xaddPerSecond;
     const label = size < 1e4 ? `${size / 1024} KiB` : sizeLabel(size);
     lines.push(

@@ -1,5 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import type { Limits } from '../limits/limits.js';
+import { redisLimit, type Limits } from '../limits/limits.js';
 import type { PeerScalingResult } from '../peers/proxystore/peer.js';
 import type { RawSample } from '../peers/raw.js';
 import type { ScalingRow } from '../stream-scaling/plan.js';
@@ -18,7 +18,9 @@ export interface RawRow {
   latencyP50Ms: number;
   latencyP99Ms: number;
   overPeer: number;
-  /** Fraction of redis-benchmark's SET+GET pair rate at this size. */
+  /** redis-benchmark's SET+GET pair rate for this size, chunk-scaled above 1 MiB (see redisLimit). */
+  limitItemsPerSecond: number;
+  /** Fraction of {@link RawRow.limitItemsPerSecond}. */
   ofLimit: number;
   /** Fraction of redis-benchmark's XADD rate at this size (NaN where it was not measured: above 10 kB). */
   ofXadd: number;
@@ -39,7 +41,7 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
   const rows = [...groups.values()].map((runs) => {
     const first = runs[0]!;
     const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
-    const limit = limits?.redisBenchmark.find((row) => row.size === first.size)?.putGetPerSecond ?? Number.NaN;
+    const limit = (limits === undefined ? undefined : redisLimit(limits, first.size)) ?? Number.NaN;
     const xadd = limits?.redisXadd?.find((row) => row.size === first.size)?.xaddPerSecond ?? Number.NaN;
     return {
       system: first.system,
@@ -50,6 +52,7 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
       latencyP50Ms: median(runs.map((s) => s.latencyP50Ms)),
       latencyP99Ms: median(runs.map((s) => s.latencyP99Ms)),
       overPeer: Number.NaN,
+      limitItemsPerSecond: limit,
       ofLimit: itemsPerSecond / limit,
       ofXadd: itemsPerSecond / xadd,
     };
@@ -121,7 +124,7 @@ export function headline(scaling: ScalingRow[], peer: PeerScalingRow[], raw: Raw
     const direct = row('direct')?.tasksPerSecond ?? Number.NaN;
     const peerRow = bestPeer(peer.filter((r) => r.size === size), (r) => r.tasksPerSecond);
     const ideal = ours?.idealTasksPerSecond ?? Number.NaN;
-    const bench = limits?.redisBenchmark.find((r) => r.size === size)?.putGetPerSecond ?? Number.NaN;
+    const bench = (limits === undefined ? undefined : redisLimit(limits, size)) ?? Number.NaN;
     const limit = Math.min(ideal, bench);
     const proxystream = ours?.tasksPerSecond ?? Number.NaN;
     const rawOurs = raw.find((r) => r.system === 'proxystream' && r.method === 'adaptive-redis' && r.size === size);
@@ -187,13 +190,14 @@ export function sessionChart(scaling: ScalingRow[], peer: PeerScalingRow[], raw:
   for (const p of peer) points.push({ panel: 'stream-scaling: redis-streams', series: `ProxyStore ${p.method} (peer)`, size: p.size, value: p.tasksPerSecond });
   for (const size of redisSizes) {
     const ideal = scaling.find((r) => r.size === size)?.idealTasksPerSecond ?? Number.NaN;
-    const bench = limits?.redisBenchmark.find((r) => r.size === size)?.putGetPerSecond ?? Number.NaN;
+    const bench = (limits === undefined ? undefined : redisLimit(limits, size)) ?? Number.NaN;
     points.push({ panel: 'stream-scaling: redis-streams', series: 'ideal (W / sleep)', size, value: ideal });
     if (Number.isFinite(bench)) points.push({ panel: 'stream-scaling: redis-streams', series: 'limit: min(ideal, redis-benchmark SET+GET)', size, value: Math.min(ideal, bench) });
   }
   for (const r of raw) points.push({ panel: 'raw pipeline (Redis)', series: r.system === 'proxystore' ? `ProxyStore ${r.method} (peer)` : `proxystream ${r.method}`, size: r.size, value: r.itemsPerSecond });
-  for (const row of limits?.redisBenchmark ?? []) {
-    if (raw.some((r) => r.size === row.size)) points.push({ panel: 'raw pipeline (Redis)', series: 'limit: redis-benchmark SET+GET', size: row.size, value: row.putGetPerSecond });
+  for (const size of [...new Set(raw.map((r) => r.size))]) {
+    const limit = limits === undefined ? undefined : redisLimit(limits, size);
+    if (limit !== undefined) points.push({ panel: 'raw pipeline (Redis)', series: 'limit: redis-benchmark SET+GET', size, value: limit });
   }
   if (anchors !== undefined) {
     points.push({ panel: 'raw pipeline (Redis)', series: 'ProxyStore published anchor', size: 1024, value: anchors.at1KiB });

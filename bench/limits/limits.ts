@@ -1,3 +1,4 @@
+import { DEFAULT_CHUNK_BYTES } from '../../src/store/redis/index.js';
 import { fileStoreRead, type FileReadRow } from './file-store.js';
 import { memoryCopy, type CopyRow } from './memory-copy.js';
 import { redisBenchmark, redisXadd, type RedisBenchmarkRow, type RedisXaddRow } from './redis-benchmark.js';
@@ -27,8 +28,15 @@ export async function measureLimits(redisPort: number, shmDir: string, sizes: re
   };
 }
 
-/** The redis-benchmark row of a size (undefined when not measured). */
-export function limitAt(limits: Limits, size: number): RedisBenchmarkRow | undefined {
-  return limits.redisBenchmark.find((row) => row.size === size);
+/**
+ * The Redis limit for items of `size` bytes, in items/s: redis-benchmark's SET+GET pair rate at that
+ * size, `1 / (1/SET + 1/GET)`; above the `RedisStore`'s chunk size (1 MiB), which moves such an object
+ * as chunks, the pair rate at the largest measured size within one chunk, scaled by bytes. Undefined
+ * when not measured.
+ */
+export function redisLimit(limits: Limits, size: number): number | undefined {
+  if (size <= DEFAULT_CHUNK_BYTES) return limits.redisBenchmark.find((row) => row.size === size)?.putGetPerSecond;
+  const chunk = limits.redisBenchmark.filter((row) => row.size <= DEFAULT_CHUNK_BYTES).sort((a, b) => b.size - a.size)[0];
+  return chunk === undefined ? undefined : (chunk.putGetPerSecond * chunk.size) / size;
 }
 

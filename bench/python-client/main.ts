@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { measureLimits, limitAt, type Limits } from '../limits/limits.js';
+import { measureLimits, redisLimit, type Limits } from '../limits/limits.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer } from '../peers/proxystore/peer.js';
 import { RAW_SIZES, rawItems } from '../peers/raw.js';
 import { Progress } from '../lib/progress.js';
@@ -157,7 +157,7 @@ function headlineRows(rows: Row[], limits: Limits | undefined) {
       const at = (system: Row['system'], method: string) => rows.find((row) => row.system === system && row.method === method && row.shape === shape && row.size === size);
       const ours = at('proxystream-python', 'defaults');
       const best = bestPeer(rows.filter((row) => row.system === 'proxystore' && row.shape === shape && row.size === size), (row) => row.rate);
-      const limit = limits === undefined ? undefined : limitAt(limits, size)?.putGetPerSecond;
+      const limit = limits === undefined ? undefined : redisLimit(limits, size);
       out.push({
         shape,
         size,
