@@ -6,6 +6,7 @@
 // outlives its TTL.
 import { renameSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../setup/servers.js';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
 import { startRedis, type RedisServer } from '../../scripts/servers/redis.mjs';
 import { payloadFor } from './fixtures/config.js';
@@ -47,7 +48,7 @@ describe.each(cases)('store outage ($adapter + $store store)', ({ adapter, store
     const outageMs = world.config.store.kind === 'redis' ? 5_000 : 3_000;
     if (world.config.store.kind === 'redis') {
       process.kill(redis.pid, 'SIGTERM');
-      await waitFor('redis to stop', () => !alive(redis.pid), 10_000);
+      await waitFor('redis to stop', () => !processAlive(redis.pid), 10_000);
       const late = producer(world);
       duringOutage = await late.send(world.config.topic, payloadFor(N), { metadata: { seq: N } }).then(
         () => 'accepted',
@@ -82,11 +83,3 @@ describe.each(cases)('store outage ($adapter + $store store)', ({ adapter, store
   }, 60_000);
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

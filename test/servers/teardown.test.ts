@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from '../setup/servers.js';
 
 const root = process.cwd();
 let scratch: string;
@@ -31,14 +32,6 @@ async function started(name: string, code: string): Promise<{ info: Record<strin
   return { info: JSON.parse(line) as Record<string, unknown>, exited, kill: (signal) => child.kill(signal) };
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Polls `check` every 100 ms for at most `ms`. */
 async function eventually(check: () => boolean, ms: number): Promise<boolean> {
@@ -66,10 +59,10 @@ describe('teardown on a signal', () => {
       setInterval(() => undefined, 1000);
     `);
     const { redisPid, dataDir, dir, child } = bench.info as { redisPid: number; dataDir: string; dir: string; child: number };
-    expect([alive(redisPid), existsSync(dataDir), existsSync(dir), alive(child)]).toEqual([true, true, true, true]);
+    expect([processAlive(redisPid), existsSync(dataDir), existsSync(dir), processAlive(child)]).toEqual([true, true, true, true]);
     bench.kill('SIGTERM');
     expect(await bench.exited).toEqual({ code: 143, signal: null });
-    expect([alive(redisPid), existsSync(dataDir), existsSync(dir), alive(child)]).toEqual([false, false, false, false]);
+    expect([processAlive(redisPid), existsSync(dataDir), existsSync(dir), processAlive(child)]).toEqual([false, false, false, false]);
   }, 60_000);
 
   it('a process that started Redis with the server scripts and died of SIGTERM leaves no data folder', async () => {
@@ -84,6 +77,6 @@ describe('teardown on a signal', () => {
     owner.kill('SIGTERM');
     expect((await owner.exited).signal).toBe('SIGTERM');
     // The server's watchdog notices its parent is gone (it polls each second) and removes the folder.
-    expect(await eventually(() => !alive(redisPid) && !existsSync(dataDir), 15_000)).toBe(true);
+    expect(await eventually(() => !processAlive(redisPid) && !existsSync(dataDir), 15_000)).toBe(true);
   }, 60_000);
 });

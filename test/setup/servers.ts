@@ -40,3 +40,13 @@ export function kafkaBrokers(): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** Whether process `pid` exists (signal 0): a server or child a test started and expects gone. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
