@@ -115,7 +115,7 @@ function benchRaw(results) {
   const rows = results.raw.rows;
   const at = (system, method, size) => rows.find((row) => row.system === system && row.method === method && row.size === size);
   const rate = (row) => (row === undefined ? 'n/a' : fixed(row.itemsPerSecond, 0));
-  const share = (part, whole) => (Number.isFinite(part / whole) ? `${fixed((100 * part) / whole, 0)}%` : 'n/a');
+  const share = (fraction) => (Number.isFinite(fraction) ? `${fixed(100 * fraction, 0)}%` : 'n/a');
   const lines = [
     '| size | proxystream (adaptive) | proxystream direct | ProxyStore direct | ProxyStore ref | ÷ best peer | of SET+GET limit | of XADD rate | p99 ms (ours / peer\'s best) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -124,12 +124,9 @@ function benchRaw(results) {
     const ours = at('proxystream', 'adaptive-redis', size);
     const peers = PEER_REDIS_METHODS.map((method) => at('proxystore', method, size)).filter((row) => row !== undefined);
     const best = peers.reduce((top, row) => (top === undefined || row.itemsPerSecond > top.itemsPerSecond ? row : top), undefined);
-    // Files since 2026-12-07 store the limit each row used (chunk-scaled above 1 MiB); older ones, the rate at that size.
-    const limit = ours?.limitItemsPerSecond ?? results.limits?.redisBenchmark?.find((row) => row.size === size)?.putGetPerSecond;
-    const xadd = results.limits?.redisXadd?.find((row) => row.size === size)?.xaddPerSecond;
     const label = size < 1e4 ? `${size / 1024} KiB` : sizeLabel(size);
     lines.push(
-      `| ${label} | ${rate(ours)} | ${rate(at('proxystream', 'direct', size))} | ${rate(at('proxystore', 'direct', size))} | ${rate(at('proxystore', 'ref', size))} | ${times(ours?.itemsPerSecond / best?.itemsPerSecond)} | ${share(ours?.itemsPerSecond, limit)} | ${share(ours?.itemsPerSecond, xadd)} | ${fixed(ours?.latencyP99Ms, 0)} / ${fixed(best?.latencyP99Ms, 0)} |`,
+      `| ${label} | ${rate(ours)} | ${rate(at('proxystream', 'direct', size))} | ${rate(at('proxystore', 'direct', size))} | ${rate(at('proxystore', 'ref', size))} | ${times(ours?.overPeer)} | ${share(ours?.ofLimit)} | ${share(ours?.ofXadd)} | ${fixed(ours?.latencyP99Ms, 0)} / ${fixed(best?.latencyP99Ms, 0)} |`,
     );
   }
   return lines.join('\n');
