@@ -9,9 +9,11 @@ export const PAYLOAD_HEAP_BYTES = 128 * 1024 * 1024;
 
 /**
  * A payload buffer of at least this many bytes (read from a store or a broker, or an event encoded
- * around an inline payload) turns the tuning on.
+ * around an inline payload) turns the tuning on: from this size on Node gives every buffer a backing
+ * store of its own (smaller ones share its 8 KiB slabs), and a stream of them brings V8's full
+ * collections (docs/stores.md).
  */
-export const LARGE_BUFFER_BYTES = 64 * 1024;
+export const LARGE_BUFFER_BYTES = 4 * 1024;
 
 /** The environment variable that turns the tuning off (`off`, `0` or `false`): V8's, and glibc's for a process pool's children. */
 export const HEAP_TUNING_ENV = 'PROXYSTREAM_HEAP_TUNING';

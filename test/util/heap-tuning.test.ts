@@ -73,16 +73,16 @@ describe('heap tuning for processes that read large payloads', () => {
     expect(tuned.faults).toBeLessThan(plain.faults / 3);
   });
 
-  it('turns on at the first event a producer encodes around an inline payload of 64 KiB or more', async () => {
+  it('turns on at the first event a producer encodes around an inline payload of 4 KiB or more', async () => {
     const script = `
       const { MemoryBroker, StreamProducer } = await import(${JSON.stringify(new URL('../../dist/src/index.js', import.meta.url).href)});
       const { heapTuningState } = await import(${JSON.stringify(new URL('../../dist/src/util/heap-tuning.js', import.meta.url).href)});
       const broker = new MemoryBroker();
       const producer = new StreamProducer({ publisher: broker.publisher() });
       const states = [heapTuningState()];
-      await producer.send('t', Buffer.alloc(10_000));
+      await producer.send('t', Buffer.alloc(1_000));
       states.push(heapTuningState());
-      await producer.send('t', Buffer.alloc(100_000));
+      await producer.send('t', Buffer.alloc(4_096));
       states.push(heapTuningState());
       await producer.close();
       await broker.close();
