@@ -189,7 +189,7 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *   attempt), `maxBackoffMs` (@default 10 000), `jitter` (±fraction; @default 0.2), `maxDeliveries`
  *   (@default {@link DEFAULT_MAX_DELIVERIES}, 10): an event the broker delivered more often than this (it
  *   kept killing or stalling the dispatcher) is dead-lettered on arrival instead of being tried again.
- *   The Redis Streams and Kafka adapters apply their own `maxDeliveries` (same default) before the
+ *   The memory, Redis Streams and Kafka adapters apply their own `maxDeliveries` (same default) before the
  *   dispatcher sees the event: raise both together.
  * - `deadLetter`: topic name or `(sourceTopic) => name`. @default `${sourceTopic}.dlq`. Every dead letter
  *   is one dead-letter record (see `decodeDeadLetter`): the original event, where it came from, the group,
