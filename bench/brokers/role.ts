@@ -3,6 +3,7 @@ import { StreamProducer } from '../../src/producer/index.js';
 import { DEFAULT_WIRE_LIMITS } from '../../src/wire/index.js';
 import { openNetBroker, type NetBrokerSpec } from '../lib/net-specs.js';
 import { openStore, type StoreSpec } from '../lib/specs.js';
+import { runChild, signalReady } from '../lib/child.js';
 
 /** What the orchestrator asks a child process to be. */
 export interface RoleConfig {
@@ -60,7 +61,7 @@ async function run(config: RoleConfig): Promise<RoleReport> {
     report.firstMs ??= report.lastMs;
   };
   const publisher = config.role === 'relay' ? broker.publisher() : undefined;
-  process.send?.({ type: 'ready' });
+  signalReady();
   for await (const item of consumer) {
     report.kept += 1;
     if (config.role === 'relay') {
@@ -91,14 +92,4 @@ async function run(config: RoleConfig): Promise<RoleReport> {
   return report;
 }
 
-// An orchestrator that died (even by SIGKILL) closes the IPC channel: nothing is left to report to.
-process.on('disconnect', () => process.exit(1));
-process.once('message', (config: RoleConfig) => {
-  run(config).then(
-    (report) => process.send?.({ type: 'done', report }, () => process.exit(0)),
-    (error: unknown) => {
-      console.error(error);
-      process.send?.({ type: 'failed', message: String(error) }, () => process.exit(1));
-    },
-  );
-});
+runChild<RoleConfig, RoleReport>((config) => run(config));
