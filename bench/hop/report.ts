@@ -60,7 +60,7 @@ export function headlineRow(rows: HopRow[], size: number, limits: Limits | undef
   const direct = at(rows, 'proxystream', 'direct, remote pool', size);
   const refFile = at(rows, 'proxystream', 'ref-file, remote pool', size);
   const peerFile = at(rows, 'proxystore', 'ref-file', size);
-  const limit = limits === undefined ? undefined : redisLimit(limits, size);
+  const limit = redisLimit(limits, size);
   return {
     size,
     peerDirect: at(rows, 'proxystore', 'direct', size)?.tasksPerSecond ?? null,

@@ -30,6 +30,12 @@ export async function startRedis(): Promise<RunningServer & { url: string; port:
   return stoppedOnSignal(await start());
 }
 
+/** One command to a Redis on loopback with the project's script's minimal client (setup and cleanup outside timed parts). */
+export async function redisCommand(...args: Parameters<typeof import('../../scripts/servers/redis.mjs').redisCommand>): ReturnType<typeof import('../../scripts/servers/redis.mjs').redisCommand> {
+  const { redisCommand: command } = await script<typeof import('../../scripts/servers/redis.mjs')>('redis.mjs');
+  return command(...args);
+}
+
 /**
  * Starts a single-node Kafka (KRaft) with the project's script (stopped on SIGINT / SIGTERM too);
  * downloads it on first use. Its heap is 2 GiB (the tests use 512 MiB): the direct baseline pushes

@@ -41,7 +41,7 @@ export function summariseRaw(samples: RawSample[], limits: Limits | undefined): 
   const rows = [...groups.values()].map((runs) => {
     const first = runs[0]!;
     const itemsPerSecond = median(runs.map((s) => s.itemsPerSecond));
-    const limit = (limits === undefined ? undefined : redisLimit(limits, first.size)) ?? Number.NaN;
+    const limit = redisLimit(limits, first.size) ?? Number.NaN;
     const xadd = limits?.redisXadd?.find((row) => row.size === first.size)?.xaddPerSecond ?? Number.NaN;
     return {
       system: first.system,
@@ -124,7 +124,7 @@ export function headline(scaling: ScalingRow[], peer: PeerScalingRow[], raw: Raw
     const direct = row('direct')?.tasksPerSecond ?? Number.NaN;
     const peerRow = bestPeer(peer.filter((r) => r.size === size), (r) => r.tasksPerSecond);
     const ideal = ours?.idealTasksPerSecond ?? Number.NaN;
-    const bench = (limits === undefined ? undefined : redisLimit(limits, size)) ?? Number.NaN;
+    const bench = redisLimit(limits, size) ?? Number.NaN;
     const limit = Math.min(ideal, bench);
     const proxystream = ours?.tasksPerSecond ?? Number.NaN;
     const rawOurs = raw.find((r) => r.system === 'proxystream' && r.method === 'adaptive-redis' && r.size === size);
@@ -190,13 +190,13 @@ export function sessionChart(scaling: ScalingRow[], peer: PeerScalingRow[], raw:
   for (const p of peer) points.push({ panel: 'stream-scaling: redis-streams', series: `ProxyStore ${p.method} (peer)`, size: p.size, value: p.tasksPerSecond });
   for (const size of redisSizes) {
     const ideal = scaling.find((r) => r.size === size)?.idealTasksPerSecond ?? Number.NaN;
-    const bench = (limits === undefined ? undefined : redisLimit(limits, size)) ?? Number.NaN;
+    const bench = redisLimit(limits, size) ?? Number.NaN;
     points.push({ panel: 'stream-scaling: redis-streams', series: 'ideal (W / sleep)', size, value: ideal });
     if (Number.isFinite(bench)) points.push({ panel: 'stream-scaling: redis-streams', series: 'limit: min(ideal, redis-benchmark SET+GET)', size, value: Math.min(ideal, bench) });
   }
   for (const r of raw) points.push({ panel: 'raw pipeline (Redis)', series: r.system === 'proxystore' ? `ProxyStore ${r.method} (peer)` : `proxystream ${r.method}`, size: r.size, value: r.itemsPerSecond });
   for (const size of [...new Set(raw.map((r) => r.size))]) {
-    const limit = limits === undefined ? undefined : redisLimit(limits, size);
+    const limit = redisLimit(limits, size);
     if (limit !== undefined) points.push({ panel: 'raw pipeline (Redis)', series: 'limit: redis-benchmark SET+GET', size, value: limit });
   }
   if (anchors !== undefined) {

@@ -32,9 +32,10 @@ export async function measureLimits(redisPort: number, shmDir: string, sizes: re
  * The Redis limit for items of `size` bytes, in items/s: redis-benchmark's SET+GET pair rate at that
  * size, `1 / (1/SET + 1/GET)`; above the `RedisStore`'s chunk size (1 MiB), which moves such an object
  * as chunks, the pair rate at the largest measured size within one chunk, scaled by bytes. Undefined
- * when not measured.
+ * when not measured (or no limits were measured at all).
  */
-export function redisLimit(limits: Limits, size: number): number | undefined {
+export function redisLimit(limits: Limits | undefined, size: number): number | undefined {
+  if (limits === undefined) return undefined;
   if (size <= DEFAULT_CHUNK_BYTES) return limits.redisBenchmark.find((row) => row.size === size)?.putGetPerSecond;
   const chunk = limits.redisBenchmark.filter((row) => row.size <= DEFAULT_CHUNK_BYTES).sort((a, b) => b.size - a.size)[0];
   return chunk === undefined ? undefined : (chunk.putGetPerSecond * chunk.size) / size;

@@ -157,7 +157,7 @@ function headlineRows(rows: Row[], limits: Limits | undefined) {
       const at = (system: Row['system'], method: string) => rows.find((row) => row.system === system && row.method === method && row.shape === shape && row.size === size);
       const ours = at('proxystream-python', 'defaults');
       const best = bestPeer(rows.filter((row) => row.system === 'proxystore' && row.shape === shape && row.size === size), (row) => row.rate);
-      const limit = limits === undefined ? undefined : redisLimit(limits, size);
+      const limit = redisLimit(limits, size);
       out.push({
         shape,
         size,

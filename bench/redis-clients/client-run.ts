@@ -1,10 +1,10 @@
 // One step of bench/redis-clients/probe.ts in its own process, so the CPU measured is one client's alone:
 // opens one client (ioredis, node-redis or valkey-glide) on the probe's Redis, runs one workload as a
-// closed loop (a warm-up, then the timed part) and prints one JSON line: ops/s and client CPU µs per op
-// (process.cpuUsage(), which counts every thread of the process: glide's Rust core too).
-//
-//   node --import tsx bench/redis-clients/client-run.ts '<StepConfig JSON>'   (the probe does this)
+// closed loop (a warm-up, then the timed part) and reports ops/s and client CPU µs per op
+// (process.cpuUsage(), which counts every thread of the process: glide's Rust core too) over the
+// bench's child protocol (bench/lib/child.ts); a failure reaches the probe as an error row.
 import { randomBytes } from 'node:crypto';
+import { runChild } from '../lib/child.js';
 
 /** What the probe asks of one step. `ops` and `warmup` count entries for xread-ack, pairs for set-get. */
 export interface StepConfig {
@@ -24,7 +24,7 @@ export interface StepConfig {
   count: number;
 }
 
-/** The line the step prints. */
+/** What the step reports. */
 export type StepResult = { ops: number; seconds: number; opsPerSecond: number; cpuMicrosPerOp: number } | { error: string };
 
 /** The five commands of the workloads, each the way the client's docs recommend. */
@@ -152,8 +152,6 @@ async function runStep(config: StepConfig): Promise<StepResult> {
   }
 }
 
-const config = JSON.parse(process.argv[2] ?? '{}') as StepConfig;
-const result: StepResult = await runStep(config).catch((error: unknown) => ({ error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }));
-console.log(JSON.stringify(result));
-// A client that keeps a handle open (a reconnect timer, a native runtime) must not hold the step.
-process.exit(0);
+// runChild exits once the report is sent, so a client that keeps a handle open (a reconnect timer, a
+// native runtime) does not hold the step.
+runChild<StepConfig, StepResult>((config) => runStep(config));

@@ -2,29 +2,25 @@
 // Redis workloads (stream appends, a consumer group reading and acking, per-command round trips,
 // 1 MiB SET+GET), against a private redis-server started here (bench/lib/servers.ts).
 //
-//   npx tsx bench/redis-clients/probe.ts [--quick]
+//   npm run bench:redis-clients [-- --quick]
 //
 // Each (client, workload) step runs in its own process (client-run.ts) on a fresh key, as a closed loop
 // with a fixed number of commands outstanding, timed after a warm-up: ops/s and the client process's CPU
 // µs per op. Three repeats with the clients' order rotated each time (one in --quick); the step's keys are
 // deleted after it. Prints one JSON line per step and a table, and writes bench/results/redis-clients.json
 // (`node bench/lib/update-readme.mjs redis-clients` puts its table into docs/benchmarks.md).
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { redisCommand } from '../../scripts/servers/redis.mjs';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
-import { startRedis } from '../lib/servers.js';
+import { redisCommand, startRedis } from '../lib/servers.js';
 import { median } from '../lib/stats.js';
-import { atTeardown } from '../lib/teardown.js';
+import { startChild, superviseRoles, withDeadline } from '../lib/child.js';
 import type { StepConfig, StepResult } from './client-run.js';
 
 const QUICK = process.argv.includes('--quick');
 const REPEATS = QUICK ? 1 : 3;
 const STEP_TIMEOUT_MS = 180_000;
-const CHILD = fileURLToPath(new URL('./client-run.ts', import.meta.url));
 const CLIENTS: Array<{ client: StepConfig['client']; pkg: string }> = [
   { client: 'ioredis', pkg: 'ioredis' },
   { client: 'node-redis', pkg: 'redis' },
@@ -44,20 +40,16 @@ const FILL = "local m = string.rep('x', tonumber(ARGV[2])) for i = 1, tonumber(A
 
 const version = (pkg: string) => (JSON.parse(readFileSync(join(process.cwd(), 'node_modules', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** Runs one step in its own process; its last stdout line is the result. */
-async function runChild(config: StepConfig): Promise<StepResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const forget = atTeardown(() => child.kill('SIGKILL'));
-  const timer = setTimeout(() => child.kill('SIGKILL'), STEP_TIMEOUT_MS);
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const exit = await new Promise<number | string | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
-  clearTimeout(timer);
-  forget();
+/** Runs one step in its own process (bench/lib/child.ts); a step that fails or outlasts STEP_TIMEOUT_MS is an error row. */
+async function runStep(config: StepConfig): Promise<StepResult> {
   try {
-    return JSON.parse(out.trim().split('\n').at(-1) ?? '') as StepResult;
-  } catch {
-    return { error: `step exited with ${exit} and no result line` };
+    return await withDeadline(STEP_TIMEOUT_MS, `${config.client} ${config.workload}`, (signal) => {
+      const role = startChild<StepResult>('bench/redis-clients/client-run.js', config);
+      return superviseRoles([role], signal, () => role.done);
+    });
+  } catch (error) {
+    // The first line: the child's failure arrives with its stack, and the error lands in a table cell.
+    return { error: String((error as Error).message).split('\n')[0]! };
   }
 }
 
@@ -72,7 +64,7 @@ async function step(port: number, client: StepConfig['client'], w: (typeof WORKL
       for (let left = warmup + ops; left > 0; left -= 10_000) await redisCommand(port, ['EVAL', FILL, '1', key, String(Math.min(left, 10_000)), String(w.size)], { timeoutMs: 60_000 });
       await redisCommand(port, ['XGROUP', 'CREATE', key, GROUP, '0']);
     }
-    return await runChild({ client, workload: w.workload, host: '127.0.0.1', port, key, group: GROUP, size: w.size, outstanding: w.outstanding, ops, warmup, count: w.count });
+    return await runStep({ client, workload: w.workload, host: '127.0.0.1', port, key, group: GROUP, size: w.size, outstanding: w.outstanding, ops, warmup, count: w.count });
   } finally {
     await redisCommand(port, ['DEL', ...keys], { timeoutMs: 60_000 });
   }

@@ -32,7 +32,6 @@ async function started(name: string, code: string): Promise<{ info: Record<strin
   return { info: JSON.parse(line) as Record<string, unknown>, exited, kill: (signal) => child.kill(signal) };
 }
 
-
 /** Polls `check` every 100 ms for at most `ms`. */
 async function eventually(check: () => boolean, ms: number): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; ) {
