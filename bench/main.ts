@@ -12,7 +12,7 @@ import { kafkaScalingSpec, redisScalingSpec, zmqScalingSpec } from './lib/scalin
 import { startKafka, startRedis, type RunningServer } from './lib/servers.js';
 import { filterChart, headline, headlineMarkdown, sessionChart, summarisePeerScaling, summariseRaw, type PeerScalingSample } from './lib/session-report.js';
 import { sizeLabel } from './lib/stats.js';
-import { FILTER_SIZE, runScalingPlan, SCALING_SIZES, scalingItems, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling, WORKERS, type ScalingBroker } from './stream-scaling/plan.js';
+import { FILTER_SIZE, runScalingPlan, SCALING_SIZES, scalingItems, scalingMethods, scalingRound, SLEEP_MS, summariseScaling, WORKERS, type ScalingBroker } from './stream-scaling/plan.js';
 import type { ScalingSample } from './stream-scaling/run.js';
 import { tempDir } from './lib/teardown.js';
 
@@ -28,7 +28,8 @@ const full = process.argv.includes('--full');
 const quick = !full;
 const withPeer = !process.argv.includes('--no-peer');
 const withKafka = full && !process.argv.includes('--no-kafka');
-const REPEATS = { redis: quick ? 1 : 2, zmq: 1, kafka: 1, peer: quick ? 1 : 3, raw: quick ? 1 : 3 };
+/** Rounds of each part; the published run takes medians of 3 everywhere (goal 7), the quick smoke one. */
+const REPEATS = quick ? 1 : 3;
 const MEMORY = quick ? { size: 1_000_000, items: 1_000 } : { size: 1_000_000, items: 10_000 };
 /**
  * Seconds of warm-up before each raw run's clock starts, for both systems (see `runRaw`): a fresh
@@ -73,41 +74,40 @@ async function main(): Promise<void> {
     const rawSizes = quick ? RAW_SIZES.quick : RAW_SIZES.full;
     const limitSizes = [...new Set([...rawSizes, ...scalingSizes])].sort((a, b) => a - b);
     const brokers: ScalingBroker[] = [
-      { name: 'redis-streams', spec: redisScalingSpec(redis.url), settleMs: 200, repeats: REPEATS.redis },
-      { name: 'zmq', spec: zmqScalingSpec(shm), settleMs: 300, repeats: REPEATS.zmq },
-      ...(kafka === undefined ? [] : [{ name: 'kafka', spec: kafkaScalingSpec(kafka.brokers, WORKERS), settleMs: 4000, repeats: REPEATS.kafka }]),
+      { name: 'redis-streams', spec: redisScalingSpec(redis.url), settleMs: 200 },
+      { name: 'zmq', spec: zmqScalingSpec(shm), settleMs: 300 },
+      ...(kafka === undefined ? [] : [{ name: 'kafka', spec: kafkaScalingSpec(kafka.brokers, WORKERS), settleMs: 4000 }]),
     ];
     const methods = scalingMethods(redis.url, shm);
-    const steps = scalingPlan(brokers, methods, quick);
+    const roundLength = scalingRound(brokers, methods, { quick, round: 0 }).length;
     const peerMethods = ['ref', 'direct'];
     const rawOurs = methods.filter((m) => m.name !== 'ref-file');
-    progress.plan(1 + steps.length + (peer === undefined ? 0 : REPEATS.peer * scalingSizes.length * peerMethods.length) + REPEATS.raw * rawSizes.length * (rawOurs.length + (peer === undefined ? 0 : peerMethods.length)) + 1);
+    progress.plan(1 + REPEATS * roundLength + (peer === undefined ? 0 : REPEATS * scalingSizes.length * peerMethods.length) + REPEATS * rawSizes.length * (rawOurs.length + (peer === undefined ? 0 : peerMethods.length)) + 1);
 
     // 1. Limits first, on an idle machine and an empty Redis.
     const limits: Limits | undefined = await attempt('limits: redis-benchmark, memory copy, FileStore read', () => measureLimits(redis.port, join(shm, 'limits'), limitSizes, quick));
 
-    // 2. Stream-scaling on every broker (proxystream).
-    const scaling = await runScalingPlan(steps, progress);
-    failures.push(...scaling.failures);
-
-    // 3. The peer's stream-scaling on the same Redis.
+    // 2. Stream-scaling, round by round: every broker (proxystream), then the peer on the same Redis.
+    const scalingSamples: ScalingSample[] = [];
     const peerSamples: PeerScalingSample[] = [];
-    if (peer !== undefined) {
-      for (let r = 0; r < REPEATS.peer; r += 1) {
-        for (const size of scalingSizes) {
-          for (const method of peerMethods) {
-            const result = await attempt(`peer scaling ${method} ${sizeLabel(size)}`, () =>
-              runPeer<PeerScalingResult>(peer.python, { mode: 'scaling', port: redis.port, id: `${r}-${size}-${method}-${Date.now()}`, size, items: scalingItems(size, quick), method, workers: WORKERS, sleepMs: SLEEP_MS, window: 2 * WORKERS }),
-            );
-            if (result !== undefined) peerSamples.push({ ...result, method, size });
-          }
+    for (let r = 0; r < REPEATS; r += 1) {
+      const ours = await runScalingPlan(scalingRound(brokers, methods, { quick, round: r }), progress);
+      scalingSamples.push(...ours.samples);
+      failures.push(...ours.failures);
+      if (peer === undefined) continue;
+      for (const size of scalingSizes) {
+        for (const method of peerMethods) {
+          const result = await attempt(`peer scaling ${method} ${sizeLabel(size)}`, () =>
+            runPeer<PeerScalingResult>(peer.python, { mode: 'scaling', port: redis.port, id: `${r}-${size}-${method}-${Date.now()}`, size, items: scalingItems(size, quick), method, workers: WORKERS, sleepMs: SLEEP_MS, window: 2 * WORKERS }),
+          );
+          if (result !== undefined) peerSamples.push({ ...result, method, size });
         }
       }
     }
 
-    // 4. The raw pipeline, proxystream and the peer, interleaved by size.
+    // 3. The raw pipeline, proxystream and the peer, interleaved by size.
     const rawSamples: RawSample[] = [];
-    for (let r = 0; r < REPEATS.raw; r += 1) {
+    for (let r = 0; r < REPEATS; r += 1) {
       for (const size of rawSizes) {
         const items = rawItems(size, quick);
         for (const method of rawOurs) {
@@ -124,12 +124,12 @@ async function main(): Promise<void> {
       }
     }
 
-    // 5. Memory: ≥10 GB (quick: 1 GB) by ref through one dispatcher.
+    // 4. Memory: ≥10 GB (quick: 1 GB) by ref through one dispatcher.
     const memory: MemoryResult | undefined = await attempt(`memory ${((MEMORY.size * MEMORY.items) / 1e9).toFixed(0)} GB`, () => withDeadline(1_200_000, 'memory', (signal) => runMemory({ redisUrl: redis.url, ...MEMORY, signal })));
     progress.stop();
 
     // Report.
-    const scalingRows = summariseScaling(scaling.samples);
+    const scalingRows = summariseScaling(scalingSamples);
     const peerRows = summarisePeerScaling(peerSamples);
     const rawRows = summariseRaw(rawSamples, limits);
     const headlineRows = headline(scalingRows, peerRows, rawRows, limits, scalingSizes);
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
       headline: headlineRows,
       headlineMarkdown: headlineMarkdown(headlineRows),
       limits,
-      streamScaling: { rows: scalingRows, samples: scaling.samples as ScalingSample[] },
+      streamScaling: { rows: scalingRows, samples: scalingSamples },
       peerScaling: { rows: peerRows, samples: peerSamples },
       raw: { rows: rawRows, samples: rawSamples },
       memory: memory === undefined ? undefined : { ...memory, sample: memorySummary, samples: memory.sample.memory },

@@ -3,7 +3,7 @@ import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { Progress } from '../lib/progress.js';
 import { kafkaScalingSpec, redisScalingSpec, zmqScalingSpec } from '../lib/scaling-brokers.js';
 import { startKafka, startRedis, type RunningServer } from '../lib/servers.js';
-import { runScalingPlan, scalingMethods, scalingPlan, SLEEP_MS, summariseScaling } from './plan.js';
+import { runScalingPlan, scalingMethods, scalingRound, SLEEP_MS, summariseScaling } from './plan.js';
 import { tempDir } from '../lib/teardown.js';
 
 /**
@@ -29,13 +29,13 @@ try {
   if (kafka !== undefined) servers.push(kafka);
   const broker =
     which === 'kafka'
-      ? { name: 'kafka', spec: kafkaScalingSpec(kafka!.brokers, 4), settleMs: 4000, repeats: 1 }
+      ? { name: 'kafka', spec: kafkaScalingSpec(kafka!.brokers, 4), settleMs: 4000 }
       : which === 'zmq'
-        ? { name: 'zmq', spec: zmqScalingSpec(shm), settleMs: 300, repeats: 1 }
-        : { name: 'redis-streams', spec: redisScalingSpec(redis.url), settleMs: 200, repeats: 1 };
+        ? { name: 'zmq', spec: zmqScalingSpec(shm), settleMs: 300 }
+        : { name: 'redis-streams', spec: redisScalingSpec(redis.url), settleMs: 200 };
   const items = arg('--items') === undefined ? undefined : Number(arg('--items'));
   const repeats = Number(arg('--repeats') ?? 1);
-  const steps = Array.from({ length: repeats }, () => scalingPlan([broker], methods, quick))
+  const steps = Array.from({ length: repeats }, (_, round) => scalingRound([broker], methods, { quick, round }))
     .flat()
     .filter((step) => sizes === undefined || (sizes.includes(step.size) && step.keepEvery === 1))
     .map((step) => (items === undefined ? step : { ...step, items }));

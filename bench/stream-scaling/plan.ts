@@ -21,7 +21,6 @@ export interface ScalingBroker {
   name: string;
   spec: (topics: { topic: string; workTopic: string }) => NetBrokerSpec;
   settleMs: number;
-  repeats: number;
 }
 
 /** The four methods: direct, refs to Redis, refs to a FileStore on /dev/shm, adaptive (the library's default threshold) with Redis. */
@@ -52,18 +51,21 @@ export interface ScalingStep {
   items: number;
 }
 
-/** Every run of the stream-scaling bench on the given brokers (size sweep, then the filter sweep). */
-export function scalingPlan(brokers: ScalingBroker[], methods: ScalingMethod[], quick: boolean): ScalingStep[] {
+/**
+ * One round of the stream-scaling bench: every broker's size sweep and filter sweep (keep-all at
+ * FILTER_SIZE is the size sweep's run). Round `round` starts the methods `round` places further along,
+ * so over the rounds no method always runs right after the same other one (ref fills Redis with
+ * payloads that the next run's allocations then pay for). Rounds run one after another, so machine
+ * noise hits every broker and method alike.
+ */
+export function scalingRound(brokers: ScalingBroker[], methods: ScalingMethod[], { quick, round }: { quick: boolean; round: number }): ScalingStep[] {
   const sizes = quick ? SCALING_SIZES.quick : SCALING_SIZES.full;
+  const order = methods.map((_, i) => methods[(i + round) % methods.length]!);
   const steps: ScalingStep[] = [];
   for (const broker of brokers) {
-    for (let r = 0; r < broker.repeats; r += 1) {
-      for (const size of sizes) for (const method of methods) steps.push({ broker, method, size, keepEvery: 1, items: scalingItems(size, quick) });
-      // The filter sweep runs once per broker (keep-all at FILTER_SIZE is the size sweep's run).
-      if (r > 0) continue;
-      for (const keepEvery of FILTER_KEEP_EVERY.filter((k) => k > 1)) {
-        for (const method of methods) steps.push({ broker, method, size: FILTER_SIZE, keepEvery, items: quick ? 200 : 600 });
-      }
+    for (const size of sizes) for (const method of order) steps.push({ broker, method, size, keepEvery: 1, items: scalingItems(size, quick) });
+    for (const keepEvery of FILTER_KEEP_EVERY.filter((k) => k > 1)) {
+      for (const method of order) steps.push({ broker, method, size: FILTER_SIZE, keepEvery, items: quick ? 200 : 600 });
     }
   }
   return steps;
