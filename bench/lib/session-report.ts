@@ -216,7 +216,7 @@ export function sessionChart(scaling: ScalingRow[], peer: PeerScalingRow[], raw:
       encoding: {
         x: { field: 'size', type: 'quantitative', scale: { type: 'log' }, title: 'item bytes' },
         y: { field: 'value', type: 'quantitative', scale: { type: 'log' }, title: 'tasks/s or items/s' },
-        color: { field: 'series', type: 'nominal', legend: { orient: 'bottom', columns: 3, labelLimit: 300 } },
+        color: { field: 'series', type: 'nominal', legend: { orient: 'bottom', columns: 3, labelLimit: 420 } },
         strokeDash: { condition: { test: "indexof(datum.series, 'limit') >= 0 || indexof(datum.series, 'ideal') >= 0", value: [4, 3] }, value: [1, 0] },
       },
     },
