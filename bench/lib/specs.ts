@@ -2,7 +2,7 @@ import { MemoryBroker, RedisStreamsBroker, type Broker } from '../../src/broker-
 import { FileStore, RedisStore, type Store } from '../../src/store/index.js';
 
 /** How a benchmark process reaches a broker; plain data, so it can be sent to child processes. */
-export type BrokerSpec = { kind: 'memory' } | { kind: 'redis-streams'; url: string };
+export type BrokerSpec = { kind: 'memory' } | { kind: 'redis-streams'; url: string; trimAcked?: boolean };
 
 /** How a benchmark process reaches a store; `none` sends every payload inline. */
 export type StoreSpec = { kind: 'none' } | { kind: 'redis'; url: string; keyPrefix: string } | { kind: 'file'; dir: string };
@@ -13,7 +13,7 @@ export function openBroker(spec: BrokerSpec): Broker {
     case 'memory':
       return new MemoryBroker();
     case 'redis-streams':
-      return new RedisStreamsBroker({ url: spec.url, blockMs: 100 });
+      return new RedisStreamsBroker({ url: spec.url, blockMs: 100, trimAcked: spec.trimAcked ?? false });
   }
 }
 

@@ -21,7 +21,7 @@ export function openBroker(config: ConnectionConfig): Broker {
     case 'memory':
       return new MemoryBroker();
     case 'redis-streams':
-      return new RedisStreamsBroker({ url: spec.url, connectTimeoutMs });
+      return new RedisStreamsBroker({ url: spec.url, connectTimeoutMs, trimAcked: spec.trimAcked === true });
     case 'kafka':
       return new KafkaBroker({ brokers: spec.brokers, connectTimeoutMs, ...(spec.client === undefined ? {} : { client: spec.client }) });
     case 'zmq':

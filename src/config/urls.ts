@@ -9,8 +9,10 @@ export type BrokerSpec =
   | {
       /** Redis Streams. */
       kind: 'redis-streams';
-      /** The Redis URL, normalized. */
+      /** The Redis URL, normalized, without the `trimAcked` parameter. */
       url: string;
+      /** Trim what every group is done with (`RedisStreamsBrokerOptions.trimAcked`); absent when the URL does not ask. */
+      trimAcked?: true;
     }
   | {
       /** Kafka. */
@@ -55,7 +57,7 @@ export type StoreSpec =
     };
 
 /** The broker URL forms, for messages and `--help`. */
-export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db] | kafka://host:port[,host:port...][?client=kafkajs] | zmq+tcp://host:port[?bind=subscriber]';
+export const BROKER_URL_FORMS = 'memory: | redis://host:port[/db][?trimAcked=true] | kafka://host:port[,host:port...][?client=kafkajs] | zmq+tcp://host:port[?bind=subscriber]';
 /** The store URL forms, for messages and `--help`. */
 export const STORE_URL_FORMS = 'file:///dir?id=ID | redis://host:port[/db]?id=ID | memory:?id=ID';
 
@@ -66,7 +68,8 @@ const STORE_ID = /^[A-Za-z0-9._-]{1,256}$/;
  * Parses a broker URL. Only these forms exist; anything else (another scheme, a missing port, an
  * unknown query parameter) is a {@link ConfigError} that quotes the URL and says where it came from.
  * - `memory:` — the in-process broker (useful only inside one process).
- * - `redis://[user:pass@]host:port[/db]` (or `rediss://`) — Redis Streams.
+ * - `redis://[user:pass@]host:port[/db][?trimAcked=true]` (or `rediss://`) — Redis Streams; `trimAcked=true`
+ *   trims what every group is done with (see `RedisStreamsBrokerOptions.trimAcked`).
  * - `kafka://host:port[,host:port...][?client=kafkajs|platformatic]` — Kafka bootstrap brokers, and the
  *   client library behind the adapter (@default platformatic).
  * - `zmq+tcp://host:port[?bind=subscriber]` — ZeroMQ PUB/SUB; the publisher binds unless `bind=subscriber`.
@@ -86,8 +89,12 @@ export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
     case 'redis':
     case 'rediss': {
       const url = parseRedisUrl(text, fail);
-      if (url.search !== '') fail('a Redis broker URL takes no query parameters');
-      return { kind: 'redis-streams', url: url.href };
+      const trim = url.searchParams.get('trimAcked') ?? undefined;
+      url.searchParams.delete('trimAcked');
+      if (url.searchParams.size > 0) fail(`unknown parameter ${JSON.stringify([...url.searchParams.keys()][0])} (a Redis broker URL takes only trimAcked)`);
+      if (trim !== undefined && trim !== 'true' && trim !== 'false') fail(`trimAcked must be true or false, not ${JSON.stringify(trim)}`);
+      url.search = '';
+      return trim === 'true' ? { kind: 'redis-streams', url: url.href, trimAcked: true } : { kind: 'redis-streams', url: url.href };
     }
     case 'kafka': {
       const { rest, query } = splitQuery(afterSlashes(text, 'kafka', fail), fail);

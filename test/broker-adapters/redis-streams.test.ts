@@ -1,6 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStreamsBroker, type RedisStreamsBrokerOptions } from '../../src/broker-adapters/redis-streams/index.js';
+import { TRIM_INTERVAL_MS, trimAcked } from '../../src/broker-adapters/redis-streams/acked-trim.js';
+import { compareIds } from '../../src/broker-adapters/redis-streams/stream-ids.js';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/types.js';
 import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
@@ -390,6 +392,120 @@ describe('RedisStreamsBroker', () => {
     expect(length).toBeLessThan(200);
     const [first] = await take(b.subscriber({ topics: topic, group: uniqueName('g') }), 1);
     expect(Number(text(first!.value))).toBeGreaterThan(300);
+  });
+
+  it('trimAcked: trims what every group is done with, never an entry a group still needs nor the end entry', async () => {
+    // 2 kB values: Redis keeps about two per stream node, so its whole-node trimming is close to exact.
+    const value = (i: number) => bytes(`${i}:`.padEnd(2_000, '.'));
+    const b = broker({ visibilityTimeoutMs: 60_000 });
+    const topic = uniqueName('t');
+    const eosKey = `${topic}:ps-eos`;
+    const pub = b.publisher();
+    await pub.publish(topic, [{ value: value(-1) }]);
+    expect(await trimAcked(raw, topic, eosKey)).toBe(0); // no group: the stream keeps everything
+    const [ga, gb] = [uniqueName('g'), uniqueName('g')];
+    const a = b.subscriber({ topics: topic, group: ga, from: 'latest' });
+    const sb = b.subscriber({ topics: topic, group: gb, from: 'latest' });
+    await pub.publish(topic, Array.from({ length: 200 }, (_, i) => ({ value: value(i) })));
+    await take(a, 200);
+    const held = await take(sb, 100, { ack: false });
+    for (const delivery of held.slice(0, 50)) await delivery.ack();
+    await Promise.all(held.slice(0, 50).map((delivery) => delivery.durable!()));
+    // gb holds entries 50-99 and has not read 100-199: everything from entry 50 on stays.
+    const oldestHeld = held[50]!.position;
+    expect(await trimAcked(raw, topic, eosKey)).toBeGreaterThanOrEqual(48);
+    const left = await raw.xrange(topic, '-', '+');
+    expect(left.length).toBeLessThanOrEqual(152);
+    expect(left.map(([id]) => id)).toContain(oldestHeld);
+    expect(left.filter(([id]) => compareIds(id, oldestHeld) >= 0).length).toBe(150);
+    // A group that has read nothing yet (made from the earliest entry) holds everything that is left.
+    const gc = uniqueName('g');
+    b.subscriber({ topics: topic, group: gc, from: 'earliest' });
+    await sleep(100);
+    expect(await trimAcked(raw, topic, eosKey)).toBe(0);
+    await raw.xgroup('DESTROY', topic, gc);
+    // The end entry stays once every group acked it, so a group made later still meets the end.
+    for (const delivery of held.slice(50)) await delivery.ack();
+    await pub.publish(topic, [{ value: bytes('bye'), endOfStream: true }]);
+    /** Reads up to the end, acking; resolves how many entries came before it. */
+    const drain = async (sub: Subscriber) => {
+      let before = 0;
+      for await (const d of sub.messages({ signal: AbortSignal.timeout(5_000) })) {
+        await d.ack();
+        if (d.endOfStream) return before;
+        before += 1;
+      }
+      return Number.NaN;
+    };
+    await Promise.all([drain(a), drain(sb)]);
+    await trimAcked(raw, topic, eosKey);
+    expect(await raw.xlen(topic)).toBeLessThanOrEqual(3);
+    // A group made later reads what is left (a few finished entries Redis kept in the marker's node), then the end.
+    expect(await drain(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }))).toBeLessThanOrEqual(2);
+  });
+
+  it('trimAcked: subscribers trim after their acks, at most once a second per stream; without it the stream keeps every entry', async () => {
+    for (const trim of [true, false]) {
+      const b = broker({ trimAcked: trim });
+      const topic = uniqueName('t');
+      const group = uniqueName('g');
+      const sub = b.subscriber({ topics: topic, group });
+      const pub = b.publisher();
+      await pub.publish(topic, Array.from({ length: 200 }, (_, i) => ({ value: bytes(`${i}:`.padEnd(2_000, '.')) })));
+      await take(sub, 200);
+      await sleep(TRIM_INTERVAL_MS + 100);
+      await pub.publish(topic, [{ value: bytes('last') }]);
+      await take(sub, 1);
+      await sleep(100);
+      if (trim) expect(await raw.xlen(topic)).toBeLessThanOrEqual(3);
+      else expect(await raw.xlen(topic)).toBe(201);
+      expect(await b.lag(topic, group)).toBe(0);
+    }
+  });
+
+  it('trimAcked: two groups at different speeds, with nacks, each get every entry while the stream is trimmed', async () => {
+    const b = broker({ trimAcked: true });
+    const topic = uniqueName('t');
+    const [fast, slow] = [uniqueName('g'), uniqueName('g')];
+    const seen = new Map([[fast, new Set<number>()], [slow, new Set<number>()]]);
+    const finished = new Map([[fast, new AbortController()], [slow, new AbortController()]]);
+    // Each group's readers stop once their group has acked all 1,000 values; every 10th is nacked once first.
+    const read = async (group: string, pauseMs: number) => {
+      const sub = b.subscriber({ topics: topic, group });
+      const nacked = new Set<number>();
+      try {
+        for await (const d of sub.messages({ signal: AbortSignal.any([finished.get(group)!.signal, AbortSignal.timeout(20_000)]) })) {
+          const value = Number(text(d.value));
+          if (value % 10 === 0 && !nacked.has(value)) {
+            nacked.add(value);
+            await d.nack();
+            continue;
+          }
+          if (pauseMs > 0) await sleep(pauseMs);
+          await d.ack();
+          seen.get(group)!.add(value);
+          if (seen.get(group)!.size === 1_000) finished.get(group)!.abort();
+        }
+      } catch (error) {
+        if (!isProxyStreamError(error, ErrorCodes.ABORTED) || !finished.get(group)!.signal.aborted) throw error;
+      }
+    };
+    let longest = 0;
+    const publish = async () => {
+      const pub = b.publisher();
+      for (let i = 0; i < 10; i += 1) {
+        await pub.publish(topic, Array.from({ length: 100 }, (_, j) => ({ value: bytes(`${i * 100 + j}`.padEnd(500, ' ')) })));
+        longest = Math.max(longest, await raw.xlen(topic));
+        await sleep(300);
+      }
+    };
+    await Promise.all([publish(), read(fast, 0), read(fast, 0), read(slow, 3)]);
+    expect(seen.get(fast)!.size).toBe(1_000);
+    expect(seen.get(slow)!.size).toBe(1_000);
+    expect(longest).toBeLessThan(1_000); // trimmed while the groups read
+    await sleep(TRIM_INTERVAL_MS + 100);
+    await trimAcked(raw, topic, `${topic}:ps-eos`);
+    expect(await raw.xlen(topic)).toBeLessThanOrEqual(20);
   });
 
   it('delivers end of stream to both consumers of a group, a second group and a late joiner, after all acks', async () => {

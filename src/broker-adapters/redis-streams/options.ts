@@ -16,8 +16,19 @@ export const redisStreamsOptionsSchema = v.object({
   ),
   /** Prefix of every stream key: topic `t` lives in stream `<streamPrefix>t`. @default '' */
   streamPrefix: v.optional(v.string(), ''),
-  /** Approximate cap on entries per stream (`XADD MAXLEN ~`). @default unlimited */
+  /**
+   * Approximate cap on entries per stream (`XADD MAXLEN ~`): the oldest entries go whether or not every
+   * group has read them. @default unlimited
+   */
   maxLen: v.optional(integer(1)),
+  /**
+   * Trim what every group is done with: after its acks, each subscriber trims its streams (at most once a
+   * second per stream) below the oldest entry some consumer group of the stream still needs (its oldest
+   * pending entry, or its last delivered one), keeping the end-of-stream entry. Entries a group has not
+   * read stay, so nothing is lost; a group made later starts at what is left. Bounds Redis's memory by
+   * the backlog rather than by the whole history. @default false (the stream keeps every entry)
+   */
+  trimAcked: v.optional(v.boolean(), false),
   /** How long one XREADGROUP waits for new entries, in ms. @default 1000 */
   blockMs: v.optional(integer(1), 1_000),
   /** Entries read or claimed per call. @default 128 */

@@ -19,12 +19,13 @@ import { clearEnds, deleteStream, endId } from './topic-admin.js';
  * Guarantee: at-least-once. Unacked entries return to the group when a subscriber closes (at once)
  * or dies (after `visibilityTimeoutMs`, by XAUTOCLAIM), and go to the dead-letter stream after
  * `maxDeliveries`. Per-key order holds within one stream for one consumer. Retention is the stream
- * itself, optionally capped by `maxLen` (approximate). End of stream reaches every subscriber of
+ * itself: every entry stays unless `trimAcked` trims what every group is done with, or `maxLen` caps
+ * it (approximate, read or not). End of stream reaches every subscriber of
  * every group once its group has settled everything before the marker.
  * An unreachable server raises ConnectionError (context `address`) within `connectTimeoutMs`;
  * a short restart is survived (reconnect, groups recreated when the server lost them).
  * Defaults: url `redis://127.0.0.1:6379`, blockMs 1000, batchSize 128, visibilityTimeoutMs 30000,
- * connectTimeoutMs 5000, no trimming, dead letters (dead-letter records, see `decodeDeadLetter`) in
+ * connectTimeoutMs 5000, no trimming (trimAcked false, no maxLen), dead letters (dead-letter records, see `decodeDeadLetter`) in
  * `<topic>.dlq` after maxDeliveries 10 (`DEFAULT_MAX_DELIVERIES`).
  */
 export class RedisStreamsBroker implements Broker {

@@ -9,6 +9,7 @@ import { receiveLoop, SubscriberClose } from '../receive-loop.js';
 import type { Delivery, NackOptions, ReceiveOptions, Subscriber } from '../types.js';
 import type { StreamsContext } from './context.js';
 import { AckBatch } from './ack-batch.js';
+import { AckedTrim } from './acked-trim.js';
 import { HeldEntries } from './held-entries.js';
 import { dropUnusedStream } from './topic-admin.js';
 import { EndMarks } from './end-marks.js';
@@ -56,8 +57,12 @@ export class RedisStreamsSubscriber implements Subscriber {
   #lastClaim = 0;
   #lastEndCheck = 0;
   readonly #held: HeldEntries;
+  readonly #trim: AckedTrim | undefined;
   readonly #acks = new AckBatch(
-    (stream, ids) => this.#send(() => this.#context.commands.xack(stream, this.group, ...ids), 'tick'),
+    async (stream, ids) => {
+      await this.#send(() => this.#context.commands.xack(stream, this.group, ...ids), 'tick');
+      this.#trim?.acked(stream);
+    },
     () => coalesceWrites(this.#context.commands, 'poll'),
   );
 
@@ -73,6 +78,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#blocking = parts.context.connect();
     this.#held = new HeldEntries(parts.context.commands, parts.group, parts.consumer, parts.context.options.visibilityTimeoutMs);
     const { commands, options } = parts.context;
+    this.#trim = options.trimAcked ? new AckedTrim(commands, new Map(parts.topics.map((topic) => [parts.context.stream(topic), parts.context.eosKey(topic)]))) : undefined;
     this.#ends = new EndMarks({ commands, group: parts.group, topics: parts.topics, streams: this.#streams, eosKey: (topic) => parts.context.eosKey(topic) });
     this.#readSize = new ReadSize({
       batchSize: options.batchSize,
