@@ -41,7 +41,10 @@ function install(): void {
   if (installed) return;
   installed = true;
   for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-    process.once(signal, () => {
+    // `on`, not `once`: the server scripts' own handler re-raises a signal that no one else listens to,
+    // which would kill this process before its steps ran. A second signal waits for the first's teardown.
+    process.on(signal, () => {
+      if (signalled !== undefined) return;
       signalled = signal;
       console.error(`${signal}: stopping what this run started`);
       const deadline = new Promise((resolve) => setTimeout(resolve, TEARDOWN_BUDGET_MS).unref());

@@ -64,6 +64,23 @@ describe('teardown on a signal', () => {
     expect([processAlive(redisPid), existsSync(dataDir), existsSync(dir), processAlive(child)]).toEqual([false, false, false, false]);
   }, 60_000);
 
+  it('a benchmark that made its folder before starting Redis (as bench/main.ts does) still tears down on SIGINT', async () => {
+    // The server scripts re-raise a signal nobody else listens to; the teardown must still be listening then.
+    const bench = await started('folder-first', `
+      import { tempDir } from './dist/bench/lib/teardown.js';
+      import { startRedis } from './dist/bench/lib/servers.js';
+      const dir = await tempDir(${JSON.stringify(join(scratch, 'first-'))});
+      const redis = await startRedis();
+      console.log(JSON.stringify({ redisPid: redis.pid, dataDir: redis.dataDir, dir: dir.path }));
+      setInterval(() => undefined, 1000);
+    `);
+    const { redisPid, dataDir, dir } = bench.info as { redisPid: number; dataDir: string; dir: string };
+    expect([processAlive(redisPid), existsSync(dataDir), existsSync(dir)]).toEqual([true, true, true]);
+    bench.kill('SIGINT');
+    expect(await bench.exited).toEqual({ code: 130, signal: null });
+    expect([processAlive(redisPid), existsSync(dataDir), existsSync(dir)]).toEqual([false, false, false]);
+  }, 60_000);
+
   it('a process that started Redis with the server scripts and died of SIGTERM leaves no data folder', async () => {
     const owner = await started('owner', `
       import { startRedis } from './scripts/servers/redis.mjs';
