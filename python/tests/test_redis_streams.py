@@ -151,6 +151,8 @@ def test_bad_options_and_an_unreachable_server_raise_typed_errors(stream_prefix:
         RedisStreamsBroker(block_ms=0)
     with pytest.raises(ConfigError):
         RedisStreamsBroker(no_such_option=1)
+    with pytest.raises(ConfigError):
+        RedisStreamsBroker(trim_acked="yes")
     port = unused_port()
     with RedisStreamsBroker(url=f"redis://127.0.0.1:{port}", connect_timeout_ms=200) as broker:
         with pytest.raises(errors.ConnectionError) as raised:
@@ -181,3 +183,31 @@ def test_a_unicode_topic_is_delivered_under_its_own_name(broker: RedisStreamsBro
     delivery = take(subscriber, 1)[0]
     assert (delivery.topic, delivery.value) == ("µ-frames", b"x")
     delivery.ack()
+
+
+@pytest.mark.parametrize("trim", [True, False])
+def test_trim_acked_trims_what_every_group_is_done_with_and_nothing_without_it(redis_url: str, stream_prefix: str, raw: redis.Redis, trim: bool) -> None:
+    from proxystream.broker.redis_streams.acked_trim import TRIM_INTERVAL_S
+
+    with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=100, trim_acked=trim) as broker:
+        done = broker.subscriber("t", "done")
+        behind = broker.subscriber("t", "behind")
+        with broker.publisher() as publisher:
+            publisher.publish("t", [OutgoingMessage(str(i).encode().ljust(2_000, b".")) for i in range(200)])
+        for delivery in take(done, 200):
+            delivery.ack()
+        # "behind" holds entries 50-99 unacked and has not read 100-199: everything from entry 50 on stays.
+        held = take(behind, 100)
+        for delivery in held[:50]:
+            delivery.ack()
+        time.sleep(TRIM_INTERVAL_S + 0.1)
+        with broker.publisher() as publisher:
+            publisher.publish("t", [OutgoingMessage(b"last")])
+        take(done, 1)[0].ack()
+        time.sleep(0.3)
+        left = [entry_id.decode() for entry_id, _ in raw.xrange(f"{stream_prefix}t")]
+        assert held[50].position in left
+        if trim:
+            assert len(left) <= 153
+        else:
+            assert len(left) == 201

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import redis
 
@@ -21,8 +21,10 @@ class AckBatcher:
     XACK was answered; then ``done`` hears the outcome, on the batcher's thread. :meth:`flush` sends what
     is pending on the caller's thread (before a close hands entries back)."""
 
-    def __init__(self, commands: redis.Redis, group: str, held: HeldEntries, name: str) -> None:
+    def __init__(self, commands: redis.Redis, group: str, held: HeldEntries, name: str, on_acked: Optional[Callable[[Iterable[str]], None]] = None) -> None:
+        """``on_acked`` hears the streams of each batch Redis confirmed, after its ``done`` callbacks ran."""
         self._commands = commands
+        self._on_acked = on_acked
         self._group = group
         self._held = held
         self._pending: list[tuple[str, str, AckDone]] = []
@@ -88,3 +90,5 @@ class AckBatcher:
         with self._settled:
             self._in_flight -= len(batch)
             self._settled.notify_all()
+        if confirmed and self._on_acked is not None:
+            self._on_acked(by_stream.keys())

@@ -20,7 +20,11 @@ class RedisStreamsOptions:
     Attributes:
         url: Server to connect to. Default ``redis://127.0.0.1:6379``.
         stream_prefix: Prefix of every stream key: topic ``t`` lives in stream ``<stream_prefix>t``. Default ``''``.
-        max_len: Approximate cap on entries per stream (``XADD MAXLEN ~``). Default: no trimming.
+        max_len: Approximate cap on entries per stream (``XADD MAXLEN ~``), read or not. Default: no cap.
+        trim_acked: Trim what every group is done with: after its acks, each subscriber trims its streams (at
+            most once a second per stream) below the oldest entry some consumer group still needs (its oldest
+            pending entry, or its last delivered one), keeping the end-of-stream entry; nothing unacked is
+            lost. Default False (the stream keeps every entry), as ``trimAcked`` in TypeScript.
         block_ms: How long one XREADGROUP waits for new entries. Default 1000.
         batch_size: Entries read or claimed per call. Default 128.
         visibility_timeout_ms: An unacked entry goes to another consumer after this long. Default 30000.
@@ -33,6 +37,7 @@ class RedisStreamsOptions:
     url: str = "redis://127.0.0.1:6379"
     stream_prefix: str = ""
     max_len: int | None = None
+    trim_acked: bool = False
     block_ms: int = 1_000
     batch_size: int = 128
     visibility_timeout_ms: int = 30_000
@@ -49,6 +54,8 @@ class RedisStreamsOptions:
             _check_positive(name, getattr(self, name))
         if self.max_len is not None:
             _check_positive("max_len", self.max_len)
+        if not isinstance(self.trim_acked, bool):
+            raise ConfigError("RedisStreamsBroker trim_acked must be True or False")
         if not callable(self.dead_letter_stream):
             raise ConfigError("RedisStreamsBroker dead_letter_stream must be a function of the topic")
 

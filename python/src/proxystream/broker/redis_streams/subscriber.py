@@ -19,6 +19,7 @@ from ..types import Delivery
 from .context import StreamsContext
 from .group_ops import StreamEntry, auto_claim, ensure_groups, entries, hand_back, settled_before
 from .ack_batcher import AckBatcher
+from .acked_trim import AckedTrim
 from .held_entries import HeldEntries
 
 _END_POLL_MS = 25
@@ -73,7 +74,8 @@ class RedisStreamsSubscriber(SubscriberBase):
         self._last_claim = 0.0
         self._last_end_check = 0.0
         self._held = HeldEntries(context.commands, group, consumer, context.options.visibility_timeout_ms)
-        self._acks = AckBatcher(context.commands, group, self._held, consumer)
+        trim = AckedTrim(context.commands, {context.stream(topic): context.eos_key(topic) for topic in topics}) if context.options.trim_acked else None
+        self._acks = AckBatcher(context.commands, group, self._held, consumer, None if trim is None else trim.acked)
 
     @property
     def consumer(self) -> str:
