@@ -6,6 +6,7 @@ const checks = [
   ['bench/results/tmp/core-quick.json', (r) => r.crossover?.length],
   ['bench/results/tmp/bench-quick.json', (r) => (r.failures?.length === 0 ? r.headline?.length : 0)],
   ['bench/results/tmp/hop-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === 0 || s.payloadsLeft === null) ? r.headline?.length : 0)],
+  ['bench/results/tmp/retention-quick.json', (r) => (r.failures?.length === 0 && r.rows?.every((row) => row.runs > 0) ? r.rows.length : 0)],
   ['bench/results/tmp/python-client-quick.json', (r) => (r.failures?.length === 0 && r.samples?.every((s) => s.payloadsLeft === undefined || s.payloadsLeft === 0) ? r.headline?.length : 0)],
 ];
 // The topology smoke runs as root only (it builds network namespaces); it must leave nothing behind.

@@ -12,7 +12,7 @@ async function script<T>(name: string): Promise<T> {
   return (await import(pathToFileURL(join(process.cwd(), 'scripts', 'servers', name)).href)) as T;
 }
 
-/** Stops `server` on SIGINT or SIGTERM too (see atTeardown), unless its own `stop()` ran first. */
+/** Stops `server` on SIGINT, SIGTERM or SIGHUP too (see atTeardown), unless its own `stop()` ran first. */
 function stoppedOnSignal<S extends RunningServer>(server: S): S {
   const forget = atTeardown(() => server.stop());
   const stop = server.stop.bind(server);
@@ -24,8 +24,8 @@ function stoppedOnSignal<S extends RunningServer>(server: S): S {
   });
 }
 
-/** Starts a private Redis on a free loopback port with the project's script (stopped on SIGINT / SIGTERM too). */
-export async function startRedis(): Promise<RunningServer & { url: string; port: number }> {
+/** Starts a private Redis on a free loopback port with the project's script (stopped on SIGINT / SIGTERM / SIGHUP too). */
+export async function startRedis(): Promise<RunningServer & { url: string; port: number; pid: number }> {
   const { startRedis: start } = await script<typeof import('../../scripts/servers/redis.mjs')>('redis.mjs');
   return stoppedOnSignal(await start());
 }
@@ -37,7 +37,7 @@ export async function redisCommand(...args: Parameters<typeof import('../../scri
 }
 
 /**
- * Starts a single-node Kafka (KRaft) with the project's script (stopped on SIGINT / SIGTERM too);
+ * Starts a single-node Kafka (KRaft) with the project's script (stopped on SIGINT / SIGTERM / SIGHUP too);
  * downloads it on first use. Its heap is 2 GiB (the tests use 512 MiB): the direct baseline pushes
  * 100 MB records through it.
  */

@@ -211,3 +211,24 @@ def test_trim_acked_trims_what_every_group_is_done_with_and_nothing_without_it(r
             assert len(left) <= 153
         else:
             assert len(left) == 201
+
+
+def test_trim_acked_trims_the_last_acks_at_the_end_of_the_interval_and_on_close(redis_url: str, stream_prefix: str, raw: redis.Redis) -> None:
+    from proxystream.broker.redis_streams.acked_trim import TRIM_INTERVAL_S
+
+    with RedisStreamsBroker(url=redis_url, stream_prefix=stream_prefix, block_ms=100, trim_acked=True) as broker:
+        subscriber = broker.subscriber("t", "g")
+        for round_ in range(2):
+            with broker.publisher() as publisher:
+                publisher.publish("t", [OutgoingMessage(f"{round_}-{i}".encode().ljust(2_000, b".")) for i in range(50)])
+            for delivery in take(subscriber, 50):
+                delivery.ack()
+            assert subscriber.flush_acks()
+        time.sleep(TRIM_INTERVAL_S + 0.3)
+        assert raw.xlen(f"{stream_prefix}t") <= 3
+        with broker.publisher() as publisher:
+            publisher.publish("t", [OutgoingMessage(str(i).encode().ljust(2_000, b".")) for i in range(50)])
+        for delivery in take(subscriber, 50):
+            delivery.ack()
+        subscriber.close()
+        assert raw.xlen(f"{stream_prefix}t") <= 3

@@ -418,14 +418,17 @@ describe('RedisStreamsBroker', () => {
     expect(left.length).toBeLessThanOrEqual(152);
     expect(left.map(([id]) => id)).toContain(oldestHeld);
     expect(left.filter(([id]) => compareIds(id, oldestHeld) >= 0).length).toBe(150);
-    // A group that has read nothing yet (made from the earliest entry) holds everything that is left.
+    // gb acks 50-99: 50-98 are now finished for every group, but a group that has read nothing yet (made
+    // from the earliest entry) holds everything that is left.
+    for (const delivery of held.slice(50)) await delivery.ack();
+    await Promise.all(held.slice(50).map((delivery) => delivery.durable!()));
     const gc = uniqueName('g');
     b.subscriber({ topics: topic, group: gc, from: 'earliest' });
     await sleep(100);
     expect(await trimAcked(raw, topic, eosKey)).toBe(0);
     await raw.xgroup('DESTROY', topic, gc);
-    // The end entry stays once every group acked it, so a group made later still meets the end.
-    for (const delivery of held.slice(50)) await delivery.ack();
+    expect(await trimAcked(raw, topic, eosKey)).toBeGreaterThanOrEqual(47);
+    // Once every group acked the end entry, a group made later still reads it and ends.
     await pub.publish(topic, [{ value: bytes('bye'), endOfStream: true }]);
     /** Reads up to the end, acking; resolves how many entries came before it. */
     const drain = async (sub: Subscriber) => {
@@ -442,6 +445,53 @@ describe('RedisStreamsBroker', () => {
     expect(await raw.xlen(topic)).toBeLessThanOrEqual(3);
     // A group made later reads what is left (a few finished entries Redis kept in the marker's node), then the end.
     expect(await drain(b.subscriber({ topics: topic, group: uniqueName('g'), from: 'earliest' }))).toBeLessThanOrEqual(2);
+  });
+
+  it('trimAcked: the end-of-stream entry stays even when every group has read past it', async () => {
+    const topic = uniqueName('t');
+    const eosKey = `${topic}:ps-eos`;
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i += 1) ids.push((await raw.xadd(topic, '*', 'v', `${i}:`.padEnd(2_000, '.')))!);
+    await raw.hset(eosKey, 'id', ids[2]!);
+    await raw.xgroup('CREATE', topic, uniqueName('g'), '$'); // delivered past every entry, nothing pending
+    expect(await trimAcked(raw, topic, eosKey)).toBeGreaterThanOrEqual(1);
+    const left = (await raw.xrange(topic, '-', '+')).map(([id]) => id);
+    expect(left).not.toContain(ids[0]);
+    expect(left).toContain(ids[2]);
+    await raw.del(eosKey);
+    await trimAcked(raw, topic, eosKey);
+    expect((await raw.xrange(topic, '-', '+')).map(([id]) => id)).not.toContain(ids[2]);
+  });
+
+  it('trimAcked: a stream that gained more than 10,000 entries since the last trim is trimmed in one go', async () => {
+    const topic = uniqueName('t');
+    for (let i = 0; i < 30; i += 1) {
+      const pipeline = raw.pipeline();
+      for (let j = 0; j < 1_000; j += 1) pipeline.xadd(topic, '*', 'v', 'x');
+      await pipeline.exec();
+    }
+    await raw.xgroup('CREATE', topic, uniqueName('g'), '$');
+    expect(await trimAcked(raw, topic, `${topic}:ps-eos`)).toBeGreaterThanOrEqual(29_800);
+    expect(await raw.xlen(topic)).toBeLessThanOrEqual(200);
+  });
+
+  it('trimAcked: a subscriber trims its last acks at the end of the interval, and when it closes', async () => {
+    const b = broker({ trimAcked: true });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const sub = b.subscriber({ topics: topic, group });
+    const pub = b.publisher();
+    const batch = (from: number) => Array.from({ length: 50 }, (_, i) => ({ value: bytes(`${from + i}:`.padEnd(2_000, '.')) }));
+    await pub.publish(topic, batch(0));
+    await take(sub, 50); // the first acks trim at once, the ones after them within the interval wait for its end
+    await pub.publish(topic, batch(50));
+    await take(sub, 50);
+    await sleep(TRIM_INTERVAL_MS + 300);
+    expect(await raw.xlen(topic)).toBeLessThanOrEqual(3);
+    await pub.publish(topic, batch(100));
+    await take(sub, 50);
+    await sub.close();
+    expect(await raw.xlen(topic)).toBeLessThanOrEqual(3);
   });
 
   it('trimAcked: subscribers trim after their acks, at most once a second per stream; without it the stream keeps every entry', async () => {

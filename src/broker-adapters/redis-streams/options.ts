@@ -23,10 +23,11 @@ export const redisStreamsOptionsSchema = v.object({
   maxLen: v.optional(integer(1)),
   /**
    * Trim what every group is done with: after its acks, each subscriber trims its streams (at most once a
-   * second per stream) below the oldest entry some consumer group of the stream still needs (its oldest
-   * pending entry, or its last delivered one), keeping the end-of-stream entry. Entries a group has not
-   * read stay, so nothing is lost; a group made later starts at what is left. Bounds Redis's memory by
-   * the backlog rather than by the whole history. @default false (the stream keeps every entry)
+   * second per stream, and once more at the end of that second and on close) below the oldest entry
+   * some consumer group of the stream still needs (its oldest pending entry, or its last delivered one),
+   * keeping the end-of-stream entry. Entries a group existing at that moment has not acked stay; a group
+   * made later starts at what is left, so create groups before producing. Bounds Redis's memory by the
+   * backlog rather than by the whole history. @default false (the stream keeps every entry)
    */
   trimAcked: v.optional(v.boolean(), false),
   /** How long one XREADGROUP waits for new entries, in ms. @default 1000 */

@@ -107,7 +107,10 @@ export class RedisStreamsSubscriber implements Subscriber {
   close(): Promise<void> {
     return this.#close.close(async () => {
       // Acks of this turn go out before the entries are handed back (not waiting on a connection that is down).
-      if (this.#context.commands.status === 'ready') await this.#acks.flush();
+      if (this.#context.commands.status === 'ready') {
+        await this.#acks.flush();
+        await this.#trim?.close();
+      }
       this.#held.stop();
       this.#blocking.disconnect();
       const { commands, options } = this.#context;

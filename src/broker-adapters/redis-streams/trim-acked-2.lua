@@ -37,4 +37,6 @@ for _, group in ipairs(groups) do
 end
 local eos = redis.call('HGET', KEYS[2], 'id')
 if eos then need(eos) end
-return redis.call('XTRIM', KEYS[1], 'MINID', '~', keep)
+-- LIMIT 0: every finished node goes in this call (the default stops after 100 nodes' worth of entries,
+-- which a stream gaining more than that per trim interval would never catch up with).
+return redis.call('XTRIM', KEYS[1], 'MINID', '~', keep, 'LIMIT', 0)

@@ -4,6 +4,7 @@ TypeScript adapter's own script (``trim-acked-2.lua``, see ``acked-trim.ts``).""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Iterable
 
@@ -29,23 +30,54 @@ def trim_acked(commands: redis.Redis, stream: str, eos_key: str) -> int:
 
 
 class AckedTrim:
-    """A subscriber's trimming under ``trim_acked``: once its acks of a stream were taken, at most once per
-    :data:`TRIM_INTERVAL_S` per stream, trims what every group is done with. Best effort: a failed trim (a
-    connection down) is left to the next one."""
+    """A subscriber's trimming under ``trim_acked``: once its acks of a stream were taken, trims what every
+    group is done with, at most once per :data:`TRIM_INTERVAL_S` per stream; acks within the interval get one
+    trim at its end (a daemon timer), so the last acks of a burst are trimmed too. Best effort: a failed trim
+    (a connection down) is left to the next one."""
 
     def __init__(self, commands: redis.Redis, eos_keys: dict[str, str]) -> None:
         self._commands = commands
         self._eos_keys = eos_keys
         self._last: dict[str, float] = {}
+        self._later: dict[str, threading.Timer] = {}
+        self._lock = threading.Lock()
+        self._closed = False
 
     def acked(self, streams: Iterable[str]) -> None:
-        now = time.monotonic()
+        """Notes that acks of ``streams`` were taken: trims each now, or at the end of its interval."""
         for stream in streams:
-            eos_key = self._eos_keys.get(stream)
-            if eos_key is None or now - self._last.get(stream, -math.inf) < TRIM_INTERVAL_S:
-                continue
-            self._last[stream] = now
-            try:
-                trim_acked(self._commands, stream, eos_key)
-            except redis.exceptions.RedisError:
-                pass
+            with self._lock:
+                if self._closed or stream not in self._eos_keys or stream in self._later:
+                    continue
+                wait = self._last.get(stream, -math.inf) + TRIM_INTERVAL_S - time.monotonic()
+                if wait > 0:
+                    timer = threading.Timer(wait, self._at_interval_end, (stream,))
+                    timer.daemon = True
+                    self._later[stream] = timer
+                    timer.start()
+                    continue
+                self._last[stream] = time.monotonic()
+            self._trim(stream)
+
+    def close(self) -> None:
+        """Runs the trims still waiting for their interval now (a closing subscriber's last acks)."""
+        with self._lock:
+            self._closed = True
+            waiting = list(self._later.items())
+            self._later.clear()
+        for stream, timer in waiting:
+            timer.cancel()
+            self._trim(stream)
+
+    def _at_interval_end(self, stream: str) -> None:
+        with self._lock:
+            if self._later.pop(stream, None) is None:
+                return
+            self._last[stream] = time.monotonic()
+        self._trim(stream)
+
+    def _trim(self, stream: str) -> None:
+        try:
+            trim_acked(self._commands, stream, self._eos_keys[stream])
+        except redis.exceptions.RedisError:
+            pass

@@ -22,9 +22,11 @@ class RedisStreamsOptions:
         stream_prefix: Prefix of every stream key: topic ``t`` lives in stream ``<stream_prefix>t``. Default ``''``.
         max_len: Approximate cap on entries per stream (``XADD MAXLEN ~``), read or not. Default: no cap.
         trim_acked: Trim what every group is done with: after its acks, each subscriber trims its streams (at
-            most once a second per stream) below the oldest entry some consumer group still needs (its oldest
-            pending entry, or its last delivered one), keeping the end-of-stream entry; nothing unacked is
-            lost. Default False (the stream keeps every entry), as ``trimAcked`` in TypeScript.
+            most once a second per stream, once more at the end of that second and on close) below the oldest
+            entry some consumer group still needs (its oldest pending entry, or its last delivered one),
+            keeping the end-of-stream entry; entries a group existing at that moment has not acked stay, and a
+            group made later starts at what is left. Default False (the stream keeps every entry), as
+            ``trimAcked`` in TypeScript.
         block_ms: How long one XREADGROUP waits for new entries. Default 1000.
         batch_size: Entries read or claimed per call. Default 128.
         visibility_timeout_ms: An unacked entry goes to another consumer after this long. Default 30000.

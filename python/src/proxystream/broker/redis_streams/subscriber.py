@@ -74,8 +74,8 @@ class RedisStreamsSubscriber(SubscriberBase):
         self._last_claim = 0.0
         self._last_end_check = 0.0
         self._held = HeldEntries(context.commands, group, consumer, context.options.visibility_timeout_ms)
-        trim = AckedTrim(context.commands, {context.stream(topic): context.eos_key(topic) for topic in topics}) if context.options.trim_acked else None
-        self._acks = AckBatcher(context.commands, group, self._held, consumer, None if trim is None else trim.acked)
+        self._trim = AckedTrim(context.commands, {context.stream(topic): context.eos_key(topic) for topic in topics}) if context.options.trim_acked else None
+        self._acks = AckBatcher(context.commands, group, self._held, consumer, None if self._trim is None else self._trim.acked)
 
     @property
     def consumer(self) -> str:
@@ -97,6 +97,8 @@ class RedisStreamsSubscriber(SubscriberBase):
             return
         self._closed.set()
         self._acks.stop()
+        if self._trim is not None:
+            self._trim.close()
         self._held.stop()
         commands, options = self._context.commands, self._context.options
         try:
