@@ -13,7 +13,7 @@ export function interrupted(): NodeJS.Signals | undefined {
 }
 
 /**
- * Registers `step` to run if SIGINT or SIGTERM stops this benchmark run: stop a server, kill a child,
+ * Registers `step` to run if SIGINT, SIGTERM or SIGHUP stops this benchmark run: stop a server, kill a child,
  * remove a folder. Steps run one at a time, newest first, within 30 s in all; then the process exits
  * 130 / 143. Returns the function that unregisters the step (call it once the run undid it itself).
  */
@@ -40,7 +40,7 @@ export async function tempDir(prefix: string): Promise<{ path: string; remove: (
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     // `on`, not `once`: the server scripts' own handler re-raises a signal that no one else listens to,
     // which would kill this process before its steps ran. A second signal waits for the first's teardown.
     process.on(signal, () => {

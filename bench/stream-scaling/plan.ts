@@ -53,10 +53,9 @@ export interface ScalingStep {
 
 /**
  * One round of the stream-scaling bench: every broker's size sweep and filter sweep (keep-all at
- * FILTER_SIZE is the size sweep's run). Round `round` starts the methods `round` places further along,
- * so over the rounds no method always runs right after the same other one (ref fills Redis with
- * payloads that the next run's allocations then pay for). Rounds run one after another, so machine
- * noise hits every broker and method alike.
+ * FILTER_SIZE is the size sweep's run). Round `round` starts the methods `round` places further along
+ * (a rotation: each method runs first in one round and last in another, though it keeps the method
+ * before it). Rounds run one after another, so machine noise hits every broker and method alike.
  */
 export function scalingRound(brokers: ScalingBroker[], methods: ScalingMethod[], { quick, round }: { quick: boolean; round: number }): ScalingStep[] {
   const sizes = quick ? SCALING_SIZES.quick : SCALING_SIZES.full;
