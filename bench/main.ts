@@ -79,10 +79,10 @@ async function main(): Promise<void> {
       ...(kafka === undefined ? [] : [{ name: 'kafka', spec: kafkaScalingSpec(kafka.brokers, WORKERS), settleMs: 4000 }]),
     ];
     const methods = scalingMethods(redis.url, shm);
-    const roundLength = scalingRound(brokers, methods, { quick, round: 0 }).length;
+    const rounds = Array.from({ length: REPEATS }, (_, round) => scalingRound(brokers, methods, { quick, round }));
     const peerMethods = ['ref', 'direct'];
     const rawOurs = methods.filter((m) => m.name !== 'ref-file');
-    progress.plan(1 + REPEATS * roundLength + (peer === undefined ? 0 : REPEATS * scalingSizes.length * peerMethods.length) + REPEATS * rawSizes.length * (rawOurs.length + (peer === undefined ? 0 : peerMethods.length)) + 1);
+    progress.plan(1 + rounds.flat().length + (peer === undefined ? 0 : REPEATS * scalingSizes.length * peerMethods.length) + REPEATS * rawSizes.length * (rawOurs.length + (peer === undefined ? 0 : peerMethods.length)) + 1);
 
     // 1. Limits first, on an idle machine and an empty Redis.
     const limits: Limits | undefined = await attempt('limits: redis-benchmark, memory copy, FileStore read', () => measureLimits(redis.port, join(shm, 'limits'), limitSizes, quick));
@@ -90,8 +90,8 @@ async function main(): Promise<void> {
     // 2. Stream-scaling, round by round: every broker (proxystream), then the peer on the same Redis.
     const scalingSamples: ScalingSample[] = [];
     const peerSamples: PeerScalingSample[] = [];
-    for (let r = 0; r < REPEATS; r += 1) {
-      const ours = await runScalingPlan(scalingRound(brokers, methods, { quick, round: r }), progress);
+    for (const [r, round] of rounds.entries()) {
+      const ours = await runScalingPlan(round, progress);
       scalingSamples.push(...ours.samples);
       failures.push(...ours.failures);
       if (peer === undefined) continue;

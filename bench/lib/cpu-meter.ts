@@ -12,9 +12,14 @@ export interface CpuReading {
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS = 100;
 
+/** The fields of a /proc/PID/stat line after the command name (so the state, field 3, is the first). */
+export function procStatFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** user + system CPU seconds from fields 14-17 of a /proc stat line: the process's own, or (`reaped`) its waited-for children's. */
 function statCpu(stat: string, reaped: boolean): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = procStatFields(stat);
   const [user, system] = reaped ? [fields[13], fields[14]] : [fields[11], fields[12]];
   return (Number(user) + Number(system)) / TICKS;
 }

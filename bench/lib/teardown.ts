@@ -15,7 +15,7 @@ export function interrupted(): NodeJS.Signals | undefined {
 /**
  * Registers `step` to run if SIGINT, SIGTERM or SIGHUP stops this benchmark run: stop a server, kill a child,
  * remove a folder. Steps run one at a time, newest first, within 30 s in all; then the process exits
- * 130 / 143. Returns the function that unregisters the step (call it once the run undid it itself).
+ * 130 / 143 / 129. Returns the function that unregisters the step (call it once the run undid it itself).
  */
 export function atTeardown(step: () => unknown): () => void {
   install();

@@ -4,6 +4,7 @@ import { DEFAULT_INLINE_THRESHOLD } from '../../src/producer/index.js';
 import { ensurePeer, PROXYSTORE_VERSION, runPeer, type PeerRawResult } from '../peers/proxystore/peer.js';
 import { rawItems, runRaw } from '../peers/raw.js';
 import { withDeadline } from '../lib/child.js';
+import { procStatFields } from '../lib/cpu-meter.js';
 import { Progress } from '../lib/progress.js';
 import { resultsDir, runInfo, writeJson } from '../lib/report.js';
 import { redisCommand, startRedis } from '../lib/servers.js';
@@ -35,8 +36,7 @@ interface Sample {
 
 /** Redis's minor page faults so far (field 10 of /proc/PID/stat). */
 async function minorFaults(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  return Number(procStatFields(await readFile(`/proc/${pid}/stat`, 'utf8'))[7]);
 }
 
 /**
