@@ -20,9 +20,10 @@ function hopSummary(results) {
   const ratios = (field, sizes = false) => and(rows.map((row) => `${times(row[field])}${sizes ? ` at ${sizeLabel(row.size)}` : ''}`));
   const lines = [
     `Dispatcher hop on one Redis with no compute, against ProxyStore's ProxyStream at its best (run of`,
-    `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
+    `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}${String(results.commit).includes('uncommitted') ? ' with uncommitted changes' : ''}; each system and method at the number of items in flight where it ran fastest,`,
+    `${results.config.lightWindow}, or ${and(Object.entries(results.config.deepWindows).filter(([, w]) => w !== results.config.lightWindow).map(([size, w]) => `${w} at ${sizeLabel(Number(size))}`))}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
-    `the items/s of sending every payload inside the event; p99 at 1 MB is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
+    `the items/s of sending every payload inside the event; p99 at 1 MB with ${results.config.lightWindow} in flight is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
   ];
   const startup = results.rows.map((row) => row.startupShare).filter((share) => typeof share === 'number' && Number.isFinite(share));
   if (startup.length > 0) lines.push(`Measured after a warm-up (both systems${results.config?.warmupSeconds > 0 ? `, at least ${results.config.warmupSeconds} s` : ''}); start-up left in any row: at most ${fixed(100 * Math.max(...startup), 1)}%.`);
@@ -30,16 +31,18 @@ function hopSummary(results) {
 }
 
 function hopRows(results) {
+  // The peer's best Redis method at the same size and the same number of items in flight.
   const bestPeer = new Map();
-  for (const row of results.rows) if (row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method)) bestPeer.set(row.size, Math.max(bestPeer.get(row.size) ?? 0, row.tasksPerSecond));
+  const key = (row) => `${row.size}|${row.window}`;
+  for (const row of results.rows) if (row.system === 'proxystore' && PEER_REDIS_METHODS.includes(row.method)) bestPeer.set(key(row), Math.max(bestPeer.get(key(row)) ?? 0, row.tasksPerSecond));
   const lines = [
-    '| method | size | items/s | ÷ best peer | p99 ms | CPU ms per item: generator / dispatcher / workers | start-up | warm-up items/s (cold) | payloads left |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| method | size | in flight | items/s | ÷ best peer, as many in flight | p99 ms | CPU ms per item: generator / dispatcher / workers | start-up | warm-up items/s (cold) | payloads left |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const row of results.rows.filter((r) => r.system === 'proxystream')) {
     const cpu = row.cpuMsPerItem ?? {};
     const workers = cpu.workers === null ? 'in pool' : fixed(cpu.workers, 2);
-    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${fixed(row.tasksPerSecond, 0)} | ${times(row.tasksPerSecond / bestPeer.get(row.size))} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${typeof row.startupShare === 'number' ? `${fixed(100 * row.startupShare, 1)}%` : 'n/a'} | ${typeof row.warmupTasksPerSecond === 'number' ? fixed(row.warmupTasksPerSecond, 0) : 'n/a'} | ${row.payloadsLeft ?? 'n/a'} |`);
+    lines.push(`| ${row.method} | ${sizeLabel(row.size)} | ${row.window} | ${fixed(row.tasksPerSecond, 0)} | ${bestPeer.has(key(row)) ? times(row.tasksPerSecond / bestPeer.get(key(row))) : 'n/a'} | ${fixed(row.latencyP99Ms, 0)} | ${fixed(cpu.generator, 2)} / ${fixed(cpu.dispatcher, 2)} / ${workers} | ${typeof row.startupShare === 'number' ? `${fixed(100 * row.startupShare, 1)}%` : 'n/a'} | ${typeof row.warmupTasksPerSecond === 'number' ? fixed(row.warmupTasksPerSecond, 0) : 'n/a'} | ${row.payloadsLeft ?? 'n/a'} |`);
   }
   return lines.join('\n');
 }
