@@ -64,7 +64,7 @@ runChild<DispatcherConfig, DispatcherReport>(async (config, stop, emit) => {
         work:
           config.pool === 'remote'
             ? { kind: 'remote', topic: config.workTopic, readerGroup: config.workerGroup, concurrency: 4 }
-            : { kind: 'process', module: join(process.cwd(), 'dist', 'bench', 'stream-scaling', 'handler.js'), concurrency: config.workers, reuseBuffers: config.reuseBuffers === true },
+            : { kind: 'process', module: join(process.cwd(), 'dist', 'bench', 'stream-scaling', 'handler.js'), concurrency: config.workers },
       },
     },
   });

@@ -43,8 +43,6 @@ export interface ScalingRun {
   rolePrefix?: readonly string[];
   /** With a remote pool: worker i runs through `workerPrefixes[i % length]` instead of `rolePrefix` (workers spread over topology hosts). @default rolePrefix */
   workerPrefixes?: ReadonlyArray<readonly string[]>;
-  /** The workers read payloads into the buffers of settled items: the remote workers' consumers, or the process pool (`reuseBuffers`). @default false */
-  reuseBuffers?: boolean;
   /** Environment added to the dispatcher's and the workers' (a process pool's children inherit it). @default none */
   roleEnv?: Record<string, string>;
   /** Ends the run (rejecting, every role killed) when it aborts; see {@link withDeadline}. */
@@ -117,13 +115,13 @@ export async function runScaling(run: ScalingRun): Promise<ScalingSample> {
   const pool = run.pool ?? 'remote';
   const dispatcher = startChild<DispatcherReport>(
     'bench/stream-scaling/dispatcher.js',
-    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs, reuseBuffers: run.reuseBuffers },
+    { broker: brokerSpec, store, ...names, group: groups.dispatch, workerGroup: groups.workers, keepEvery: run.keepEvery, maxEventBytes, sampleMs: run.sampleMs, pool, workers: run.workers, sleepMs: run.sleepMs },
     onEvent,
     run.roleEnv,
     run.rolePrefix,
   );
   const workers: Array<ChildRole<WorkerReport>> = Array.from({ length: pool === 'remote' ? run.workers : 0 }, (_, i) =>
-    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs, reuseBuffers: run.reuseBuffers }, onEvent, run.roleEnv, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
+    startChild<WorkerReport>('bench/stream-scaling/worker.js', { broker: brokerSpec, store, workTopic: names.workTopic, group: groups.workers, sleepMs: run.sleepMs, maxEventBytes, sampleMs: run.sampleMs }, onEvent, run.roleEnv, run.workerPrefixes?.[i % run.workerPrefixes.length] ?? run.rolePrefix),
   );
   const roles = [dispatcher, ...workers];
   const broker = openNetBroker(brokerSpec);

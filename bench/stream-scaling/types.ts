@@ -32,8 +32,6 @@ export interface DispatcherConfig {
   pool: PoolKind;
   workers: number;
   sleepMs: number;
-  /** With a process pool: the pool's `reuseBuffers`. @default false */
-  reuseBuffers?: boolean;
 }
 
 /** How the dispatcher hands items to workers. */
@@ -62,8 +60,6 @@ export interface WorkerConfig {
   maxEventBytes: number;
   /** Sample memory every this many ms (memory bench). @default off */
   sampleMs?: number;
-  /** The consumer's `reuseBuffers` option. @default false */
-  reuseBuffers?: boolean;
 }
 
 /** What a worker child reports. */

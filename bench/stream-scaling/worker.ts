@@ -24,7 +24,6 @@ runChild<WorkerConfig, WorkerReport>(async (config, stop, emit) => {
     stores: store === undefined ? [] : [store],
     limits: { ...DEFAULT_WIRE_LIMITS, maxEventBytes: config.maxEventBytes },
     signal: stop,
-    reuseBuffers: config.reuseBuffers === true,
   });
   const report: WorkerReport = { tasks: 0, resolvedBytes: 0, eventBytes: 0, cpuSeconds: 0, gcSeconds: 0 };
   signalReady();
