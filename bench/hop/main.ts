@@ -42,12 +42,13 @@ const SIZES = [10_000, 1_000_000, 10_000_000];
 /** Items in flight of the light loop: two per worker. Latencies compare here, at one load for every system. */
 const LIGHT_WINDOW = 2 * WORKERS;
 /**
- * Items in flight of the deep loop: 32 MB of payloads, between 2W and 16W (64 at 10 kB, 32 at 1 MB, 8 at
- * 10 MB). With two per worker the closed loop, not the data path, bounds the rate: in a sweep on
- * 2026-12-07 (one run each) proxystream's hop at 10 kB went from 2,321 / 3,032 items/s (remote / process
- * pool) at 8 in flight to 3,889 / 3,902 at 32 and 4,747 / 4,703 at 128, and the peer's from 2,340 to
- * 2,247 and 2,621 (direct); at 1 MB ours rose from 498 / 623 to 652 / 857 at 32 while the peer's ref fell
- * from 414 to 343. So both systems run both depths and each is quoted at its faster one.
+ * Items in flight of the deep loop: 32 MB / size, between 2W and 16W (64 at 10 kB, 32 at 1 MB, 8 at
+ * 10 MB). With two per worker the closed loop, not the data path, bounds proxystream's rate: in a sweep on
+ * 2026-12-07 (one run each) its hop at 10 kB went from 2,321 / 3,032 items/s (remote / process pool) at 8
+ * in flight to 3,889 / 3,902 at 32 and 4,747 / 4,703 at 128, and the peer's from 2,340 to 2,247 and 2,621
+ * (direct); at 1 MB ours rose from 498 / 623 to 652 / 857 at 32 and the peer's ref fell from 414 to 343
+ * (in the full run after it, it rose from 396 to 411). A depth that suits one system need not suit the
+ * other, so both run both depths and each is quoted at its faster one.
  */
 const deepWindow = (size: number) => Math.min(16 * WORKERS, Math.max(LIGHT_WINDOW, Math.floor(32e6 / size)));
 /** The depths a run takes at `size`: the light loop, the deep one, or both (one run when they are equal). */

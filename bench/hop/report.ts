@@ -81,18 +81,20 @@ export function headlineRow(rows: HopRow[], size: number, lightWindow: number, l
   const remote = at(rows, 'proxystream', 'adaptive, remote pool', size);
   const processPool = at(rows, 'proxystream', 'adaptive, process pool', size);
   const direct = at(rows, 'proxystream', 'direct, remote pool', size);
+  const peerDirect = at(rows, 'proxystore', 'direct', size);
+  const peerRef = at(rows, 'proxystore', 'ref', size);
   const refFile = at(rows, 'proxystream', 'ref-file, remote pool', size, lightWindow);
   const peerFile = at(rows, 'proxystore', 'ref-file', size, lightWindow);
   const limit = redisLimit(limits, size);
   return {
     size,
-    peerDirect: at(rows, 'proxystore', 'direct', size)?.tasksPerSecond ?? null,
-    peerRef: at(rows, 'proxystore', 'ref', size)?.tasksPerSecond ?? null,
+    peerDirect: peerDirect?.tasksPerSecond ?? null,
+    peerRef: peerRef?.tasksPerSecond ?? null,
     remote: remote?.tasksPerSecond ?? null,
     process: processPool?.tasksPerSecond ?? null,
     direct: direct?.tasksPerSecond ?? null,
     /** Items in flight where each ran fastest. */
-    windows: { peerDirect: at(rows, 'proxystore', 'direct', size)?.window ?? null, peerRef: at(rows, 'proxystore', 'ref', size)?.window ?? null, remote: remote?.window ?? null, process: processPool?.window ?? null, direct: direct?.window ?? null },
+    windows: { peerDirect: peerDirect?.window ?? null, peerRef: peerRef?.window ?? null, remote: remote?.window ?? null, process: processPool?.window ?? null, direct: direct?.window ?? null },
     remoteOverBestPeer: ratio(remote, best),
     processOverBestPeer: ratio(processPool, best),
     remoteOverDirect: ratio(remote, direct),
@@ -129,9 +131,9 @@ export function headlineMarkdown(headline: HeadlineRow[], lightWindow: number): 
   return lines.join('\n');
 }
 
-/** The same hop on the other brokers (proxystream only: the peer has no such shape there), as ratios to the peer's best Redis method (at any window) in the same run. */
+/** The same hop on the other brokers (proxystream only: the peer has no such shape there), as ratios to the peer's best Redis method at either depth in the same run, as in the headline. */
 export function otherBrokersMarkdown(rows: HopRow[], runs: readonly string[], sizes: readonly number[]): string {
-  const lines = ['| broker, pool | ' + sizes.map((size) => `${sizeLabel(size)} tasks/s @ in flight (÷ best peer) | p99 ms`).join(' | ') + ' |', '|---|' + sizes.map(() => '---:|---:|').join('')];
+  const lines = ['| broker, pool | ' + sizes.map((size) => `${sizeLabel(size)} tasks/s @ in flight (÷ best peer, either depth) | p99 ms`).join(' | ') + ' |', '|---|' + sizes.map(() => '---:|---:|').join('')];
   for (const run of runs) {
     const cells = sizes.map((size) => {
       const row = at(rows, 'proxystream', run, size);

@@ -7,7 +7,7 @@
 // demo `deepdrivemd-table` (every mode side by side, and the ratios against baseline and the paper); for
 // `npm run bench -- --full` `bench-raw` (the raw producer → consumer rows against the peer and the limits).
 
-/** The peer's Redis-backed methods, whose best the hop's ratios compare against (as bench/hop/report.ts). */
+/** The peer's Redis-backed methods, whose best the hop's ratios compare against (PEER_REDIS_METHODS of bench/lib/session-report.ts). */
 const PEER_REDIS_METHODS = ['direct', 'ref'];
 const sizeLabel = (bytes) => (bytes >= 1e6 ? `${bytes / 1e6} MB` : `${bytes / 1e3} kB`);
 const fixed = (value, digits) => (typeof value === 'number' && Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
@@ -16,12 +16,12 @@ const times = (value) => `${fixed(value, 2)}×`;
 function hopSummary(results) {
   const rows = results.headline;
   const oneMb = rows.find((row) => row.size === 1e6);
-  const and = (parts) => `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
+  const and = (parts) => (parts.length < 2 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`);
   const ratios = (field, sizes = false) => and(rows.map((row) => `${times(row[field])}${sizes ? ` at ${sizeLabel(row.size)}` : ''}`));
   const lines = [
     `Dispatcher hop on one Redis with no compute, against ProxyStore's ProxyStream at its best (run of`,
     `${String(results.date).slice(0, 10)}, commit ${String(results.commit).slice(0, 7)}${String(results.commit).includes('uncommitted') ? ' with uncommitted changes' : ''}; each system and method at the number of items in flight where it ran fastest,`,
-    `${results.config.lightWindow}, or ${and(Object.entries(results.config.deepWindows).filter(([, w]) => w !== results.config.lightWindow).map(([size, w]) => `${w} at ${sizeLabel(Number(size))}`))}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
+    `${results.config.lightWindow}, or ${and(Object.entries(results.config.deepWindows ?? {}).filter(([, w]) => w !== results.config.lightWindow).map(([size, w]) => `${w} at ${sizeLabel(Number(size))}`))}): with its defaults proxystream moves ${ratios('remoteOverBestPeer', true)}`,
     `the items/s with a remote pool (${ratios('processOverBestPeer')} with a process pool), and ${ratios('remoteOverDirect')}`,
     `the items/s of sending every payload inside the event; p99 at 1 MB with ${results.config.lightWindow} in flight is ${fixed(oneMb?.remoteP99Ms, 0)} / ${fixed(oneMb?.processP99Ms, 0)} ms (remote / process) against the peer's ${fixed(oneMb?.bestPeerP99Ms, 0)}.`,
   ];

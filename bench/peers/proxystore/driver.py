@@ -11,7 +11,8 @@ Modes:
            evicts it; seconds and the rise of the peak RSS above the RSS before the step.
   scaling  a generator -> a dispatcher process that submits each item (a proxy, or the object itself
            in direct mode) to a pool of W worker processes; each resolves, sleeps, returns. Closed
-           loop: at most `window` items in flight, after a warm-up of 2W items.
+           loop: at most `window` items in flight, after a warm-up through the same loop of at least
+           `warmup` items and `warmupSeconds`.
 """
 
 from __future__ import annotations
