@@ -89,19 +89,13 @@ export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
     case 'redis':
     case 'rediss': {
       const url = parseRedisUrl(text, fail);
-      const trim = url.searchParams.get('trimAcked') ?? undefined;
-      url.searchParams.delete('trimAcked');
-      if (url.searchParams.size > 0) fail(`unknown parameter ${JSON.stringify([...url.searchParams.keys()][0])} (a Redis broker URL takes only trimAcked)`);
-      if (trim !== undefined && trim !== 'true' && trim !== 'false') fail(`trimAcked must be true or false, not ${JSON.stringify(trim)}`);
+      const trim = onlyParameter(url.searchParams, 'trimAcked', ['true', 'false'], fail);
       url.search = '';
       return trim === 'true' ? { kind: 'redis-streams', url: url.href, trimAcked: true } : { kind: 'redis-streams', url: url.href };
     }
     case 'kafka': {
       const { rest, query } = splitQuery(afterSlashes(text, 'kafka', fail), fail);
-      const client = query.get('client') ?? undefined;
-      query.delete('client');
-      if (query.size > 0) fail(`unknown parameter ${JSON.stringify([...query.keys()][0])}`);
-      if (client !== undefined && client !== 'kafkajs' && client !== 'platformatic') fail(`client must be kafkajs or platformatic, not ${JSON.stringify(client)}`);
+      const client = onlyParameter(query, 'client', ['kafkajs', 'platformatic'], fail);
       const brokers = rest.replace(/\/$/, '').split(',').map((part) => part.trim());
       for (const broker of brokers) if (!isHostPort(broker)) fail(`${JSON.stringify(broker)} is not host:port`);
       return client === undefined ? { kind: 'kafka', brokers } : { kind: 'kafka', brokers, client: client as 'kafkajs' | 'platformatic' };
@@ -110,10 +104,7 @@ export function parseBrokerUrl(raw: string, source = 'broker'): BrokerSpec {
       const { rest, query } = splitQuery(afterSlashes(text, 'zmq+tcp', fail), fail);
       const hostPort = rest.replace(/\/$/, '');
       if (!isHostPort(hostPort) && !/^(\*|[A-Za-z0-9._-]+):\*$/.test(hostPort)) fail(`${JSON.stringify(hostPort)} is not host:port`);
-      const bind = query.get('bind') ?? 'publisher';
-      query.delete('bind');
-      if (query.size > 0) fail(`unknown parameter ${JSON.stringify([...query.keys()][0])}`);
-      if (bind !== 'publisher' && bind !== 'subscriber') fail(`bind must be publisher or subscriber, not ${JSON.stringify(bind)}`);
+      const bind = onlyParameter(query, 'bind', ['publisher', 'subscriber'], fail) ?? 'publisher';
       return { kind: 'zmq', endpoint: `tcp://${hostPort}`, bind: bind as 'publisher' | 'subscriber' };
     }
     default:
@@ -188,6 +179,18 @@ function afterSlashes(text: string, scheme: string, fail: (why: string) => never
   const rest = text.slice(scheme.length + 1);
   if (!rest.startsWith('//')) fail(`write ${scheme}://host:port`);
   return rest.slice(2);
+}
+
+/**
+ * The one parameter `name` a broker URL may carry (undefined when absent), which must be one of
+ * `allowed`; any other parameter fails.
+ */
+function onlyParameter(query: URLSearchParams, name: string, allowed: readonly string[], fail: (why: string) => never): string | undefined {
+  const value = query.get(name) ?? undefined;
+  query.delete(name);
+  if (query.size > 0) fail(`unknown parameter ${JSON.stringify([...query.keys()][0])} (this URL takes only ${name})`);
+  if (value !== undefined && !allowed.includes(value)) fail(`${name} must be ${allowed.join(' or ')}, not ${JSON.stringify(value)}`);
+  return value;
 }
 
 function splitQuery(text: string, fail: (why: string) => never): { rest: string; query: URLSearchParams } {
