@@ -83,6 +83,8 @@ export class Dispatcher implements AsyncDisposable {
   #server: MetricsServer | undefined;
   #reading: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** The start, which a shutdown during it waits for (after stopping the pools) before closing what it made. */
+  #starting: Promise<void> | undefined;
   #failure: Error | undefined;
   #resolveDrained!: (result: DrainResult) => void;
 
@@ -134,13 +136,23 @@ export class Dispatcher implements AsyncDisposable {
     return [...this.#pools.values()].map((pool) => ({ name: pool.name, load: pool.load, capacity: pool.capacity, busy: pool.busy }));
   }
 
-  /** Connects, starts the pools (and workers), the HTTP endpoint and signal handling, then reads. Idempotent. */
+  /**
+   * Connects, starts the pools (and workers), the HTTP endpoint and signal handling, then reads.
+   * Idempotent. A `close()` while it starts lets it finish what it started, closes all of it, and
+   * makes it reject with ClosedError.
+   */
   async start(): Promise<void> {
     if (this.#state !== 'new') {
       if (this.#state === 'running') return;
       throw new ClosedError('dispatcher is closed');
     }
     this.#state = 'running';
+    this.#starting = this.#start();
+    await this.#starting;
+    if (this.#closing !== undefined && this.#reading === undefined) throw new ClosedError('dispatcher was closed while it started');
+  }
+
+  async #start(): Promise<void> {
     const { broker, signal } = this.#options;
     const { pipeline, metrics } = this;
     try {
@@ -149,6 +161,8 @@ export class Dispatcher implements AsyncDisposable {
         this.#pools.set(name, new Pool({ name, spec, executor: this.#executor(name, spec), retry: pipeline.retry, metrics, logger: this.logger, stop: this.#stopPools.signal }));
       }
       await Promise.all([...this.#pools.values()].map((pool) => pool.start()));
+      // Closed meanwhile: the shutdown, waiting for this start, closes what it made.
+      if (this.#closing !== undefined) return;
       const subscriber = broker.subscriber({
         topics: pipeline.topics,
         group: pipeline.source.group,
@@ -192,6 +206,7 @@ export class Dispatcher implements AsyncDisposable {
       if (this.#options.http !== false) {
         this.#server = new MetricsServer({ registry: this.registry, ...this.#options.http, ready: () => this.ready });
         await this.#server.listen();
+        if (this.#closing !== undefined) return;
       }
       this.#listen(signal);
     } catch (error) {
@@ -367,6 +382,13 @@ export class Dispatcher implements AsyncDisposable {
   }
 
   async #shutdown(): Promise<void> {
+    if (this.#starting !== undefined && this.#reading === undefined) {
+      // Closed while it starts: the pools stop first (a worker whose start hangs would hold the start
+      // up), then the start finishes, and the rest below closes what it made.
+      this.#stopPools.abort(new AbortedError('dispatcher closed while it started'));
+      await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch(() => undefined)));
+      await this.#starting.catch(() => undefined);
+    }
     const wasRunning = this.#state === 'running';
     this.#state = 'draining';
     this.#stopReading.abort(new AbortedError('dispatcher closing'));

@@ -87,7 +87,11 @@ export class ModelHolder<M> {
     if (options.modelTopic === undefined) return;
     if (options.broker === undefined) throw new ConfigError(`pool ${this.#pool} follows model topic ${options.modelTopic} but has no broker`);
     this.#consumer = new StreamConsumer({ subscriber: options.broker.subscriber({ topics: options.modelTopic, from: 'earliest' }), stores: options.stores, prefetch: 0 });
-    this.#following = this.#follow(this.#consumer, options);
+    // Reading the model topic can fail for good (its broker gone past the client's reconnects): the
+    // worker goes on with the model it has, and says so, rather than dying of an unhandled rejection.
+    this.#following = this.#follow(this.#consumer, options).catch((error: unknown) => {
+      options.logger.error({ err: error, topic: options.modelTopic }, 'following the model topic failed; the current model stays in use');
+    });
   }
 
   /** Runs `fn` with the current model; swaps wait until it finished, so a batch never sees two models. */
@@ -116,7 +120,7 @@ export class ModelHolder<M> {
         } catch (error) {
           options.logger.error({ err: error, model: item.id }, 'loading a new model failed; keeping the current one');
         }
-        await item.ack();
+        await item.ack().catch((error: unknown) => options.logger.warn({ err: error, model: item.id }, 'acking a model event failed'));
       }
       loading = undefined;
     };

@@ -76,7 +76,7 @@ interface Stored {
   key: string;
   parts: readonly Uint8Array[];
   checksum: string;
-  /** When the provisional lease has surely run out (measured from the end of the put). */
+  /** From when the provisional lease may have run out (counted from the start of the put). */
   leaseOverAt: number;
 }
 
@@ -221,8 +221,11 @@ export class StreamProducer implements AsyncDisposable {
           } else {
             const sum = checksum(encoded.parts);
             const { readers, ttlMs } = this.#options.lifetime;
+            // The store starts the lease when the first bytes land, so it may run out a whole put
+            // earlier than a lease counted from the put's end: count it from the put's start.
+            const putStart = Date.now();
             await store.put(id, encoded.parts, { readers, ttlMs, leaseMs: this.#options.provisionalLeaseMs, checksum: sum });
-            slot.stored = { store, key: id, parts: encoded.parts, checksum: sum, leaseOverAt: Date.now() + this.#options.provisionalLeaseMs };
+            slot.stored = { store, key: id, parts: encoded.parts, checksum: sum, leaseOverAt: putStart + this.#options.provisionalLeaseMs };
             const payload = { type: 'ref' as const, storeId: store.id, key: id, size: encoded.size, checksum: sum, codec: encoded.codec };
             slot.message = { value: encodeEvent({ ...fields, payload }, this.#limits) };
           }
@@ -268,7 +271,8 @@ export class StreamProducer implements AsyncDisposable {
    * find was either consumed and released already (its readers were quick), or lost to its lease
    * because the publish outlasted it (a broker restart the client rode out). Only the second is
    * written again, from the bytes the send still holds, with its full lifetime, before the send
-   * resolves: the lease surely ran out when the commit came later than the lease after the put.
+   * resolves: the lease may have run out when the commit came later than the lease after the put
+   * began (a payload its readers released by then is written again too, and lives to its TTL).
    */
   async #commit(slots: Array<Slot & { stored?: Stored }>): Promise<void> {
     const byStore = new Map<Store, Map<string, Stored>>();

@@ -364,6 +364,21 @@ describe('RedisStreamsBroker', () => {
     expect(await raw.xpending(topic, group)).toEqual([0, null, null, null]);
   });
 
+  it('raises and keeps the entry pending when Redis refuses its dead letter, never acking it without one', async () => {
+    const b = broker({ maxDeliveries: 1 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await raw.set(`${topic}.dlq`, 'not a stream');
+    const sub = b.subscriber({ topics: topic, group });
+    await b.publisher().publish(topic, [{ value: bytes('poison') }]);
+    const [d] = await take(sub, 1, { ack: false });
+    await d!.nack();
+    await expect(take(sub, 1, { timeoutMs: 3_000 })).rejects.toThrow(/WRONGTYPE/);
+    expect((await raw.xpending(topic, group))[0]).toBe(1);
+    expect(await raw.get(`${topic}.dlq`)).toBe('not a stream');
+    await raw.del(`${topic}.dlq`);
+  });
+
   it('replays from an entry id and from a timestamp (both inclusive)', async () => {
     const b = broker();
     const topic = uniqueName('t');

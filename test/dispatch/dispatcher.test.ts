@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { definePipeline, Dispatcher, type DispatchItem } from '../../src/dispatch/index.js';
-import { ErrorCodes, HandlerError, isProxyStreamError } from '../../src/errors/index.js';
+import { ClosedError, ErrorCodes, HandlerError, isProxyStreamError } from '../../src/errors/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { deadLetters, dispatcher, produce, total, until, world } from './helpers.js';
@@ -413,6 +413,25 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     expect(new Set([...one, ...two])).toEqual(new Set(ids));
     expect(one.size).toBeGreaterThan(0);
     expect(two.size).toBeGreaterThan(0);
+  });
+
+  it('a close while it starts: start rejects with ClosedError, nothing of it stays open, and the events wait for the next one', async () => {
+    await produce(w.broker, w.store, w.topic, 3, { size: 64, end: true });
+    const handled: number[] = [];
+    const pipeline = { source: { topics: w.topic, group: w.group }, pools: { p: { handle: (item: DispatchItem) => void handled.push(item.metadata.i as number) } } };
+    const d = dispatcher({ pipeline, broker: w.broker, stores: [w.store], http: { port: 0 } });
+    const starting = d.start();
+    const closing = d.close();
+    await expect(starting).rejects.toBeInstanceOf(ClosedError);
+    await closing;
+    expect(await d.drained).toEqual({});
+    expect(d.state).toBe('closed');
+    expect(d.httpPort).toBeUndefined();
+    expect(handled).toEqual([]);
+    const next = dispatcher({ pipeline, broker: w.broker, stores: [w.store], http: false });
+    await next.start();
+    expect(await next.drained).toEqual({});
+    expect(handled.sort()).toEqual([0, 1, 2]);
   });
 
   it('closes when its AbortSignal fires, and supports await using', async () => {

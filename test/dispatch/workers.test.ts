@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { ErrorCodes } from '../../src/errors/index.js';
 import { childExecArgv } from '../../src/dispatch/pools/process-pool.js';
 import { ALLOCATOR_TUNABLES, HEAP_TUNING_ENV } from '../../src/util/heap-tuning.js';
 import { compileFixtures, fixture } from './compile.js';
-import { deadLetters, dispatcher, produce, total, world } from './helpers.js';
+import { deadLetters, dispatcher, produce, total, until, world } from './helpers.js';
 
 type World = Awaited<ReturnType<typeof world>>;
 
@@ -92,6 +92,46 @@ describe.each(['thread', 'process'] as const)('%s pool (FileStore shared with th
     expect((await deadLetters(w.broker, `${w.topic}.dlq`, 1))[0]).toMatchObject({ code: ErrorCodes.MISSING_PAYLOAD, attempts: 1 });
     expect(await total(d.metrics.eventsRetried)).toBe(0);
     expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(1);
+  });
+
+  it('a worker whose store is not reachable yet at init is retried like any attempt, not dead-lettered', async () => {
+    const file = join(tmpdir(), `ps-flaky-${kind}-${process.pid}-${Date.now()}.txt`);
+    process.env.PS_TEST_FLAKY_FILE = file;
+    process.env.PS_TEST_FLAKY_FAILS = '2';
+    try {
+      // The start's worker fails, then the first attempt's: the retry's worker starts.
+      const d = await run({ module: fixture('flaky-init'), concurrency: 1 }, 3);
+      expect(await total(d.metrics.eventsAcked, { outcome: 'ok' })).toBe(3);
+      expect(await total(d.metrics.eventsAcked, { outcome: 'dead_letter' })).toBe(0);
+      expect(await total(d.metrics.eventsRetried)).toBe(1);
+      expect(readFileSync(file, 'utf8').length).toBe(3);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+
+  it('a replacement worker whose start hangs holds up neither the drain deadline nor the close', async () => {
+    const file = join(tmpdir(), `ps-hang-${kind}-${process.pid}-${Date.now()}.txt`);
+    process.env.PS_TEST_HANG_FILE = file;
+    try {
+      await produce(w.broker, w.store, w.topic, 1, { size: 2048 });
+      const d = dispatcher({
+        pipeline: { source: { topics: w.topic, group: w.group }, pools: { work: { kind, module: fixture('hang-init'), concurrency: 1 } as never }, retry: { attempts: 3, backoffMs: 5 } },
+        broker: w.broker,
+        stores: [w.store],
+        drainTimeoutMs: 300,
+      });
+      await d.start();
+      // The first attempt ends its worker; the retry waits for a replacement whose start hangs.
+      await until(() => existsSync(file) && readFileSync(file, 'utf8').length >= 2, 10_000);
+      const closing = Date.now();
+      await d.close();
+      expect(Date.now() - closing).toBeLessThan(5_000);
+      expect(await d.drained).toEqual({});
+      expect(await total(d.metrics.eventsAcked)).toBe(0);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('a missing export dead-letters with PS_CONFIG', async () => {

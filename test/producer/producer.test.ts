@@ -272,6 +272,37 @@ describe('StreamProducer', () => {
     await producer.close();
   });
 
+  it('writes a payload again when its lease ran out during a slow put: the lease counts from the put\'s start', async () => {
+    // The store starts the lease when the bytes land; this put returns 200 ms later (a slow link's last
+    // chunks), so a lease counted from its end would still look alive when the commit finds the payload gone.
+    const broker = new MemoryBroker();
+    const memory = new MemoryStore({ sweepIntervalMs: 10 });
+    const slowPut = async (...args: Parameters<MemoryStore['put']>) => {
+      await memory.put(...args);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    };
+    const store = new Proxy(memory, {
+      get: (target, property) => {
+        if (property === 'put') return slowPut;
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const topic = uniqueName('t');
+    const producer = new StreamProducer({ publisher: broker.publisher(), store, inlineThreshold: 0, provisionalLeaseMs: 100, lifetime: { readers: ['g'], ttlMs: 60_000 } });
+    const result = await producer.send(topic, Buffer.from('slowly stored'));
+    expect(producer.stats.rewritten).toBe(1);
+    const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [memory] });
+    for await (const item of consumer) {
+      expect(Buffer.from((await item.resolve()) as Uint8Array).toString()).toBe('slowly stored');
+      await item.ack();
+      break;
+    }
+    expect(await memory.exists(result.id)).toBe(false);
+    await consumer.close();
+    await producer.close();
+  });
+
   it('does not write again a payload its readers consumed and released before the commit came', async () => {
     const broker = new MemoryBroker();
     const store = new MemoryStore();

@@ -239,13 +239,19 @@ export class RedisStreamsSubscriber implements Subscriber {
     }
   }
 
-  /** Writes the dead letter of an entry read once more than maxDeliveries allows, and acks the entry, in one MULTI. */
+  /**
+   * Writes the dead letter of an entry read once more than maxDeliveries allows, then acks the entry.
+   * Not in one MULTI: there a dead letter Redis refuses (a key of another type under its name) would
+   * still let the XACK through, and the entry would go without a trace. Here the refusal raises and the
+   * entry stays pending; a crash between the two writes the dead letter again on the next delivery.
+   */
   async #deadLetter(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Promise<void> {
     const letter = overDeliveredLetter({ topic, position: entry.id, deliveryCount: entry.count - 1, group: this.group, value, key }, this.#context.options.maxDeliveries);
     const fields: Array<string | Buffer> = ['v', letter.value];
     if (letter.key !== undefined) fields.push('k', letter.key);
-    const dlq = this.#context.deadLetter(topic);
-    await this.#context.commands.multi().call('XADD', dlq, '*', ...fields).xack(entry.stream, this.group, entry.id).exec();
+    const { commands } = this.#context;
+    await commands.call('XADD', this.#context.deadLetter(topic), '*', ...fields);
+    await commands.xack(entry.stream, this.group, entry.id);
   }
 
   #delivery(topic: string, entry: StreamEntry & { count: number }, value: Buffer, key: string | undefined): Delivery {

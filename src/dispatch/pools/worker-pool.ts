@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { StreamItem } from '../../consumer/index.js';
-import { ConfigError, HandlerError } from '../../errors/index.js';
+import { ConfigError, HandlerError, ProxyStreamError } from '../../errors/index.js';
 import type { WorkerPoolSpec } from '../definition.js';
-import { deserializeError } from '../retry.js';
+import { deserializeError, type SerializedError } from '../retry.js';
+import { raceAbort } from '../../util/timers.js';
 import { moduleUrl } from './host-path.js';
 import type { FromWorker, WorkerChannel } from './protocol.js';
 import type { Executor } from './types.js';
@@ -59,7 +60,17 @@ export class WorkerExecutor implements Executor {
   }
 
   async run(items: readonly StreamItem[], attempt: number, signal: AbortSignal, started: () => void): Promise<void> {
-    const worker = await this.#acquire();
+    const acquiring = this.#acquire();
+    let worker: Worker;
+    try {
+      // The wait for a worker (or for one to start) ends with the attempt: a start that hangs holds up
+      // neither the drain deadline nor a close.
+      worker = await raceAbort(acquiring, signal, `pool ${this.#parts.name}: waiting for a worker`);
+    } catch (error) {
+      // A worker that comes after all joins the idle ones.
+      if (signal.aborted) acquiring.then((late) => this.#release(late), () => undefined);
+      throw error;
+    }
     started();
     try {
       await new Promise<void>((resolve, reject) => {
@@ -148,7 +159,7 @@ export class WorkerExecutor implements Executor {
         channel.onMessage((message) => {
           if (message.t === 'ready') resolve();
           else if (message.t === 'init-failed') {
-            reject(new ConfigError(`pool ${name}: worker init failed: ${message.error.message}`, { context: { pool: name } }));
+            reject(initFailure(name, message.error));
             channel.kill();
           } else worker.reply?.(message);
         });
@@ -174,4 +185,16 @@ export class WorkerExecutor implements Executor {
       if (counted) this.#starting -= 1;
     }
   }
+}
+
+/**
+ * Why a worker did not start: a proxystream error keeps its code and whether trying again can help (a
+ * store not reachable yet is retried like any attempt, not dead-lettered at once); anything else (a
+ * module that does not load, a missing export) is a ConfigError.
+ */
+function initFailure(pool: string, flat: SerializedError): ProxyStreamError {
+  const message = `pool ${pool}: worker init failed: ${flat.message}`;
+  const cause = deserializeError(flat);
+  if (cause instanceof ProxyStreamError) return new ProxyStreamError(cause.code, message, { cause, retriable: cause.retriable, context: { ...cause.context, pool } });
+  return new ConfigError(message, { cause, context: { pool } });
 }
