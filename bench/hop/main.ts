@@ -42,15 +42,18 @@ const SIZES = [10_000, 1_000_000, 10_000_000];
 /** Items in flight of the light loop: two per worker. Latencies compare here, at one load for every system. */
 const LIGHT_WINDOW = 2 * WORKERS;
 /**
- * Items in flight of the deep loop: 32 MB / size, between 2W and 16W (64 at 10 kB, 32 at 1 MB, 8 at
+ * Items in flight of the deep loop: 32 MB / size, between 4W and 16W (64 at 10 kB, 32 at 1 MB, 16 at
  * 10 MB). With two per worker the closed loop, not the data path, bounds proxystream's rate: in a sweep on
  * 2026-12-07 (one run each) its hop at 10 kB went from 2,321 / 3,032 items/s (remote / process pool) at 8
  * in flight to 3,889 / 3,902 at 32 and 4,747 / 4,703 at 128, and the peer's from 2,340 to 2,247 and 2,621
  * (direct); at 1 MB ours rose from 498 / 623 to 652 / 857 at 32 and the peer's ref fell from 414 to 343
  * (in the full run after it, it rose from 396 to 411). A depth that suits one system need not suit the
- * other, so both run both depths and each is quoted at its faster one.
+ * other, so both run both depths and each is quoted at its faster one. The floor of 4W keeps a deep loop
+ * at 10 MB (it was 2W, the light loop's depth, until 2026-12-07): a scratch sweep that day at 10 MB
+ * (300 items, 2 rounds, medians) gave ours 74 / 86 items/s at 8 in flight, 76 / 93 at 16 and 91 / 104
+ * at 24, the peer's ref 36, 35 and 39.
  */
-const deepWindow = (size: number) => Math.min(16 * WORKERS, Math.max(LIGHT_WINDOW, Math.floor(32e6 / size)));
+const deepWindow = (size: number) => Math.min(16 * WORKERS, Math.max(4 * WORKERS, Math.floor(32e6 / size)));
 /** The depths a run takes at `size`: the light loop, the deep one, or both (one run when they are equal). */
 type Depths = 'light' | 'deep' | 'both';
 const windowsFor = (depths: Depths, size: number) => [...new Set(depths === 'light' ? [LIGHT_WINDOW] : depths === 'deep' ? [deepWindow(size)] : [LIGHT_WINDOW, deepWindow(size)])];
@@ -62,10 +65,12 @@ const windowsFor = (depths: Depths, size: number) => [...new Set(depths === 'lig
  * of the items, and at 1 MB a profile of a process-pool worker 3 s after a 1,000-item warm-up showed
  * 22% of its CPU in V8's optimising compiler (1.5% after 18 s). Each sample records its start-up share
  * (goal: under 5%), its warm-up items and the warm-up's own (cold) rate. The measured items make the
- * fastest run last about 4 s: with 6,000 / 2,500 / 240 items, runs of 1.2-1.7 s on a quiet machine
- * spread 2,763-4,677 items/s over the three 10 kB rows that send the same inline bytes.
+ * fastest run last about 4 s (8 s at 10 MB): with 6,000 / 2,500 / 240 items, runs of 1.2-1.7 s on a
+ * quiet machine spread 2,763-4,677 items/s over the three 10 kB rows that send the same inline bytes,
+ * and with 400 items at 10 MB (runs of about 4 s) 7 of the 12 rows of ours left 5.4-10.7% of their time
+ * to start-up in the run of 2026-12-07.
  */
-const ITEMS: Record<number, number> = quick ? { 10_000: 400, 1_000_000: 150, 10_000_000: 30 } : { 10_000: 20_000, 1_000_000: 4000, 10_000_000: 400 };
+const ITEMS: Record<number, number> = quick ? { 10_000: 400, 1_000_000: 150, 10_000_000: 30 } : { 10_000: 20_000, 1_000_000: 4000, 10_000_000: 800 };
 const WARMUP: Record<number, number> = quick ? { 10_000: 2 * WORKERS, 1_000_000: 2 * WORKERS, 10_000_000: 2 * WORKERS } : { 10_000: 15_000, 1_000_000: 1000, 10_000_000: 100 };
 const WARMUP_SECONDS = quick ? 0 : 10;
 
