@@ -381,12 +381,17 @@ export class Dispatcher implements AsyncDisposable {
     return lags.filter((lag): lag is { topic: string; events: number } => typeof lag.events === 'number');
   }
 
+  /** Stops every pool's attempts (`why`) and closes the pools; a pool that fails to close is logged. Safe to call twice. */
+  async #closePools(why: string): Promise<void> {
+    this.#stopPools.abort(new AbortedError(why));
+    await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing a pool failed'))));
+  }
+
   async #shutdown(): Promise<void> {
     if (this.#starting !== undefined && this.#reading === undefined) {
       // Closed while it starts: the pools stop first (a worker whose start hangs would hold the start
       // up), then the start finishes, and the rest below closes what it made.
-      this.#stopPools.abort(new AbortedError('dispatcher closed while it started'));
-      await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch(() => undefined)));
+      await this.#closePools('dispatcher closed while it started');
       await this.#starting.catch(() => undefined);
     }
     const wasRunning = this.#state === 'running';
@@ -403,8 +408,7 @@ export class Dispatcher implements AsyncDisposable {
         this.#stopPools.abort(new AbortedError('drain deadline'));
         await idle;
       }
-      this.#stopPools.abort(new AbortedError('dispatcher closed'));
-      await Promise.all([...this.#pools.values()].map((pool) => pool.close().catch((error: unknown) => this.logger.warn({ err: error }, 'closing a pool failed'))));
+      await this.#closePools('dispatcher closed');
       await this.#consumer?.close();
       if (this.#sourceEnded) await this.#endRemoteTopics();
       await this.#publisher?.close();
