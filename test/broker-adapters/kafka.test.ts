@@ -137,6 +137,33 @@ describe('KafkaBroker on kafkajs internals', () => {
       prototype.joinAndSync = original;
     }
   }, 60_000);
+
+  it('subscribes on when the metadata does not know a topic just made yet (kafkajs gives up at once)', async () => {
+    // Seen in CI: a dispatcher's subscribe failed with UNKNOWN_TOPIC_OR_PARTITION after the topic's
+    // leaders had been seen. Make the consumer's first two metadata lookups of the topic fail like that.
+    const req = createRequire(import.meta.url);
+    const { prototype } = req('kafkajs/src/cluster/index.js') as { prototype: { addMultipleTargetTopics: (topics: string[]) => Promise<void> } };
+    const { createErrorFromCode } = req('kafkajs/src/protocol/error.js') as { createErrorFromCode: (code: number) => Error };
+    const original = prototype.addMultipleTargetTopics;
+    const b = broker();
+    const topic = uniqueName('t');
+    await b.publisher().publish(topic, [message('m0'), message('m1')]);
+    let refused = 0;
+    prototype.addMultipleTargetTopics = function (this: unknown, topics: string[]) {
+      if (topics.includes(topic) && refused < 2) {
+        refused += 1;
+        return Promise.reject(createErrorFromCode(3));
+      }
+      return original.call(this, topics);
+    };
+    try {
+      const got = await readUntil(b.subscriber({ topics: topic, group: uniqueName('g') }), (read) => read.length === 2);
+      expect(refused).toBe(2);
+      expect(texts(got)).toEqual(['m0', 'm1']);
+    } finally {
+      prototype.addMultipleTargetTopics = original;
+    }
+  }, 60_000);
 });
 
 describe('KafkaBroker client swap', () => {

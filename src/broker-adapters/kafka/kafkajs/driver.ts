@@ -1,9 +1,9 @@
 import kafkajs, { type Admin, type Kafka, type Producer, type SASLOptions } from 'kafkajs';
 import { asConnectionError, connectWithin, type CommittedOffset, type GroupConsumerDriver, type GroupHooks, type KafkaDriver, type OutgoingRecord, type PartitionBounds, type ProducerDriver } from '../driver.js';
 import type { ParsedKafkaOptions } from '../options.js';
-import { retry, type RetryOptions } from '../../../util/retry.js';
+import { retry } from '../../../util/retry.js';
 import { TopicCache } from '../topic-cache.js';
-import { kafkaErrorType } from './error-type.js';
+import { kafkaErrorType, NEW_TOPIC_POLL } from './error-type.js';
 import { KafkajsGroupConsumer } from './group-consumer.js';
 
 const { Kafka: KafkaClient, logLevel } = kafkajs;
@@ -156,10 +156,3 @@ export class KafkajsDriver implements KafkaDriver {
     }
   }
 }
-
-/**
- * Up to 5 s, every 200 ms: kafkajs waits for a new topic's leaders but gives up at once when the
- * metadata does not know the topic yet (UNKNOWN_TOPIC_OR_PARTITION, seen under load when two processes
- * create one topic together); creating again finds it, or it exists, and waits anew.
- */
-const NEW_TOPIC_POLL: RetryOptions = { attempts: 25, backoffMs: 200, maxBackoffMs: 200, jitter: 0, retriable: (error) => ['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE'].includes(kafkaErrorType(error) ?? '') };

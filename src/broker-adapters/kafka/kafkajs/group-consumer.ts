@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { retry } from '../../../util/retry.js';
 import { EOS_HEADER, RESTART_BACKOFF, restartRetry, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { KafkajsDriver } from './driver.js';
-import { kafkaErrorType } from './error-type.js';
+import { kafkaErrorType, NEW_TOPIC_POLL } from './error-type.js';
 
 /**
  * A kafkajs consumer-group member: kafkajs joins, heartbeats and fetches; batches go to the hooks
@@ -53,8 +53,12 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
       else this.#hooks.failed(this.#driver.asConnectionError(event.payload.error, `kafka consumer of group ${this.#group}`));
     });
     await this.#driver.connect('consumer connect', () => consumer.connect(), () => consumer.disconnect());
-    await consumer.subscribe({ topics: [...this.#topics], fromBeginning: this.#fromBeginning });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
+    try {
+      await retry(() => consumer.subscribe({ topics: [...this.#topics], fromBeginning: this.#fromBeginning }), NEW_TOPIC_POLL);
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
+    } catch (error) {
+      throw this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} subscribe`);
+    }
   }
 
   place(topic: string, partition: number, placement: Placement): void {
