@@ -58,7 +58,10 @@ export interface WorkerDefinition<M, T> {
     /** TTL of stored results, in ms. @default 86400000 (24 h) */
     ttlMs?: number;
   };
-  /** Per-batch bound in ms. */
+  /**
+   * Per-batch bound in ms. Past it `context.signal` aborts, the batch is retried, and the late batch's
+   * results are not published (unless they were already being published when it fired). @default none
+   */
   timeoutMs?: number;
 }
 
@@ -113,6 +116,8 @@ export function defineWorker<M, T = unknown>(definition: WorkerDefinition<M, T>)
     handleBatch: async (items, context) => {
       const inputs = await resolveAll(items as Array<DispatchItem<T>>, parsed.prefetch, context.signal);
       const outputs = await holder!.use(async (model, modelVersion) => definition.handle(inputs, model, { ...context, modelVersion }));
+      // A batch past its bound (or stopped) publishes nothing: its retry publishes the results once.
+      context.signal.throwIfAborted();
       if (outputs && results !== undefined) await Promise.all(outputs.map((output) => results!.send(parsed.results!.topic, output.value, withOptional(output))));
     },
     lifecycle: {

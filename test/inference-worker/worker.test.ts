@@ -101,6 +101,46 @@ describe('defineWorker (in-process under the dispatcher)', () => {
     expect(results.get(3)).toEqual({ inline: true, value: 64 });
     await reader.close();
   });
+
+  it('publishes nothing from a batch that outlived its timeout: the retry publishes its results once', async () => {
+    const resultsTopic = `${w.topic}.scores`;
+    const reader = new StreamConsumer({ subscriber: w.broker.subscriber({ topics: resultsTopic, group: 'reader' }), stores: [w.store] });
+    let attempts = 0;
+    const worker = defineWorker<null, Uint8Array>({
+      load: () => null,
+      batch: { size: 2, lingerMs: 20 },
+      timeoutMs: 150,
+      results: { topic: resultsTopic },
+      handle: async (inputs) => {
+        attempts += 1;
+        const attempt = attempts;
+        // The first attempt ignores its signal and finishes late, as a hung computation would.
+        if (attempt === 1) await new Promise((resolve) => setTimeout(resolve, 400));
+        return inputs.map(({ item }) => ({ value: attempt, metadata: { i: item.metadata.i as number } }));
+      },
+    });
+    const d = dispatcher({ pipeline: { source: { topics: w.topic, group: w.group }, pools: { infer: worker }, retry: { attempts: 3, backoffMs: 1 } }, broker: w.broker, stores: [w.store] });
+    await d.start();
+    await produce(w.broker, w.store, w.topic, 2, { end: true });
+    await d.drained;
+    // The late first attempt ends after the retry: give it time to (not) publish before closing.
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await d.close();
+    const published: Array<{ i: number; attempt: unknown }> = [];
+    const signal = AbortSignal.timeout(2_000);
+    try {
+      for await (const item of reader.items({ signal })) {
+        published.push({ i: item.metadata.i as number, attempt: await item.resolve() });
+        await item.ack();
+      }
+    } catch (error) {
+      if (!signal.aborted) throw error;
+    }
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(published.map((result) => result.i).sort()).toEqual([0, 1]);
+    expect(published.every((result) => result.attempt !== 1)).toBe(true);
+    await reader.close();
+  });
 });
 
 describe('defineWorker in a worker process', () => {
