@@ -146,10 +146,19 @@ export class TimeoutError extends ProxyStreamError {
   }
 }
 
-/** The broker refused or failed to accept published events; the events were not sent. */
+/**
+ * The broker refused or failed to accept published events. `accepted`, when the adapter can tell,
+ * lists the events of the call the broker did take before it failed (Redis Streams answers each XADD);
+ * the others were not taken.
+ */
 export class PublishError extends ProxyStreamError {
-  constructor(message: string, options: Options & { retriable?: boolean } = {}) {
-    super(ErrorCodes.PUBLISH, message, options);
+  /** Indices, in the publish call's order, of the events the broker took; `undefined` when the adapter cannot tell. */
+  readonly accepted: readonly number[] | undefined;
+
+  constructor(message: string, options: Options & { retriable?: boolean; accepted?: readonly number[] } = {}) {
+    const { accepted, ...rest } = options;
+    super(ErrorCodes.PUBLISH, message, rest);
+    this.accepted = accepted;
   }
 }
 

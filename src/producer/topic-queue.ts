@@ -1,4 +1,5 @@
 import type { OutgoingMessage } from '../broker-adapters/index.js';
+import { PublishError } from '../errors/index.js';
 import { Batcher } from '../util/batcher.js';
 import { SerialLoop } from '../util/serial-loop.js';
 
@@ -87,9 +88,19 @@ export class TopicQueue {
     try {
       await this.#hooks.publish(batch.map((slot) => slot.message!));
     } catch (error) {
-      for (const slot of batch) slot.finish(error);
+      // Events the broker took before it failed are sent: they settle like an accepted batch (their
+      // payloads get their lifetime), the rest fail. Where the adapter cannot tell, all fail.
+      const taken = new Set(error instanceof PublishError ? error.accepted : []);
+      for (const [index, slot] of batch.entries()) if (!taken.has(index)) slot.finish(error);
+      this.#accept(batch.filter((_, index) => taken.has(index)));
       return;
     }
+    this.#accept(batch);
+  }
+
+  /** Commits an accepted batch's lifetimes, then settles its sends. */
+  #accept(batch: Slot[]): void {
+    if (batch.length === 0) return;
     // The next batch goes out while this one's lifetimes are committed: a send still resolves only
     // once its commit is done, and flush() waits for every commit.
     const accepting = this.#hooks.accepted(batch).then(

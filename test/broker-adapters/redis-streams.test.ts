@@ -4,11 +4,12 @@ import { RedisStreamsBroker, type RedisStreamsBrokerOptions } from '../../src/br
 import { TRIM_INTERVAL_MS, trimAcked } from '../../src/broker-adapters/redis-streams/acked-trim.js';
 import { compareIds } from '../../src/broker-adapters/redis-streams/stream-ids.js';
 import type { Delivery, Subscriber } from '../../src/broker-adapters/types.js';
-import { ErrorCodes, isProxyStreamError } from '../../src/errors/index.js';
+import { ErrorCodes, isProxyStreamError, PublishError } from '../../src/errors/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
 import { StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { decodeDeadLetter } from '../../src/wire/index.js';
+import { startRedis } from '../../scripts/servers/redis.mjs';
 import { redisTestUrl } from '../conformance/adapters/redis.js';
 import { uniqueName } from '../conformance/types.js';
 
@@ -672,4 +673,31 @@ describe('RedisStreamsBroker', () => {
     const lag = await b.lag('t', 'g').catch((e: unknown) => e);
     expect(isProxyStreamError(lag, ErrorCodes.CONNECTION)).toBe(true);
   });
+});
+
+describe('RedisStreamsBroker, a publish Redis takes only part of', () => {
+  it('names the events Redis took in the PublishError it raises', async () => {
+    // A private Redis whose bulk limit (proto-max-bulk-len, 1 MiB at least) one event exceeds: Redis
+    // takes the events before it, refuses it and drops the connection (the client may send the call's
+    // events again on reconnecting: at least once).
+    const server = await startRedis();
+    const b = new RedisStreamsBroker({ url: server.url, blockMs: 100 });
+    const admin = new Redis(server.url, { protocol: 2 });
+    try {
+      await admin.config('SET', 'proto-max-bulk-len', String(1024 * 1024));
+      const topic = uniqueName('t');
+      const failed = await b.publisher().publish(topic, [{ value: bytes('a') }, { value: bytes('b') }, { value: new Uint8Array(2 * 1024 * 1024) }]).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(PublishError);
+      const { accepted } = failed as PublishError;
+      // Usually [0, 1]; a reset connection can lose the replies of all three attempts.
+      expect(accepted).toBeDefined();
+      expect(accepted).not.toContain(2);
+      const values = new Set((await admin.xrange(topic, '-', '+')).map(([, fields]) => fields[1]));
+      for (const index of accepted!) expect(values.has(['a', 'b'][index]!)).toBe(true);
+    } finally {
+      admin.disconnect();
+      await b.close();
+      await server.stop();
+    }
+  }, 60_000);
 });

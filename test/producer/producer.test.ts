@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBroker, type OutgoingMessage, type Publisher } from '../../src/broker-adapters/index.js';
 import { StreamConsumer } from '../../src/consumer/index.js';
-import { ClosedError, ConfigError, ConnectionError, LimitExceededError } from '../../src/errors/index.js';
+import { ClosedError, ConfigError, ConnectionError, LimitExceededError, PublishError } from '../../src/errors/index.js';
 import { storeBySize, storeByTopic, StreamProducer } from '../../src/producer/index.js';
 import { MemoryStore } from '../../src/store/index.js';
 import { decodeEvent } from '../../src/wire/index.js';
@@ -211,6 +211,33 @@ describe('StreamProducer', () => {
     expect((await store.stats()).objects).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await store.stats()).objects).toBe(0);
+    await producer.close();
+  });
+
+  it('settles the sends of the events a failed publish still took as sent, with their payloads\' full lifetime', async () => {
+    // The broker takes the first two events of the call and refuses the third (Redis Streams answers
+    // each XADD): two sends resolve and their payloads outlive the provisional lease, the third fails.
+    const broker = new MemoryBroker();
+    const store = new MemoryStore({ sweepIntervalMs: 20 });
+    const topic = uniqueName('t');
+    const inner = broker.publisher();
+    const publisher: Publisher = {
+      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
+        await inner.publish(to, messages.slice(0, 2));
+        throw new PublishError('the broker took 2 events', { context: { topic: to }, accepted: [0, 1] });
+      },
+      close: () => inner.close(),
+      [Symbol.asyncDispose]: () => inner.close(),
+    };
+    const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, provisionalLeaseMs: 300, lifetime: { ttlMs: 60_000 }, batch: { maxCount: 8, lingerMs: 20 } });
+    const outcomes = await Promise.allSettled([0, 1, 2].map((i) => producer.send(topic, Buffer.from(`v${i}`))));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(PublishError);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const kept = outcomes.slice(0, 2).map((outcome) => (outcome as PromiseFulfilledResult<{ id: string }>).value.id);
+    expect(await Promise.all(kept.map(async (id) => Buffer.from((await store.get(id))!).toString()))).toEqual(['v0', 'v1']);
+    expect((await store.stats()).objects).toBe(2);
+    expect(producer.stats.sent).toBe(2);
     await producer.close();
   });
 

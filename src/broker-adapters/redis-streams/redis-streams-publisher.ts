@@ -14,7 +14,7 @@ type CommandTarget = Record<string, Call> & { call: Call };
 
 /**
  * Publishes to Redis Streams: one XADD per event, sent together in one socket write and resolved
- * when every XADD replied. Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
+ * when every XADD replied; when some fail, the PublishError lists those Redis took (`accepted`). Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
  * records in `<stream>:ps-eos`.
  */
 export class RedisStreamsPublisher implements Publisher {
@@ -59,7 +59,8 @@ export class RedisStreamsPublisher implements Publisher {
     }
     const failed = replies.find((reply): reply is PromiseRejectedResult => reply.status === 'rejected')?.reason as unknown;
     if (failed !== undefined) {
-      throw new PublishError(`redis did not accept every event for ${topic}`, { cause: failed, context: { topic, address }, retriable: !isReplyError(failed) });
+      const accepted = replies.flatMap((reply, index) => (reply.status === 'fulfilled' ? [index] : []));
+      throw new PublishError(`redis took ${accepted.length} of ${messages.length} events for ${topic}`, { cause: failed, context: { topic, address }, retriable: !isReplyError(failed), accepted });
     }
   }
 
