@@ -32,11 +32,25 @@ function openPartition(): PartitionState {
   return state;
 }
 
-function scheduler(consumer: GroupConsumerDriver, state: PartitionState, epoch = () => 1) {
+/** A scheduler of a closing member (no spacing), or with `intervalMs` of a member still reading. */
+function scheduler(consumer: GroupConsumerDriver, state: PartitionState, epoch = () => 1, intervalMs?: number) {
   const closing = new AbortController();
-  closing.abort();
-  return new CommitScheduler({ consumer: () => consumer, states: () => [state], epoch, closing: closing.signal });
+  if (intervalMs === undefined) closing.abort();
+  return new CommitScheduler({ consumer: () => consumer, states: () => [state], epoch, closing: closing.signal, intervalMs: intervalMs ?? 0 });
 }
+
+/** Commits of `consumer` with the time each was made, ms after `started`. */
+function timed(consumer: ReturnType<typeof member>, started: number): Array<{ at: number; offset: number }> {
+  const made: Array<{ at: number; offset: number }> = [];
+  const commit = consumer.commit;
+  consumer.commit = async (offsets) => {
+    made.push({ at: Date.now() - started, offset: offsets[0]!.offset });
+    await commit(offsets);
+  };
+  return made;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('CommitScheduler.finish (a closing member’s last commit)', () => {
   it('tries a failed commit again until the group accepts it', async () => {
@@ -90,5 +104,43 @@ describe('CommitScheduler.schedule', () => {
     expect(await waiting).toBe(true);
     for (let waited = 0; consumer.commits.length < 2 && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(consumer.commits.map((offsets) => offsets[0]!.offset)).toEqual([0, 1]);
+  });
+});
+
+describe('CommitScheduler spacing (intervalMs)', () => {
+  it('commits at most once per interval: acks settled meanwhile go in the next commit', async () => {
+    const consumer = member(0);
+    const state = new PartitionState('t', 0, { committed: -1, metadata: null });
+    const commits = scheduler(consumer, state, () => 1, 200);
+    const made = timed(consumer, Date.now());
+    for (let offset = 0; offset < 5; offset += 1) {
+      state.track(offset);
+      state.settle(offset);
+      commits.schedule();
+      await sleep(20);
+    }
+    for (let waited = 0; made.length < 2 && waited < 2_000; waited += 10) await sleep(10);
+    await sleep(300);
+    expect(made.map((commit) => commit.offset)).toEqual([1, 5]);
+    expect(made[1]!.at - made[0]!.at).toBeGreaterThanOrEqual(180);
+  });
+
+  it('commits at once on flush (a rebalance or close), not after the interval', async () => {
+    const consumer = member(0);
+    const state = new PartitionState('t', 0, { committed: -1, metadata: null });
+    const commits = scheduler(consumer, state, () => 1, 5_000);
+    const started = Date.now();
+    const made = timed(consumer, started);
+    state.track(0);
+    state.settle(0);
+    commits.schedule();
+    await sleep(20);
+    state.track(1);
+    state.settle(1);
+    commits.schedule();
+    await sleep(20);
+    await commits.flush();
+    expect(made.map((commit) => commit.offset)).toEqual([1, 2]);
+    expect(Date.now() - started).toBeLessThan(1_000);
   });
 });

@@ -19,11 +19,13 @@ export interface CommitTarget {
   epoch(): number;
   /** Aborts when the subscriber closes: no more retries. */
   closing: AbortSignal;
+  /** Least ms between the starts of two commits, unless a flush asks for one at once. */
+  intervalMs: number;
 }
 
 /**
  * Commits what the subscriber's partitions have settled: coalesced (one commit in flight, the next
- * one taking everything settled meanwhile), retried with the shared backoff while the generation lasts,
+ * one taking everything settled meanwhile, at most one per `intervalMs` unless a flush hurries it), retried with the shared backoff while the generation lasts,
  * and announced by a tick that {@link CommitScheduler.committed} waiters wake on. A failed commit is
  * retried from a timer rather than awaited, so that `flush()` (which a rebalance waits on) never waits
  * out a backoff.
@@ -36,6 +38,12 @@ export class CommitScheduler {
   #tick = tick();
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
+  /** When the last commit went out. */
+  #lastCommit = 0;
+  /** Flushes under way: a commit waiting out the interval goes at once. */
+  #flushing = 0;
+  /** Ends the current wait for the interval. */
+  #hurry: (() => void) | undefined;
 
   constructor(target: CommitTarget) {
     this.#target = target;
@@ -49,8 +57,14 @@ export class CommitScheduler {
 
   /** Waits until everything settled so far is committed (best effort: a lost generation drops it). */
   async flush(): Promise<void> {
-    this.schedule();
-    await this.#commits.idle();
+    this.#flushing += 1;
+    this.#hurry?.();
+    try {
+      this.schedule();
+      await this.#commits.idle();
+    } finally {
+      this.#flushing -= 1;
+    }
   }
 
   /**
@@ -86,9 +100,10 @@ export class CommitScheduler {
     }
   }
 
-  /** Stops retrying. */
+  /** Stops retrying; a commit waiting out the interval goes at once. */
   stop(): void {
     clearTimeout(this.#retry);
+    this.#hurry?.();
   }
 
   #pending(): boolean {
@@ -97,9 +112,10 @@ export class CommitScheduler {
     return false;
   }
 
-  /** One commit of everything settled so far, a turn after it was asked for (so acks of one turn go together). */
+  /** One commit of everything settled so far, a turn after it was asked for (so acks of one turn go together) and no sooner than `intervalMs` after the last. */
   async #commit(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
+    await this.#spacing();
     const target = this.#target;
     const consumer = target.consumer();
     if (consumer === undefined) return;
@@ -110,6 +126,7 @@ export class CommitScheduler {
     });
     if (batch.length === 0) return;
     const epoch = target.epoch();
+    this.#lastCommit = Date.now();
     try {
       await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
       for (const { state, commit } of batch) state.committed(commit);
@@ -122,6 +139,20 @@ export class CommitScheduler {
     } finally {
       this.wake();
     }
+  }
+
+  /** Waits until `intervalMs` after the last commit, unless a flush is under way or comes meanwhile. */
+  async #spacing(): Promise<void> {
+    const wait = this.#lastCommit + this.#target.intervalMs - Date.now();
+    if (wait <= 0 || this.#flushing > 0 || this.#target.closing.aborted) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#hurry?.(), wait);
+      this.#hurry = () => {
+        clearTimeout(timer);
+        this.#hurry = undefined;
+        resolve();
+      };
+    });
   }
 
   #retryLater(): void {

@@ -65,7 +65,7 @@ export class KafkaSubscriber implements Subscriber {
     this.#from = parts.from;
     this.#private = parts.privateGroup;
     this.#onClose = parts.onClose;
-    this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#close.signal });
+    this.#commits = new CommitScheduler({ consumer: () => this.#consumer, states: () => this.#states.values(), epoch: () => this.#epoch, closing: this.#close.signal, intervalMs: parts.driver.options.commitIntervalMs });
     this.#endWatch = new EndWatch(parts.driver, parts.group, parts.topics);
     this.#overDelivered = new OverDeliveryLetters(parts.driver, parts.group);
   }
