@@ -44,7 +44,8 @@ export interface PublishOptions {
 export interface Publisher extends AsyncDisposable {
   /**
    * Publishes messages to one topic, in order. Resolves once the broker has accepted all of them
-   * (durably, where the broker offers it); rejects with a typed error otherwise.
+   * (durably, where the broker offers it); rejects with a typed error otherwise. A `PublishError`
+   * whose `accepted` is set lists indices into this call's `messages`: a producer counts those as sent.
    */
   publish(topic: string, messages: readonly OutgoingMessage[], options?: PublishOptions): Promise<void>;
   /** Flushes and releases connections. Idempotent. */

@@ -148,8 +148,8 @@ export class TimeoutError extends ProxyStreamError {
 
 /**
  * The broker refused or failed to accept published events. `accepted`, when the adapter can tell,
- * lists the events of the call the broker did take before it failed (Redis Streams answers each XADD);
- * the others were not taken.
+ * lists the events of the call the broker took before it failed (Redis Streams answers each XADD);
+ * treat the others as failed (one whose reply a dropped connection lost may have been taken).
  */
 export class PublishError extends ProxyStreamError {
   /** Indices, in the publish call's order, of the events the broker took; `undefined` when the adapter cannot tell. */

@@ -91,7 +91,9 @@ export class TopicQueue {
       // Events the broker took before it failed are sent: they settle like an accepted batch (their
       // payloads get their lifetime), the rest fail. Where the adapter cannot tell, all fail.
       const taken = new Set(error instanceof PublishError ? error.accepted : []);
-      for (const [index, slot] of batch.entries()) if (!taken.has(index)) slot.finish(error);
+      // A failed send gets an error of its own: `accepted` indexes this batch, not the caller's sends.
+      const failure = taken.size > 0 ? notTaken(error as PublishError) : error;
+      for (const [index, slot] of batch.entries()) if (!taken.has(index)) slot.finish(failure);
       this.#accept(batch.filter((_, index) => taken.has(index)));
       return;
     }
@@ -114,4 +116,9 @@ export class TopicQueue {
     this.#accepting.add(accepting);
     void accepting.finally(() => this.#accepting.delete(accepting));
   }
+}
+
+/** The error of a send the broker did not take, from the PublishError of its batch (kept as `cause`). */
+function notTaken(error: PublishError): PublishError {
+  return new PublishError(`${error.message}; this event was not among them`, { cause: error, context: error.context, retriable: error.retriable });
 }

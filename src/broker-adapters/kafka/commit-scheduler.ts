@@ -38,8 +38,8 @@ export class CommitScheduler {
   #tick = tick();
   #failures = 0;
   #retry: NodeJS.Timeout | undefined;
-  /** When the last commit went out. */
-  #lastCommit = 0;
+  /** When the last commit went out (monotonic clock: a wall-clock step cannot stretch the wait). */
+  #lastCommit = -Infinity;
   /** Flushes under way: a commit waiting out the interval goes at once. */
   #flushing = 0;
   /** Ends the current wait for the interval. */
@@ -126,7 +126,7 @@ export class CommitScheduler {
     });
     if (batch.length === 0) return;
     const epoch = target.epoch();
-    this.#lastCommit = Date.now();
+    this.#lastCommit = performance.now();
     try {
       await consumer.commit(batch.map(({ state, commit }) => ({ topic: state.topic, partition: state.partition, offset: commit.offset, metadata: commit.metadata })));
       for (const { state, commit } of batch) state.committed(commit);
@@ -143,7 +143,7 @@ export class CommitScheduler {
 
   /** Waits until `intervalMs` after the last commit, unless a flush is under way or comes meanwhile. */
   async #spacing(): Promise<void> {
-    const wait = this.#lastCommit + this.#target.intervalMs - Date.now();
+    const wait = this.#lastCommit + this.#target.intervalMs - performance.now();
     if (wait <= 0 || this.#flushing > 0 || this.#target.closing.aborted) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#hurry?.(), wait);

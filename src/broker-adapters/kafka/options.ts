@@ -46,9 +46,9 @@ export const kafkaOptionsSchema = v.object({
    * Least time between two offset commits of a subscriber: acks settled meanwhile go in the next one.
    * A rebalance or close commits at once. Each commit is a write to `__consumer_offsets`; committing
    * after every turn cost the broker about a third of a 2-core machine in the fan-out topology bench.
-   * 0 commits after every turn. @default 100
+   * 0 commits after every turn; at most 60000. @default 100
    */
-  commitIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0)), 100),
+  commitIntervalMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(60_000)), 100),
   /** How often an idle subscriber checks its group's end-of-stream state. @default 500 */
   endOfStreamPollMs: v.optional(integer(1), 500),
 });

@@ -2,7 +2,7 @@ import type { Consumer, EachBatchPayload } from 'kafkajs';
 import { retry } from '../../../util/retry.js';
 import { EOS_HEADER, RESTART_BACKOFF, restartRetry, RESTART_WINDOW_MS, type GroupConsumerDriver, type GroupHooks, type OffsetCommit, type Placement } from '../driver.js';
 import type { KafkajsDriver } from './driver.js';
-import { kafkaErrorType, NEW_TOPIC_POLL } from './error-type.js';
+import { kafkaErrorType, SUBSCRIBE_POLL } from './error-type.js';
 
 /**
  * A kafkajs consumer-group member: kafkajs joins, heartbeats and fetches; batches go to the hooks
@@ -54,10 +54,10 @@ export class KafkajsGroupConsumer implements GroupConsumerDriver {
     });
     await this.#driver.connect('consumer connect', () => consumer.connect(), () => consumer.disconnect());
     try {
-      await retry(() => consumer.subscribe({ topics: [...this.#topics], fromBeginning: this.#fromBeginning }), NEW_TOPIC_POLL);
+      await retry(() => consumer.subscribe({ topics: [...this.#topics], fromBeginning: this.#fromBeginning }), SUBSCRIBE_POLL);
       await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (payload) => this.#onBatch(payload) });
     } catch (error) {
-      throw this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} subscribe`);
+      throw this.#driver.asConnectionError(error, `kafka consumer of group ${this.#group} start`);
     }
   }
 
