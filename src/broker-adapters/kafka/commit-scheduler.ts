@@ -25,8 +25,8 @@ export interface CommitTarget {
 
 /**
  * Commits what the subscriber's partitions have settled: coalesced (one commit in flight, the next
- * one taking everything settled meanwhile, at most one per `intervalMs` unless a flush hurries it), retried with the shared backoff while the generation lasts,
- * and announced by a tick that {@link CommitScheduler.committed} waiters wake on. A failed commit is
+ * one taking everything settled meanwhile, at most one per `intervalMs` unless a flush hurries it),
+ * retried with the shared backoff while the generation lasts, and announced by a tick that {@link CommitScheduler.committed} waiters wake on. A failed commit is
  * retried from a timer rather than awaited, so that `flush()` (which a rebalance waits on) never waits
  * out a backoff.
  */
@@ -112,7 +112,10 @@ export class CommitScheduler {
     return false;
   }
 
-  /** One commit of everything settled so far, a turn after it was asked for (so acks of one turn go together) and no sooner than `intervalMs` after the last. */
+  /**
+   * One commit of everything settled so far, a turn after it was asked for (so acks of one turn go
+   * together) and no sooner than `intervalMs` after the last.
+   */
   async #commit(): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     await this.#spacing();

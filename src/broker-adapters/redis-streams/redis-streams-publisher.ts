@@ -14,8 +14,9 @@ type CommandTarget = Record<string, Call> & { call: Call };
 
 /**
  * Publishes to Redis Streams: one XADD per event, sent together in one socket write and resolved
- * when every XADD replied; when some fail, the PublishError lists those Redis took (`accepted`). Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also
- * records in `<stream>:ps-eos`.
+ * when every XADD replied; when some fail, the PublishError lists those Redis took (`accepted`).
+ * Fields: `v` value, `k` key, `e` '1' on the end-of-stream entry, which a Lua script also records in
+ * `<stream>:ps-eos`.
  */
 export class RedisStreamsPublisher implements Publisher {
   readonly #context: StreamsContext;
