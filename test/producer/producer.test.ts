@@ -8,19 +8,22 @@ import { decodeEvent } from '../../src/wire/index.js';
 import { collect } from '../conformance/helpers.js';
 import { uniqueName } from '../conformance/types.js';
 
+/** A publisher whose publish calls go through `publish` (which may hand them to `inner`); closing closes `inner`. */
+function publisherAround(inner: Publisher, publish: Publisher['publish']): Publisher {
+  return { publish, close: () => inner.close(), [Symbol.asyncDispose]: () => inner.close() };
+}
+
 /** A publisher over the memory broker that records each publish call's batch. */
 function recordingPublisher(broker: MemoryBroker): Publisher & { calls: OutgoingMessage[][] } {
   const inner = broker.publisher();
   const calls: OutgoingMessage[][] = [];
-  return {
-    calls,
-    publish: async (topic, messages) => {
+  return Object.assign(
+    publisherAround(inner, async (topic, messages) => {
       calls.push([...messages]);
       await inner.publish(topic, messages);
-    },
-    close: () => inner.close(),
-    [Symbol.asyncDispose]: () => inner.close(),
-  };
+    }),
+    { calls },
+  );
 }
 
 describe('StreamProducer', () => {
@@ -65,15 +68,11 @@ describe('StreamProducer', () => {
     const calls: number[] = [];
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const publisher: Publisher = {
-      publish: async (topic, messages) => {
-        calls.push(messages.length);
-        if (calls.length === 1) await gate;
-        await inner.publish(topic, messages);
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (topic, messages) => {
+      calls.push(messages.length);
+      if (calls.length === 1) await gate;
+      await inner.publish(topic, messages);
+    });
     const producer = new StreamProducer({ publisher });
     const first = producer.send('t', Buffer.from('a'));
     for (let turn = 0; turn < 100 && calls.length === 0; turn += 1) await new Promise((resolve) => setImmediate(resolve));
@@ -174,15 +173,11 @@ describe('StreamProducer', () => {
     const inner = broker.publisher();
     let inFlightPeak = 0;
     let published = 0;
-    const publisher: Publisher = {
-      publish: async (topic, messages) => {
-        await gate;
-        published += messages.length;
-        await inner.publish(topic, messages);
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (topic, messages) => {
+      await gate;
+      published += messages.length;
+      await inner.publish(topic, messages);
+    });
     const store = new MemoryStore();
     const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, maxInFlightBytes: 3000, batch: { maxCount: 1 } });
     const sends = Array.from({ length: 6 }, () => producer.send('t', Buffer.alloc(1000)));
@@ -221,14 +216,10 @@ describe('StreamProducer', () => {
     const store = new MemoryStore({ sweepIntervalMs: 20 });
     const topic = uniqueName('t');
     const inner = broker.publisher();
-    const publisher: Publisher = {
-      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
-        await inner.publish(to, messages.slice(0, 2));
-        throw new PublishError('the broker took 2 events', { context: { topic: to }, accepted: [0, 1] });
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (to: string, messages: readonly OutgoingMessage[]) => {
+      await inner.publish(to, messages.slice(0, 2));
+      throw new PublishError('the broker took 2 events', { context: { topic: to }, accepted: [0, 1] });
+    });
     const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, provisionalLeaseMs: 300, lifetime: { ttlMs: 60_000 }, batch: { maxCount: 8, lingerMs: 20 } });
     const outcomes = await Promise.allSettled([0, 1, 2].map((i) => producer.send(topic, Buffer.from(`v${i}`))));
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
@@ -247,14 +238,10 @@ describe('StreamProducer', () => {
     const topic = uniqueName('t');
     const inner = broker.publisher();
     // Written, then the acknowledgement is lost (a timeout or a connection dropped mid-request).
-    const publisher: Publisher = {
-      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
-        await inner.publish(to, messages);
-        throw new ConnectionError('connection closed before the broker answered', { context: { address: 'memory' } });
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (to: string, messages: readonly OutgoingMessage[]) => {
+      await inner.publish(to, messages);
+      throw new ConnectionError('connection closed before the broker answered', { context: { address: 'memory' } });
+    });
     const producer = new StreamProducer({ publisher, store, inlineThreshold: 0 });
     await expect(producer.send(topic, Buffer.from('written anyway'))).rejects.toBeInstanceOf(ConnectionError);
     const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
@@ -275,14 +262,10 @@ describe('StreamProducer', () => {
     const store = new MemoryStore({ sweepIntervalMs: 10 });
     const topic = uniqueName('t');
     const inner = broker.publisher();
-    const publisher: Publisher = {
-      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        await inner.publish(to, messages);
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (to: string, messages: readonly OutgoingMessage[]) => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await inner.publish(to, messages);
+    });
     const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, provisionalLeaseMs: 50, lifetime: { readers: ['g'], ttlMs: 60_000 } });
     const result = await producer.send(topic, Buffer.from('slow but sent'));
     expect(producer.stats.rewritten).toBe(1);
@@ -338,16 +321,12 @@ describe('StreamProducer', () => {
     const consumer = new StreamConsumer({ subscriber: broker.subscriber({ topics: topic, group: 'g' }), stores: [store] });
     const iterator = consumer[Symbol.asyncIterator]();
     // The broker's acknowledgement arrives only after the consumer has read, acked and released the payload.
-    const publisher: Publisher = {
-      publish: async (to: string, messages: readonly OutgoingMessage[]) => {
-        await inner.publish(to, messages);
-        const { value: item } = await iterator.next();
-        await item!.resolve();
-        await item!.ack();
-      },
-      close: () => inner.close(),
-      [Symbol.asyncDispose]: () => inner.close(),
-    };
+    const publisher = publisherAround(inner, async (to: string, messages: readonly OutgoingMessage[]) => {
+      await inner.publish(to, messages);
+      const { value: item } = await iterator.next();
+      await item!.resolve();
+      await item!.ack();
+    });
     const producer = new StreamProducer({ publisher, store, inlineThreshold: 0, lifetime: { readers: ['g'], ttlMs: 60_000 } });
     await producer.send(topic, Buffer.from('quickly consumed'));
     expect(producer.stats.rewritten).toBe(0);
