@@ -222,14 +222,16 @@ describe('RedisStreamsBroker', () => {
     // A second consumer that holds an entry makes the group shared: each read takes one entry again.
     const a = b.subscriber({ topics: topic, group });
     const c = b.subscriber({ topics: topic, group });
-    const [held] = await take(c, 1, { ack: false });
+    // c keeps iterating (a consumer that stops hands its unread entries back, and `a` would claim them).
+    const fromC = c.messages({ readAhead: 1 });
+    const held = (await fromC.next()).value as Delivery;
     const before = new Set((await consumersNow()).map((consumer) => consumer.name));
     const fromA = a.messages({ readAhead: 1 });
     await fromA.next();
     const joined = (await consumersNow()).filter((consumer) => !before.has(consumer.name));
     expect(joined).toEqual([{ name: expect.any(String), pending: 1 }]);
-    await held!.ack();
-    await fromA.return?.();
+    await held.ack();
+    await Promise.all([fromA.return?.(), fromC.return?.()]);
     await Promise.all([a.close(), c.close()]);
   });
 
@@ -323,6 +325,23 @@ describe('RedisStreamsBroker', () => {
     expect(got.map((d) => text(d.value)).sort()).toEqual(['y', 'z']);
     expect(got.every((d) => d.deliveryCount === 2)).toBe(true);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('hands the entries it read but never handed out to another consumer once iteration stops, before any close', async () => {
+    const b = broker({ visibilityTimeoutMs: 60_000 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    const first = b.subscriber({ topics: topic, group });
+    await b.publisher().publish(topic, ['a', 'b', 'c', 'd'].map((v) => ({ value: bytes(v) })));
+    // One read takes all four (a lone consumer reads the backlog); the caller takes one and stops.
+    expect((await take(first, 1)).map((d) => text(d.value))).toEqual(['a']);
+    const second = b.subscriber({ topics: topic, group });
+    const started = Date.now();
+    const got = await take(second, 3);
+    expect(got.map((d) => text(d.value))).toEqual(['b', 'c', 'd']);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // Iterating `first` again finds nothing of them left (they are the other consumer's now).
+    expect(await nothingWithin(first, 500)).toEqual([]);
   });
 
   it('redelivers a crashed consumer’s entries after the visibility timeout (XAUTOCLAIM)', async () => {

@@ -104,9 +104,29 @@ export class RedisStreamsSubscriber implements Subscriber {
     return this.messages();
   }
 
+  /**
+   * Deliveries until close (or `options.signal`). When the caller stops iterating before a close, the
+   * entries read but not handed out yet go back to the group at once (as a nack does), so the group's
+   * other consumers get them without waiting for this one to close.
+   */
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     this.#readSize.reset(options.readAhead);
-    return receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options);
+    return this.#handingBackUnread(receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options));
+  }
+
+  async *#handingBackUnread(loop: AsyncGenerator<Delivery, void, undefined>): AsyncGenerator<Delivery, void, undefined> {
+    try {
+      yield* loop;
+    } finally {
+      if (!this.#close.signal.aborted) await this.#handBackUnread();
+    }
+  }
+
+  /** Nacks the queued entries (best effort: one that fails comes back after the visibility timeout); end-of-stream deliveries stay queued. */
+  async #handBackUnread(): Promise<void> {
+    const unread = this.#queue.drain();
+    for (const delivery of unread) if (delivery.endOfStream) this.#queue.push(delivery);
+    await Promise.all(unread.filter((delivery) => !delivery.endOfStream).map((delivery) => delivery.nack({ requeue: true }).catch(() => undefined)));
   }
 
   /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */
