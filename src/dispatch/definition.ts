@@ -91,7 +91,7 @@ export interface PoolCommon {
   concurrency?: number;
   /** Per-attempt bound in ms; a late attempt counts as failed (`PS_TIMEOUT`). @default none */
   timeoutMs?: number;
-  /** Items the pool holds (queued, running, waiting to retry) before reading pauses. @default concurrency × 2 × batch size */
+  /** Items the pool holds (queued, running, waiting to retry) before reading pauses. @default concurrency × 2 × batch size; at least 64 for a remote pool without `batch` */
   capacity?: number;
 }
 
@@ -172,7 +172,8 @@ export type PoolDefinition = AsyncPoolDefinition | WorkerPoolDefinition | Remote
  *   throwing router dead-letters the event with code `PS_CONFIG` (the service keeps running).
  * - `pools`: by name. Every pool has `concurrency` (@default 1), optional `batch: { size, lingerMs }`
  *   (@default lingerMs 10), optional `timeoutMs` per attempt and `capacity` (items held: queued, running
- *   or waiting to retry; @default concurrency × 2 × batch size). Kinds:
+ *   or waiting to retry; @default concurrency × 2 × batch size, and at least 64 for a remote pool
+ *   without `batch`, whose events go out together in one publish). Kinds:
  *   - `async` (@default): `handle(item, ctx)`, or `handleBatch(items, ctx)` with `batch`; in-process.
  *   - `thread`: `{ module, export }` run in worker_threads; `process`: the same in child processes
  *     (crash-isolated). The module is an absolute path or file URL of compiled JS; `export` (@default

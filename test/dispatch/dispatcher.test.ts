@@ -262,6 +262,42 @@ describe('Dispatcher (async pools, MemoryBroker + MemoryStore)', () => {
     await workers.close();
   });
 
+  it('remote pool: holds 64 events by default (more with a high concurrency), so a backlog goes out in publishes of many events', async () => {
+    const work = `${w.topic}.work`;
+    const published: number[] = [];
+    // The broker and its publishers as they are (private fields and all), with each publish to the work topic counted.
+    const around = <T extends object>(target: T, overrides: Partial<T>): T =>
+      new Proxy(target, { get: (of, key) => (key in overrides ? overrides[key as keyof T] : typeof Reflect.get(of, key) === 'function' ? (Reflect.get(of, key) as (...args: unknown[]) => unknown).bind(of) : Reflect.get(of, key)) });
+    const broker = around(w.broker, {
+      publisher: () => {
+        const inner = w.broker.publisher();
+        return around(inner, {
+          publish: (topic, messages, options) => {
+            const events = messages.filter((message) => message.endOfStream !== true).length;
+            if (topic === work && events > 0) published.push(events);
+            return inner.publish(topic, messages, options);
+          },
+        });
+      },
+    });
+    await produce(w.broker, w.store, w.topic, 300, { end: true, readers: ['remote-workers'] });
+    const d = dispatcher({
+      pipeline: {
+        source: { topics: w.topic, group: w.group },
+        pools: { far: { kind: 'remote', topic: work }, wide: { kind: 'remote', topic: `${work}.wide`, concurrency: 40 }, batched: { kind: 'remote', topic: `${work}.b`, concurrency: 2, batch: { size: 4 } } },
+        route: () => 'far',
+      },
+      broker,
+      stores: [w.store],
+    });
+    await d.start();
+    expect(d.pools.map((pool) => [pool.name, pool.capacity])).toEqual([['far', 64], ['wide', 80], ['batched', 16]]);
+    await d.drained;
+    expect(published.reduce((sum, n) => sum + n, 0)).toBe(300);
+    // With the former default (concurrency × 2 = 2 events held) no publish carried more than 2.
+    expect(Math.max(...published)).toBeGreaterThan(8);
+  });
+
   it.each([
     ['with readerGroup, payloads the filter drops are released for the workers too', 'remote-workers', 0],
     ['without readerGroup, dropped payloads wait for their TTL (the workers never see them)', undefined, 2],
