@@ -235,6 +235,72 @@ describe('RedisStreamsBroker', () => {
     await Promise.all([a.close(), c.close()]);
   });
 
+  it('a consumer that shares its group and handles entries quickly reads several at a time; one with slow entries reads readAhead at a time', async () => {
+    const b = broker();
+    const group = uniqueName('g');
+    const mostPending = async (topic: string) => Math.max(...((await raw.call('XINFO', 'CONSUMERS', topic, group)) as unknown[][]).map((row) => Number(row[3])));
+    /** Publishes `count` entries and makes the group shared: another consumer holds the first. */
+    const sharedTopic = async (count: number) => {
+      const topic = uniqueName('t');
+      await b.publisher().publish(topic, Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`m${i}`) })));
+      const holder = b.subscriber({ topics: topic, group });
+      const fromHolder = holder.messages({ readAhead: 1 });
+      const held = (await fromHolder.next()).value as Delivery;
+      return { topic, done: async () => (await held.ack(), await fromHolder.return?.(), await holder.close()) };
+    };
+    const quickTopic = await sharedTopic(120);
+    const quick = b.subscriber({ topics: quickTopic.topic, group });
+    const fromQuick = quick.messages({ readAhead: 1 });
+    await ackDurably(fromQuick, 40);
+    // Each acked at once: its reads grew past one entry, so it holds some read and not yet handed out.
+    expect(await mostPending(quickTopic.topic)).toBeGreaterThan(1);
+    await fromQuick.return?.();
+    const slowTopic = await sharedTopic(20);
+    const slow = b.subscriber({ topics: slowTopic.topic, group });
+    const fromSlow = slow.messages({ readAhead: 1 });
+    let most = 0;
+    for (let i = 0; i < 6; i += 1) {
+      const delivery = (await fromSlow.next()).value as Delivery;
+      most = Math.max(most, await mostPending(slowTopic.topic));
+      await sleep(30);
+      await delivery.ack();
+      await delivery.durable!();
+    }
+    // Held 30 ms each: one read, one entry.
+    expect(most).toBe(1);
+    await fromSlow.return?.();
+    await Promise.all([quickTopic.done(), slowTopic.done(), quick.close(), slow.close()]);
+  });
+
+  it('a consumer that stalls on an entry after quick ones hands the entries it read ahead to the group', async () => {
+    const b = broker({ blockMs: 100 });
+    const topic = uniqueName('t');
+    const group = uniqueName('g');
+    await b.publisher().publish(topic, Array.from({ length: 30 }, (_, i) => ({ value: Buffer.from(`m${i}`) })));
+    const other = b.subscriber({ topics: topic, group });
+    const fromOther = other.messages({ readAhead: 1 });
+    const first = (await fromOther.next()).value as Delivery;
+    const quick = b.subscriber({ topics: topic, group });
+    const fromQuick = quick.messages({ readAhead: 1 });
+    const handledByQuick: string[] = [];
+    for (let i = 0; i < 10; i += 1) {
+      const delivery = (await fromQuick.next()).value as Delivery;
+      handledByQuick.push(text(delivery.value));
+      await delivery.ack();
+      await delivery.durable!();
+    }
+    // `quick` now works on one entry for a long time (it neither takes nor closes): what it read
+    // ahead goes back to the group, and `other` gets every entry `quick` has not handled.
+    const stuck = (await fromQuick.next()).value as Delivery;
+    await first.ack();
+    const rest = await take(other, 30 - handledByQuick.length - 2, { timeoutMs: 5_000 });
+    const seen = [text(first.value), ...handledByQuick, text(stuck.value), ...rest.map((d) => text(d.value))];
+    expect(new Set(seen).size).toBe(30);
+    await stuck.ack();
+    await fromQuick.return?.();
+    await Promise.all([other.close(), quick.close()]);
+  });
+
   it('a lone consumer of several streams grows its reads when each stream fills its COUNT', async () => {
     const b = broker();
     const topics = [uniqueName('t'), uniqueName('t')];

@@ -6,6 +6,10 @@ const MEMBERS_CHECK_MS = 1_000;
 const LONE_RECHECK_MS = 50;
 /** About how many bytes a lone consumer's read may bring: its batches grow to this, not past it. */
 const LONE_READ_BYTES = 1024 * 1024;
+/** A consumer that shares its group reads about this many ms of its own recent handling ahead (at least readAhead entries). */
+const SHARED_HOLD_MS = 2;
+/** The most entries a read takes while the group is shared. */
+const SHARED_MAX_COUNT = 16;
 
 /** What {@link ReadSize} needs to know about its subscriber. */
 export interface ReadSizeParts {
@@ -27,6 +31,10 @@ export interface ReadSizeParts {
  * newcomer gets its share within that (a consumer with long tasks reads less often, so it checks before
  * each such read; one reading a backlog of short ones does not pay a round trip per read for it);
  * otherwise it checks every second whether it is alone.
+ * A consumer that shares its group and handles entries quickly (each acked within well under
+ * SHARED_HOLD_MS of being handed out) reads as many as it handles in about SHARED_HOLD_MS, up to
+ * SHARED_MAX_COUNT: a round trip per entry cost more than the entries it held back from the others
+ * (the subscriber hands back what it holds unread once its reader stalls).
  */
 export class ReadSize {
   readonly #parts: ReadSizeParts;
@@ -37,11 +45,29 @@ export class ReadSize {
   /** The group had no other live consumer at the last check. */
   #alone = false;
   #lastMembersCheck = 0;
+  /** Recent ms from handing an entry out to its ack or nack (rises at once, falls halfway per entry); undefined before the first. */
+  #handlingMs: number | undefined;
 
   constructor(parts: ReadSizeParts) {
     this.#parts = parts;
     this.#shareCount = parts.batchSize;
     this.#loneCount = parts.batchSize;
+  }
+
+  /** Notes that an entry was settled `ms` after it was handed out. */
+  handled(ms: number): void {
+    this.#handlingMs = this.#handlingMs === undefined || ms > this.#handlingMs ? ms : (this.#handlingMs + ms) / 2;
+  }
+
+  /** Whether the last read was sized for a group shared with other live consumers. */
+  get shared(): boolean {
+    return !this.#parts.privateGroup && !this.#alone && this.#shareCount < this.#parts.batchSize;
+  }
+
+  /** Entries per read while shared: readAhead, more for a reader that handles entries quickly. */
+  #sharedCount(): number {
+    const quick = this.#handlingMs === undefined ? 0 : Math.floor(SHARED_HOLD_MS / Math.max(this.#handlingMs, 0.001));
+    return Math.max(this.#shareCount, Math.min(quick, SHARED_MAX_COUNT, this.#parts.batchSize));
   }
 
   /** Starts over for a reader that reads `readAhead` entries ahead (default: batchSize). */
@@ -62,7 +88,7 @@ export class ReadSize {
       this.#lastMembersCheck = now;
       this.#alone = await this.#parts.alone();
     }
-    if (!privateGroup && !this.#alone) this.#loneCount = this.#shareCount;
+    if (!privateGroup && !this.#alone) this.#loneCount = this.#sharedCount();
     return this.#loneCount;
   }
 

@@ -32,6 +32,8 @@ export interface RedisStreamsSubscriberParts {
 
 /** How often a subscriber that has seen an end marker checks whether the group settled before it. */
 const END_POLL_MS = 25;
+/** A reader that holds entries of a shared read and has taken none for this long hands them back to its group. */
+const STALL_MS = 100;
 
 /**
  * One consumer of a Redis Streams consumer group: XREADGROUP on its own blocking connection, XACK on
@@ -52,6 +54,11 @@ export class RedisStreamsSubscriber implements Subscriber {
   readonly #queue = new DeliveryQueue<Delivery>();
   readonly #ends: EndMarks;
   readonly #readSize: ReadSize;
+  /** When each delivery now out was handed out (performance.now()), to size shared reads by its handling time. */
+  readonly #handedOut = new WeakMap<Delivery, number>();
+  /** performance.now() of the last delivery handed out. */
+  #lastTake = 0;
+  #stallCheck: NodeJS.Timeout | undefined;
   #groups: Promise<void> | undefined;
   #claimSoon = true;
   #lastClaim = 0;
@@ -111,7 +118,7 @@ export class RedisStreamsSubscriber implements Subscriber {
    */
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     this.#readSize.reset(options.readAhead);
-    return this.#handingBackUnread(receiveLoop({ take: () => this.#queue.shift(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options));
+    return this.#handingBackUnread(receiveLoop({ take: () => this.#take(), wait: (signal) => this.#fill(signal) }, this.#close.signal, options));
   }
 
   async *#handingBackUnread(loop: AsyncGenerator<Delivery, void, undefined>): AsyncGenerator<Delivery, void, undefined> {
@@ -120,6 +127,39 @@ export class RedisStreamsSubscriber implements Subscriber {
     } finally {
       if (!this.#close.signal.aborted) await this.#handBackUnread();
     }
+  }
+
+  #take(): Delivery | undefined {
+    const delivery = this.#queue.shift();
+    if (delivery !== undefined) {
+      this.#lastTake = performance.now();
+      this.#handedOut.set(delivery, this.#lastTake);
+    }
+    return delivery;
+  }
+
+  /** Notes how long a delivery was out before it was acked or nacked. */
+  #settled(delivery: Delivery): void {
+    const at = this.#handedOut.get(delivery);
+    if (at === undefined) return;
+    this.#handedOut.delete(delivery);
+    this.#readSize.handled(performance.now() - at);
+  }
+
+  /**
+   * After a shared read left entries waiting: once the reader has taken none for STALL_MS (a long
+   * entry came after quick ones), the waiting entries go back to the group for the other consumers.
+   */
+  #watchForStall(): void {
+    if (this.#stallCheck !== undefined) return;
+    const check = () => {
+      this.#stallCheck = undefined;
+      if (this.#queue.length === 0 || this.#close.signal.aborted) return;
+      const idle = performance.now() - this.#lastTake;
+      if (idle >= STALL_MS) void this.#handBackUnread();
+      else this.#stallCheck = setTimeout(check, STALL_MS - idle).unref();
+    };
+    this.#stallCheck = setTimeout(check, STALL_MS).unref();
   }
 
   /** Nacks the queued entries (best effort: one that fails comes back after the visibility timeout); end-of-stream deliveries stay queued. */
@@ -138,6 +178,7 @@ export class RedisStreamsSubscriber implements Subscriber {
         await this.#trim?.close();
       }
       this.#held.stop();
+      clearTimeout(this.#stallCheck);
       this.#blocking.disconnect();
       const { commands, options } = this.#context;
       try {
@@ -227,7 +268,9 @@ export class RedisStreamsSubscriber implements Subscriber {
     );
     const entries = parseReadReply(reply);
     this.#readSize.observe(entries, count);
+    this.#lastTake = performance.now();
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
+    if (this.#readSize.shared && this.#queue.length > 1) this.#watchForStall();
     return entries.length;
   }
 
@@ -278,7 +321,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     const { stream, id } = entry;
     let acked: Promise<boolean> | undefined;
     this.#held.hold(stream, id);
-    return messageDelivery(
+    const delivery = messageDelivery(
       { topic, value, position: id, deliveryCount: entry.count, key },
       {
         // The ack is not awaited: it joins the XACK of this loop turn's acks (see AckBatch), so a reader
@@ -286,16 +329,19 @@ export class RedisStreamsSubscriber implements Subscriber {
         // Redis took it.
         ack: () => {
           this.#held.release(stream, id);
+          this.#settled(delivery);
           acked = this.#acks.add(stream, id);
           return Promise.resolve();
         },
         durable: () => acked ?? Promise.resolve(false),
         nack: (options) => {
           this.#held.release(stream, id);
+          this.#settled(delivery);
           return this.#nack(stream, id, options);
         },
       },
     );
+    return delivery;
   }
 
   /** Hands a nacked entry back to the group (after `delayMs`), or settles it without requeue. */
