@@ -292,10 +292,18 @@ describe('RedisStreamsBroker', () => {
     // `quick` now works on one entry for a long time (it neither takes nor closes): what it read
     // ahead goes back to the group, and `other` gets every entry `quick` has not handled.
     const stuck = (await fromQuick.next()).value as Delivery;
+    // It read ahead: besides `stuck` it holds entries it has not handed out.
+    const pending = (await raw.xpending(topic, group, '-', '+', 100)) as Array<[string, string, number, number]>;
+    const quickName = pending.find(([id]) => id === stuck.position)![1];
+    const readAhead = pending.filter(([id, consumer]) => consumer === quickName && id !== stuck.position).map(([id]) => id);
+    expect(readAhead.length).toBeGreaterThan(0);
     await first.ack();
     const rest = await take(other, 30 - handledByQuick.length - 2, { timeoutMs: 5_000 });
     const seen = [text(first.value), ...handledByQuick, text(stuck.value), ...rest.map((d) => text(d.value))];
     expect(new Set(seen).size).toBe(30);
+    // The other consumer got them, as first deliveries (a hand-back keeps the delivery count).
+    const restById = new Map(rest.map((d) => [d.position, d.deliveryCount]));
+    expect(readAhead.map((id) => restById.get(id))).toEqual(readAhead.map(() => 1));
     await stuck.ack();
     await fromQuick.return?.();
     await Promise.all([other.close(), quick.close()]);
@@ -405,6 +413,8 @@ describe('RedisStreamsBroker', () => {
     const started = Date.now();
     const got = await take(second, 3);
     expect(got.map((d) => text(d.value))).toEqual(['b', 'c', 'd']);
+    // Never handed out before, so each is still a first delivery.
+    expect(got.map((d) => d.deliveryCount)).toEqual([1, 1, 1]);
     expect(Date.now() - started).toBeLessThan(5_000);
     // Iterating `first` again finds nothing of them left (they are the other consumer's now).
     expect(await nothingWithin(first, 500)).toEqual([]);

@@ -40,7 +40,9 @@ export class HeldEntries {
     for (const [stream, ids] of this.#held) {
       const all = [...ids];
       for (let start = 0; start < all.length; start += REFRESH_BATCH) {
-        await commands.call('XCLAIM', stream, group, consumer, 0, ...all.slice(start, start + REFRESH_BATCH), 'IDLE', 0, 'JUSTID');
+        // Only those still held as this batch leaves: one handed back meanwhile must keep its idle time.
+        const still = all.slice(start, start + REFRESH_BATCH).filter((id) => ids.has(id));
+        if (still.length > 0) await commands.call('XCLAIM', stream, group, consumer, 0, ...still, 'IDLE', 0, 'JUSTID');
       }
     }
   }

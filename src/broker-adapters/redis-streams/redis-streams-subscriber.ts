@@ -59,6 +59,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   /** performance.now() of the last delivery handed out. */
   #lastTake = 0;
   #stallCheck: NodeJS.Timeout | undefined;
+  /** Iterations of `messages()` running now; entries a read brings after the last one ended go back at once. */
+  #iterations = 0;
   #groups: Promise<void> | undefined;
   #claimSoon = true;
   #lastClaim = 0;
@@ -122,10 +124,12 @@ export class RedisStreamsSubscriber implements Subscriber {
   }
 
   async *#handingBackUnread(loop: AsyncGenerator<Delivery, void, undefined>): AsyncGenerator<Delivery, void, undefined> {
+    this.#iterations += 1;
     try {
       yield* loop;
     } finally {
-      if (!this.#close.signal.aborted) await this.#handBackUnread();
+      this.#iterations -= 1;
+      if (this.#iterations === 0) await this.#handBackUnread();
     }
   }
 
@@ -162,11 +166,36 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#stallCheck = setTimeout(check, STALL_MS).unref();
   }
 
-  /** Nacks the queued entries (best effort: one that fails comes back after the visibility timeout); end-of-stream deliveries stay queued. */
+  /**
+   * Hands the queued entries (read, never handed out) back to the group: each becomes claimable at once
+   * (IDLE of the visibility timeout) and keeps its delivery count (RETRYCOUNT one less, as the claim
+   * that takes it adds one). End-of-stream deliveries stay queued. Not for a private group, which nobody
+   * else reads, nor once closing (the close hands back everything). Best effort: an entry whose XCLAIM
+   * fails comes back after the visibility timeout.
+   */
   async #handBackUnread(): Promise<void> {
-    const unread = this.#queue.drain();
-    for (const delivery of unread) if (delivery.endOfStream) this.#queue.push(delivery);
-    await Promise.all(unread.filter((delivery) => !delivery.endOfStream).map((delivery) => delivery.nack({ requeue: true }).catch(() => undefined)));
+    if (this.#private || this.#close.signal.aborted || this.#queue.length === 0) return;
+    const back = new Map<string, { stream: string; count: number; ids: string[] }>();
+    for (const delivery of this.#queue.drain()) {
+      if (delivery.endOfStream) {
+        this.#queue.push(delivery);
+        continue;
+      }
+      const stream = this.#context.stream(delivery.topic);
+      this.#held.release(stream, delivery.position);
+      const key = `${delivery.deliveryCount} ${stream}`;
+      const entries = back.get(key) ?? { stream, count: delivery.deliveryCount, ids: [] };
+      entries.ids.push(delivery.position);
+      back.set(key, entries);
+    }
+    const { commands, options } = this.#context;
+    await Promise.all(
+      [...back.values()].map(({ stream, count, ids }) =>
+        this.#send(() => commands.call('XCLAIM', stream, this.group, this.#consumer, 0, ...ids, 'IDLE', options.visibilityTimeoutMs, 'RETRYCOUNT', count - 1, 'JUSTID')).catch(() => undefined),
+      ),
+    );
+    // Its own next read claims first: entries nobody else took by then come back to it.
+    this.#claimSoon = true;
   }
 
   /** Stops reading and hands this consumer's unacked entries to the group's other consumers at once. */
@@ -270,7 +299,9 @@ export class RedisStreamsSubscriber implements Subscriber {
     this.#readSize.observe(entries, count);
     this.#lastTake = performance.now();
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
-    if (this.#readSize.shared && this.#queue.length > 1) this.#watchForStall();
+    // No iteration left (it ended while this read was out): what the read brought goes back at once.
+    if (this.#iterations === 0) await this.#handBackUnread();
+    else if (this.#readSize.shared && count > this.#readSize.readAhead && this.#queue.length > 0) this.#watchForStall();
     return entries.length;
   }
 

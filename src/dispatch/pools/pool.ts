@@ -26,7 +26,7 @@ export interface PoolParts {
  * Events a remote pool holds by default when it has no `batch`: its events go out together in one
  * publish, so a few in hand make each publish carry many. With the former default (concurrency × 2, so
  * 2) a dispatcher forwarding a backlog of 10 kB refs spent about 180 µs of CPU per event at 5,500
- * events/s; with 64, about 85 µs at 14,000 events/s (128 and 256 were no faster; 2026-12-08, 20,000 events).
+ * events/s; with 64, about 89 µs at 13,500 events/s (128 and 256 were no faster; 2026-12-08, 20,000 events).
  */
 const REMOTE_POOL_CAPACITY = 64;
 
