@@ -115,8 +115,9 @@ export class RedisStreamsSubscriber implements Subscriber {
 
   /**
    * Deliveries until close (or `options.signal`). When the caller stops iterating before a close, the
-   * entries read but not handed out yet go back to the group at once (as a nack does), so the group's
-   * other consumers get them without waiting for this one to close.
+   * entries read but not handed out yet go back to the group, claimable at once and with their delivery
+   * count kept, so the group's other consumers get them without waiting for this one to close (a
+   * private group's reader keeps them for its next iteration).
    */
   messages(options: ReceiveOptions = {}): AsyncIterableIterator<Delivery> {
     this.#readSize.reset(options.readAhead);
