@@ -59,14 +59,9 @@ export class ReadSize {
     this.#handlingMs = this.#handlingMs === undefined || ms > this.#handlingMs ? ms : (this.#handlingMs + ms) / 2;
   }
 
-  /** Entries the reader holds ahead (its `readAhead`, at most batchSize): a shared read of more was sized by its handling time. */
-  get readAhead(): number {
-    return this.#shareCount;
-  }
-
-  /** Whether the last read was sized for a group shared with other live consumers. */
-  get shared(): boolean {
-    return !this.#parts.privateGroup && !this.#alone && this.#shareCount < this.#parts.batchSize;
+  /** Whether a read of `count` entries, sized while the group was shared, took more than readAhead (for a reader that settles entries quickly). */
+  widenedForSpeed(count: number): boolean {
+    return !this.#parts.privateGroup && !this.#alone && count > this.#shareCount;
   }
 
   /** Entries per read while shared: readAhead, more for a reader that handles entries quickly. */

@@ -56,8 +56,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   readonly #readSize: ReadSize;
   /** When each delivery now out was handed out (performance.now()), to size shared reads by its handling time. */
   readonly #handedOut = new WeakMap<Delivery, number>();
-  /** performance.now() of the last delivery handed out. */
-  #lastTake = 0;
+  /** performance.now() of the last read or delivery handed out: the stall watch counts from it. */
+  #lastProgress = 0;
   #stallCheck: NodeJS.Timeout | undefined;
   /** Iterations of `messages()` running now; entries a read brings after the last one ended go back at once. */
   #iterations = 0;
@@ -137,8 +137,8 @@ export class RedisStreamsSubscriber implements Subscriber {
   #take(): Delivery | undefined {
     const delivery = this.#queue.shift();
     if (delivery !== undefined) {
-      this.#lastTake = performance.now();
-      this.#handedOut.set(delivery, this.#lastTake);
+      this.#lastProgress = performance.now();
+      this.#handedOut.set(delivery, this.#lastProgress);
     }
     return delivery;
   }
@@ -160,7 +160,7 @@ export class RedisStreamsSubscriber implements Subscriber {
     const check = () => {
       this.#stallCheck = undefined;
       if (this.#queue.length === 0 || this.#close.signal.aborted) return;
-      const idle = performance.now() - this.#lastTake;
+      const idle = performance.now() - this.#lastProgress;
       if (idle >= STALL_MS) void this.#handBackUnread();
       else this.#stallCheck = setTimeout(check, STALL_MS - idle).unref();
     };
@@ -298,11 +298,11 @@ export class RedisStreamsSubscriber implements Subscriber {
     );
     const entries = parseReadReply(reply);
     this.#readSize.observe(entries, count);
-    this.#lastTake = performance.now();
+    this.#lastProgress = performance.now();
     await this.#accept(entries.map((entry) => ({ ...entry, count: 1 })));
     // No iteration left (it ended while this read was out): what the read brought goes back at once.
     if (this.#iterations === 0) await this.#handBackUnread();
-    else if (this.#readSize.shared && count > this.#readSize.readAhead && this.#queue.length > 0) this.#watchForStall();
+    else if (this.#readSize.widenedForSpeed(count) && this.#queue.length > 0) this.#watchForStall();
     return entries.length;
   }
 
